@@ -1,0 +1,3 @@
+# bench/: benchmarks, printed as ratios against a baseline of the same run.
+.PHONY: bench
+bench:

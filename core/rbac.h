@@ -1,0 +1,16 @@
+/*
+ * rbac.h: the whole public API of core/, the policy engine.  Pure C11: no
+ * nginx header, no I/O, no clock, no globals; memory and time are passed in.
+ */
+
+#ifndef RBAC_H
+#define RBAC_H
+
+#include "rbac_base.h"
+#include "rbac_names.h"
+#include "rbac_role.h"
+#include "rbac_decide.h"
+#include "rbac_record.h"
+
+
+#endif /* RBAC_H */

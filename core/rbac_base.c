@@ -1,0 +1,111 @@
+/*
+ * rbac_base.c: result-code names, error details, the malloc allocator and
+ * the small string helpers every core/ file uses.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbac_base.h"
+
+
+static const char  *rbac_rc_names[RBAC_ERC_MAX] = {
+    "ok",
+    "out of memory",
+    "malformed JSON",
+    "invalid value",
+    "bound exceeded",
+    "unknown name",
+    "not found",
+    "reserved name",
+    "privilege escalation",
+    "invalid credential",
+    "already exists",
+};
+
+
+const char *
+rbac_strerror(rbac_rc_t rc)
+{
+    if ((unsigned) rc >= RBAC_ERC_MAX) {
+        return "unknown error";
+    }
+
+    return rbac_rc_names[rc];
+}
+
+
+rbac_rc_t
+rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
+{
+    va_list  ap;
+
+    if (err == NULL) {
+        return rc;
+    }
+
+    err->rc = rc;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+
+    return rc;
+}
+
+
+static void *
+rbac_malloc_alloc(void *ud, size_t size)
+{
+    (void) ud;
+    return malloc(size);
+}
+
+
+static void
+rbac_malloc_free(void *ud, void *p)
+{
+    (void) ud;
+    free(p);
+}
+
+
+const rbac_allocator_t  rbac_malloc_allocator = {
+    rbac_malloc_alloc, rbac_malloc_free, NULL
+};
+
+
+int
+rbac_str_eq(rbac_str_t a, rbac_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+
+int
+rbac_str_eq_cstr(rbac_str_t a, const char *s)
+{
+    size_t  n;
+
+    n = strlen(s);
+
+    return a.len == n && (n == 0 || memcmp(a.data, s, n) == 0);
+}
+
+
+uint32_t
+rbac_hash(const char *p, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) p[i];
+        h *= 16777619u;
+    }
+
+    return h;
+}

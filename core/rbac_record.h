@@ -1,0 +1,272 @@
+/*
+ * rbac_record.h: the records of the decision table (DESIGN section 4) in
+ * parsed, compact form, and their JSON codecs.
+ *
+ * A parsed record is one contiguous, position-independent block: a header
+ * struct followed by arrays and string bytes, every reference an offset from
+ * the start of the block.  It can be copied with memcpy (into the shared
+ * memory cache) and read where it lands.  rbac_ref() turns a reference into
+ * a string view that points into the block.
+ *
+ * Parsing checks shapes and the bounds of DESIGN 10.4 and applies the
+ * defaults of DESIGN 4; it never consults the catalog.  Writing a record back
+ * (rbac_record_json) gives the canonical JSON of the record: the same
+ * document rbacctl stores and exports.
+ */
+
+#ifndef RBAC_RECORD_H
+#define RBAC_RECORD_H
+
+#include "rbac_decide.h"
+
+
+typedef struct {
+    uint32_t  off;
+    uint32_t  len;
+} rbac_ref_t;
+
+/* n elements of some record type at block + off. */
+typedef struct {
+    uint32_t  off;
+    uint32_t  n;
+} rbac_span_t;
+
+#define rbac_rec_at(rec, span, type)                                          \
+    ((const type *) ((const char *) (rec) + (span).off))
+
+rbac_str_t rbac_ref(const void *rec, rbac_ref_t r);
+
+
+typedef enum {
+    RBAC_REC_NONE = 0,
+    RBAC_REC_USER,          /* rbac:user:<id> */
+    RBAC_REC_ORG,           /* rbac:org:<id> */
+    RBAC_REC_GROUP,         /* rbac:group:<id> */
+    RBAC_REC_ORGGROUPS,     /* rbac:orggroups:<org> */
+    RBAC_REC_ROLE,          /* rbac:role:<org>:<name> */
+    RBAC_REC_SITEROLE,      /* rbac:siterole:<name> */
+    RBAC_REC_OBJ,           /* rbac:obj:<type>:<id> */
+    RBAC_REC_TOKEN,         /* rbac:token:<id> */
+    RBAC_REC_PKEY,          /* rbac:pkey:<id> */
+    RBAC_REC_DEPLOYMENT,    /* rbac:deployment */
+    RBAC_REC_IDPSYNC,       /* rbac:idpsync */
+    RBAC_NREC
+} rbac_rec_type_t;
+
+/* Every record starts with this. */
+typedef struct {
+    uint32_t  size;         /* bytes of the whole block */
+    uint16_t  type;         /* rbac_rec_type_t */
+    uint16_t  reserved;
+} rbac_rec_hdr_t;
+
+
+typedef enum {
+    RBAC_LOGIN_OIDC = 0,
+    RBAC_LOGIN_PASSWORD,
+    RBAC_LOGIN_NONE
+} rbac_login_t;
+
+typedef enum {
+    RBAC_IDP_REPLACE = 0,
+    RBAC_IDP_ADD
+} rbac_idp_mode_t;
+
+typedef struct {
+    rbac_ref_t    org;
+    rbac_span_t   roles;            /* rbac_ref_t[] */
+} rbac_user_org_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         kind;           /* rbac_kind_t */
+    uint8_t         status;         /* rbac_status_t */
+    uint8_t         login;          /* rbac_login_t */
+    uint8_t         idp_sync;       /* rbac_idp_mode_t */
+    rbac_ref_t      id;
+    rbac_span_t     site_roles;     /* rbac_ref_t[] */
+    rbac_span_t     orgs;           /* rbac_user_org_rec_t[] */
+    rbac_span_t     groups;         /* rbac_ref_t[] */
+} rbac_user_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         share;          /* rbac_share_t */
+    rbac_ref_t      id;
+    rbac_ref_t      name;
+    rbac_span_t     default_roles;  /* rbac_ref_t[] */
+} rbac_org_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         oidc;           /* source "oidc" (else "manual") */
+    rbac_ref_t      id;
+    rbac_ref_t      org;
+    rbac_ref_t      name;
+} rbac_group_rec_t;
+
+typedef struct {
+    rbac_ref_t      name;
+    rbac_ref_t      id;
+} rbac_orggroup_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    rbac_span_t     groups;         /* rbac_orggroup_t[], sorted by name */
+} rbac_orggroups_rec_t;
+
+/* A permission of a custom role, kept for export and validation. */
+typedef struct {
+    uint8_t         level;          /* rbac_level_t */
+    rbac_perm_t     perm;
+} rbac_role_perm_t;
+
+/* RBAC_REC_ROLE and RBAC_REC_SITEROLE. */
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    rbac_ref_t      org;            /* "" for a site role */
+    rbac_role_t     role;           /* compiled; kind, name, display_name */
+    rbac_span_t     perms;          /* rbac_role_perm_t[], as written */
+} rbac_role_rec_t;
+
+typedef struct {
+    rbac_ref_t      id;
+    rbac_amask_t    actions;        /* expanded */
+    rbac_ref_t      role;           /* "use"/"admin" as written, or "" */
+} rbac_acl_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         type;           /* rbac_type_t */
+    uint8_t         dormant;
+    uint8_t         deprecated;
+    rbac_ref_t      type_name;
+    rbac_ref_t      id;
+    rbac_ref_t      org;
+    rbac_ref_t      owner;
+    rbac_span_t     acl_users;      /* rbac_acl_rec_t[] */
+    rbac_span_t     acl_groups;     /* rbac_acl_rec_t[] */
+    rbac_ref_t      deprecated_message;
+    rbac_ref_t      deprecated_link;
+} rbac_obj_rec_t;
+
+typedef struct {
+    uint8_t         type;           /* rbac_type_t */
+    uint8_t         any_type;
+    uint8_t         any_id;
+    rbac_ref_t      id;
+} rbac_allow_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         secret_sha256[32];
+    int64_t         expires_at;     /* unix seconds, 0 = never */
+    rbac_ref_t      id;
+    rbac_ref_t      user;
+    rbac_span_t     scopes;         /* rbac_ref_t[] (default "all") */
+    rbac_span_t     allow_list;     /* rbac_allow_rec_t[], 0 = no limit */
+} rbac_token_rec_t;
+
+typedef struct {
+    rbac_ref_t      key;
+    rbac_ref_t      value;
+} rbac_tag_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         secret_sha256[32];
+    rbac_ref_t      id;
+    rbac_ref_t      org;
+    rbac_ref_t      name;
+    rbac_span_t     tags;           /* rbac_tag_t[] */
+} rbac_pkey_rec_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint32_t        options;        /* RBAC_OPT_* */
+} rbac_deployment_rec_t;
+
+/* IdP sync settings (roles.md section 12). */
+typedef struct {
+    rbac_ref_t      value;          /* claim value */
+    rbac_span_t     targets;        /* rbac_ref_t[]: orgs, group ids, roles */
+} rbac_idp_map_t;
+
+typedef struct {
+    rbac_ref_t      org;            /* "" for the deployment-wide syncs */
+    rbac_ref_t      field;          /* claim path, "" = disabled */
+    rbac_span_t     mapping;        /* rbac_idp_map_t[] */
+    rbac_ref_t      regex_filter;   /* groups only, "" = none */
+} rbac_idp_sync_t;
+
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    int64_t         version;
+    rbac_idp_sync_t organization;
+    uint8_t         assign_default;
+    rbac_ref_t      default_org;
+    rbac_span_t     groups;         /* rbac_idp_sync_t[] (org set) */
+    rbac_span_t     org_roles;      /* rbac_idp_sync_t[] (org set) */
+    rbac_idp_sync_t site_roles;
+    rbac_span_t     site_default;   /* rbac_ref_t[] */
+} rbac_idpsync_rec_t;
+
+
+/*
+ * Parses one record of `type` from JSON.  The block is one allocation from
+ * `a` (free it with a->free).  On failure *out is NULL and err names the
+ * field.  Records over RBAC_MAX_RECORD bytes, lists over RBAC_MAX_LIST
+ * entries and names over RBAC_MAX_NAME bytes are RBAC_EBOUND.
+ */
+rbac_rc_t rbac_record_parse(rbac_rec_type_t type, const char *json,
+    size_t len, const rbac_allocator_t *a, void **out, rbac_err_t *err);
+
+/*
+ * The record's canonical JSON (every field, defaults written out, keys in
+ * DESIGN 4's order), NUL-terminated, allocated from `a`.
+ */
+rbac_rc_t rbac_record_json(const void *rec, const rbac_allocator_t *a,
+    char **out, size_t *len, rbac_err_t *err);
+
+/*
+ * The record type a key names, the prefix already removed ("user:u1" ->
+ * RBAC_REC_USER); RBAC_REC_NONE for anything else (version, inv).
+ */
+rbac_rec_type_t rbac_record_type_of_key(rbac_str_t key);
+
+
+/*
+ * Views for rbac_decide.  The view points into the record (and into `a`'s
+ * memory for the ACL arrays); it lives as long as both.  A dormant workspace
+ * becomes type workspace_dormant without its ACL.
+ */
+rbac_rc_t rbac_object_view(const rbac_obj_rec_t *rec,
+    const rbac_allocator_t *a, rbac_object_t *out);
+
+
+/*
+ * Building a subject from a user record, the way the module and
+ * `rbacctl check` do (DESIGN 3): roles resolved through the catalog (with
+ * the deployment options and each org's sharing mode) or custom roles, each
+ * org's default member roles added, and with `implicit` set, the site role
+ * `member` and `organization-member` (user) or
+ * `organization-service-account` (service account) in every org.
+ */
+typedef struct {
+    const rbac_catalog_t     *catalog;
+    unsigned                  options;          /* RBAC_OPT_* */
+    int                       implicit;
+    /* The org's record, or NULL when it does not exist. */
+    const rbac_org_rec_t   *(*org)(void *ud, rbac_str_t org);
+    /* A custom role (org "" = site role), or NULL. */
+    const rbac_role_t      *(*custom_role)(void *ud, rbac_str_t org,
+                                           rbac_str_t name);
+    void                     *ud;
+} rbac_resolver_t;
+
+rbac_rc_t rbac_subject_build(const rbac_user_rec_t *u,
+    const rbac_resolver_t *rs, const rbac_allocator_t *a,
+    rbac_subject_t *out);
+
+
+#endif /* RBAC_RECORD_H */
