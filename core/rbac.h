@@ -11,6 +11,8 @@
 #include "rbac_role.h"
 #include "rbac_decide.h"
 #include "rbac_record.h"
+#include "rbac_jwt.h"
+#include "rbac_cred.h"
 
 
 #endif /* RBAC_H */

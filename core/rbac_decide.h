@@ -88,9 +88,10 @@ typedef enum {
     RBAC_BY_ACL_GROUP,
     RBAC_BY_ACL_EVERYONE,
     RBAC_BY_SCOPE,              /* the scope does not grant */
-    RBAC_BY_ALLOW_LIST,         /* the object is not in an allow list */
+    RBAC_BY_ALLOW_LIST,         /* the object is not in the scope's list */
     RBAC_BY_STATUS,             /* suspended or dormant subject */
-    RBAC_BY_DEPRECATED          /* template:use on a deprecated template */
+    RBAC_BY_DEPRECATED,         /* template:use on a deprecated template */
+    RBAC_BY_TOKEN_ALLOW_LIST    /* the object is not in the token's list */
 } rbac_by_t;
 
 typedef struct {
@@ -113,7 +114,7 @@ void rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
 
 /*
  * Writes the reason ("site role owner grants workspace:read", "no role or
- * ACL grants workspace:delete", "account suspended", ...) into buf, always
+ * acl grants workspace:delete", "account suspended", ...) into buf, always
  * NUL-terminated; returns its length.
  */
 size_t rbac_decision_reason(const rbac_decision_t *d, const rbac_subject_t *s,

@@ -243,6 +243,9 @@ rbac_rec_type_t rbac_record_type_of_key(rbac_str_t key);
 rbac_rc_t rbac_object_view(const rbac_obj_rec_t *rec,
     const rbac_allocator_t *a, rbac_object_t *out);
 
+/* Frees what rbac_object_view allocated (nothing for a pool). */
+void rbac_object_view_free(rbac_object_t *o, const rbac_allocator_t *a);
+
 
 /*
  * Building a subject from a user record, the way the module and
@@ -264,9 +267,21 @@ typedef struct {
     void                     *ud;
 } rbac_resolver_t;
 
+/*
+ * Role names that resolve to nothing (unknown, retired, a site role listed
+ * under an org or the other way round) are skipped; duplicates count once.
+ * An org without a record shares with everyone and has no default roles,
+ * but its membership stays.  The subject's arrays come from `a` (two
+ * allocations at most, freed by rbac_subject_free); its strings point into
+ * `u`, the org records and the roles the resolver returned, which must all
+ * outlive it.  scope and token_allow are left NULL for the caller.
+ */
 rbac_rc_t rbac_subject_build(const rbac_user_rec_t *u,
     const rbac_resolver_t *rs, const rbac_allocator_t *a,
     rbac_subject_t *out);
+
+/* Frees what rbac_subject_build allocated (nothing for a pool). */
+void rbac_subject_free(rbac_subject_t *s, const rbac_allocator_t *a);
 
 
 #endif /* RBAC_RECORD_H */

@@ -163,6 +163,13 @@ const rbac_role_t *rbac_catalog_role(const rbac_catalog_t *cat,
 int rbac_catalog_reserved(const rbac_catalog_t *cat, rbac_str_t name);
 
 /*
+ * 1 if `name` is a system role of the catalog ("system": true:
+ * organization-member, organization-service-account, provisioner-daemon),
+ * held implicitly and never assigned by hand.
+ */
+int rbac_catalog_system(const rbac_catalog_t *cat, rbac_str_t name);
+
+/*
  * Adds the named scope `name` (a built-in name or alias, or a low-level
  * "resource:action" / "resource:*") to `scope` (union of permissions and of
  * allow lists).  RBAC_EUNKNOWN when the name means nothing.

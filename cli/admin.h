@@ -1,0 +1,216 @@
+/*
+ * admin.h: the plumbing the admin commands of rbacctl share: argument
+ * parsing, the Redis connection, optimistic transactions over the decision
+ * table (WATCH, GET, MULTI/EXEC with PUBLISH), and the policy-file codec.
+ */
+
+#ifndef RBACCTL_ADMIN_H
+#define RBACCTL_ADMIN_H
+
+#include <stdio.h>
+
+#include <hiredis/hiredis.h>
+#include <cjson/cJSON.h>
+
+#include "rbac.h"
+#include "rbacctl.h"
+
+
+/* Exit code for Redis unreachable or refusing, or a malformed record. */
+#define RBACCTL_FAIL      3
+
+
+/* ---- arguments (args.c) ---- */
+
+#define RBACCTL_MAX_ARGS  128
+
+typedef struct {
+    const char  *name;          /* without the leading "--" */
+    const char  *value;         /* NULL for a flag */
+} rbacctl_opt_t;
+
+typedef struct {
+    const char     *cmd;        /* "member add", for messages */
+    rbacctl_opt_t   opts[RBACCTL_MAX_ARGS];
+    size_t          nopts;
+    const char     *pos[RBACCTL_MAX_ARGS];
+    size_t          npos;
+    int             help;
+} rbacctl_args_t;
+
+/*
+ * Parses argv[0..argc) against `spec`: space-separated option names, a
+ * trailing '=' for those that take a value ("org= dry-run").  The global
+ * connection options (redis= sentinel= master= prefix= password-file= db=)
+ * are always accepted; "-f" is "--file"; "--name=value" works too.  Returns
+ * RBACCTL_OK or RBACCTL_USAGE after printing the problem and `usage`.
+ * With --help/-h, a->help is set and the usage is printed on stdout.
+ */
+int rbacctl_args_parse(rbacctl_args_t *a, const char *cmd, int argc,
+    char **argv, const char *spec, const char *usage);
+
+/* The last value of --name, or NULL. */
+const char *rbacctl_arg(const rbacctl_args_t *a, const char *name);
+
+/* Every value of --name, in order; returns how many (at most max). */
+size_t rbacctl_arg_all(const rbacctl_args_t *a, const char *name,
+    const char **out, size_t max);
+
+int rbacctl_flag(const rbacctl_args_t *a, const char *name);
+
+/* Prints "rbacctl CMD: <msg>" on stderr and returns `code`. */
+int rbacctl_fail(const rbacctl_args_t *a, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Reads a whole file ("-" = stdin), NUL-terminated; NULL with errno set. */
+char *rbacctl_read_file(const char *path, size_t *len);
+
+/* 1 if s is usable as an id in a key: non-empty, short, no ':' or blanks. */
+int rbacctl_id_ok(const char *s, size_t len);
+
+
+/* ---- connection (redis.c) ---- */
+
+typedef struct {
+    redisContext  *c;
+    char           prefix[64];
+    char           where[300];  /* "127.0.0.1:6379", for messages */
+} rbacctl_conn_t;
+
+/*
+ * Connects as the options say (--redis URL, RBAC_REDIS, default
+ * redis://127.0.0.1:6379; or --sentinel/--master), authenticates, selects
+ * the db and checks with PING.  Prints a clear message and returns
+ * RBACCTL_FAIL (RBACCTL_USAGE for a malformed URL) on failure.
+ */
+int rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn);
+void rbacctl_disconnect(rbacctl_conn_t *conn);
+
+/*
+ * Runs one command (argv form); a NULL reply or an error reply is printed
+ * (naming the command) and returns NULL.  Free with freeReplyObject.
+ */
+redisReply *rbacctl_cmd(rbacctl_conn_t *conn, int argc, const char **argv);
+
+/*
+ * Every key (prefix removed) that matches prefix + `pattern` (a glob on
+ * what follows the prefix, the prefix itself escaped), through SCAN.
+ * Returns the count, or -1 after printing an error.  Free with
+ * rbacctl_strv_free.
+ */
+long rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out);
+void rbacctl_strv_free(char **v, long n);
+
+
+/* ---- transactions (tx.c) ---- */
+
+typedef struct {
+    char   *key;                /* without the prefix */
+    char   *old;                /* value read; NULL = absent */
+    char   *val;                /* staged value; NULL = delete */
+    int     read;
+    int     staged;
+} rbacctl_ent_t;
+
+typedef struct {
+    rbacctl_conn_t  *conn;
+    rbacctl_ent_t   *ents;
+    size_t           n;
+    size_t           cap;
+    int              dry_run;
+    FILE            *diff;      /* where "+ key" lines go; NULL = none */
+    size_t           changed;   /* after commit: keys written */
+} rbacctl_tx_t;
+
+/*
+ * Reads `key` (without the prefix) after WATCHing it; *val is the value or
+ * NULL when absent, owned by the transaction.  Returns RBACCTL_OK or
+ * RBACCTL_FAIL.
+ */
+int rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val);
+
+/* Stages a write (val NULL = delete); the key must have been read. */
+int rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val);
+
+/*
+ * The builder of a transaction: reads with rbacctl_tx_get, stages with
+ * rbacctl_tx_put, returns RBACCTL_OK or an exit code after printing why.
+ */
+typedef int (*rbacctl_build_pt)(rbacctl_tx_t *tx, void *ud);
+
+/*
+ * Runs `build` and commits what it staged: the keys whose value changes are
+ * printed as a diff ("+ key", "~ key", "- key", full keys), then written in
+ * one MULTI/EXEC with INCR <prefix>version and one PUBLISH <prefix>inv per
+ * changed key.  Nothing is written or published when nothing changes or
+ * with dry_run.  A watched key changed by someone else restarts the build
+ * (bounded).  Returns the exit code.
+ */
+int rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
+    int dry_run, FILE *diff, size_t *changed);
+
+
+/* ---- records (policy.c) ---- */
+
+/*
+ * The canonical JSON of a record of `type` given as cJSON: parsed by core
+ * (every shape and bound checked), then written back.  On failure prints
+ * "<what>: <reason>" and returns NULL.  Free with free().
+ */
+char *rbacctl_canon(rbac_rec_type_t type, const cJSON *j, const char *what);
+
+/* The same from JSON text. */
+char *rbacctl_canon_text(rbac_rec_type_t type, const char *json,
+    const char *what);
+
+/*
+ * Parses a stored record; NULL (and a message naming the key) when it is
+ * malformed.  Free with free().
+ */
+void *rbacctl_parse_stored(rbac_rec_type_t type, const char *key,
+    const char *json);
+
+/* The key (without the prefix) of a parsed record; NULL on a bad id. */
+char *rbacctl_record_key(const void *rec, const char *what);
+
+/* The embedded catalog, loaded once per process (NULL after a message). */
+const rbac_catalog_t *rbacctl_catalog(void);
+
+/*
+ * Custom-role checks shared by apply and `role`: no negation, no wildcard,
+ * declared actions only, permissions of the role's kind only (org roles:
+ * organization and member permissions; site roles: site and user), a
+ * well-formed name that is not built-in or reserved, and with `actor`
+ * non-NULL, nothing that the actor could not do itself.  Prints the refusal
+ * ("<what>: <field>: <why>"); returns RBACCTL_OK or RBACCTL_USAGE.
+ */
+int rbacctl_role_check(const rbac_role_rec_t *rec, const char *what,
+    const rbac_subject_t *actor);
+
+/* The record type of a role document: ROLE, or SITEROLE for org "". */
+rbac_rec_type_t rbacctl_role_type(const cJSON *j);
+
+/*
+ * The subject of user `id` as the module builds it (implicit roles, org
+ * sharing modes, default roles, deployment options, custom roles), read
+ * through `tx` (so the keys are watched) or straight from Redis with tx
+ * NULL.  Returns RBACCTL_OK, RBACCTL_DENIED when the user does not exist,
+ * or RBACCTL_FAIL.  The memory lives in `arena` (rbacctl_arena_free).
+ */
+typedef struct rbacctl_arena_s  rbacctl_arena_t;
+
+rbacctl_arena_t *rbacctl_arena_new(void);
+void rbacctl_arena_free(rbacctl_arena_t *ar);
+const rbac_allocator_t *rbacctl_arena_allocator(rbacctl_arena_t *ar);
+
+int rbacctl_subject(rbacctl_conn_t *conn, rbacctl_tx_t *tx, const char *id,
+    rbacctl_arena_t *ar, rbac_subject_t *out, unsigned *options);
+
+/* A GET outside any transaction: RBACCTL_OK with *val NULL if absent. */
+int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
+
+
+#endif /* RBACCTL_ADMIN_H */

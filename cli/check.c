@@ -1,0 +1,270 @@
+/*
+ * check.c: `rbacctl check`: the decision the module would make for a user,
+ * an action and an object, from the records in Redis (implicit roles, org
+ * sharing modes and default roles, deployment options, custom roles, the
+ * object's record when an id is given).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+
+
+static const char  rbacctl_check_usage[] =
+    "check --user U --action A --object TYPE[:ID] [--org O] [--owner X]\n"
+    "      [--explain] [--redis URL] [--prefix P]\n"
+    "  exit 0 allow, 1 deny; --explain prints the reason, level, role and\n"
+    "  permission that decided.  ID or X \"me\" mean the user.";
+
+
+static const char *
+rbacctl_level_name(rbac_level_t l)
+{
+    static const char  *names[] = { "site", "user", "org", "member" };
+
+    return l < RBAC_NLEVELS ? names[l] : "?";
+}
+
+
+static int
+rbacctl_check_deny(const char *why, int explain)
+{
+    printf("deny\n");
+
+    if (explain) {
+        printf("reason: %s\n", why);
+    }
+
+    return RBACCTL_DENIED;
+}
+
+
+int
+rbacctl_check(int argc, char **argv)
+{
+    int               rc, explain;
+    char              key[700], reason[512], *val, why[600];
+    void             *rec;
+    rbac_rc_t         rrc;
+    rbac_err_t        err;
+    rbac_str_t        s;
+    const char       *user, *action, *object, *org, *owner, *colon, *id;
+    rbac_type_t       type;
+    rbac_action_t     act;
+    rbac_object_t     obj;
+    rbac_subject_t    subj;
+    rbac_decision_t   d;
+    rbacctl_args_t    a;
+    rbacctl_conn_t    conn;
+    rbacctl_arena_t  *ar;
+
+    rc = rbacctl_args_parse(&a, "check", argc - 1, argv + 1,
+                            "user= action= object= org= owner= explain "
+                            "claims=", rbacctl_check_usage);
+    if (rc != RBACCTL_OK || a.help) {
+        return rc;
+    }
+
+    user = rbacctl_arg(&a, "user");
+    action = rbacctl_arg(&a, "action");
+    object = rbacctl_arg(&a, "object");
+    org = rbacctl_arg(&a, "org");
+    owner = rbacctl_arg(&a, "owner");
+    explain = rbacctl_flag(&a, "explain");
+
+    if (user == NULL || action == NULL || object == NULL || a.npos) {
+        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_check_usage);
+        return RBACCTL_USAGE;
+    }
+
+    if (rbacctl_arg(&a, "claims")) {
+        return rbacctl_fail(&a, RBACCTL_USAGE, "--claims is not supported "
+                            "yet");
+    }
+
+    if (!rbacctl_id_ok(user, strlen(user))) {
+        return rbacctl_fail(&a, RBACCTL_USAGE, "--user: \"%s\" is not a "
+                            "user id", user);
+    }
+
+    colon = strchr(object, ':');
+    s.data = object;
+    s.len = colon ? (size_t) (colon - object) : strlen(object);
+    id = colon ? colon + 1 : "";
+
+    type = rbac_type_from_name(s);
+    if (type == RBAC_T_OTHER) {
+        return rbacctl_fail(&a, RBACCTL_USAGE, "--object: unknown resource "
+                            "type \"%.*s\"", (int) s.len, s.data);
+    }
+
+    if (strcmp(id, "me") == 0) {
+        id = user;
+    }
+
+    if (owner && strcmp(owner, "me") == 0) {
+        owner = user;
+    }
+
+    if (id[0] && !rbacctl_id_ok(id, strlen(id))) {
+        return rbacctl_fail(&a, RBACCTL_USAGE, "--object: \"%s\" is not an "
+                            "object id", id);
+    }
+
+    s.data = action;
+    s.len = strlen(action);
+    act = rbac_action_from_name(s);
+
+    rc = rbacctl_connect(&a, &conn);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    ar = rbacctl_arena_new();
+    if (ar == NULL) {
+        rbacctl_disconnect(&conn);
+        return RBACCTL_FAIL;
+    }
+
+    rc = rbacctl_subject(&conn, NULL, user, ar, &subj, NULL);
+
+    if (rc == RBACCTL_DENIED) {
+        rc = rbacctl_check_deny("unknown user", explain);
+        goto done;
+    }
+
+    if (rc != RBACCTL_OK) {
+        goto done;
+    }
+
+    if (act == RBAC_A_OTHER) {
+        snprintf(why, sizeof(why), "unknown action \"%s\"", action);
+        rc = rbacctl_check_deny(why, explain);
+        goto done;
+    }
+
+    memset(&obj, 0, sizeof(obj));
+    obj.type = type;
+    obj.type_name.data = rbac_type_name(type);
+    obj.type_name.len = strlen(obj.type_name.data);
+    obj.id.data = id;
+    obj.id.len = strlen(id);
+    obj.org.data = org ? org : "";
+    obj.org.len = strlen(obj.org.data);
+    obj.owner.data = owner ? owner : "";
+    obj.owner.len = strlen(obj.owner.data);
+
+    val = NULL;
+
+    if (id[0] && (type == RBAC_T_WORKSPACE || type == RBAC_T_TEMPLATE
+                  || type == RBAC_T_GROUP || type == RBAC_T_ORGANIZATION
+                  || type == RBAC_T_USER))
+    {
+        if (type == RBAC_T_ORGANIZATION) {
+            snprintf(key, sizeof(key), "org:%s", id);
+        } else if (type == RBAC_T_USER) {
+            snprintf(key, sizeof(key), "user:%s", id);
+        } else {
+            snprintf(key, sizeof(key), "obj:%s:%s", obj.type_name.data, id);
+        }
+
+        if (rbacctl_get(&conn, key, &val) != RBACCTL_OK) {
+            rc = RBACCTL_FAIL;
+            goto done;
+        }
+
+        if (val == NULL) {
+            snprintf(why, sizeof(why), "%s %s not found", obj.type_name.data,
+                     id);
+            rc = rbacctl_check_deny(why, explain);
+            goto done;
+        }
+
+        if (type == RBAC_T_ORGANIZATION || type == RBAC_T_USER) {
+            free(val);
+
+            /* built from the id alone, once the record exists */
+            if (type == RBAC_T_ORGANIZATION) {
+                if (org && strcmp(org, id) != 0) {
+                    rc = rbacctl_check_deny("org does not match the "
+                                            "record", explain);
+                    goto done;
+                }
+                obj.org = obj.id;
+
+            } else {
+                if ((owner && strcmp(owner, id) != 0) || (org && org[0])) {
+                    rc = rbacctl_check_deny("org or owner does not match "
+                                            "the record", explain);
+                    goto done;
+                }
+                obj.owner = obj.id;
+            }
+
+        } else {
+            memset(&err, 0, sizeof(err));
+            rrc = rbac_record_parse(RBAC_REC_OBJ, val, strlen(val),
+                                    rbacctl_arena_allocator(ar), &rec, &err);
+            free(val);
+
+            if (rrc != RBAC_OK) {
+                fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
+                        conn.prefix, key, err.msg);
+                rc = RBACCTL_FAIL;
+                goto done;
+            }
+
+            rrc = rbac_object_view(rec, rbacctl_arena_allocator(ar), &obj);
+            if (rrc != RBAC_OK) {
+                rc = rbacctl_fail(&a, RBACCTL_FAIL, "object view: %s",
+                                  rbac_strerror(rrc));
+                goto done;
+            }
+
+            if ((org && !rbac_str_eq_cstr(obj.org, org))
+                || (owner && !rbac_str_eq_cstr(obj.owner, owner)))
+            {
+                rc = rbacctl_check_deny("org or owner does not match the "
+                                        "record", explain);
+                goto done;
+            }
+        }
+    }
+
+    rbac_decide(&subj, &obj, act, &d);
+    rbac_decision_reason(&d, &subj, &obj, reason, sizeof(reason));
+
+    printf("%s\n", d.allow ? "allow" : "deny");
+
+    if (explain) {
+        printf("reason: %s\n", reason);
+
+        if (d.by == RBAC_BY_ROLE) {
+            printf("level: %s\n", rbacctl_level_name(d.level));
+            if (d.role) {
+                printf("role: %s\n", d.role->name);
+            }
+            if (d.org.len) {
+                printf("org: %.*s\n", (int) d.org.len, d.org.data);
+            }
+        }
+
+        if (d.acl_id.len) {
+            printf("acl: %.*s\n", (int) d.acl_id.len, d.acl_id.data);
+        }
+
+        printf("permission: %.*s:%s%s\n", (int) obj.type_name.len,
+               obj.type_name.data, rbac_action_name(act),
+               d.negated ? " (negated)" : "");
+    }
+
+    rc = d.allow ? RBACCTL_OK : RBACCTL_DENIED;
+
+done:
+
+    rbacctl_arena_free(ar);
+    rbacctl_disconnect(&conn);
+
+    return rc;
+}

@@ -1,0 +1,393 @@
+/*
+ * tx.c: optimistic transactions over the decision table.  A builder reads
+ * the keys it depends on (each WATCHed before its GET) and stages writes;
+ * the commit compares staged values with what was read, prints the diff and
+ * writes the changed keys with MULTI/EXEC, INCR <prefix>version and one
+ * PUBLISH <prefix>inv per changed key.  A conflicting writer makes EXEC
+ * fail; the builder then runs again from scratch.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+
+
+#define RBACCTL_TX_ATTEMPTS  8
+
+
+static rbacctl_ent_t *
+rbacctl_tx_find(rbacctl_tx_t *tx, const char *key)
+{
+    size_t  i;
+
+    for (i = 0; i < tx->n; i++) {
+        if (strcmp(tx->ents[i].key, key) == 0) {
+            return &tx->ents[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+rbacctl_tx_reset(rbacctl_tx_t *tx)
+{
+    size_t  i;
+
+    for (i = 0; i < tx->n; i++) {
+        free(tx->ents[i].key);
+        free(tx->ents[i].old);
+        free(tx->ents[i].val);
+    }
+
+    free(tx->ents);
+    tx->ents = NULL;
+    tx->n = 0;
+    tx->cap = 0;
+}
+
+
+int
+rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
+{
+    char             full[1024];
+    const char      *argv[2];
+    redisReply      *r;
+    rbacctl_ent_t   *e, *ne;
+
+    e = rbacctl_tx_find(tx, key);
+    if (e) {
+        *val = e->old;
+        return RBACCTL_OK;
+    }
+
+    if (tx->n == tx->cap) {
+        tx->cap = tx->cap ? tx->cap * 2 : 32;
+        ne = realloc(tx->ents, tx->cap * sizeof(rbacctl_ent_t));
+        if (ne == NULL) {
+            fprintf(stderr, "rbacctl: out of memory\n");
+            return RBACCTL_FAIL;
+        }
+        tx->ents = ne;
+    }
+
+    e = &tx->ents[tx->n];
+    memset(e, 0, sizeof(*e));
+    e->key = strdup(key);
+    if (e->key == NULL) {
+        return RBACCTL_FAIL;
+    }
+    tx->n++;
+
+    snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, key);
+
+    argv[0] = "WATCH";
+    argv[1] = full;
+    r = rbacctl_cmd(tx->conn, 2, argv);
+    if (r == NULL) {
+        return RBACCTL_FAIL;
+    }
+    freeReplyObject(r);
+
+    argv[0] = "GET";
+    r = rbacctl_cmd(tx->conn, 2, argv);
+    if (r == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    if (r->type == REDIS_REPLY_STRING) {
+        e->old = strdup(r->str);
+        if (e->old == NULL) {
+            freeReplyObject(r);
+            return RBACCTL_FAIL;
+        }
+
+    } else if (r->type != REDIS_REPLY_NIL) {
+        fprintf(stderr, "rbacctl: %s holds a %s, not a JSON string\n", full,
+                r->type == REDIS_REPLY_ARRAY ? "list" : "non-string value");
+        freeReplyObject(r);
+        return RBACCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+    e->read = 1;
+    *val = e->old;
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val)
+{
+    const char      *old;
+    rbacctl_ent_t   *e;
+
+    e = rbacctl_tx_find(tx, key);
+    if (e == NULL) {
+        if (rbacctl_tx_get(tx, key, &old) != RBACCTL_OK) {
+            return RBACCTL_FAIL;
+        }
+        e = rbacctl_tx_find(tx, key);
+    }
+
+    free(e->val);
+    e->val = NULL;
+
+    if (val) {
+        e->val = strdup(val);
+        if (e->val == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    e->staged = 1;
+
+    return RBACCTL_OK;
+}
+
+
+static int
+rbacctl_ent_changed(const rbacctl_ent_t *e)
+{
+    if (!e->staged) {
+        return 0;
+    }
+
+    if (e->old == NULL || e->val == NULL) {
+        return e->old != e->val;
+    }
+
+    return strcmp(e->old, e->val) != 0;
+}
+
+
+static int
+rbacctl_ent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rbacctl_ent_t *) a)->key,
+                  ((const rbacctl_ent_t *) b)->key);
+}
+
+
+static void
+rbacctl_unwatch(rbacctl_conn_t *conn)
+{
+    const char  *argv[1] = { "UNWATCH" };
+    redisReply  *r;
+
+    r = redisCommandArgv(conn->c, 1, argv, NULL);
+    if (r) {
+        freeReplyObject(r);
+    }
+}
+
+
+static void
+rbacctl_tx_print(rbacctl_tx_t *tx)
+{
+    size_t           i;
+    rbacctl_ent_t   *e;
+
+    for (i = 0; i < tx->n; i++) {
+        e = &tx->ents[i];
+
+        if (rbacctl_ent_changed(e)) {
+            fprintf(tx->diff, "%c %s%s\n",
+                    e->old == NULL ? '+' : e->val == NULL ? '-' : '~',
+                    tx->conn->prefix, e->key);
+        }
+    }
+
+    fflush(tx->diff);
+}
+
+
+/* Returns RBACCTL_OK, RBACCTL_FAIL, or -1 when EXEC found a conflict. */
+static int
+rbacctl_tx_commit(rbacctl_tx_t *tx)
+{
+    char            full[1024], chan[128], ver[128];
+    size_t          i, queued;
+    const char     *argv[3];
+    redisReply     *r;
+    rbacctl_ent_t  *e;
+
+    qsort(tx->ents, tx->n, sizeof(rbacctl_ent_t), rbacctl_ent_cmp);
+
+    tx->changed = 0;
+
+    for (i = 0; i < tx->n; i++) {
+        e = &tx->ents[i];
+
+        if (!rbacctl_ent_changed(e)) {
+            continue;
+        }
+
+        tx->changed++;
+    }
+
+    if (tx->changed == 0 || tx->dry_run) {
+        rbacctl_unwatch(tx->conn);
+        return RBACCTL_OK;
+    }
+
+    snprintf(chan, sizeof(chan), "%sinv", tx->conn->prefix);
+    snprintf(ver, sizeof(ver), "%sversion", tx->conn->prefix);
+
+    /*
+     * Pipelined: MULTI, the writes, INCR, the PUBLISHes, EXEC; the replies
+     * are read afterwards.  Only EXEC's reply says whether it happened.
+     */
+    queued = 0;
+
+    argv[0] = "MULTI";
+    redisAppendCommandArgv(tx->conn->c, 1, argv, NULL);
+    queued++;
+
+    for (i = 0; i < tx->n; i++) {
+        e = &tx->ents[i];
+
+        if (!rbacctl_ent_changed(e)) {
+            continue;
+        }
+
+        snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, e->key);
+
+        if (e->val) {
+            argv[0] = "SET";
+            argv[1] = full;
+            argv[2] = e->val;
+            redisAppendCommandArgv(tx->conn->c, 3, argv, NULL);
+
+        } else {
+            argv[0] = "DEL";
+            argv[1] = full;
+            redisAppendCommandArgv(tx->conn->c, 2, argv, NULL);
+        }
+
+        queued++;
+    }
+
+    argv[0] = "INCR";
+    argv[1] = ver;
+    redisAppendCommandArgv(tx->conn->c, 2, argv, NULL);
+    queued++;
+
+    for (i = 0; i < tx->n; i++) {
+        e = &tx->ents[i];
+
+        if (!rbacctl_ent_changed(e)) {
+            continue;
+        }
+
+        snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, e->key);
+        argv[0] = "PUBLISH";
+        argv[1] = chan;
+        argv[2] = full;
+        redisAppendCommandArgv(tx->conn->c, 3, argv, NULL);
+        queued++;
+    }
+
+    argv[0] = "EXEC";
+    redisAppendCommandArgv(tx->conn->c, 1, argv, NULL);
+
+    for (i = 0; i < queued; i++) {
+        if (redisGetReply(tx->conn->c, (void **) &r) != REDIS_OK
+            || r == NULL)
+        {
+            goto lost;
+        }
+
+        if (r->type == REDIS_REPLY_ERROR) {
+            /* a queued command was refused: EXEC will abort */
+            fprintf(stderr, "rbacctl: Redis at %s refused the write: %s\n",
+                    tx->conn->where, r->str);
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (redisGetReply(tx->conn->c, (void **) &r) != REDIS_OK || r == NULL) {
+        goto lost;
+    }
+
+    if (r->type == REDIS_REPLY_NIL) {
+        freeReplyObject(r);
+        return -1;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "rbacctl: Redis at %s: EXEC failed: %s; nothing "
+                "was written\n", tx->conn->where,
+                r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        return RBACCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    return RBACCTL_OK;
+
+lost:
+
+    fprintf(stderr, "rbacctl: Redis at %s: connection lost during the "
+            "write (%s); it happened entirely or not at all: run the "
+            "command again to see\n", tx->conn->where,
+            tx->conn->c->errstr[0] ? tx->conn->c->errstr : "no reply");
+
+    return RBACCTL_FAIL;
+}
+
+
+int
+rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
+    int dry_run, FILE *diff, size_t *changed)
+{
+    int            rc, attempt;
+    rbacctl_tx_t   tx;
+
+    memset(&tx, 0, sizeof(tx));
+    tx.conn = conn;
+    tx.dry_run = dry_run;
+
+    for (attempt = 0; attempt < RBACCTL_TX_ATTEMPTS; attempt++) {
+        rbacctl_tx_reset(&tx);
+
+        rc = build(&tx, ud);
+        if (rc != RBACCTL_OK) {
+            rbacctl_unwatch(conn);
+            rbacctl_tx_reset(&tx);
+            return rc;
+        }
+
+        /* the diff is printed only once the commit is final */
+        tx.diff = NULL;
+        rc = rbacctl_tx_commit(&tx);
+
+        if (rc == -1) {
+            continue;
+        }
+
+        if (rc == RBACCTL_OK) {
+            tx.diff = diff;
+            if (diff) {
+                rbacctl_tx_print(&tx);
+            }
+            if (changed) {
+                *changed = tx.changed;
+            }
+        }
+
+        rbacctl_tx_reset(&tx);
+        return rc;
+    }
+
+    rbacctl_tx_reset(&tx);
+    fprintf(stderr, "rbacctl: the keys kept changing under this write (%d "
+            "attempts); nothing was written\n", RBACCTL_TX_ATTEMPTS);
+
+    return RBACCTL_FAIL;
+}

@@ -1,0 +1,601 @@
+/*
+ * rbac_decide.c: the decision of roles.md section 2 (newest policy) with the
+ * additions of DESIGN 3 (account status, deprecated templates): role votes
+ * per level, the ACL path, the scope and the allow lists; the reason string;
+ * and the expansion of ACL role names.
+ *
+ * Nothing here allocates: a decision walks the subject's roles once.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rbac_decide.h"
+
+
+/*
+ * The votes of one level: the first role whose permset negates and the
+ * first whose permset grants (type, action).  vote() is -1, +1 or 0.
+ */
+typedef struct {
+    const rbac_role_t  *neg;
+    const rbac_role_t  *pos;
+} rbac_tally_t;
+
+/* The role votes of one decision, and who cast them. */
+typedef struct {
+    rbac_tally_t   site;
+    rbac_tally_t   user;
+    rbac_tally_t   org;         /* the object's org, or the best org */
+    rbac_tally_t   member;      /* idem, member level */
+    rbac_str_t     org_id;      /* org of `org` */
+    rbac_str_t     member_id;   /* org of `member` */
+    int            org_vote;    /* raw vote of the org level, -1..1 */
+    int            member_vote; /* raw vote of the member level */
+    int            is_member;   /* ACL membership (roles.md section 2) */
+} rbac_votes_t;
+
+
+static int
+rbac_vote(const rbac_tally_t *t)
+{
+    return t->neg != NULL ? -1 : (t->pos != NULL ? 1 : 0);
+}
+
+
+static void
+rbac_tally(rbac_tally_t *t, const rbac_role_t *r, rbac_level_t l,
+    rbac_type_t type, rbac_amask_t bit)
+{
+    const rbac_permset_t  *ps;
+
+    ps = &r->lvl[l];
+
+    if (ps->neg[type] & bit) {
+        if (t->neg == NULL) {
+            t->neg = r;
+        }
+
+    } else if ((ps->pos[type] & bit) && t->pos == NULL) {
+        t->pos = r;
+    }
+}
+
+
+/* The vote of a bare permset (scopes have no role to name). */
+static int
+rbac_ps_vote(const rbac_permset_t *ps, rbac_type_t type, rbac_amask_t bit)
+{
+    if (ps->neg[type] & bit) {
+        return -1;
+    }
+
+    return (ps->pos[type] & bit) ? 1 : 0;
+}
+
+
+/*
+ * Role votes.  `owned`: the object has a non-empty owner equal to the
+ * subject (never "*"); `user_lvl`: owned, org-less and not any_org.
+ */
+static void
+rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
+    rbac_type_t type, rbac_amask_t bit, int owned, int user_lvl,
+    rbac_votes_t *v)
+{
+    int                        ov, mv, best_org, best_mem;
+    size_t                     i, j;
+    rbac_tally_t               ot, mt;
+    const rbac_role_t         *r;
+    const rbac_subject_org_t  *so;
+
+    memset(v, 0, sizeof(*v));
+
+    for (i = 0; i < s->nsite_roles; i++) {
+        r = s->site_roles[i];
+        rbac_tally(&v->site, r, RBAC_LVL_SITE, type, bit);
+
+        if (user_lvl) {
+            rbac_tally(&v->user, r, RBAC_LVL_USER, type, bit);
+        }
+    }
+
+    best_org = -2;
+    best_mem = -2;
+
+    for (i = 0; i < s->norgs; i++) {
+        so = &s->orgs[i];
+
+        memset(&ot, 0, sizeof(ot));
+        memset(&mt, 0, sizeof(mt));
+
+        for (j = 0; j < so->nroles; j++) {
+            r = so->roles[j];
+            rbac_tally(&v->site, r, RBAC_LVL_SITE, type, bit);
+
+            if (user_lvl) {
+                rbac_tally(&v->user, r, RBAC_LVL_USER, type, bit);
+            }
+
+            if (o->any_org || rbac_str_eq(so->org, o->org)) {
+                rbac_tally(&ot, r, RBAC_LVL_ORG, type, bit);
+
+                if (owned) {
+                    rbac_tally(&mt, r, RBAC_LVL_MEMBER, type, bit);
+                }
+            }
+        }
+
+        if (o->any_org) {
+            /* roles.md 2: the max over member orgs, per level */
+            v->is_member = 1;
+            ov = rbac_vote(&ot);
+            mv = rbac_vote(&mt);
+
+            if (ov > best_org) {
+                best_org = ov;
+                v->org = ot;
+                v->org_id = so->org;
+            }
+
+            if (owned && mv > best_mem) {
+                best_mem = mv;
+                v->member = mt;
+                v->member_id = so->org;
+            }
+
+        } else if (o->org.len > 0 && rbac_str_eq(so->org, o->org)) {
+            /* the object's org (entries are unique, see rbac_request) */
+            v->is_member = 1;
+            v->org = ot;
+            v->member = mt;
+            v->org_id = so->org;
+            v->member_id = so->org;
+        }
+    }
+
+    v->org_vote = rbac_vote(&v->org);
+    v->member_vote = rbac_vote(&v->member);
+}
+
+
+/* roles.md 2: site decides first; an org -1 blocks member grants. */
+static int
+rbac_level_allow(int site, int user, int org, int member)
+{
+    if (site == 1) {
+        return 1;
+    }
+
+    if (site == -1) {
+        return 0;
+    }
+
+    return user == 1 || org == 1 || (org != -1 && member == 1);
+}
+
+
+static int
+rbac_acl_has(const rbac_acl_entry_t *e, size_t n, rbac_str_t id,
+    rbac_amask_t bit)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if ((e[i].actions & bit) && rbac_str_eq(e[i].id, id)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+rbac_acl_allow(const rbac_subject_t *s, const rbac_object_t *o,
+    rbac_amask_t bit, rbac_decision_t *d)
+{
+    size_t  i;
+
+    if (rbac_acl_has(o->acl_users, o->nacl_users, s->id, bit)) {
+        d->by = RBAC_BY_ACL_USER;
+        d->acl_id = s->id;
+        return 1;
+    }
+
+    for (i = 0; i < s->ngroups; i++) {
+        if (rbac_acl_has(o->acl_groups, o->nacl_groups, s->groups[i], bit)) {
+            d->by = RBAC_BY_ACL_GROUP;
+            d->acl_id = s->groups[i];
+            return 1;
+        }
+    }
+
+    /* the org's Everyone group has the org's id */
+    if (rbac_acl_has(o->acl_groups, o->nacl_groups, o->org, bit)) {
+        d->by = RBAC_BY_ACL_EVERYONE;
+        d->acl_id = o->org;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+rbac_allow_match(const rbac_allow_t *l, size_t n, rbac_type_t type,
+    rbac_str_t id)
+{
+    size_t  i, len;
+
+    for (i = 0; i < n; i++) {
+        if (!l[i].any_type
+            && (l[i].type != type || l[i].type == RBAC_T_OTHER))
+        {
+            continue;
+        }
+
+        if (l[i].any_id) {
+            return 1;
+        }
+
+        len = strlen(l[i].id);
+
+        if (len == id.len && (len == 0 || memcmp(l[i].id, id.data, len) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The four scope votes; org-level ones only in the subject's orgs. */
+static int
+rbac_scope_allow(const rbac_subject_t *s, const rbac_object_t *o,
+    rbac_type_t type, rbac_amask_t bit, int owned, int user_lvl,
+    int is_member)
+{
+    int                      site, user, org, member, ov, mv;
+    size_t                   i, j;
+    const rbac_scope_t      *sc;
+    const rbac_scope_org_t  *e;
+
+    sc = s->scope;
+
+    site = rbac_ps_vote(&sc->site, type, bit);
+    user = user_lvl ? rbac_ps_vote(&sc->user, type, bit) : 0;
+    org = 0;
+    member = 0;
+
+    if (sc->norgs > 0 && !o->any_org && is_member) {
+        for (j = 0; j < sc->norgs; j++) {
+            e = &sc->orgs[j];
+
+            if (rbac_str_eq_cstr(o->org, e->org)) {
+                ov = rbac_ps_vote(&e->org_ps, type, bit);
+                mv = owned ? rbac_ps_vote(&e->member_ps, type, bit) : 0;
+                org = (ov == 1);
+                member = (mv == 1 && ov != -1);
+                break;
+            }
+        }
+
+    } else if (sc->norgs > 0 && o->any_org && s->norgs > 0) {
+        org = -2;
+        member = owned ? -2 : 0;
+
+        for (i = 0; i < s->norgs; i++) {
+            ov = 0;
+            mv = 0;
+
+            for (j = 0; j < sc->norgs; j++) {
+                e = &sc->orgs[j];
+
+                if (rbac_str_eq_cstr(s->orgs[i].org, e->org)) {
+                    ov = rbac_ps_vote(&e->org_ps, type, bit);
+                    mv = rbac_ps_vote(&e->member_ps, type, bit);
+                    break;
+                }
+            }
+
+            org = ov > org ? ov : org;
+
+            if (owned) {
+                member = mv > member ? mv : member;
+            }
+        }
+    }
+
+    return rbac_level_allow(site, user, org, member);
+}
+
+
+void
+rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
+    rbac_action_t action, rbac_decision_t *d)
+{
+    int           owned, user_lvl, site, user, org, member;
+    rbac_type_t   type;
+    rbac_amask_t  bit;
+    rbac_votes_t  v;
+
+    memset(d, 0, sizeof(*d));
+
+    type = ((unsigned) o->type < RBAC_NTYPES) ? o->type : RBAC_T_OTHER;
+    action = ((unsigned) action <= RBAC_A_OTHER) ? action : RBAC_A_OTHER;
+    bit = RBAC_ABIT(action);
+
+    d->type = type;
+    d->action = action;
+
+    if (s->status != RBAC_STATUS_ACTIVE) {
+        d->by = RBAC_BY_STATUS;
+        return;
+    }
+
+    if (o->deprecated && type == RBAC_T_TEMPLATE && action == RBAC_A_USE) {
+        d->by = RBAC_BY_DEPRECATED;
+        return;
+    }
+
+    owned = o->owner.len > 0 && rbac_str_eq(o->owner, s->id)
+            && !rbac_str_eq_cstr(o->owner, "*");
+    user_lvl = owned && o->org.len == 0 && !o->any_org;
+
+    rbac_role_votes(s, o, type, bit, owned, user_lvl, &v);
+
+    site = rbac_vote(&v.site);
+    user = rbac_vote(&v.user);
+
+    if (o->any_org) {
+        org = v.org_vote;
+        member = owned ? v.member_vote : 0;
+
+    } else {
+        org = (v.org_vote == 1);
+        member = (owned && v.member_vote == 1 && v.org_vote != -1);
+    }
+
+    d->by = RBAC_BY_ROLE;
+
+    if (site == 1) {
+        d->level = RBAC_LVL_SITE;
+        d->role = v.site.pos;
+
+    } else if (site != -1 && user == 1) {
+        d->level = RBAC_LVL_USER;
+        d->role = v.user.pos;
+
+    } else if (site != -1 && org == 1) {
+        d->level = RBAC_LVL_ORG;
+        d->role = v.org.pos;
+        d->org = v.org_id;
+
+    } else if (site != -1 && org != -1 && member == 1) {
+        d->level = RBAC_LVL_MEMBER;
+        d->role = v.member.pos;
+        d->org = v.member_id;
+
+    } else if (v.is_member && rbac_acl_allow(s, o, bit, d)) {
+        /* roles.md 2: the ACL path ignores role negations */
+
+    } else {
+        /* denied: name the negation that decided, if any */
+        d->negated = 1;
+
+        if (site == -1) {
+            d->level = RBAC_LVL_SITE;
+            d->role = v.site.neg;
+
+        } else if (v.org_vote == -1) {
+            d->level = RBAC_LVL_ORG;
+            d->role = v.org.neg;
+            d->org = v.org_id;
+
+        } else if (user == -1) {
+            d->level = RBAC_LVL_USER;
+            d->role = v.user.neg;
+
+        } else if (v.member_vote == -1 && owned) {
+            d->level = RBAC_LVL_MEMBER;
+            d->role = v.member.neg;
+            d->org = v.member_id;
+
+        } else {
+            d->negated = 0;
+            d->by = RBAC_BY_NONE;
+        }
+
+        return;
+    }
+
+    /* roles.md 2: scope is an intersection */
+    if (s->scope != NULL) {
+        if (!rbac_scope_allow(s, o, type, bit, owned, user_lvl, v.is_member))
+        {
+            d->by = RBAC_BY_SCOPE;
+            d->role = NULL;
+            d->org.data = NULL;
+            d->org.len = 0;
+            return;
+        }
+
+        if (!rbac_allow_match(s->scope->allow, s->scope->nallow, type, o->id))
+        {
+            d->by = RBAC_BY_ALLOW_LIST;
+            d->role = NULL;
+            return;
+        }
+    }
+
+    if (s->ntoken_allow > 0
+        && !rbac_allow_match(s->token_allow, s->ntoken_allow, type, o->id))
+    {
+        d->by = RBAC_BY_TOKEN_ALLOW_LIST;
+        d->role = NULL;
+        return;
+    }
+
+    d->allow = 1;
+}
+
+
+rbac_amask_t
+rbac_acl_role_actions(rbac_type_t t, rbac_str_t role)
+{
+    switch (t) {
+
+    case RBAC_T_WORKSPACE:
+    case RBAC_T_WORKSPACE_DORMANT:
+        if (rbac_str_eq_cstr(role, "use")) {
+            return RBAC_AM(READ) | RBAC_AM(SSH) | RBAC_AM(APPLICATION_CONNECT)
+                   | RBAC_AM(START) | RBAC_AM(STOP);
+        }
+
+        if (rbac_str_eq_cstr(role, "admin")) {
+            return RBAC_WS12 & ~RBAC_AM(DELETE);
+        }
+
+        return 0;
+
+    case RBAC_T_TEMPLATE:
+        if (rbac_str_eq_cstr(role, "use")) {
+            return RBAC_AM(READ) | RBAC_AM(USE);
+        }
+
+        if (rbac_str_eq_cstr(role, "admin")) {
+            return RBAC_AMASK_ALL;
+        }
+
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* ---- reasons ---- */
+
+static const char  *rbac_level_names[RBAC_NLEVELS] = {
+    "site", "user", "org", "member"
+};
+
+
+#define rbac_pl(s)  (int) ((s).len > 128 ? 128 : (s).len), (s).data
+
+
+size_t
+rbac_decision_reason(const rbac_decision_t *d, const rbac_subject_t *s,
+    const rbac_object_t *o, char *buf, size_t size)
+{
+    int          n;
+    char         perm[192], tbuf[132], id[132];
+    const char  *tname, *lvl, *rname, *own;
+
+    if (size == 0) {
+        return 0;
+    }
+
+    if (o != NULL && o->type_name.len > 0) {
+        snprintf(tbuf, sizeof(tbuf), "%.*s", rbac_pl(o->type_name));
+        tname = tbuf;
+
+    } else {
+        tname = rbac_type_name(d->type);
+    }
+
+    snprintf(perm, sizeof(perm), "%s:%s", tname, rbac_action_name(d->action));
+
+    switch (d->by) {
+
+    case RBAC_BY_STATUS:
+        n = snprintf(buf, size, "account %s",
+                     (s != NULL && s->status == RBAC_STATUS_DORMANT)
+                     ? "dormant" : "suspended");
+        break;
+
+    case RBAC_BY_DEPRECATED:
+        if (o != NULL && o->deprecated_message.len > 0) {
+            n = snprintf(buf, size, "template deprecated: %.*s",
+                         (int) o->deprecated_message.len,
+                         o->deprecated_message.data);
+
+        } else {
+            n = snprintf(buf, size, "template deprecated");
+        }
+
+        break;
+
+    case RBAC_BY_ROLE:
+        lvl = ((unsigned) d->level < RBAC_NLEVELS)
+              ? rbac_level_names[d->level] : "?";
+        rname = d->role != NULL ? d->role->name : "?";
+        own = (d->level == RBAC_LVL_USER || d->level == RBAC_LVL_MEMBER)
+              ? " on own object" : "";
+
+        if (d->level == RBAC_LVL_ORG || d->level == RBAC_LVL_MEMBER) {
+            n = snprintf(buf, size, "%s role %s in %.*s %s %s%s", lvl, rname,
+                         rbac_pl(d->org), d->negated ? "denies" : "grants",
+                         perm, own);
+
+        } else {
+            n = snprintf(buf, size, "%s role %s %s %s%s", lvl, rname,
+                         d->negated ? "denies" : "grants", perm, own);
+        }
+
+        break;
+
+    case RBAC_BY_ACL_USER:
+        n = snprintf(buf, size, "acl user %.*s grants %s", rbac_pl(d->acl_id),
+                     perm);
+        break;
+
+    case RBAC_BY_ACL_GROUP:
+        n = snprintf(buf, size, "acl group %.*s grants %s",
+                     rbac_pl(d->acl_id), perm);
+        break;
+
+    case RBAC_BY_ACL_EVERYONE:
+        n = snprintf(buf, size, "acl Everyone of %.*s grants %s",
+                     rbac_pl(d->acl_id), perm);
+        break;
+
+    case RBAC_BY_SCOPE:
+        if (s != NULL && s->scope != NULL && s->scope->name[0] != '\0') {
+            n = snprintf(buf, size, "scope %s does not grant %s",
+                         s->scope->name, perm);
+
+        } else {
+            n = snprintf(buf, size, "scope does not grant %s", perm);
+        }
+
+        break;
+
+    case RBAC_BY_ALLOW_LIST:
+    case RBAC_BY_TOKEN_ALLOW_LIST:
+        if (o != NULL && o->id.len > 0) {
+            snprintf(id, sizeof(id), "%.*s", rbac_pl(o->id));
+
+        } else {
+            snprintf(id, sizeof(id), "\"\"");
+        }
+
+        n = snprintf(buf, size, "%s %s not in the %s allow list", tname, id,
+                     d->by == RBAC_BY_ALLOW_LIST ? "scope" : "token");
+        break;
+
+    default:
+        n = snprintf(buf, size, "no role or acl grants %s", perm);
+        break;
+    }
+
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return ((size_t) n < size) ? (size_t) n : size - 1;
+}

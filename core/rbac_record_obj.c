@@ -1,0 +1,300 @@
+/*
+ * rbac_record_obj.c: rbac:obj:<type>:<id>, an object that lives in Redis
+ * (workspace, template, group): its org, owner, ACLs (role names expanded
+ * per type with rbac_acl_role_actions, action lists as masks), dormancy and
+ * deprecation.
+ */
+
+#include <string.h>
+
+#include "rbac_record_int.h"
+
+
+/* An ACL value: a role name ("use", "admin") or a list of actions. */
+static rbac_rc_t
+rbac_rec_acl_value(rbac_blob_t *b, rbac_type_t type, const cJSON *v,
+    const char *path, rbac_acl_rec_t *e)
+{
+    char           p[RBAC_PATH_LEN];
+    size_t         i, n;
+    rbac_rc_t      rc;
+    rbac_str_t     s;
+    rbac_action_t  act;
+    const cJSON   *items[RBAC_MAX_LIST];
+
+    if (cJSON_IsString(v)) {
+        s.data = v->valuestring;
+        s.len = strlen(v->valuestring);
+
+        e->actions = rbac_acl_role_actions(type, s);
+
+        if (e->actions == 0) {
+            return rbac_err_set(b->err, RBAC_EUNKNOWN,
+                                "%s: \"%.64s\" is not an ACL role of %s",
+                                path, v->valuestring, rbac_type_name(type));
+        }
+
+        e->role = rbac_blob_bytes(b, s.data, s.len);
+
+        return RBAC_OK;
+    }
+
+    if (!cJSON_IsArray(v)) {
+        return rbac_err_set(b->err, RBAC_EINVAL,
+                            "%s: not a role name or a list of actions", path);
+    }
+
+    rc = rbac_rf_array(v, path, items, &n, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!cJSON_IsString(items[i])) {
+            return rbac_err_set(b->err, RBAC_EINVAL, "%s: not a string",
+                                rbac_rf_index(p, path, i));
+        }
+
+        if (strcmp(items[i]->valuestring, "*") == 0) {
+            e->actions = RBAC_AMASK_ALL;
+            continue;
+        }
+
+        s.data = items[i]->valuestring;
+        s.len = strlen(items[i]->valuestring);
+        act = rbac_action_from_name(s);
+
+        if (act == RBAC_A_OTHER) {
+            return rbac_err_set(b->err, RBAC_EUNKNOWN,
+                                "%s: unknown action \"%.64s\"",
+                                rbac_rf_index(p, path, i), s.data);
+        }
+
+        e->actions |= RBAC_ABIT(act);
+    }
+
+    e->role = rbac_blob_bytes(b, "", 0);
+
+    return RBAC_OK;
+}
+
+
+static rbac_rc_t
+rbac_rec_acl(rbac_blob_t *b, const cJSON *j, const char *key,
+    const char *path, rbac_type_t type, rbac_span_t *out)
+{
+    char             p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
+    size_t           i, n;
+    rbac_rc_t        rc;
+    rbac_acl_rec_t   e;
+    const cJSON     *items[RBAC_MAX_LIST];
+
+    rbac_rf_path(p, path, key);
+
+    rc = rbac_rf_map(rbac_rf_get(j, key), p, items, &n, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    *out = rbac_blob_array(b, n, sizeof(rbac_acl_rec_t));
+
+    for (i = 0; i < n; i++) {
+        memset(&e, 0, sizeof(e));
+        e.id = rbac_blob_bytes(b, items[i]->string,
+                               strlen(items[i]->string));
+
+        rc = rbac_rec_acl_value(b, type, items[i],
+                                rbac_rf_path(q, p, items[i]->string), &e);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+        rbac_blob_put(b, out->off + i * sizeof(e), &e, sizeof(e));
+    }
+
+    return RBAC_OK;
+}
+
+
+rbac_rc_t
+rbac_rec_obj_parse(rbac_blob_t *b, const cJSON *j, const char *path)
+{
+    char            p[RBAC_PATH_LEN];
+    unsigned        flags;
+    uint32_t        off;
+    rbac_rc_t       rc;
+    rbac_str_t      s;
+    const char     *name;
+    const cJSON    *d;
+    rbac_obj_rec_t  o;
+
+    memset(&o, 0, sizeof(o));
+    off = rbac_blob_reserve(b, sizeof(o));
+
+    rc = rbac_rf_check_str(rbac_rf_get(j, "type"), rbac_rf_path(p, path, "type"),
+                           RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
+                           NULL, &name, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    s.data = name;
+    s.len = strlen(name);
+    o.type = (uint8_t) rbac_type_from_name(s);
+
+    if (o.type == RBAC_T_OTHER) {
+        return rbac_err_set(b->err, RBAC_EUNKNOWN,
+                            "%s: unknown resource type \"%s\"", p, name);
+    }
+
+    o.type_name = rbac_blob_bytes(b, s.data, s.len);
+
+    rc = rbac_rf_str(b, j, "id", path,
+                     RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY, NULL,
+                     &o.id);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    /* workspaces, templates and groups belong to exactly one org */
+    flags = RBAC_RF_NAME;
+
+    if (o.type == RBAC_T_WORKSPACE || o.type == RBAC_T_TEMPLATE
+        || o.type == RBAC_T_GROUP)
+    {
+        flags |= RBAC_RF_REQUIRED | RBAC_RF_NONEMPTY;
+    }
+
+    rc = rbac_rf_str(b, j, "org", path, flags, "", &o.org);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    rc = rbac_rf_str(b, j, "owner", path, RBAC_RF_NAME, "", &o.owner);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    rc = rbac_rec_acl(b, j, "acl_users", path, o.type, &o.acl_users);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    rc = rbac_rec_acl(b, j, "acl_groups", path, o.type, &o.acl_groups);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    rc = rbac_rf_bool(j, "dormant", path, 0, &o.dormant, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    /* deprecated: absent, null or false; true; or {message, link} */
+    d = rbac_rf_get(j, "deprecated");
+    rbac_rf_path(p, path, "deprecated");
+
+    if (d == NULL || cJSON_IsFalse(d)) {
+        o.deprecated = 0;
+
+    } else if (cJSON_IsTrue(d) || cJSON_IsObject(d)) {
+        o.deprecated = 1;
+
+    } else {
+        return rbac_err_set(b->err, RBAC_EINVAL,
+                            "%s: not an object or a boolean", p);
+    }
+
+    if (o.deprecated && cJSON_IsObject(d)) {
+        rc = rbac_rf_str(b, d, "message", p, 0, "", &o.deprecated_message);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+        rc = rbac_rf_str(b, d, "link", p, 0, "", &o.deprecated_link);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+    } else {
+        o.deprecated_message = rbac_blob_bytes(b, "", 0);
+        o.deprecated_link = rbac_blob_bytes(b, "", 0);
+    }
+
+    rbac_blob_put(b, off, &o, sizeof(o));
+
+    return RBAC_OK;
+}
+
+
+static void
+rbac_rec_acl_json(rbac_jw_t *w, const void *rec, rbac_span_t acl)
+{
+    uint32_t               i, k;
+    const rbac_acl_rec_t  *e;
+
+    e = rbac_rec_at(rec, acl, rbac_acl_rec_t);
+
+    rbac_jw_open(w, '{');
+
+    for (i = 0; i < acl.n; i++) {
+        rbac_jw_key_ref(w, rec, e[i].id);
+
+        if (e[i].role.len > 0) {
+            rbac_jw_ref(w, rec, e[i].role);
+            continue;
+        }
+
+        rbac_jw_open(w, '[');
+
+        if (e[i].actions == RBAC_AMASK_ALL) {
+            rbac_jw_cstr(w, "*");
+
+        } else {
+            for (k = 0; k < RBAC_NACTIONS; k++) {
+                if (e[i].actions & RBAC_ABIT(k)) {
+                    rbac_jw_cstr(w, rbac_action_name((rbac_action_t) k));
+                }
+            }
+        }
+
+        rbac_jw_close(w, ']');
+    }
+
+    rbac_jw_close(w, '}');
+}
+
+
+void
+rbac_rec_obj_json(rbac_jw_t *w, const void *rec)
+{
+    const rbac_obj_rec_t  *o = rec;
+
+    rbac_jw_open(w, '{');
+    rbac_jw_key(w, "type");
+    rbac_jw_ref(w, rec, o->type_name);
+    rbac_jw_key(w, "id");
+    rbac_jw_ref(w, rec, o->id);
+    rbac_jw_key(w, "org");
+    rbac_jw_ref(w, rec, o->org);
+    rbac_jw_key(w, "owner");
+    rbac_jw_ref(w, rec, o->owner);
+    rbac_jw_key(w, "acl_users");
+    rbac_rec_acl_json(w, rec, o->acl_users);
+    rbac_jw_key(w, "acl_groups");
+    rbac_rec_acl_json(w, rec, o->acl_groups);
+    rbac_jw_key(w, "dormant");
+    rbac_jw_bool(w, o->dormant);
+
+    if (o->deprecated) {
+        rbac_jw_key(w, "deprecated");
+        rbac_jw_open(w, '{');
+        rbac_jw_key(w, "message");
+        rbac_jw_ref(w, rec, o->deprecated_message);
+        rbac_jw_key(w, "link");
+        rbac_jw_ref(w, rec, o->deprecated_link);
+        rbac_jw_close(w, '}');
+    }
+
+    rbac_jw_close(w, '}');
+}

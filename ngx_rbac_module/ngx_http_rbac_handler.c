@@ -1,0 +1,1448 @@
+
+/*
+ * ngx_http_rbac_handler.c: the access-phase handler.
+ *
+ * A request goes: credential (first non-empty rbac_token source) ->
+ * principal (JWT, API token or provisioner key) -> subject (rbac:user) ->
+ * object (rbac_object, rbac:obj) -> roles (catalog + custom roles) ->
+ * rbac_decide -> allow (identity headers) or 401/403/503.
+ *
+ * The evaluation is written as a pass over what is known: each pass asks
+ * for the records it lacks (ngx_http_rbac_want) and, if any, the request
+ * is suspended until one MGET brings them all, then the pass runs again.
+ * Three passes at most for a JWT (user + object + deployment; orgs and
+ * custom roles; the orgs' default roles), one more for an API token.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_module.h"
+#include "ngx_http_rbac_jwt.h"
+
+
+#define NGX_HTTP_RBAC_PENDING  0
+#define NGX_HTTP_RBAC_PRESENT  1
+#define NGX_HTTP_RBAC_ABSENT   2
+
+
+typedef struct {
+    ngx_http_rbac_ctx_t        *ctx;
+    u_char                      buf[NGX_HTTP_RBAC_MAX_KEY];
+} ngx_http_rbac_resolve_t;
+
+
+static ngx_int_t ngx_http_rbac_run(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_finish(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_evaluate(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_credential(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_principal(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx,
+    rbac_catalog_t *cat, ngx_str_t *obj_org);
+static ngx_int_t ngx_http_rbac_authorize(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_object_t *obj, void *deployment);
+static ngx_int_t ngx_http_rbac_token_scope(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat, rbac_subject_t *s);
+static ngx_int_t ngx_http_rbac_action(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_action_t *action);
+static ngx_int_t ngx_http_rbac_roles_var(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, rbac_subject_t *s, rbac_str_t org);
+static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
+static void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    const char *kind, ngx_str_t *a, ngx_str_t *b);
+static void *ngx_http_rbac_peek(ngx_http_rbac_ctx_t *ctx, u_char *buf,
+    const char *kind, ngx_str_t *a, ngx_str_t *b);
+static const rbac_org_rec_t *ngx_http_rbac_org_cb(void *ud, rbac_str_t org);
+static const rbac_role_t *ngx_http_rbac_role_cb(void *ud, rbac_str_t org,
+    rbac_str_t name);
+static ngx_int_t ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
+    ngx_int_t status, const char *reason);
+static ngx_int_t ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
+    ngx_int_t status, ngx_str_t *reason);
+static void ngx_http_rbac_wake(ngx_event_t *ev);
+static void ngx_http_rbac_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_rbac_kinds[] = {
+    ngx_string("user"),
+    ngx_string("service_account"),
+    ngx_string("provisioner")
+};
+
+static ngx_str_t  ngx_http_rbac_h_user = ngx_string("X-Rbac-User");
+static ngx_str_t  ngx_http_rbac_h_kind = ngx_string("X-Rbac-Kind");
+static ngx_str_t  ngx_http_rbac_h_org = ngx_string("X-Rbac-Org");
+static ngx_str_t  ngx_http_rbac_h_roles = ngx_string("X-Rbac-Roles");
+
+
+#define ngx_http_rbac_vstr(s)                                                 \
+    ngx_http_rbac_mkstr((s).data, (s).len)
+
+static ngx_inline rbac_str_t
+ngx_http_rbac_mkstr(u_char *data, size_t len)
+{
+    rbac_str_t  s;
+
+    s.data = (const char *) data;
+    s.len = len;
+
+    return s;
+}
+
+static ngx_inline ngx_str_t
+ngx_http_rbac_nstr(rbac_str_t s)
+{
+    ngx_str_t  n;
+
+    n.data = (u_char *) s.data;
+    n.len = s.len;
+
+    return n;
+}
+
+
+ngx_int_t
+ngx_http_rbac_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_rbac_ctx_t       *ctx;
+    ngx_http_rbac_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rbac_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+
+    if (ctx == NULL) {
+
+        /* every pass of the access phase (ctx is reset on redirects) */
+        if (lcf->identity_headers
+            && ngx_http_rbac_strip_headers(r) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (lcf->mode == NGX_HTTP_RBAC_OFF) {
+            return NGX_DECLINED;
+        }
+
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rbac_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->request = r;
+        ctx->wake.handler = ngx_http_rbac_wake;
+        ctx->wake.data = ctx;
+        ctx->wake.log = r->connection->log;
+
+        if (ngx_array_init(&ctx->records, r->pool, 8,
+                           sizeof(ngx_http_rbac_record_t))
+            != NGX_OK
+            || ngx_array_init(&ctx->wanted, r->pool, 8, sizeof(ngx_str_t))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_rbac_cleanup;
+        cln->data = ctx;
+
+        ngx_http_set_ctx(r, ctx, ngx_http_rbac_module);
+
+    } else if (ctx->waiting) {
+        return NGX_AGAIN;
+
+    } else if (ctx->done) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_rbac_run(r, lcf, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_AGAIN) {
+        ctx->waiting = 1;
+
+        /* notice a client that goes away meanwhile (finalized with 499) */
+        if (r->connection->read->ready) {
+            ngx_post_event(r->connection->read, &ngx_posted_events);
+
+        } else if (ngx_handle_read_event(r->connection->read, 0) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->read_event_handler = ngx_http_test_reading;
+        r->write_event_handler = ngx_http_request_empty_handler;
+
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_rbac_finish(r, lcf, ctx);
+}
+
+
+/* NGX_OK: decided (ctx->status); NGX_AGAIN: waiting for Redis. */
+static ngx_int_t
+ngx_http_rbac_run(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    for ( ;; ) {
+
+        if (ctx->redis_error) {
+            ctx->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+            ngx_str_set(&ctx->reason, "authorization unavailable");
+            return NGX_OK;
+        }
+
+        ctx->need = 0;
+
+        rc = ngx_http_rbac_evaluate(r, lcf, ctx);
+
+        if (rc == NGX_ERROR || ctx->failed) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_AGAIN) {
+            return NGX_OK;
+        }
+
+        rc = ngx_http_rbac_fetch(ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            ctx->redis_error = 1;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  level;
+
+    ctx->done = 1;
+
+    if (ctx->status == 0) {
+        ngx_str_set(&ctx->var_decision, "allow");
+
+    } else if (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_str_set(&ctx->var_decision, "error");
+
+    } else if (lcf->mode == NGX_HTTP_RBAC_SHADOW) {
+        ngx_str_set(&ctx->var_decision, "shadow_deny");
+
+    } else {
+        ngx_str_set(&ctx->var_decision, "deny");
+    }
+
+    if (ctx->status) {
+        level = (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE)
+                ? NGX_LOG_WARN : NGX_LOG_INFO;
+
+        ngx_log_error(level, r->connection->log, 0,
+                      "rbac: %V %i \"%V\" user \"%V\"",
+                      &ctx->var_decision, ctx->status, &ctx->reason,
+                      &ctx->var_user);
+    }
+
+    if (ctx->status == 0 || lcf->mode == NGX_HTTP_RBAC_SHADOW) {
+
+        if (lcf->identity_headers && ctx->authenticated
+            && ngx_http_rbac_identity(r, ctx) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ctx->status == 0 ? NGX_OK : NGX_DECLINED;
+    }
+
+    rc = ngx_http_rbac_send_error(r, ctx);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
+{
+    if (ngx_http_rbac_set_header(r, &ngx_http_rbac_h_user, &ctx->var_user)
+        != NGX_OK
+        || ngx_http_rbac_set_header(r, &ngx_http_rbac_h_kind, &ctx->var_kind)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->var_org.len
+        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_org, &ctx->var_org)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->var_roles.len
+        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_roles,
+                                    &ctx->var_roles)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One pass.  NGX_OK: decided; NGX_AGAIN: records wanted; NGX_ERROR: an
+ * internal failure (500).
+ */
+static ngx_int_t
+ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    void                         *rec, *deployment;
+    ngx_int_t                     rc;
+    ngx_str_t                     s, *type;
+    ngx_uint_t                    state, kind;
+    rbac_object_t                 obj;
+    rbac_allocator_t              a;
+    ngx_http_rbac_main_conf_t    *rmcf;
+    ngx_http_rbac_object_conf_t  *oc;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+    oc = lcf->object;
+
+    if (!ctx->cred_ready) {
+        rc = ngx_http_rbac_credential(r, lcf, ctx);
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+
+        ctx->cred_ready = 1;
+    }
+
+    /* first level: the principal, the object, the deployment options */
+
+    rc = ngx_http_rbac_principal(r, ctx);
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    if (ctx->uid.len && ctx->cred_type != NGX_HTTP_RBAC_CRED_PKEY) {
+        ctx->user = ngx_http_rbac_get(ctx, &state, "user:", &ctx->uid, NULL);
+    }
+
+    deployment = NULL;
+    rec = NULL;
+    type = NULL;
+
+    if (oc != NULL) {
+        deployment = ngx_http_rbac_get(ctx, &state, "deployment", NULL,
+                                       NULL);
+
+        if (!ctx->obj_ready) {
+            rc = ngx_http_rbac_object_args(r, lcf, ctx);
+            if (rc != NGX_AGAIN) {
+                return rc;
+            }
+        }
+
+        if (ctx->obj_ready && ctx->obj_id.len) {
+            type = &oc->type_name;
+
+            switch (oc->type) {
+
+            case RBAC_T_WORKSPACE:
+            case RBAC_T_TEMPLATE:
+            case RBAC_T_GROUP:
+                rec = ngx_http_rbac_get(ctx, &state, "obj:", type,
+                                        &ctx->obj_id);
+                break;
+
+            case RBAC_T_ORGANIZATION:
+                rec = ngx_http_rbac_get(ctx, &state, "org:", &ctx->obj_id,
+                                        NULL);
+                break;
+
+            case RBAC_T_USER:
+                rec = ngx_http_rbac_get(ctx, &state, "user:", &ctx->obj_id,
+                                        NULL);
+                break;
+
+            default:
+                type = NULL;
+                state = NGX_HTTP_RBAC_PRESENT;
+                break;
+            }
+
+            if (type != NULL && state == NGX_HTTP_RBAC_ABSENT) {
+                s.len = oc->type_name.len + ctx->obj_id.len
+                        + sizeof(" not found");
+                s.data = ngx_pnalloc(r->pool, s.len);
+                if (s.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                s.len = ngx_sprintf(s.data, "%V %V not found",
+                                    &oc->type_name, &ctx->obj_id)
+                        - s.data;
+
+                if (!ctx->need) {
+                    return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN,
+                                                  &s);
+                }
+            }
+        }
+    }
+
+    if (ctx->need) {
+        return NGX_AGAIN;
+    }
+
+    /* the subject */
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
+        kind = RBAC_KIND_PROVISIONER;
+
+    } else {
+        if (ctx->user == NULL) {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "unknown user");
+        }
+
+        kind = ctx->user->kind;
+
+        if (kind == RBAC_KIND_SERVICE_ACCOUNT
+            && ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT)
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "service accounts authenticate only "
+                                      "with API tokens");
+        }
+    }
+
+    if (kind > RBAC_KIND_PROVISIONER) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN, "unknown kind");
+    }
+
+    ctx->authenticated = 1;
+    ctx->var_kind = ngx_http_rbac_kinds[kind];
+    ctx->var_user = (kind == RBAC_KIND_PROVISIONER) ? ctx->cred_id : ctx->uid;
+
+    if (kind == RBAC_KIND_PROVISIONER) {
+        s.len = sizeof("pkey:") - 1 + ctx->cred_id.len;
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(s.data, "pkey:%V", &ctx->cred_id);
+        ctx->var_user = s;
+    }
+
+    if (lcf->principals
+        && !(lcf->principals & NGX_HTTP_RBAC_KIND_BIT(kind)))
+    {
+        s.len = sizeof("principal kind  not allowed here") - 1
+                + ctx->var_kind.len;
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(s.data, "principal kind %V not allowed here",
+                    &ctx->var_kind);
+
+        return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
+    }
+
+    if (oc == NULL) {
+        /* authentication only: no object, no decision beyond status */
+
+        if (ctx->user != NULL && ctx->user->status != RBAC_STATUS_ACTIVE) {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      ctx->user->status
+                                      == RBAC_STATUS_SUSPENDED
+                                      ? "account suspended"
+                                      : "account dormant");
+        }
+
+        ctx->status = 0;
+        ngx_str_set(&ctx->reason, "authenticated");
+
+        return NGX_OK;
+    }
+
+    /* the object */
+
+    a.alloc = ngx_http_rbac_palloc;
+    a.free = ngx_http_rbac_pfree;
+    a.ud = r->pool;
+
+    ngx_memzero(&obj, sizeof(rbac_object_t));
+
+    obj.type = oc->type;
+    obj.type_name = ngx_http_rbac_vstr(oc->type_name);
+    obj.id = ngx_http_rbac_vstr(ctx->obj_id);
+    obj.org = ngx_http_rbac_vstr(ctx->obj_org);
+    obj.owner = ngx_http_rbac_vstr(ctx->obj_owner);
+    obj.any_org = oc->any_org;
+
+    if (rec != NULL && (oc->type == RBAC_T_WORKSPACE
+                        || oc->type == RBAC_T_TEMPLATE
+                        || oc->type == RBAC_T_GROUP))
+    {
+        if (rbac_object_view(rec, &a, &obj) != RBAC_OK) {
+            return NGX_ERROR;
+        }
+
+        obj.any_org = oc->any_org;
+
+        if (ctx->obj_org.len
+            && !rbac_str_eq(obj.org, ngx_http_rbac_vstr(ctx->obj_org)))
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "object org mismatch");
+        }
+
+        if (ctx->obj_owner.len
+            && !rbac_str_eq(obj.owner, ngx_http_rbac_vstr(ctx->obj_owner)))
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "object owner mismatch");
+        }
+
+    } else if (rec != NULL && oc->type == RBAC_T_ORGANIZATION) {
+        if (ctx->obj_org.len
+            && !rbac_str_eq(obj.id, ngx_http_rbac_vstr(ctx->obj_org)))
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "object org mismatch");
+        }
+
+        obj.org = obj.id;
+
+    } else if (rec != NULL && oc->type == RBAC_T_USER) {
+        if (ctx->obj_owner.len
+            && !rbac_str_eq(obj.id, ngx_http_rbac_vstr(ctx->obj_owner)))
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "object owner mismatch");
+        }
+
+        obj.owner = obj.id;
+    }
+
+    ctx->var_org = ngx_http_rbac_nstr(obj.org);
+
+    /* second level: orgs, custom roles, default member roles */
+
+    s = ngx_http_rbac_nstr(obj.org);
+
+    rc = ngx_http_rbac_roles_wanted(ctx, rmcf->catalog, &s);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ctx->need) {
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_rbac_authorize(r, lcf, ctx, &obj, deployment);
+}
+
+
+/* The credential and, for a JWT, its subject.  NGX_AGAIN: carry on. */
+static ngx_int_t
+ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   v, reason;
+    rbac_str_t                  sv, out;
+    ngx_uint_t                  i, type;
+    rbac_err_t                  err;
+    rbac_cred_t                 cred;
+    ngx_http_rbac_token_src_t  *src;
+
+    src = lcf->tokens->elts;
+    type = NGX_HTTP_RBAC_CRED_AUTO;
+    v.len = 0;
+    v.data = NULL;
+
+    for (i = 0; i < lcf->tokens->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (v.len == 0) {
+            continue;
+        }
+
+        if (src[i].authorization) {
+            if (!rbac_cred_bearer(ngx_http_rbac_vstr(v), &out)) {
+                v.len = 0;
+                continue;
+            }
+
+            v = ngx_http_rbac_nstr(out);
+        }
+
+        type = src[i].type;
+        break;
+    }
+
+    if (v.len == 0) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                  "no credential");
+    }
+
+    ctx->cred = v;
+
+    if (v.len > RBAC_MAX_TOKEN) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, "oversize");
+    }
+
+    sv = ngx_http_rbac_vstr(v);
+
+    if (type == NGX_HTTP_RBAC_CRED_AUTO) {
+        type = rbac_cred_classify(sv) == RBAC_CRED_JWT
+               ? NGX_HTTP_RBAC_CRED_JWT : NGX_HTTP_RBAC_CRED_API_TOKEN;
+    }
+
+    ctx->cred_type = type;
+
+    if (type == NGX_HTTP_RBAC_CRED_JWT) {
+        rc = ngx_http_rbac_jwt_verify(r, lcf, &v, &ctx->uid, &reason);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_rbac_deny_str(ctx, NGX_HTTP_UNAUTHORIZED,
+                                          &reason);
+        }
+
+        return rc == NGX_OK ? NGX_AGAIN : rc;
+    }
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    if (rbac_cred_parse(sv, type == NGX_HTTP_RBAC_CRED_PKEY
+                            ? RBAC_CRED_PROVISIONER_KEY : RBAC_CRED_API_TOKEN,
+                        &cred, &err)
+        != RBAC_OK)
+    {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+    }
+
+    ctx->cred_id = ngx_http_rbac_nstr(cred.id);
+    ctx->cred_secret = ngx_http_rbac_nstr(cred.secret);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The record of an API token or provisioner key, checked.  NGX_AGAIN:
+ * carry on (known, or wanted); NGX_OK: decided (401).
+ */
+static ngx_int_t
+ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
+{
+    rbac_rc_t          rc;
+    ngx_uint_t         state;
+    rbac_err_t         err;
+    rbac_cred_t        cred;
+    rbac_cred_kind_t   kind;
+    rbac_pkey_rec_t   *pk;
+    rbac_token_rec_t  *tok;
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT) {
+        return NGX_AGAIN;
+    }
+
+    cred.id = ngx_http_rbac_vstr(ctx->cred_id);
+    cred.secret = ngx_http_rbac_vstr(ctx->cred_secret);
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
+        kind = RBAC_CRED_PROVISIONER_KEY;
+
+        pk = ngx_http_rbac_get(ctx, &state, "pkey:", &ctx->cred_id, NULL);
+
+        if (state == NGX_HTTP_RBAC_PENDING || ctx->pkey != NULL) {
+            return NGX_AGAIN;
+        }
+
+        if (pk == NULL) {
+            (void) rbac_cred_unknown(kind, &err);
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+        }
+
+        rc = rbac_cred_verify(&cred, kind, pk->secret_sha256, 0,
+                              (int64_t) ngx_time(), &err);
+
+    } else {
+        kind = RBAC_CRED_API_TOKEN;
+
+        tok = ngx_http_rbac_get(ctx, &state, "token:", &ctx->cred_id, NULL);
+
+        if (state == NGX_HTTP_RBAC_PENDING || ctx->token != NULL) {
+            return NGX_AGAIN;
+        }
+
+        if (tok == NULL) {
+            (void) rbac_cred_unknown(kind, &err);
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+        }
+
+        rc = rbac_cred_verify(&cred, kind, tok->secret_sha256,
+                              tok->expires_at, (int64_t) ngx_time(), &err);
+        pk = NULL;
+
+        if (rc == RBAC_OK) {
+            ctx->token = tok;
+            ctx->uid = ngx_http_rbac_nstr(rbac_ref(tok, tok->user));
+        }
+    }
+
+    if (rc == RBAC_ETOKEN) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+    }
+
+    if (rc != RBAC_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rbac: credential check failed: %s", rbac_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    if (pk != NULL) {
+        ctx->pkey = pk;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Evaluates rbac_object's id=, org= and owner= (once); "me" is the caller,
+ * known only once the principal is.  NGX_AGAIN: carry on.
+ */
+static ngx_int_t
+ngx_http_rbac_object_args(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_str_t                     me;
+    ngx_uint_t                    i;
+    ngx_str_t                    *out[3];
+    ngx_http_complex_value_t     *cv[3];
+    ngx_http_rbac_object_conf_t  *oc;
+
+    oc = lcf->object;
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
+        me.len = sizeof("pkey:") - 1 + ctx->cred_id.len;
+        me.data = ngx_pnalloc(r->pool, me.len);
+        if (me.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(me.data, "pkey:%V", &ctx->cred_id);
+
+    } else {
+        me = ctx->uid;
+    }
+
+    cv[0] = oc->id;
+    cv[1] = oc->org;
+    cv[2] = oc->owner;
+    out[0] = &ctx->obj_id;
+    out[1] = &ctx->obj_org;
+    out[2] = &ctx->obj_owner;
+
+    for (i = 0; i < 3; i++) {
+        if (cv[i] == NULL) {
+            continue;
+        }
+
+        if (ngx_http_complex_value(r, cv[i], out[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (out[i]->len == 2 && ngx_strncmp(out[i]->data, "me", 2) == 0) {
+            if (me.len == 0) {
+                /* the caller is not known yet: next pass */
+                out[0]->len = 0;
+                out[1]->len = 0;
+                out[2]->len = 0;
+                return NGX_AGAIN;
+            }
+
+            *out[i] = me;
+        }
+
+        if (out[i]->len > RBAC_MAX_NAME) {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "object id too long");
+        }
+    }
+
+    ctx->obj_ready = 1;
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Wants the records the subject's roles depend on: each org's record
+ * (sharing mode, default member roles) and every role name that is not a
+ * built-in one (a custom role, maybe).
+ */
+static ngx_int_t
+ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
+    ngx_str_t *obj_org)
+{
+    ngx_str_t             org, name;
+    ngx_uint_t            i, j, state;
+    rbac_str_t            n;
+    const rbac_ref_t     *roles;
+    rbac_org_rec_t       *orec;
+    rbac_user_rec_t      *u;
+    const rbac_user_org_rec_t  *uo;
+
+    if (obj_org->len) {
+        (void) ngx_http_rbac_get(ctx, &state, "org:", obj_org, NULL);
+    }
+
+    if (ctx->pkey != NULL) {
+        org = ngx_http_rbac_nstr(rbac_ref(ctx->pkey, ctx->pkey->org));
+        if (org.len) {
+            (void) ngx_http_rbac_get(ctx, &state, "org:", &org, NULL);
+        }
+
+        return NGX_OK;
+    }
+
+    u = ctx->user;
+    if (u == NULL) {
+        return NGX_OK;
+    }
+
+    roles = rbac_rec_at(u, u->site_roles, rbac_ref_t);
+
+    for (i = 0; i < u->site_roles.n; i++) {
+        n = rbac_ref(u, roles[i]);
+
+        if (!rbac_catalog_reserved(cat, n)) {
+            name = ngx_http_rbac_nstr(n);
+            (void) ngx_http_rbac_get(ctx, &state, "siterole:", &name, NULL);
+        }
+    }
+
+    uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
+
+    for (i = 0; i < u->orgs.n; i++) {
+        org = ngx_http_rbac_nstr(rbac_ref(u, uo[i].org));
+        roles = rbac_rec_at(u, uo[i].roles, rbac_ref_t);
+
+        for (j = 0; j < uo[i].roles.n; j++) {
+            n = rbac_ref(u, roles[j]);
+
+            if (!rbac_catalog_reserved(cat, n)) {
+                name = ngx_http_rbac_nstr(n);
+                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
+            }
+        }
+
+        orec = ngx_http_rbac_get(ctx, &state, "org:", &org, NULL);
+
+        if (orec == NULL) {
+            continue;
+        }
+
+        roles = rbac_rec_at(orec, orec->default_roles, rbac_ref_t);
+
+        for (j = 0; j < orec->default_roles.n; j++) {
+            n = rbac_ref(orec, roles[j]);
+
+            if (!rbac_catalog_reserved(cat, n)) {
+                name = ngx_http_rbac_nstr(n);
+                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx, rbac_object_t *obj, void *deployment)
+{
+    u_char                     *p;
+    size_t                      len;
+    unsigned                    options;
+    ngx_int_t                   nrc;
+    ngx_str_t                   s, org;
+    rbac_rc_t                   rc;
+    rbac_share_t                share;
+    rbac_action_t               action;
+    rbac_subject_t              subj;
+    rbac_org_rec_t             *orec;
+    rbac_decision_t             d;
+    rbac_resolver_t             rs;
+    rbac_allocator_t            a;
+    const rbac_role_t          *role;
+    rbac_subject_org_t         *sorg;
+    const rbac_role_t         **roles;
+    ngx_http_rbac_resolve_t    *res;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    static rbac_str_t  pd = rbac_string("provisioner-daemon");
+
+    action = RBAC_A_OTHER;
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+
+    a.alloc = ngx_http_rbac_palloc;
+    a.free = ngx_http_rbac_pfree;
+    a.ud = r->pool;
+
+    options = deployment != NULL
+              ? ((rbac_deployment_rec_t *) deployment)->options : 0;
+
+    res = ngx_palloc(r->pool, sizeof(ngx_http_rbac_resolve_t));
+    if (res == NULL) {
+        return NGX_ERROR;
+    }
+
+    res->ctx = ctx;
+
+    ngx_memzero(&subj, sizeof(rbac_subject_t));
+
+    if (ctx->pkey != NULL) {
+        org = ngx_http_rbac_nstr(rbac_ref(ctx->pkey, ctx->pkey->org));
+        orec = ngx_http_rbac_peek(ctx, res->buf, "org:", &org, NULL);
+        share = orec != NULL ? orec->share : RBAC_SHARE_EVERYONE;
+
+        role = rbac_catalog_role(rmcf->catalog, pd, options, share);
+
+        sorg = ngx_pcalloc(r->pool, sizeof(rbac_subject_org_t));
+        roles = ngx_palloc(r->pool, sizeof(rbac_role_t *));
+        if (sorg == NULL || roles == NULL) {
+            return NGX_ERROR;
+        }
+
+        roles[0] = role;
+        sorg->org = ngx_http_rbac_vstr(org);
+        sorg->roles = (const rbac_role_t *const *) roles;
+        sorg->nroles = role != NULL ? 1 : 0;
+
+        subj.id = ngx_http_rbac_vstr(ctx->var_user);
+        subj.kind = RBAC_KIND_PROVISIONER;
+        subj.status = RBAC_STATUS_ACTIVE;
+        subj.orgs = sorg;
+        subj.norgs = 1;
+
+    } else {
+        rs.catalog = rmcf->catalog;
+        rs.options = options;
+        rs.implicit = 1;
+        rs.org = ngx_http_rbac_org_cb;
+        rs.custom_role = ngx_http_rbac_role_cb;
+        rs.ud = res;
+
+        rc = rbac_subject_build(ctx->user, &rs, &a, &subj);
+        if (rc != RBAC_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "rbac: cannot build the subject of user \"%V\": %s",
+                          &ctx->uid, rbac_strerror(rc));
+            return NGX_ERROR;
+        }
+
+        if (ctx->token != NULL) {
+            nrc = ngx_http_rbac_token_scope(r, ctx, rmcf->catalog, &subj);
+            if (nrc != NGX_AGAIN) {
+                return nrc;
+            }
+        }
+    }
+
+    if (ngx_http_rbac_roles_var(r, ctx, &subj, obj->org) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    nrc = ngx_http_rbac_action(r, lcf, ctx, &action);
+    if (nrc != NGX_AGAIN) {
+        return nrc;
+    }
+
+    rbac_decide(&subj, obj, action, &d);
+
+    if (d.allow) {
+        ctx->status = 0;
+
+    } else {
+        ctx->status = NGX_HTTP_FORBIDDEN;
+    }
+
+    if (!d.allow && d.by == RBAC_BY_DEPRECATED) {
+        len = sizeof("template deprecated: ") - 1
+              + obj->deprecated_message.len;
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->reason.data = p;
+        ctx->reason.len = ngx_sprintf(p, "template deprecated: %*s",
+                                      obj->deprecated_message.len,
+                                      obj->deprecated_message.data)
+                          - p;
+        ctx->link = ngx_http_rbac_nstr(obj->deprecated_link);
+
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, 256);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s.data = p;
+    s.len = ngx_min(rbac_decision_reason(&d, &subj, obj, (char *) p, 256),
+                    255);
+    ctx->reason = s;
+
+    return NGX_OK;
+}
+
+
+/* The token's scopes (union) and allow list.  NGX_AGAIN: carry on. */
+static ngx_int_t
+ngx_http_rbac_token_scope(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_catalog_t *cat, rbac_subject_t *s)
+{
+    size_t                   n;
+    ngx_uint_t               i;
+    rbac_str_t               name;
+    rbac_err_t               err;
+    rbac_allow_t            *allow;
+    rbac_scope_t            *scope;
+    const rbac_ref_t        *scopes;
+    rbac_token_rec_t        *tok;
+    const rbac_allow_rec_t  *al;
+
+    tok = ctx->token;
+
+    if (tok->scopes.n) {
+        scope = ngx_pcalloc(r->pool, sizeof(rbac_scope_t));
+        if (scope == NULL) {
+            return NGX_ERROR;
+        }
+
+        scopes = rbac_rec_at(tok, tok->scopes, rbac_ref_t);
+
+        for (i = 0; i < tok->scopes.n; i++) {
+            name = rbac_ref(tok, scopes[i]);
+
+            ngx_memzero(&err, sizeof(rbac_err_t));
+
+            if (rbac_catalog_scope_add(cat, name, scope, &err) != RBAC_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "rbac: token \"%V\": %s", &ctx->cred_id,
+                              err.msg);
+                return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                          "token scope unknown");
+            }
+        }
+
+        n = ngx_min(sizeof(scope->name) - 1, scopes[0].len);
+        ngx_memcpy(scope->name, rbac_ref(tok, scopes[0]).data, n);
+        scope->name[n] = '\0';
+
+        s->scope = scope;
+    }
+
+    if (tok->allow_list.n) {
+        allow = ngx_pcalloc(r->pool, tok->allow_list.n * sizeof(rbac_allow_t));
+        if (allow == NULL) {
+            return NGX_ERROR;
+        }
+
+        al = rbac_rec_at(tok, tok->allow_list, rbac_allow_rec_t);
+
+        for (i = 0; i < tok->allow_list.n; i++) {
+            allow[i].type = al[i].type;
+            allow[i].any_type = al[i].any_type;
+            allow[i].any_id = al[i].any_id;
+
+            name = rbac_ref(tok, al[i].id);
+            n = ngx_min(RBAC_MAX_NAME, name.len);
+            ngx_memcpy(allow[i].id, name.data, n);
+            allow[i].id[n] = '\0';
+        }
+
+        s->token_allow = allow;
+        s->ntoken_allow = tok->allow_list.n;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* The action: rbac_action, or from the method.  NGX_AGAIN: carry on. */
+static ngx_int_t
+ngx_http_rbac_action(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx, rbac_action_t *action)
+{
+    ngx_str_t  v, s;
+
+    if (lcf->action != NULL) {
+        if (ngx_http_complex_value(r, lcf->action, &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        ngx_str_set(&v, "read");
+
+    } else if (r->method & NGX_HTTP_POST) {
+        ngx_str_set(&v, "create");
+
+    } else if (r->method & (NGX_HTTP_PUT|NGX_HTTP_PATCH)) {
+        ngx_str_set(&v, "update");
+
+    } else if (r->method & NGX_HTTP_DELETE) {
+        ngx_str_set(&v, "delete");
+
+    } else {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                  "method not mapped to an action");
+    }
+
+    *action = rbac_action_from_name(ngx_http_rbac_vstr(v));
+
+    if (*action == RBAC_A_OTHER) {
+        s.len = sizeof("unknown action \"\"") - 1 + ngx_min(v.len, 64);
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(s.data, "unknown action \"%*s\"", ngx_min(v.len, 64),
+                    v.data);
+
+        return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* $rbac_roles: site roles, then the roles held in the object's org. */
+static ngx_int_t
+ngx_http_rbac_roles_var(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *s, rbac_str_t org)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_uint_t                 i, j, pass;
+    const rbac_subject_org_t  *so;
+
+    len = 0;
+    p = NULL;
+
+    for (pass = 0; pass < 2; pass++) {
+
+        for (i = 0; i < s->nsite_roles; i++) {
+            if (pass) {
+                if (p != ctx->var_roles.data) {
+                    *p++ = ',';
+                }
+
+                p = ngx_cpymem(p, s->site_roles[i]->name,
+                               ngx_strlen(s->site_roles[i]->name));
+
+            } else {
+                len += ngx_strlen(s->site_roles[i]->name) + 1;
+            }
+        }
+
+        for (i = 0; i < s->norgs; i++) {
+            so = &s->orgs[i];
+
+            if (org.len == 0 || !rbac_str_eq(so->org, org)) {
+                continue;
+            }
+
+            for (j = 0; j < so->nroles; j++) {
+                if (pass) {
+                    if (p != ctx->var_roles.data) {
+                        *p++ = ',';
+                    }
+
+                    p = ngx_cpymem(p, so->roles[j]->name,
+                                   ngx_strlen(so->roles[j]->name));
+
+                } else {
+                    len += ngx_strlen(so->roles[j]->name) + 1;
+                }
+            }
+        }
+
+        if (pass == 0) {
+            if (len == 0) {
+                return NGX_OK;
+            }
+
+            p = ngx_pnalloc(r->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->var_roles.data = p;
+        }
+    }
+
+    ctx->var_roles.len = p - ctx->var_roles.data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The record of prefix-less key kind + a [+ ":" + b].  state: PENDING (and
+ * now wanted), PRESENT or ABSENT.
+ */
+static void *
+ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    const char *kind, ngx_str_t *a, ngx_str_t *b)
+{
+    u_char      *p, buf[NGX_HTTP_RBAC_MAX_KEY];
+    void        *rec;
+    ngx_str_t    key;
+    ngx_uint_t   fetched;
+
+    key.data = buf;
+    p = ngx_cpymem(buf, kind, ngx_strlen(kind));
+
+    if (a != NULL) {
+        if (a->len > RBAC_MAX_NAME) {
+            *state = NGX_HTTP_RBAC_ABSENT;
+            return NULL;
+        }
+
+        p = ngx_cpymem(p, a->data, a->len);
+    }
+
+    if (b != NULL) {
+        if (b->len > RBAC_MAX_NAME) {
+            *state = NGX_HTTP_RBAC_ABSENT;
+            return NULL;
+        }
+
+        *p++ = ':';
+        p = ngx_cpymem(p, b->data, b->len);
+    }
+
+    key.len = p - buf;
+
+    rec = ngx_http_rbac_record(ctx, &key, &fetched);
+
+    if (fetched) {
+        *state = rec != NULL ? NGX_HTTP_RBAC_PRESENT : NGX_HTTP_RBAC_ABSENT;
+        return rec;
+    }
+
+    if (ngx_http_rbac_want(ctx, &key) != NGX_OK) {
+        ctx->failed = 1;
+    }
+
+    ctx->need++;
+    *state = NGX_HTTP_RBAC_PENDING;
+
+    return NULL;
+}
+
+
+/* A record already fetched, or NULL; never wants anything. */
+static void *
+ngx_http_rbac_peek(ngx_http_rbac_ctx_t *ctx, u_char *buf, const char *kind,
+    ngx_str_t *a, ngx_str_t *b)
+{
+    u_char      *p;
+    ngx_str_t    key;
+    ngx_uint_t   fetched;
+
+    if (a->len > RBAC_MAX_NAME || (b != NULL && b->len > RBAC_MAX_NAME)) {
+        return NULL;
+    }
+
+    key.data = buf;
+    p = ngx_cpymem(buf, kind, ngx_strlen(kind));
+    p = ngx_cpymem(p, a->data, a->len);
+
+    if (b != NULL) {
+        *p++ = ':';
+        p = ngx_cpymem(p, b->data, b->len);
+    }
+
+    key.len = p - buf;
+
+    return ngx_http_rbac_record(ctx, &key, &fetched);
+}
+
+
+static const rbac_org_rec_t *
+ngx_http_rbac_org_cb(void *ud, rbac_str_t org)
+{
+    ngx_http_rbac_resolve_t *res = ud;
+
+    ngx_str_t  o;
+
+    o = ngx_http_rbac_nstr(org);
+
+    return ngx_http_rbac_peek(res->ctx, res->buf, "org:", &o, NULL);
+}
+
+
+static const rbac_role_t *
+ngx_http_rbac_role_cb(void *ud, rbac_str_t org, rbac_str_t name)
+{
+    ngx_http_rbac_resolve_t *res = ud;
+
+    ngx_str_t         o, n;
+    rbac_role_rec_t  *rec;
+
+    o = ngx_http_rbac_nstr(org);
+    n = ngx_http_rbac_nstr(name);
+
+    if (org.len) {
+        rec = ngx_http_rbac_peek(res->ctx, res->buf, "role:", &o, &n);
+
+    } else {
+        rec = ngx_http_rbac_peek(res->ctx, res->buf, "siterole:", &n, NULL);
+    }
+
+    return rec != NULL ? &rec->role : NULL;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx, ngx_int_t status,
+    const char *reason)
+{
+    ngx_str_t  s;
+
+    s.len = ngx_strlen(reason);
+    s.data = ngx_pnalloc(ctx->request->pool, s.len);
+    if (s.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s.data, reason, s.len);
+
+    return ngx_http_rbac_deny_str(ctx, status, &s);
+}
+
+
+static ngx_int_t
+ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx, ngx_int_t status,
+    ngx_str_t *reason)
+{
+    ctx->status = status;
+    ctx->reason = *reason;
+
+    return NGX_OK;
+}
+
+
+/* Posted by the reply callback, or fired by the timer: resume the request. */
+static void
+ngx_http_rbac_wake(ngx_event_t *ev)
+{
+    ngx_connection_t     *c;
+    ngx_http_request_t   *r;
+    ngx_http_rbac_ctx_t  *ctx;
+
+    ctx = ev->data;
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "rbac: redis did not answer in time");
+
+        ngx_http_rbac_fetch_cancel(ctx);
+        ctx->redis_error = 1;
+    }
+
+    ctx->waiting = 0;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* The request ends, however: nothing of it may be touched afterwards. */
+static void
+ngx_http_rbac_cleanup(void *data)
+{
+    ngx_http_rbac_ctx_t  *ctx = data;
+
+    ngx_http_rbac_fetch_cancel(ctx);
+
+    if (ctx->wake.timer_set) {
+        ngx_del_timer(&ctx->wake);
+    }
+
+    if (ctx->wake.posted) {
+        ngx_delete_posted_event(&ctx->wake);
+    }
+}

@@ -1,0 +1,343 @@
+
+/*
+ * ngx_http_rbac_jwt.c: rbac_jwt_key, rbac_jwt_issuer, rbac_jwt_audience
+ * and the verifier each server uses.  Keys are checked when the directive
+ * is read, so a key that does not fit its alg fails `nginx -t` on its line.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_jwt.h"
+
+
+typedef struct {
+    rbac_jwt_keyset_t  *ks;
+    rbac_jwt_checks_t   chk;
+} ngx_http_rbac_jwt_verifier_t;
+
+
+static void ngx_http_rbac_jwt_cleanup(void *data);
+static rbac_rc_t ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
+    const rbac_str_t **out, size_t *n);
+
+
+static rbac_jwt_keyset_t *
+ngx_http_rbac_jwt_keyset(ngx_conf_t *cf)
+{
+    rbac_err_t           err;
+    rbac_allocator_t    *a;
+    rbac_jwt_keyset_t   *ks;
+    ngx_pool_cleanup_t  *cln;
+
+    a = ngx_palloc(cf->pool, sizeof(rbac_allocator_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    a->alloc = ngx_http_rbac_palloc;
+    a->free = ngx_http_rbac_pfree;
+    a->ud = cf->pool;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    ks = rbac_jwt_keyset_create(a, &err);
+    if (ks == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_rbac_jwt_cleanup;
+    cln->data = ks;
+
+    return ks;
+}
+
+
+static void
+ngx_http_rbac_jwt_cleanup(void *data)
+{
+    rbac_jwt_keyset_free(data);
+}
+
+
+char *
+ngx_http_rbac_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    ngx_str_t        *value, file, key;
+    ngx_uint_t        i;
+    rbac_rc_t         rc;
+    rbac_str_t        kid, name;
+    rbac_err_t        err;
+    rbac_jwt_alg_t    alg;
+
+    value = cf->args->elts;
+    alg = RBAC_JWT_ALG_NONE;
+    kid.data = NULL;
+    kid.len = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
+            name.data = (const char *) value[i].data + 4;
+            name.len = value[i].len - 4;
+
+            alg = rbac_jwt_alg_parse(name);
+            if (alg == RBAC_JWT_ALG_NONE) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_jwt_key\": unsupported \"%V\" "
+                                   "(HS256..HS512, RS256..RS512, "
+                                   "ES256..ES512)", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0
+            && value[i].len > 4)
+        {
+            kid.data = (const char *) value[i].data + 4;
+            kid.len = value[i].len - 4;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_jwt_key\": invalid parameter \"%V\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (alg == RBAC_JWT_ALG_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_jwt_key\": alg= is required");
+        return NGX_CONF_ERROR;
+    }
+
+    file = value[1];
+
+    if (ngx_http_rbac_read_file(cf, &file, RBAC_JWT_MAX_KEY_FILE, &key)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_jwt_key\": cannot read key file \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rlcf->jwt_keys == NULL) {
+        rlcf->jwt_keys = ngx_http_rbac_jwt_keyset(cf);
+        if (rlcf->jwt_keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    rc = rbac_jwt_keyset_add(rlcf->jwt_keys, alg, kid, key.data, key.len,
+                             &err);
+    if (rc != RBAC_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_jwt_key\": key file \"%V\": %s",
+                           &file, err.msg[0] ? err.msg : rbac_strerror(rc));
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_rbac_jwt_strings(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_rbac_jwt_leeway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    char       *rv;
+    ngx_str_t  *value;
+
+    rv = ngx_conf_set_msec_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (rlcf->leeway > RBAC_JWT_LEEWAY_MAX * 1000) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_jwt_leeway\": \"%V\" is over the "
+                           "maximum of 5m", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static rbac_rc_t
+ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
+    const rbac_str_t **out, size_t *n)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+    rbac_str_t  *r;
+
+    *out = NULL;
+    *n = 0;
+
+    if (a == NULL || a->nelts == 0) {
+        return RBAC_OK;
+    }
+
+    r = ngx_palloc(cf->pool, a->nelts * sizeof(rbac_str_t));
+    if (r == NULL) {
+        return RBAC_ENOMEM;
+    }
+
+    s = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        r[i].data = (const char *) s[i].data;
+        r[i].len = s[i].len;
+    }
+
+    *out = r;
+    *n = a->nelts;
+
+    return RBAC_OK;
+}
+
+
+ngx_int_t
+ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
+{
+    ngx_http_rbac_jwt_verifier_t  *v;
+
+    v = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_jwt_verifier_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (conf->jwt_keys == NULL) {
+        /* no key: every JWT is refused ("wrong alg") */
+        conf->jwt_keys = ngx_http_rbac_jwt_keyset(cf);
+        if (conf->jwt_keys == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    v->ks = conf->jwt_keys;
+
+    rbac_jwt_checks_init(&v->chk);
+
+    if (ngx_http_rbac_jwt_strs(cf, conf->issuers, &v->chk.issuers,
+                               &v->chk.nissuers)
+        != RBAC_OK
+        || ngx_http_rbac_jwt_strs(cf, conf->audiences, &v->chk.audiences,
+                                  &v->chk.naudiences)
+           != RBAC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v->chk.leeway = conf->leeway / 1000;
+
+    conf->verifier = v;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *conf, ngx_str_t *token, ngx_str_t *sub,
+    ngx_str_t *reason)
+{
+    rbac_rc_t                      rc;
+    rbac_str_t                     t;
+    rbac_err_t                     err;
+    rbac_allocator_t               a;
+    rbac_jwt_result_t              res;
+    ngx_http_rbac_jwt_verifier_t  *v;
+
+    v = conf->verifier;
+
+    a.alloc = ngx_http_rbac_palloc;
+    a.free = ngx_http_rbac_pfree;
+    a.ud = r->pool;
+
+    t.data = (const char *) token->data;
+    t.len = token->len;
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+    ngx_memzero(&res, sizeof(rbac_jwt_result_t));
+
+    rc = rbac_jwt_verify(v->ks, &v->chk, t, (int64_t) ngx_time(), &a, &res,
+                         &err);
+
+    if (rc == RBAC_ETOKEN) {
+        reason->len = ngx_strlen(err.msg);
+        reason->data = ngx_pnalloc(r->pool, reason->len);
+        if (reason->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(reason->data, err.msg, reason->len);
+
+        return NGX_DECLINED;
+    }
+
+    if (rc != RBAC_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rbac: JWT verification failed: %s (%s)",
+                      err.msg, rbac_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    /* res.mem is pool memory: it lives as long as the request */
+    sub->data = (u_char *) res.sub.data;
+    sub->len = res.sub.len;
+
+    return NGX_OK;
+}

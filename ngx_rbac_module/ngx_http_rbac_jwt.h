@@ -1,0 +1,43 @@
+
+/*
+ * ngx_http_rbac_jwt.h: the JWT directives and the per-server verifier, over
+ * core/rbac_jwt.h.
+ */
+
+
+#ifndef _NGX_HTTP_RBAC_JWT_H_INCLUDED_
+#define _NGX_HTTP_RBAC_JWT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_module.h"
+
+
+/* rbac_jwt_key <file> alg=<ALG> [kid=<kid>] */
+char *ngx_http_rbac_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* rbac_jwt_issuer / rbac_jwt_audience <value>... */
+char *ngx_http_rbac_jwt_strings(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* rbac_jwt_leeway <time>: at most 5m */
+char *ngx_http_rbac_jwt_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* From merge: builds conf->verifier from the merged keys and checks. */
+ngx_int_t ngx_http_rbac_jwt_init(ngx_conf_t *cf,
+    ngx_http_rbac_loc_conf_t *conf);
+
+/*
+ * Verifies a bare JWT.  NGX_OK with *sub set (pool memory); NGX_DECLINED
+ * with *reason set to the 401 detail; NGX_ERROR on a server-side failure.
+ */
+ngx_int_t ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *conf, ngx_str_t *token, ngx_str_t *sub,
+    ngx_str_t *reason);
+
+
+#endif /* _NGX_HTTP_RBAC_JWT_H_INCLUDED_ */

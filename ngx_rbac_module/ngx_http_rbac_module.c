@@ -1,0 +1,1033 @@
+
+/*
+ * ngx_http_rbac_module.c: the module definition: directives, configuration
+ * (create, merge, checks that make `nginx -t` fail with a clear message),
+ * the access-phase registration, per-worker Redis lifecycle and the $rbac_*
+ * variables.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_module.h"
+#include "ngx_http_rbac_jwt.h"
+
+
+static ngx_int_t ngx_http_rbac_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_rbac_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_rbac_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_rbac_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_rbac_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_rbac_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rbac_exit_process(ngx_cycle_t *cycle);
+
+static char *ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_roles(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_principals(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_load_catalog(ngx_conf_t *cf,
+    ngx_http_rbac_main_conf_t *rmcf, const char *json, size_t len,
+    ngx_str_t *what);
+static void ngx_http_rbac_free_catalog(void *data);
+static ngx_int_t ngx_http_rbac_token_src(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t type, ngx_http_rbac_token_src_t *src);
+static ngx_int_t ngx_http_rbac_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_rbac_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_rbac_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_conf_enum_t  ngx_http_rbac_modes[] = {
+    { ngx_string("off"), NGX_HTTP_RBAC_OFF },
+    { ngx_string("on"), NGX_HTTP_RBAC_ON },
+    { ngx_string("shadow"), NGX_HTTP_RBAC_SHADOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_rbac_commands[] = {
+
+    { ngx_string("rbac"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, mode),
+      &ngx_http_rbac_modes },
+
+    { ngx_string("rbac_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_roles"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_rbac_roles,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_rbac_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_jwt_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
+      ngx_http_rbac_jwt_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_jwt_strings,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, issuers),
+      NULL },
+
+    { ngx_string("rbac_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_jwt_strings,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, audiences),
+      NULL },
+
+    { ngx_string("rbac_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_rbac_jwt_leeway,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("rbac_object"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_object,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_action"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, action),
+      NULL },
+
+    { ngx_string("rbac_principals"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_principals,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_identity_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, identity_headers),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_rbac_module_ctx = {
+    ngx_http_rbac_preconfiguration,        /* preconfiguration */
+    ngx_http_rbac_postconfiguration,       /* postconfiguration */
+
+    ngx_http_rbac_create_main_conf,        /* create main configuration */
+    ngx_http_rbac_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_rbac_create_loc_conf,         /* create location configuration */
+    ngx_http_rbac_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_rbac_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rbac_module_ctx,             /* module context */
+    ngx_http_rbac_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_rbac_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_rbac_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_rbac_vars[] = {
+
+    { ngx_string("rbac_user"), NULL, ngx_http_rbac_variable,
+      offsetof(ngx_http_rbac_ctx_t, var_user), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_kind"), NULL, ngx_http_rbac_variable,
+      offsetof(ngx_http_rbac_ctx_t, var_kind), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_decision"), NULL, ngx_http_rbac_variable,
+      offsetof(ngx_http_rbac_ctx_t, var_decision),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_reason"), NULL, ngx_http_rbac_reason_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_cache"), NULL, ngx_http_rbac_cache_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_org"), NULL, ngx_http_rbac_variable,
+      offsetof(ngx_http_rbac_ctx_t, var_org), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_roles"), NULL, ngx_http_rbac_variable,
+      offsetof(ngx_http_rbac_ctx_t, var_roles),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_rbac_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_rbac_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /* a dynamic module's handler runs first in the access phase */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rbac_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_rbac_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rmcf->redis_set = 0;
+     *     rmcf->catalog = NULL;
+     *     rmcf->conn = NULL;
+     */
+
+    return rmcf;
+}
+
+
+static char *
+ngx_http_rbac_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_rbac_main_conf_t *rmcf = conf;
+
+    ngx_str_t  what = ngx_string("the built-in catalog");
+
+    if (rmcf->catalog != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_rbac_load_catalog(cf, rmcf,
+                                      (const char *) rbac_builtin_catalog,
+                                      rbac_builtin_catalog_len, &what);
+}
+
+
+static void *
+ngx_http_rbac_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_rbac_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->tokens = NULL;
+     *     conf->jwt_keys = NULL;
+     *     conf->verifier = NULL;
+     *     conf->object = NULL;
+     *     conf->action = NULL;
+     *     conf->principals = 0;
+     */
+
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->issuers = NGX_CONF_UNSET_PTR;
+    conf->audiences = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET_MSEC;
+    conf->identity_headers = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_rbac_loc_conf_t *prev = parent;
+    ngx_http_rbac_loc_conf_t *conf = child;
+
+    static ngx_str_t  defaults[] = {
+        ngx_string("$http_authorization"),
+        ngx_string("$http_coder_session_token"),
+        ngx_string("$cookie_coder_session_token")
+    };
+
+    ngx_uint_t                  i;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_rbac_main_conf_t  *rmcf;
+    ngx_http_rbac_token_src_t  *src;
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_RBAC_OFF);
+    ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
+    ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
+    ngx_conf_merge_msec_value(conf->leeway, prev->leeway, 30000);
+    ngx_conf_merge_value(conf->identity_headers, prev->identity_headers, 1);
+
+    if (conf->tokens == NULL) {
+
+        if (prev->tokens == NULL) {
+            prev->tokens = ngx_array_create(cf->pool, 3,
+                                            sizeof(ngx_http_rbac_token_src_t));
+            if (prev->tokens == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            for (i = 0; i < sizeof(defaults) / sizeof(ngx_str_t); i++) {
+                src = ngx_array_push(prev->tokens);
+                if (src == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                if (ngx_http_rbac_token_src(cf, &defaults[i],
+                                            NGX_HTTP_RBAC_CRED_AUTO, src)
+                    != NGX_OK)
+                {
+                    return NGX_CONF_ERROR;
+                }
+            }
+        }
+
+        conf->tokens = prev->tokens;
+    }
+
+    if (conf->jwt_keys == NULL) {
+        conf->jwt_keys = prev->jwt_keys;
+    }
+
+    if (prev->verifier != NULL && conf->jwt_keys == prev->jwt_keys
+        && conf->issuers == prev->issuers && conf->audiences == prev->audiences
+        && conf->leeway == prev->leeway)
+    {
+        conf->verifier = prev->verifier;
+
+    } else if (ngx_http_rbac_jwt_init(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->mode == NGX_HTTP_RBAC_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rbac_module);
+
+    if (!rmcf->redis_set) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac\" is enabled but no \"rbac_redis\" "
+                           "is configured");
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac\" cannot be enabled with \"satisfy any\" "
+                           "in location \"%V\"", &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rbac_module);
+    if (rmcf == NULL || !rmcf->redis_set) {
+        return NGX_OK;
+    }
+
+    rmcf->conn = ngx_http_rbac_redis_create(cycle, &rmcf->redis);
+    if (rmcf->conn == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rbac_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rbac_module);
+    if (rmcf == NULL || rmcf->conn == NULL) {
+        return;
+    }
+
+    ngx_http_rbac_redis_destroy(rmcf->conn);
+    rmcf->conn = NULL;
+}
+
+
+/* Reads a whole file at configuration time (name relative to the prefix). */
+ngx_int_t
+ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name, size_t max,
+    ngx_str_t *out)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_err_t        err;
+    ngx_file_info_t  fi;
+
+    if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, err,
+                           ngx_fd_info_n " \"%V\" failed", name);
+        return NGX_ERROR;
+    }
+
+    if ((size_t) ngx_file_size(&fi) > max) {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "file \"%V\" is larger than %uz bytes", name, max);
+        return NGX_ERROR;
+    }
+
+    out->len = (size_t) ngx_file_size(&fi);
+    out->data = ngx_pnalloc(cf->pool, out->len + 1);
+    if (out->data == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, out->data, out->len);
+    err = ngx_errno;
+    ngx_close_file(fd);
+
+    if (n < 0 || (size_t) n != out->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, n < 0 ? err : 0,
+                           ngx_read_fd_n " \"%V\" failed", name);
+        return NGX_ERROR;
+    }
+
+    out->data[out->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_main_conf_t *rmcf = conf;
+
+    u_char                      *p, *last;
+    ngx_int_t                    n;
+    ngx_str_t                   *value, s, file;
+    ngx_uint_t                   i;
+    struct sockaddr_in6          sin6;
+    ngx_http_rbac_redis_conf_t  *rc;
+
+    if (rmcf->redis_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    rc = &rmcf->redis;
+
+    rc->name = value[1];
+    rc->timeout = 50;
+    ngx_str_set(&rc->prefix, "rbac:");
+
+    if (ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_redis\": sentinel= is not supported "
+                           "by this build");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        if (value[1].len == 5 || value[1].data[5] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_redis\": invalid unix socket \"%V\" "
+                               "(an absolute path is needed)", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        rc->unix_path.len = value[1].len - 5;
+        rc->unix_path.data = value[1].data + 5;    /* NUL-terminated */
+
+    } else {
+        p = value[1].data;
+        last = p + value[1].len;
+
+        if (*p == '[') {
+            p = ngx_strlchr(p, last, ']');
+            if (p == NULL || p + 1 == last || p[1] != ':') {
+                goto invalid;
+            }
+
+            rc->host.data = value[1].data + 1;
+            rc->host.len = p - rc->host.data;
+            p++;
+
+            if (ngx_inet6_addr(rc->host.data, rc->host.len,
+                               sin6.sin6_addr.s6_addr)
+                != NGX_OK)
+            {
+                goto invalid;
+            }
+
+        } else {
+            for (p = last - 1; p > value[1].data && *p != ':'; p--) {
+                /* void */
+            }
+
+            if (*p != ':') {
+                goto invalid;
+            }
+
+            rc->host.data = value[1].data;
+            rc->host.len = p - rc->host.data;
+
+            if (ngx_inet_addr(rc->host.data, rc->host.len) == INADDR_NONE) {
+                goto invalid;
+            }
+        }
+
+        n = ngx_atoi(p + 1, last - p - 1);
+        if (n < 1 || n > 65535) {
+            goto invalid;
+        }
+
+        rc->port = n;
+
+        rc->host.data = ngx_pstrdup(cf->pool, &rc->host);
+        if (rc->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* ngx_pstrdup() does not terminate */
+        p = ngx_pnalloc(cf->pool, rc->host.len + 1);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(p, rc->host.data, rc->host.len);
+        p[rc->host.len] = '\0';
+        rc->host.data = p;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": invalid \"%V\"",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            file.len = value[i].len - 9;
+            file.data = value[i].data + 9;
+
+            if (ngx_http_rbac_read_file(cf, &file, 4096, &s) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": cannot read the "
+                                   "password file");
+                return NGX_CONF_ERROR;
+            }
+
+            while (s.len && (s.data[s.len - 1] == '\n'
+                             || s.data[s.len - 1] == '\r'))
+            {
+                s.len--;
+            }
+
+            if (s.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": password file \"%V\" "
+                                   "is empty", &file);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->password = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            rc->prefix.len = value[i].len - 7;
+            rc->prefix.data = value[i].data + 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.len = value[i].len - 8;
+            s.data = value[i].data + 8;
+
+            rc->timeout = ngx_parse_time(&s, 0);
+            if (rc->timeout == (ngx_msec_t) NGX_ERROR || rc->timeout == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": invalid \"%V\"",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_redis\": invalid parameter \"%V\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    rmcf->redis_set = 1;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"rbac_redis\": invalid address \"%V\" (expected a "
+                       "numeric ip:port or unix:/path; no host names)",
+                       &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_rbac_roles(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_main_conf_t *rmcf = conf;
+
+    ngx_str_t  *value, json;
+
+    if (rmcf->catalog != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    rmcf->roles_file = value[1];
+
+    if (ngx_http_rbac_read_file(cf, &rmcf->roles_file, RBAC_MAX_RECORD * 16,
+                                &json)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_rbac_load_catalog(cf, rmcf, (const char *) json.data,
+                                      json.len, &rmcf->roles_file);
+}
+
+
+static char *
+ngx_http_rbac_load_catalog(ngx_conf_t *cf, ngx_http_rbac_main_conf_t *rmcf,
+    const char *json, size_t len, ngx_str_t *what)
+{
+    rbac_rc_t            rc;
+    rbac_err_t           err;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    rc = rbac_catalog_load(json, len, &rbac_malloc_allocator, &rmcf->catalog,
+                           &err);
+    if (rc != RBAC_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_roles\": invalid catalog %V: %s (%s)",
+                           what, err.msg, rbac_strerror(rc));
+        rmcf->catalog = NULL;
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_rbac_free_catalog;
+    cln->data = rmcf->catalog;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_rbac_free_catalog(void *data)
+{
+    rbac_catalog_free(data, &rbac_malloc_allocator);
+}
+
+
+static ngx_int_t
+ngx_http_rbac_token_src(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t type,
+    ngx_http_rbac_token_src_t *src)
+{
+    ngx_http_compile_complex_value_t   ccv;
+
+    ngx_memzero(src, sizeof(ngx_http_rbac_token_src_t));
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = &src->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    src->type = type;
+    src->authorization = (value->len == sizeof("$http_authorization") - 1
+                          && ngx_strncasecmp(value->data,
+                                             (u_char *) "$http_authorization",
+                                             value->len)
+                             == 0);
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_uint_t                  type;
+    ngx_http_rbac_token_src_t  *src;
+
+    value = cf->args->elts;
+    type = NGX_HTTP_RBAC_CRED_AUTO;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "type=jwt") == 0) {
+            type = NGX_HTTP_RBAC_CRED_JWT;
+
+        } else if (ngx_strcmp(value[2].data, "type=api_token") == 0) {
+            type = NGX_HTTP_RBAC_CRED_API_TOKEN;
+
+        } else if (ngx_strcmp(value[2].data, "type=provisioner_key") == 0) {
+            type = NGX_HTTP_RBAC_CRED_PKEY;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_token\": invalid parameter \"%V\" "
+                               "(type=jwt|api_token|provisioner_key)",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (rlcf->tokens == NULL) {
+        rlcf->tokens = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_rbac_token_src_t));
+        if (rlcf->tokens == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    src = ngx_array_push(rlcf->tokens);
+    if (src == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_rbac_token_src(cf, &value[1], type, src) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    ngx_str_t                          *value, s;
+    ngx_uint_t                          i;
+    rbac_str_t                          name;
+    ngx_http_complex_value_t          **cvp;
+    ngx_http_rbac_object_conf_t        *obj;
+    ngx_http_compile_complex_value_t    ccv;
+
+    if (rlcf->object != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    obj = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_object_conf_t));
+    if (obj == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = (const char *) value[1].data;
+    name.len = value[1].len;
+
+    obj->type_name = value[1];
+    obj->type = rbac_type_from_name(name);
+
+    if (obj->type == RBAC_T_OTHER) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_object\": unknown resource type \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "any_org") == 0) {
+            obj->any_org = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "id=", 3) == 0) {
+            cvp = &obj->id;
+            s.data = value[i].data + 3;
+            s.len = value[i].len - 3;
+
+        } else if (ngx_strncmp(value[i].data, "org=", 4) == 0) {
+            cvp = &obj->org;
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+        } else if (ngx_strncmp(value[i].data, "owner=", 6) == 0) {
+            cvp = &obj->owner;
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_object\": invalid parameter \"%V\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (*cvp != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_object\": duplicate \"%V\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *cvp = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (*cvp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &s;
+        ccv.complex_value = *cvp;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rlcf->object = obj;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rbac_principals(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (rlcf->principals) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "user") == 0) {
+            rlcf->principals |= NGX_HTTP_RBAC_KIND_BIT(RBAC_KIND_USER);
+
+        } else if (ngx_strcmp(value[i].data, "service_account") == 0) {
+            rlcf->principals |=
+                NGX_HTTP_RBAC_KIND_BIT(RBAC_KIND_SERVICE_ACCOUNT);
+
+        } else if (ngx_strcmp(value[i].data, "provisioner") == 0) {
+            rlcf->principals |= NGX_HTTP_RBAC_KIND_BIT(RBAC_KIND_PROVISIONER);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_principals\": unknown kind \"%V\" "
+                               "(user|service_account|provisioner)",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t            *s;
+    ngx_http_rbac_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((u_char *) ctx + data);
+
+    if (s->data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->data = s->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_rbac_variable(r, v,
+                                  offsetof(ngx_http_rbac_ctx_t, reason));
+}
+
+
+static ngx_int_t
+ngx_http_rbac_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_rbac_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+
+    if (ctx == NULL || !ctx->used_redis) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* no cache zone yet (issue #4): every record came from Redis */
+    v->len = sizeof("miss") - 1;
+    v->data = (u_char *) "miss";
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

@@ -1,0 +1,160 @@
+
+/*
+ * ngx_http_rbac_module.h: types shared by the glue: configuration, the
+ * per-request context, and the functions the files call across.
+ */
+
+
+#ifndef _NGX_HTTP_RBAC_MODULE_H_INCLUDED_
+#define _NGX_HTTP_RBAC_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "rbac.h"
+#include "rbac_cred.h"
+#include "rbac_jwt.h"
+#include "ngx_http_rbac_redis.h"
+
+
+#define NGX_HTTP_RBAC_OFF             0
+#define NGX_HTTP_RBAC_ON              1
+#define NGX_HTTP_RBAC_SHADOW          2
+
+/* rbac_token type= */
+#define NGX_HTTP_RBAC_CRED_AUTO       0
+#define NGX_HTTP_RBAC_CRED_JWT        1
+#define NGX_HTTP_RBAC_CRED_API_TOKEN  2
+#define NGX_HTTP_RBAC_CRED_PKEY       3
+
+/* rbac_principals: a bit per rbac_kind_t */
+#define NGX_HTTP_RBAC_KIND_BIT(k)     ((ngx_uint_t) 1 << (k))
+
+#define NGX_HTTP_RBAC_MAX_ROUNDS      6
+#define NGX_HTTP_RBAC_MAX_RECORDS     256
+#define NGX_HTTP_RBAC_MAX_KEY         512
+
+
+typedef struct {
+    ngx_http_complex_value_t   value;
+    ngx_uint_t                 type;         /* NGX_HTTP_RBAC_CRED_* */
+    unsigned                   authorization:1;   /* $http_authorization */
+} ngx_http_rbac_token_src_t;
+
+typedef struct {
+    ngx_str_t                  type_name;
+    rbac_type_t                type;
+    ngx_http_complex_value_t  *id;
+    ngx_http_complex_value_t  *org;
+    ngx_http_complex_value_t  *owner;
+    unsigned                   any_org:1;
+} ngx_http_rbac_object_conf_t;
+
+typedef struct {
+    ngx_http_rbac_redis_conf_t  redis;
+    ngx_uint_t                  redis_set;
+    ngx_str_t                   roles_file;
+    rbac_catalog_t             *catalog;
+    ngx_http_rbac_redis_t      *conn;        /* per worker */
+} ngx_http_rbac_main_conf_t;
+
+typedef struct {
+    ngx_uint_t                  mode;
+    ngx_array_t                *tokens;      /* ngx_http_rbac_token_src_t */
+    rbac_jwt_keyset_t          *jwt_keys;
+    ngx_array_t                *issuers;     /* ngx_str_t */
+    ngx_array_t                *audiences;   /* ngx_str_t */
+    ngx_msec_t                  leeway;
+    void                       *verifier;    /* ngx_http_rbac_jwt.c */
+    ngx_http_rbac_object_conf_t *object;
+    ngx_http_complex_value_t   *action;
+    ngx_uint_t                  principals;  /* 0 = every kind */
+    ngx_flag_t                  identity_headers;
+} ngx_http_rbac_loc_conf_t;
+
+
+/* One record fetched for a request: key (no prefix) and parsed record. */
+typedef struct {
+    ngx_str_t                   key;
+    void                       *rec;         /* NULL: the key is absent */
+    unsigned                    fetched:1;
+} ngx_http_rbac_record_t;
+
+typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
+
+struct ngx_http_rbac_ctx_s {
+    ngx_http_request_t         *request;
+    ngx_event_t                 wake;
+    ngx_http_rbac_pending_t    *pending;
+    ngx_array_t                 records;     /* ngx_http_rbac_record_t */
+    ngx_array_t                 wanted;      /* ngx_str_t, this round */
+    ngx_uint_t                  rounds;
+
+    /* credential */
+    ngx_uint_t                  cred_type;
+    ngx_str_t                   cred;
+    ngx_str_t                   cred_id;     /* token or key id */
+    ngx_str_t                   cred_secret;
+    ngx_str_t                   uid;         /* JWT sub or token's user */
+
+    /* the object, as the directive says (variables evaluated) */
+    ngx_str_t                   obj_id;
+    ngx_str_t                   obj_org;
+    ngx_str_t                   obj_owner;
+
+    /* records of the principal */
+    rbac_token_rec_t           *token;
+    rbac_pkey_rec_t            *pkey;
+    rbac_user_rec_t            *user;
+    ngx_uint_t                  need;        /* keys wanted this pass */
+
+    /* the answer */
+    ngx_int_t                   status;      /* 0, 401, 403, 503 */
+    ngx_str_t                   reason;
+    ngx_str_t                   link;        /* deprecated template */
+    unsigned                    authenticated:1;
+    unsigned                    waiting:1;
+    unsigned                    done:1;
+    unsigned                    redis_error:1;
+    unsigned                    used_redis:1;
+    unsigned                    cred_ready:1;
+    unsigned                    obj_ready:1;
+    unsigned                    failed:1;
+
+    /* for variables and identity headers */
+    ngx_str_t                   var_user;
+    ngx_str_t                   var_kind;
+    ngx_str_t                   var_decision;
+    ngx_str_t                   var_org;
+    ngx_str_t                   var_roles;
+};
+
+
+extern ngx_module_t  ngx_http_rbac_module;
+
+
+ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
+    size_t max, ngx_str_t *out);
+ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_rbac_response.c */
+ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
+ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value);
+ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
+
+/* ngx_http_rbac_fetch.c: records for keys (where a cache will slot in) */
+ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
+void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
+    ngx_uint_t *fetched);
+ngx_int_t ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx);
+void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
+void *ngx_http_rbac_palloc(void *ud, size_t size);
+void ngx_http_rbac_pfree(void *ud, void *p);
+
+
+#endif /* _NGX_HTTP_RBAC_MODULE_H_INCLUDED_ */

@@ -1,0 +1,506 @@
+
+/*
+ * ngx_http_rbac_redis.c: the per-worker command connection to Redis.
+ *
+ * One hiredis async context per worker, on nginx's event loop through
+ * ngx_http_rbac_hiredis.c.  Connect and reconnect run from cancelable
+ * timers (exponential backoff with jitter: first retry within 100 ms,
+ * capped at 2 s); AUTH and SELECT are queued right after connecting; a
+ * health timer drops a connection that stopped answering.  Requests never
+ * own a command: each gets a worker-owned pending struct they can detach
+ * from (see ngx_http_rbac_redis.h).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_rbac_redis.h"
+#include "ngx_http_rbac_hiredis.h"
+
+
+#define NGX_HTTP_RBAC_BACKOFF_MIN     100
+#define NGX_HTTP_RBAC_BACKOFF_MAX     2000
+#define NGX_HTTP_RBAC_CONNECT_TIMEOUT 1000
+#define NGX_HTTP_RBAC_HEALTH_PERIOD   1000
+
+
+struct ngx_http_rbac_redis_s {
+    ngx_http_rbac_redis_conf_t  *conf;
+    redisAsyncContext           *ac;
+    ngx_log_t                   *log;
+    ngx_event_t                  connect_timer;
+    ngx_event_t                  retry_timer;
+    ngx_event_t                  health_timer;
+    ngx_msec_t                   backoff;
+    ngx_msec_t                   progress;     /* last reply, or first send */
+    ngx_uint_t                   connected;
+    ngx_uint_t                   inflight;
+    ngx_uint_t                   failures;
+};
+
+
+static void ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd);
+static void ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd);
+static void ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd);
+static void ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd,
+    const char *what, const char *why);
+static void ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_rbac_redis_retry_handler(ngx_event_t *ev);
+static void ngx_http_rbac_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_rbac_redis_health(ngx_event_t *ev);
+
+
+ngx_http_rbac_redis_t *
+ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
+    ngx_http_rbac_redis_conf_t *conf)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rbac_redis_t));
+    if (rd == NULL) {
+        return NULL;
+    }
+
+    rd->conf = conf;
+    rd->log = cycle->log;
+    rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
+
+    rd->connect_timer.handler = ngx_http_rbac_redis_connect_timeout;
+    rd->connect_timer.data = rd;
+    rd->connect_timer.log = cycle->log;
+    rd->connect_timer.cancelable = 1;
+
+    rd->retry_timer.handler = ngx_http_rbac_redis_retry_handler;
+    rd->retry_timer.data = rd;
+    rd->retry_timer.log = cycle->log;
+    rd->retry_timer.cancelable = 1;
+
+    rd->health_timer.handler = ngx_http_rbac_redis_health;
+    rd->health_timer.data = rd;
+    rd->health_timer.log = cycle->log;
+    rd->health_timer.cancelable = 1;
+
+    ngx_http_rbac_redis_connect(rd);
+
+    ngx_add_timer(&rd->health_timer, NGX_HTTP_RBAC_HEALTH_PERIOD);
+
+    return rd;
+}
+
+
+void
+ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd)
+{
+    if (rd == NULL) {
+        return;
+    }
+
+    if (rd->retry_timer.timer_set) {
+        ngx_del_timer(&rd->retry_timer);
+    }
+
+    if (rd->health_timer.timer_set) {
+        ngx_del_timer(&rd->health_timer);
+    }
+
+    ngx_http_rbac_redis_close(rd);
+}
+
+
+ngx_uint_t
+ngx_http_rbac_redis_connected(ngx_http_rbac_redis_t *rd)
+{
+    return rd != NULL && rd->connected;
+}
+
+
+ngx_uint_t
+ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd)
+{
+    return rd != NULL ? rd->inflight : 0;
+}
+
+
+static void
+ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
+{
+    u_char                      db[NGX_INT_T_LEN];
+    size_t                      argvlen[2];
+    const char                 *argv[2];
+    redisAsyncContext          *ac;
+    ngx_http_rbac_redis_conf_t  *conf;
+
+    conf = rd->conf;
+
+    if (conf->unix_path.len) {
+        ac = redisAsyncConnectUnix((char *) conf->unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) conf->host.data, (int) conf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_http_rbac_redis_failed(rd, "connect", "out of memory");
+        ngx_http_rbac_redis_schedule(rd);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_http_rbac_redis_failed(rd, "connect", ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_rbac_redis_schedule(rd);
+        return;
+    }
+
+    if (ngx_http_rbac_hiredis_attach(ac, rd->log) != NGX_OK) {
+        ngx_http_rbac_redis_failed(rd, "connect",
+                                   "no free connection (worker_connections)");
+        redisAsyncFree(ac);
+        ngx_http_rbac_redis_schedule(rd);
+        return;
+    }
+
+    ac->data = rd;
+    rd->ac = ac;
+    rd->connected = 0;
+
+    (void) redisAsyncSetConnectCallback(ac, ngx_http_rbac_redis_on_connect);
+    (void) redisAsyncSetDisconnectCallback(ac,
+                                           ngx_http_rbac_redis_on_disconnect);
+
+    if (conf->password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) conf->password.data;
+        argvlen[1] = conf->password.len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_rbac_redis_setup_reply,
+                                     (void *) "AUTH", 2, argv, argvlen);
+    }
+
+    if (conf->db) {
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = (const char *) db;
+        argvlen[1] = ngx_sprintf(db, "%ui", conf->db) - db;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_rbac_redis_setup_reply,
+                                     (void *) "SELECT", 2, argv, argvlen);
+    }
+
+    ngx_add_timer(&rd->connect_timer, ngx_max(NGX_HTTP_RBAC_CONNECT_TIMEOUT,
+                                              conf->timeout));
+}
+
+
+/*
+ * Intentional close (timers, exit_process, a failed AUTH): never from the
+ * connect or disconnect callbacks.  Pending commands get a NULL reply.
+ */
+static void
+ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd)
+{
+    redisAsyncContext  *ac;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    ac = rd->ac;
+    if (ac == NULL) {
+        return;
+    }
+
+    rd->ac = NULL;
+    rd->connected = 0;
+
+    ac->onDisconnect = NULL;
+    ac->data = NULL;
+
+    /* deferred by hiredis when called from inside one of its callbacks */
+    redisAsyncFree(ac);
+}
+
+
+static void
+ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd)
+{
+    ngx_msec_t  delay;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate || rd->retry_timer.timer_set)
+    {
+        return;
+    }
+
+    /* jitter: somewhere in the upper half of the current backoff */
+    delay = rd->backoff / 2 + (ngx_msec_t) ngx_random() % (rd->backoff / 2 + 1);
+
+    rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_RBAC_BACKOFF_MAX);
+
+    ngx_add_timer(&rd->retry_timer, delay);
+}
+
+
+/* The first failure in a row is an error; repeats are info (no flood). */
+static void
+ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd, const char *what,
+    const char *why)
+{
+    ngx_uint_t  level;
+
+    level = rd->failures++ ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+    ngx_log_error(level, rd->log, 0, "rbac: redis %V %s failed: %s",
+                  &rd->conf->name, what, why);
+}
+
+
+static void
+ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ac->data;
+    if (rd == NULL) {
+        return;
+    }
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        ngx_http_rbac_redis_failed(rd, "connect", ac->errstr);
+        rd->ac = NULL;
+        rd->connected = 0;
+        ngx_http_rbac_redis_schedule(rd);
+        return;
+    }
+
+    if (rd->failures) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "rbac: redis %V connected", &rd->conf->name);
+    }
+
+    rd->connected = 1;
+    rd->failures = 0;
+    rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
+}
+
+
+static void
+ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ac->data;
+    if (rd == NULL) {
+        return;
+    }
+
+    /* hiredis frees the context after this callback */
+    rd->ac = NULL;
+    rd->connected = 0;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_http_rbac_redis_failed(rd, "connection",
+                               status == REDIS_OK ? "closed" : ac->errstr);
+    ngx_http_rbac_redis_schedule(rd);
+}
+
+
+static void
+ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply             *rp;
+    ngx_http_rbac_redis_t  *rd;
+
+    rp = reply;
+    rd = ac->data;
+
+    if (rd == NULL || rp == NULL || rp->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0, "rbac: redis %V %s failed: %*s",
+                  &rd->conf->name, (char *) privdata,
+                  (size_t) rp->len, rp->str);
+
+    /* a wrong password or db stays wrong: retry slowly */
+    rd->failures++;
+    rd->backoff = NGX_HTTP_RBAC_BACKOFF_MAX;
+    ngx_http_rbac_redis_close(rd);
+    ngx_http_rbac_redis_schedule(rd);
+}
+
+
+static void
+ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply               *rp;
+    ngx_http_rbac_redis_t    *rd;
+    ngx_http_rbac_pending_t  *p;
+
+    p = privdata;
+    rp = reply;
+    rd = p->redis;
+
+    rd->inflight--;
+    rd->progress = ngx_current_msec;
+
+    if (rp != NULL && rp->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "rbac: redis %V MGET failed: %*s",
+                      &rd->conf->name, (size_t) rp->len, rp->str);
+        rp = NULL;
+    }
+
+    if (p->data != NULL) {
+        p->handler(p->data, rp);
+    }
+
+    ngx_free(p);
+}
+
+
+ngx_http_rbac_pending_t *
+ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd, ngx_str_t *keys,
+    ngx_uint_t n, ngx_http_rbac_reply_pt handler, void *data, ngx_log_t *log)
+{
+    int                       rc;
+    u_char                   *buf, *b;
+    size_t                    size, *argvlen;
+    ngx_uint_t                i;
+    const char              **argv;
+    ngx_http_rbac_pending_t  *p;
+
+    if (rd == NULL || rd->ac == NULL) {
+        return NULL;
+    }
+
+    if (rd->inflight >= NGX_HTTP_RBAC_REDIS_MAX_INFLIGHT) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rbac: redis %V: %ui commands in flight, refusing more",
+                      &rd->conf->name, rd->inflight);
+        return NULL;
+    }
+
+    size = (n + 1) * (sizeof(char *) + sizeof(size_t));
+    for (i = 0; i < n; i++) {
+        size += rd->conf->prefix.len + keys[i].len;
+    }
+
+    buf = ngx_alloc(size, log);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    argv = (const char **) buf;
+    argvlen = (size_t *) (buf + (n + 1) * sizeof(char *));
+    b = buf + (n + 1) * (sizeof(char *) + sizeof(size_t));
+
+    argv[0] = "MGET";
+    argvlen[0] = 4;
+
+    for (i = 0; i < n; i++) {
+        argv[i + 1] = (const char *) b;
+        b = ngx_cpymem(b, rd->conf->prefix.data, rd->conf->prefix.len);
+        b = ngx_cpymem(b, keys[i].data, keys[i].len);
+        argvlen[i + 1] = rd->conf->prefix.len + keys[i].len;
+    }
+
+    p = ngx_alloc(sizeof(ngx_http_rbac_pending_t), log);
+    if (p == NULL) {
+        ngx_free(buf);
+        return NULL;
+    }
+
+    p->handler = handler;
+    p->data = data;
+    p->redis = rd;
+
+    /* hiredis formats the command into its own buffer right away */
+    rc = redisAsyncCommandArgv(rd->ac, ngx_http_rbac_redis_reply, p,
+                               (int) n + 1, argv, argvlen);
+    ngx_free(buf);
+
+    if (rc != REDIS_OK) {
+        ngx_free(p);
+        return NULL;
+    }
+
+    if (rd->inflight++ == 0) {
+        rd->progress = ngx_current_msec;
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_rbac_redis_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (rd->ac == NULL) {
+        ngx_http_rbac_redis_connect(rd);
+    }
+}
+
+
+static void
+ngx_http_rbac_redis_connect_timeout(ngx_event_t *ev)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ev->data;
+
+    ngx_http_rbac_redis_failed(rd, "connect", "timed out");
+    ngx_http_rbac_redis_close(rd);
+    ngx_http_rbac_redis_schedule(rd);
+}
+
+
+/* A connection with commands but no reply for long is hung: replace it. */
+static void
+ngx_http_rbac_redis_health(ngx_event_t *ev)
+{
+    ngx_msec_t              hung;
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ev->data;
+
+    hung = ngx_max(2000, 20 * rd->conf->timeout);
+
+    if (rd->ac != NULL && rd->connected && rd->inflight
+        && ngx_current_msec - rd->progress > hung)
+    {
+        ngx_http_rbac_redis_failed(rd, "connection", "not answering");
+        ngx_http_rbac_redis_close(rd);
+        ngx_http_rbac_redis_schedule(rd);
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_RBAC_HEALTH_PERIOD);
+    }
+}
