@@ -15,6 +15,9 @@ CORE_LIBS  := -lcjson -ljwt -lcrypto
 .PHONY: all test clean
 all:
 
+# Keep intermediate objects (sanitized core, fuzz flavour) between builds.
+.SECONDARY:
+
 include core/core.mk
 include cli/cli.mk
 include tests/unit/unit.mk

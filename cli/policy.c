@@ -327,155 +327,25 @@ rbacctl_role_type(const cJSON *j)
 
 
 /* Coder's name rule: letters and digits in runs joined by single '-'. */
-static int
-rbacctl_role_name_ok(const char *s)
-{
-    size_t  i, n;
-
-    n = strlen(s);
-
-    if (n == 0 || n > 32 || s[0] == '-' || s[n - 1] == '-') {
-        return 0;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '-') {
-            if (s[i + 1] == '-') {
-                return 0;
-            }
-
-        } else if (!isalnum((unsigned char) s[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static const char *
-rbacctl_level_field(rbac_level_t l)
-{
-    switch (l) {
-    case RBAC_LVL_SITE:
-        return "site_permissions";
-    case RBAC_LVL_USER:
-        return "user_permissions";
-    case RBAC_LVL_ORG:
-        return "organization_permissions";
-    default:
-        return "organization_member_permissions";
-    }
-}
-
-
+/*
+ * Custom-role validation is the engine's (core/rbac_custom.c): the same
+ * rules for every writer.  A refusal is printed with `what` in front.
+ */
 int
 rbacctl_role_check(const rbac_role_rec_t *rec, const char *what,
     const rbac_subject_t *actor)
 {
-    size_t                   i, idx[RBAC_NLEVELS];
-    const char              *field, *tname, *aname;
-    rbac_str_t               org, name;
-    rbac_object_t            obj;
-    rbac_decision_t          d;
-    const rbac_catalog_t    *cat;
-    const rbac_role_perm_t  *p;
+    rbac_err_t             err;
+    const rbac_catalog_t  *cat;
 
     cat = rbacctl_catalog();
     if (cat == NULL) {
         return RBACCTL_FAIL;
     }
 
-    org = rbac_ref(rec, rec->org);
-    name.data = rec->role.name;
-    name.len = strlen(rec->role.name);
-
-    if (!rbacctl_role_name_ok(rec->role.name)) {
-        fprintf(stderr, "rbacctl: %s: name: \"%s\" must be 1 to 32 letters "
-                "and digits, single '-' between them\n", what,
-                rec->role.name);
+    if (rbac_custom_check(rec, cat, actor, &err) != RBAC_OK) {
+        fprintf(stderr, "rbacctl: %s: %s\n", what, err.msg);
         return RBACCTL_USAGE;
-    }
-
-    if (rbac_catalog_reserved(cat, name)) {
-        fprintf(stderr, "rbacctl: %s: name: \"%s\" is a built-in or "
-                "reserved role name\n", what, rec->role.name);
-        return RBACCTL_USAGE;
-    }
-
-    memset(idx, 0, sizeof(idx));
-    p = rbac_rec_at(rec, rec->perms, rbac_role_perm_t);
-
-    for (i = 0; i < rec->perms.n; i++, p++) {
-        field = rbacctl_level_field((rbac_level_t) p->level);
-        tname = p->perm.any_type ? "*" : rbac_type_name(p->perm.type);
-        aname = p->perm.any_action ? "*" : rbac_action_name(p->perm.action);
-
-        if ((org.len != 0) != (p->level == RBAC_LVL_ORG
-                               || p->level == RBAC_LVL_MEMBER))
-        {
-            fprintf(stderr, "rbacctl: %s: %s: %s not allowed in %s role\n",
-                    what, field,
-                    org.len ? "site and user permissions are"
-                            : "organization permissions are",
-                    org.len ? "an organization" : "a site");
-            return RBACCTL_USAGE;
-        }
-
-        if (p->perm.negate) {
-            fprintf(stderr, "rbacctl: %s: %s[%zu]: negative permission "
-                    "%s:%s is not allowed in a custom role\n", what, field,
-                    idx[p->level], tname, aname);
-            return RBACCTL_USAGE;
-        }
-
-        if (p->perm.any_type || p->perm.any_action) {
-            fprintf(stderr, "rbacctl: %s: %s[%zu]: wildcard %s:%s is not "
-                    "allowed in a custom role\n", what, field,
-                    idx[p->level], tname, aname);
-            return RBACCTL_USAGE;
-        }
-
-        if (p->perm.type == RBAC_T_OTHER
-            || !(rbac_type_actions(p->perm.type)
-                 & RBAC_ABIT(p->perm.action)))
-        {
-            fprintf(stderr, "rbacctl: %s: %s[%zu]: %s is not an action of "
-                    "resource type %s\n", what, field, idx[p->level], aname,
-                    tname);
-            return RBACCTL_USAGE;
-        }
-
-        if (actor) {
-            /* the object the permission would reach, seen by the actor */
-            memset(&obj, 0, sizeof(obj));
-            obj.type = p->perm.type;
-            obj.type_name.data = tname;
-            obj.type_name.len = strlen(tname);
-            obj.id.data = "";
-            obj.org.data = "";
-            obj.owner.data = "";
-
-            if (p->level == RBAC_LVL_ORG || p->level == RBAC_LVL_MEMBER) {
-                obj.org = org;
-            }
-
-            if (p->level == RBAC_LVL_USER || p->level == RBAC_LVL_MEMBER) {
-                obj.owner = actor->id;
-            }
-
-            rbac_decide(actor, &obj, p->perm.action, &d);
-
-            if (!d.allow) {
-                fprintf(stderr, "rbacctl: %s: %s[%zu]: %.*s may not grant "
-                        "%s:%s, which it does not hold itself\n", what,
-                        field, idx[p->level], (int) actor->id.len,
-                        actor->id.data, tname, aname);
-                return RBACCTL_USAGE;
-            }
-        }
-
-        idx[p->level]++;
     }
 
     return RBACCTL_OK;

@@ -13,6 +13,8 @@
 #include "rbac_record.h"
 #include "rbac_jwt.h"
 #include "rbac_cred.h"
+#include "rbac_request.h"
+#include "rbac_custom.h"
 
 
 #endif /* RBAC_H */

@@ -108,14 +108,14 @@ rbac_custom_perm(int org_role, const rbac_role_perm_t *rp, const char *f,
 
     if (p->any_type) {
         return rbac_err_set(err, RBAC_EINVAL,
-                            "%s: resource_type \"*\" is not allowed in "
-                            "custom roles", f);
+                            "%s: wildcard resource_type \"*\" is not "
+                            "allowed in custom roles", f);
     }
 
     if (p->any_action) {
         return rbac_err_set(err, RBAC_EINVAL,
-                            "%s: action \"*\" is not allowed in custom roles",
-                            f);
+                            "%s: wildcard action \"*\" is not allowed in "
+                            "custom roles", f);
     }
 
     if ((unsigned) p->type >= RBAC_T_OTHER
@@ -244,12 +244,23 @@ rbac_rc_t
 rbac_custom_check(const rbac_role_rec_t *rec, const rbac_catalog_t *cat,
     const rbac_subject_t *actor, rbac_err_t *err)
 {
-    rbac_str_t  name;
+    rbac_str_t  name, org;
 
     name.data = rec->role.name;
     name.len = strnlen(rec->role.name, sizeof(rec->role.name));
+    org = rbac_ref(rec, rec->org);
 
-    return rbac_custom_check_perms(cat, name, rbac_ref(rec, rec->org),
+    if (rec->hdr.type == RBAC_REC_ROLE && org.len == 0) {
+        return rbac_err_set(err, RBAC_EINVAL,
+                            "organization_id: organization roles need one");
+    }
+
+    if (rec->hdr.type != RBAC_REC_ROLE && org.len > 0) {
+        return rbac_err_set(err, RBAC_EINVAL,
+                            "organization_id: site roles have none");
+    }
+
+    return rbac_custom_check_perms(cat, name, org,
                                    rbac_rec_at(rec, rec->perms,
                                                rbac_role_perm_t),
                                    rec->perms.n, actor, err);

@@ -75,6 +75,42 @@ rbac_ps_vote(const rbac_permset_t *ps, rbac_type_t type, rbac_amask_t bit)
 
 
 /*
+ * The first role of the subject (site roles, then each org's) whose `level`
+ * negates (neg) or grants (!neg) the action bit on `type`.
+ */
+static const rbac_role_t *
+rbac_find(const rbac_subject_t *s, rbac_level_t level, rbac_type_t type,
+    rbac_amask_t bit, int neg)
+{
+    size_t                 i, j;
+    const rbac_role_t     *r;
+    const rbac_permset_t  *ps;
+
+    for (i = 0; i < s->nsite_roles; i++) {
+        r = s->site_roles[i];
+        ps = &r->lvl[level];
+
+        if ((neg ? ps->neg[type] : ps->pos[type]) & bit) {
+            return r;
+        }
+    }
+
+    for (i = 0; i < s->norgs; i++) {
+        for (j = 0; j < s->orgs[i].nroles; j++) {
+            r = s->orgs[i].roles[j];
+            ps = &r->lvl[level];
+
+            if ((neg ? ps->neg[type] : ps->pos[type]) & bit) {
+                return r;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * Role votes.  `owned`: the object has a non-empty owner equal to the
  * subject (never "*"); `user_lvl`: owned, org-less and not any_org.
  */
@@ -83,7 +119,8 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
     rbac_type_t type, rbac_amask_t bit, int owned, int user_lvl,
     rbac_votes_t *v)
 {
-    int                        ov, mv, best_org, best_mem;
+    int                        ov, mv, best_org, best_mem, here;
+    rbac_amask_t               sneg, spos, uneg, upos;
     size_t                     i, j;
     rbac_tally_t               ot, mt;
     const rbac_role_t         *r;
@@ -91,13 +128,56 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
 
     memset(v, 0, sizeof(*v));
 
+    /*
+     * Site and user levels: every role of the subject votes, so only the
+     * masks are gathered here; the role to name is looked up afterwards.
+     */
+    sneg = 0;
+    spos = 0;
+    uneg = 0;
+    upos = 0;
+
     for (i = 0; i < s->nsite_roles; i++) {
         r = s->site_roles[i];
-        rbac_tally(&v->site, r, RBAC_LVL_SITE, type, bit);
+        sneg |= r->lvl[RBAC_LVL_SITE].neg[type];
+        spos |= r->lvl[RBAC_LVL_SITE].pos[type];
+        uneg |= r->lvl[RBAC_LVL_USER].neg[type];
+        upos |= r->lvl[RBAC_LVL_USER].pos[type];
+    }
+
+    for (i = 0; i < s->norgs; i++) {
+        so = &s->orgs[i];
 
         if (user_lvl) {
-            rbac_tally(&v->user, r, RBAC_LVL_USER, type, bit);
+            for (j = 0; j < so->nroles; j++) {
+                r = so->roles[j];
+                sneg |= r->lvl[RBAC_LVL_SITE].neg[type];
+                spos |= r->lvl[RBAC_LVL_SITE].pos[type];
+                uneg |= r->lvl[RBAC_LVL_USER].neg[type];
+                upos |= r->lvl[RBAC_LVL_USER].pos[type];
+            }
+
+        } else {
+            for (j = 0; j < so->nroles; j++) {
+                r = so->roles[j];
+                sneg |= r->lvl[RBAC_LVL_SITE].neg[type];
+                spos |= r->lvl[RBAC_LVL_SITE].pos[type];
+            }
         }
+    }
+
+    if (sneg & bit) {
+        v->site.neg = rbac_find(s, RBAC_LVL_SITE, type, bit, 1);
+
+    } else if (spos & bit) {
+        v->site.pos = rbac_find(s, RBAC_LVL_SITE, type, bit, 0);
+    }
+
+    if (user_lvl && (uneg & bit)) {
+        v->user.neg = rbac_find(s, RBAC_LVL_USER, type, bit, 1);
+
+    } else if (user_lvl && (upos & bit)) {
+        v->user.pos = rbac_find(s, RBAC_LVL_USER, type, bit, 0);
     }
 
     best_org = -2;
@@ -105,24 +185,23 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
 
     for (i = 0; i < s->norgs; i++) {
         so = &s->orgs[i];
+        here = o->any_org
+               || (o->org.len > 0 && so->org.len == o->org.len
+                   && memcmp(so->org.data, o->org.data, o->org.len) == 0);
+
+        if (!here) {
+            continue;
+        }
 
         memset(&ot, 0, sizeof(ot));
         memset(&mt, 0, sizeof(mt));
 
         for (j = 0; j < so->nroles; j++) {
             r = so->roles[j];
-            rbac_tally(&v->site, r, RBAC_LVL_SITE, type, bit);
+            rbac_tally(&ot, r, RBAC_LVL_ORG, type, bit);
 
-            if (user_lvl) {
-                rbac_tally(&v->user, r, RBAC_LVL_USER, type, bit);
-            }
-
-            if (o->any_org || rbac_str_eq(so->org, o->org)) {
-                rbac_tally(&ot, r, RBAC_LVL_ORG, type, bit);
-
-                if (owned) {
-                    rbac_tally(&mt, r, RBAC_LVL_MEMBER, type, bit);
-                }
+            if (owned) {
+                rbac_tally(&mt, r, RBAC_LVL_MEMBER, type, bit);
             }
         }
 
@@ -144,7 +223,7 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
                 v->member_id = so->org;
             }
 
-        } else if (o->org.len > 0 && rbac_str_eq(so->org, o->org)) {
+        } else {
             /* the object's org (entries are unique, see rbac_request) */
             v->is_member = 1;
             v->org = ot;

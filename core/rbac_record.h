@@ -214,16 +214,30 @@ typedef struct {
 
 /*
  * Parses one record of `type` from JSON.  The block is one allocation from
- * `a` (free it with a->free).  On failure *out is NULL and err names the
- * field.  Records over RBAC_MAX_RECORD bytes, lists over RBAC_MAX_LIST
- * entries and names over RBAC_MAX_NAME bytes are RBAC_EBOUND.
+ * `a` (free it with a->free).  On failure *out is NULL, nothing stays
+ * allocated, and err names the field ("user.orgs.orgA[2]: not a string"):
+ * RBAC_EPARSE (not JSON, trailing data, not an object), RBAC_EINVAL (wrong
+ * type or value, missing required field, duplicate map key, IdP group
+ * auto-creation), RBAC_EUNKNOWN (resource type, action or ACL role name),
+ * RBAC_EBOUND (records over RBAC_MAX_RECORD bytes, lists and maps over
+ * RBAC_MAX_LIST entries, ids and names over RBAC_MAX_NAME bytes),
+ * RBAC_ENOMEM (from `a`; cJSON's own allocation failures show as
+ * RBAC_EPARSE).  Unknown fields are ignored; JSON null is an absent field.
+ * Map entries are stored sorted by key, lists as written; the bytes depend
+ * only on the canonical content (padding is zero), so identical records
+ * give identical blocks and parse(json(parse(x))) == parse(x).
  */
 rbac_rc_t rbac_record_parse(rbac_rec_type_t type, const char *json,
     size_t len, const rbac_allocator_t *a, void **out, rbac_err_t *err);
 
 /*
- * The record's canonical JSON (every field, defaults written out, keys in
- * DESIGN 4's order), NUL-terminated, allocated from `a`.
+ * The record's canonical JSON (compact, every field, defaults written out,
+ * keys in DESIGN 4's order, map entries sorted by key, ACL action lists in
+ * vocabulary order), NUL-terminated, allocated from `a`; *len (may be NULL)
+ * is its length.  Byte-stable: rbacctl stores it and compares it to detect
+ * no-op writes.  Optional parts are left out when empty: an object's
+ * "deprecated" when not deprecated, a role's permission lists of the other
+ * kind (site/user lists of an org role, org/member lists of a site role).
  */
 rbac_rc_t rbac_record_json(const void *rec, const rbac_allocator_t *a,
     char **out, size_t *len, rbac_err_t *err);

@@ -131,7 +131,8 @@ rbac_rec_obj_parse(rbac_blob_t *b, const cJSON *j, const char *path)
     memset(&o, 0, sizeof(o));
     off = rbac_blob_reserve(b, sizeof(o));
 
-    rc = rbac_rf_check_str(rbac_rf_get(j, "type"), rbac_rf_path(p, path, "type"),
+    rc = rbac_rf_check_str(rbac_rf_get(j, "type"),
+                           rbac_rf_path(p, path, "type"),
                            RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
                            NULL, &name, b->err);
     if (rc != RBAC_OK) {

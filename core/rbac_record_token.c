@@ -179,8 +179,8 @@ rbac_rec_token_json(rbac_jw_t *w, const void *rec)
     for (i = 0; i < t->allow_list.n; i++) {
         rbac_jw_open(w, '{');
         rbac_jw_key(w, "type");
-        rbac_jw_cstr(w, e[i].any_type ? "*"
-                                      : rbac_type_name((rbac_type_t) e[i].type));
+        rbac_jw_cstr(w, e[i].any_type
+                        ? "*" : rbac_type_name((rbac_type_t) e[i].type));
         rbac_jw_key(w, "id");
 
         if (e[i].any_id) {

@@ -801,9 +801,11 @@ static rbac_rc_t
 rbac_rq_scope_name(rbac_rq_t *c, const cJSON *j, const char *field,
     rbac_scope_t *sc)
 {
-    char        msg[RBAC_ERR_LEN];
-    rbac_rc_t   rc;
-    rbac_str_t  name;
+    char           msg[RBAC_ERR_LEN];
+    rbac_rc_t      rc;
+    rbac_str_t     name;
+    rbac_perm_t    p;
+    rbac_allow_t  *e;
 
     if (!cJSON_IsString(j)) {
         return rbac_err_set(c->err, RBAC_EINVAL, "%s: not a string", field);
@@ -816,13 +818,44 @@ rbac_rq_scope_name(rbac_rq_t *c, const cJSON *j, const char *field,
                             field, RBAC_MAX_NAME);
     }
 
+    rc = RBAC_EUNKNOWN;
+
+    if (c->cat != NULL) {
+        rc = rbac_catalog_scope_add(c->cat, name, sc, c->err);
+    }
+
+    if (rc == RBAC_EUNKNOWN
+        && (rbac_str_eq_cstr(name, "all")
+            || rbac_str_eq_cstr(name, "coder:all")))
+    {
+        /* a catalog without scopes: "all" still means everything */
+        memset(&p, 0, sizeof(p));
+        p.any_type = 1;
+        p.any_action = 1;
+        p.type = RBAC_T_OTHER;
+        p.action = RBAC_A_OTHER;
+        rbac_permset_add(&sc->site, &p);
+
+        if (sc->nallow < RBAC_SCOPE_MAX_ALLOW) {
+            e = &sc->allow[sc->nallow++];
+            memset(e, 0, sizeof(*e));
+            e->any_type = 1;
+            e->any_id = 1;
+            e->type = RBAC_T_OTHER;
+        }
+
+        if (sc->name[0] == '\0') {
+            snprintf(sc->name, sizeof(sc->name), "%s", j->valuestring);
+        }
+
+        return RBAC_OK;
+    }
+
     if (c->cat == NULL) {
         return rbac_err_set(c->err, RBAC_EUNKNOWN,
                             "%s: unknown scope \"%.64s\" (no catalog)", field,
                             j->valuestring);
     }
-
-    rc = rbac_catalog_scope_add(c->cat, name, sc, c->err);
 
     if (rc != RBAC_OK && c->err != NULL) {
         memcpy(msg, c->err->msg, sizeof(msg));

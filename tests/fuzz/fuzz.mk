@@ -22,6 +22,9 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
 CORE_FUZZ    := $(call core_objs,fuzz)
 
+# reached only through the pattern rule below: not intermediate files
+.SECONDARY: $(CORE_FUZZ)
+
 $(BUILD)/fuzz/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
@@ -38,16 +41,15 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_FUZZ)
 .PHONY: fuzz test-fuzz-smoke fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-# $(call fuzz_run,TARGET,SECONDS): fuzz TARGET from its seeds.
-fuzz_run = mkdir -p $(BUILD)/fuzz/corpus/$(1) $(BUILD)/fuzz/artifacts && \
-    $(BUILD)/fuzz/$(1) $(FUZZ_OPTS) -max_total_time=$(2) -print_final_stats=0 \
-        -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- \
-        $(BUILD)/fuzz/corpus/$(1) tests/fuzz/corpus/$${t#fuzz_}
-
 fuzz: $(FUZZ_BINS)
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; mkdir -p $(BUILD)/fuzz/artifacts; \
+	for t in $(FUZZ_TARGETS); do \
 	    echo "== $$t ($(FUZZ_SECONDS)s)"; \
-	    $(call fuzz_run,$$t,$(FUZZ_SECONDS)); \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+	    $(BUILD)/fuzz/$$t $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- \
+	        $(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$${t#fuzz_}; \
 	done
 
 test-fuzz-smoke: $(FUZZ_BINS)

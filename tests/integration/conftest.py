@@ -226,6 +226,18 @@ class Nginx:
         except OSError:
             return ""
 
+    def access_line(self, needle, timeout=3):
+        """The last access-log line containing `needle`, waiting for it
+        (nginx writes the log after the response has gone out)."""
+        deadline = time.monotonic() + timeout * SLOW
+        while True:
+            lines = [l for l in self.access().splitlines() if needle in l]
+            if lines:
+                return lines[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError("no access-log line with %r" % needle)
+            time.sleep(0.02)
+
     def stop(self):
         """Graceful quit; returns the problems found (empty when clean)."""
         problems = []

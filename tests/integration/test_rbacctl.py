@@ -222,7 +222,7 @@ def test_refused_custom_role_leaves_redis_untouched(rs, tmp_path, policy):
 
     cases = [
         ({"resource_type": "template", "action": "delete", "negate": True},
-         "organization_permissions[1]", "negative"),
+         "organization_permissions[1]", "negation"),
         ({"resource_type": "*", "action": "read", "negate": False},
          "organization_permissions[1]", "wildcard"),
         ({"resource_type": "template", "action": "ssh", "negate": False},

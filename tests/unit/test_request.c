@@ -385,6 +385,33 @@ test_scopes(void **state)
                       OBJ("workspace", "w2", "orgA", "u2")
                       ",\"action\":\"read\"}"));
 
+    /* "all" means everything even without a catalog */
+    {
+        rbac_rc_t         rc;
+        rbac_err_t        e;
+        rbac_decision_t   d;
+        const char       *j;
+
+        j = "{\"subject\":{\"id\":\"u1\",\"site_roles\":[\"r\"],"
+            "\"scope\":\"all\"},\"object\":{\"type\":\"file\"},"
+            "\"action\":\"read\",\"custom_roles\":{\"r\":{\"site\":"
+            "[{\"resource_type\":\"file\",\"action\":\"read\"}]}}}";
+        rc = rbac_request_parse(j, strlen(j), NULL, &rbac_malloc_allocator,
+                                &req, &e);
+        assert_int_equal(rc, RBAC_OK);
+        assert_non_null(req->subject.scope);
+        rbac_decide(&req->subject, &req->object, req->action, &d);
+        assert_int_equal(d.allow, 1);
+        rbac_request_free(req, &rbac_malloc_allocator);
+
+        j = "{\"subject\":{\"scope\":\"application_connect\"},"
+            "\"object\":{\"type\":\"file\"},\"action\":\"read\"}";
+        rc = rbac_request_parse(j, strlen(j), NULL, &rbac_malloc_allocator,
+                                &req, &e);
+        assert_int_equal(rc, RBAC_EUNKNOWN);
+        assert_null(req);
+    }
+
     /* no scope and an empty list of scopes mean all */
     req = parse("{\"subject\":{\"id\":\"u1\",\"scope\":[]},"
                 OBJ("workspace", "w", "orgA", "u2") ",\"action\":\"read\"}");

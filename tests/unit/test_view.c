@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "rbac.h"
+#include "testutil.h"
 
 
 static rbac_str_t
@@ -436,59 +437,25 @@ test_subject_decides(void **state)
 }
 
 
-/* Fails from call number fail_at on; counts live blocks. */
-typedef struct {
-    int  calls, fail_at, live;
-} fa_t;
-
-static void *
-fa_alloc(void *ud, size_t size)
-{
-    fa_t  *f = ud;
-
-    if (f->calls++ >= f->fail_at) {
-        return NULL;
-    }
-
-    f->live++;
-
-    return malloc(size);
-}
-
-static void
-fa_free(void *ud, void *p)
-{
-    fa_t  *f = ud;
-
-    if (p != NULL) {
-        f->live--;
-        free(p);
-    }
-}
-
 static void
 test_subject_alloc_failures(void **state)
 {
-    int                i;
-    fa_t               f;
+    long               i;
     table_t           *t = *state;
     rbac_rc_t          rc;
     rbac_subject_t     s;
     rbac_user_rec_t   *u;
     rbac_resolver_t    rs;
     rbac_allocator_t   a;
+    testutil_alloc_t   f;
 
     u = parse_ok(RBAC_REC_USER,
                  "{\"id\":\"u1\",\"site_roles\":[\"owner\"],"
                  "\"orgs\":{\"orgA\":[]},\"groups\":[\"g\"]}");
     rs = resolver(t, 0, 1);
-    a.alloc = fa_alloc;
-    a.free = fa_free;
-    a.ud = &f;
 
-    for (i = 0; ; i++) {
-        memset(&f, 0, sizeof(f));
-        f.fail_at = i;
+    for (i = 1; ; i++) {
+        testutil_alloc_init(&f, &a, i);
         rc = rbac_subject_build(u, &rs, &a, &s);
 
         if (rc == RBAC_OK) {
@@ -500,7 +467,7 @@ test_subject_alloc_failures(void **state)
         assert_int_equal(s.norgs, 0);
     }
 
-    assert_int_equal(i, 2);
+    assert_int_equal(i, 3);
     assert_int_equal(s.nsite_roles, 2);
     rbac_subject_free(&s, &a);
     assert_int_equal(f.live, 0);
@@ -513,9 +480,9 @@ test_subject_alloc_failures(void **state)
 static void
 test_object_view(void **state)
 {
-    fa_t               f;
     rbac_rc_t          rc;
     rbac_object_t      o;
+    testutil_alloc_t   f;
     rbac_obj_rec_t    *rec;
     rbac_allocator_t   a;
     static const char  json[] =
@@ -545,10 +512,7 @@ test_object_view(void **state)
     rbac_object_view_free(&o, &rbac_malloc_allocator);
 
     /* allocation failure */
-    memset(&f, 0, sizeof(f));
-    a.alloc = fa_alloc;
-    a.free = fa_free;
-    a.ud = &f;
+    testutil_alloc_init(&f, &a, 1);
     rc = rbac_object_view(rec, &a, &o);
     assert_int_equal(rc, RBAC_ENOMEM);
     free(rec);
@@ -557,7 +521,7 @@ test_object_view(void **state)
     snprintf(doc, sizeof(doc), json,
              ",\"dormant\":true,\"deprecated\":{\"message\":\"m\"}");
     rec = parse_ok(RBAC_REC_OBJ, doc);
-    memset(&f, 0, sizeof(f));
+    testutil_alloc_init(&f, &a, 1);
     rc = rbac_object_view(rec, &a, &o);
     assert_int_equal(rc, RBAC_OK);
     assert_int_equal(o.type, RBAC_T_WORKSPACE_DORMANT);
