@@ -23,7 +23,6 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
 CORE_FUZZ    := $(call core_objs,fuzz)
 
 # reached only through the pattern rule below: not intermediate files
-.SECONDARY: $(CORE_FUZZ)
 
 $(BUILD)/fuzz/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
