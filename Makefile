@@ -12,7 +12,7 @@ CFLAGS     ?= -O2 -g
 CORE_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Icore -I$(BUILD)/gen
 CORE_LIBS  := -lcjson -ljwt -lcrypto
 
-.PHONY: all test clean
+.PHONY: all test clean run
 all:
 
 # Keep intermediate objects (sanitized core, fuzz flavour) between builds.
@@ -28,6 +28,10 @@ include bench/bench.mk
 
 # The README's test command: every suite, in order of cost.
 test: test-unit test-conformance test-fuzz-smoke test-integration
+
+# The quickstart: redis + nginx + demo upstreams on loopback (scripts/run.sh).
+run:
+	bash scripts/run.sh
 
 clean:
 	rm -rf $(BUILD)
