@@ -25,6 +25,7 @@ include tests/fuzz/fuzz.mk
 include ngx_rbac_module/module.mk
 include tests/integration/integration.mk
 include bench/bench.mk
+include packaging/deb.mk
 
 # The README's test command: every suite, in order of cost.
 test: test-unit test-conformance test-fuzz-smoke test-integration

@@ -31,9 +31,7 @@ DEB_ENV      := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
 .PHONY: deb deb-lint
 deb: $(DEB_PKGS)
 
-$(DEB_CTL): $(DEB_MODULE)
-
-$(DEB_MODULE): $(DEB_INPUTS)
+$(DEB_PKGS) &: $(DEB_INPUTS)
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_SRC)
 	tar -cf - --exclude=./build --exclude=./.git \
@@ -48,4 +46,4 @@ $(DEB_MODULE): $(DEB_INPUTS)
 	@ls -1 $(DEB_DIR)/*.deb
 
 deb-lint: $(DEB_PKGS)
-	lintian --fail-on error --no-tag-display-limit $(DEB_PKGS)
+	lintian --fail-on error --tag-display-limit 0 $(DEB_PKGS)

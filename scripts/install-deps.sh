@@ -11,6 +11,7 @@ pkgs=(
     python3-pytest python3-redis python3-requests python3-jwt
     python3-cryptography
     valgrind wrk
+    debhelper dpkg-dev lintian
 )
 
 missing=()
