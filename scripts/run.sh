@@ -6,6 +6,7 @@
 #
 #   RBAC_RUN_PORT      nginx port (default 8080; 0 = any free port)
 #   RBAC_RUN_DIR       where the run lives (default build/run)
+#   RBAC_RUN_LISTEN    nginx address (default 127.0.0.1; the image: 0.0.0.0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,6 +21,7 @@ free_port() {
 
 dir=${RBAC_RUN_DIR:-$root/build/run}
 port=${RBAC_RUN_PORT:-8080}
+listen=${RBAC_RUN_LISTEN:-127.0.0.1}
 [ "$port" = 0 ] && port=$(free_port)
 redis_port=$(free_port)
 upstream_port=$(free_port)
@@ -55,7 +57,7 @@ pids+=($!)
 # A fresh HS256 key for the demo's JWTs, and nginx.
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/jwt-hs256.key"
 sed -e "s|@MODULE@|$root/build/ngx_http_rbac_module.so|" \
-    -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|" \
+    -e "s|@PREFIX@|$dir|g" -e "s|@LISTEN@|$listen|" -e "s|@PORT@|$port|" \
     -e "s|@REDIS_PORT@|$redis_port|" -e "s|@UPSTREAM_PORT@|$upstream_port|" \
     conf-examples/quickstart/nginx.conf.in > "$dir/nginx.conf"
 user_directive=""
