@@ -15,6 +15,7 @@
 #include "rbac_cred.h"
 #include "rbac_request.h"
 #include "rbac_custom.h"
+#include "rbac_body.h"
 
 
 #endif /* RBAC_H */

@@ -173,8 +173,28 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     } else if (ctx->waiting) {
         return NGX_AGAIN;
 
+    } else if (ctx->body_waiting) {
+        return NGX_DONE;
+
     } else if (ctx->done) {
         return NGX_DECLINED;
+    }
+
+    if (lcf->json_body && !ctx->body_read) {
+        rc = ngx_http_rbac_read_body(r, lcf, ctx);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ctx->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->status) {
+        /* the body was refused: 400 or 413, nothing else to decide */
+        return ngx_http_rbac_finish(r, lcf, ctx);
     }
 
     rc = ngx_http_rbac_run(r, lcf, ctx);

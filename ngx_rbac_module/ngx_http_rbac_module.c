@@ -143,6 +143,13 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
       offsetof(ngx_http_rbac_loc_conf_t, identity_headers),
       NULL },
 
+    { ngx_string("rbac_json_body"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, json_body),
+      NULL },
+
       ngx_null_command
 };
 
@@ -202,6 +209,9 @@ static ngx_http_variable_t  ngx_http_rbac_vars[] = {
     { ngx_string("rbac_roles"), NULL, ngx_http_rbac_variable,
       offsetof(ngx_http_rbac_ctx_t, var_roles),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rbac_body_"), NULL, ngx_http_rbac_body_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
 
       ngx_http_null_variable
 };
@@ -311,6 +321,7 @@ ngx_http_rbac_create_loc_conf(ngx_conf_t *cf)
     conf->audiences = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET_MSEC;
     conf->identity_headers = NGX_CONF_UNSET;
+    conf->json_body = NGX_CONF_UNSET_SIZE;
 
     return conf;
 }
@@ -338,6 +349,7 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
     ngx_conf_merge_msec_value(conf->leeway, prev->leeway, 30000);
     ngx_conf_merge_value(conf->identity_headers, prev->identity_headers, 1);
+    ngx_conf_merge_size_value(conf->json_body, prev->json_body, 0);
 
     if (conf->tokens == NULL) {
 
@@ -400,6 +412,11 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"rbac\" cannot be enabled with \"satisfy any\" "
                            "in location \"%V\"", &clcf->name);
         return NGX_CONF_ERROR;
+    }
+
+    /* rbac_json_body decides on a body held in memory, never in a file */
+    if (clcf->client_body_buffer_size < conf->json_body) {
+        clcf->client_body_buffer_size = conf->json_body;
     }
 
     return NGX_CONF_OK;

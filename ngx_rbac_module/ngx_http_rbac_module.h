@@ -16,6 +16,7 @@
 #include "rbac.h"
 #include "rbac_cred.h"
 #include "rbac_jwt.h"
+#include "rbac_body.h"
 #include "ngx_http_rbac_redis.h"
 
 
@@ -72,6 +73,7 @@ typedef struct {
     ngx_http_complex_value_t   *action;
     ngx_uint_t                  principals;  /* 0 = every kind */
     ngx_flag_t                  identity_headers;
+    size_t                      json_body;   /* 0 = the body is not read */
 } ngx_http_rbac_loc_conf_t;
 
 
@@ -122,6 +124,11 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    cred_ready:1;
     unsigned                    obj_ready:1;
     unsigned                    failed:1;
+    unsigned                    body_waiting:1;
+    unsigned                    body_read:1;
+
+    /* rbac_json_body: the body's top-level fields */
+    rbac_body_t                *body;
 
     /* for variables and identity headers */
     ngx_str_t                   var_user;
@@ -139,6 +146,12 @@ ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
 ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_rbac_body.c: rbac_json_body */
+ngx_int_t ngx_http_rbac_read_body(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);

@@ -158,6 +158,14 @@ ngx_http_rbac_send_error(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
         ngx_str_set(&message, "Forbidden");
         break;
 
+    case NGX_HTTP_BAD_REQUEST:
+        ngx_str_set(&message, "Bad Request");
+        break;
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        ngx_str_set(&message, "Payload Too Large");
+        break;
+
     default:
         ctx->status = NGX_HTTP_SERVICE_UNAVAILABLE;
         ngx_str_set(&message, "Authorization unavailable");

@@ -73,11 +73,11 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        received = self.rfile.read(length) if length else b""
         body = json.dumps({
             "method": self.command,
             "path": self.path,
+            "body_sha256": hashlib.sha256(received).hexdigest(),
             "headers": [[k, v] for k, v in self.headers.items()],
         }).encode()
         self.send_response(200)

@@ -1,0 +1,207 @@
+
+/*
+ * ngx_http_rbac_body.c: rbac_json_body.  The request body is read in the
+ * access phase with nginx's own body reading (no blocking: the request
+ * waits on the event loop), kept in memory up to the configured size and
+ * left untouched for the upstream; its top-level scalar fields become
+ * $rbac_body_<field>.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_module.h"
+
+
+static void ngx_http_rbac_body_handler(ngx_http_request_t *r);
+static void ngx_http_rbac_body_parse(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static void ngx_http_rbac_body_refuse(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, ngx_int_t status, const char *fmt, ...);
+
+
+/*
+ * Starts reading the body.  NGX_DONE: the request waits for it (the body
+ * handler runs the phases again); NGX_OK: ctx->status says the body was
+ * refused; >= 300: nginx's own answer (such as client_max_body_size).
+ */
+ngx_int_t
+ngx_http_rbac_read_body(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    if (r->headers_in.content_length_n > (off_t) lcf->json_body) {
+        ctx->body_read = 1;
+        ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "body over %uz bytes", lcf->json_body);
+        return NGX_OK;
+    }
+
+    ctx->body_waiting = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_rbac_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ctx->body_waiting = 0;
+        return rc;
+    }
+
+    /* balances the count that ngx_http_read_client_request_body took */
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_rbac_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_rbac_ctx_t       *ctx;
+    ngx_http_rbac_loc_conf_t  *lcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rbac_module);
+
+    ctx->body_waiting = 0;
+    ctx->body_read = 1;
+
+    ngx_http_rbac_body_parse(r, lcf, ctx);
+
+    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+static void
+ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    u_char            *p;
+    size_t             len;
+    rbac_err_t         err;
+    ngx_chain_t       *cl;
+    rbac_body_t       *body;
+    rbac_allocator_t   a;
+
+    if (r->request_body == NULL) {
+        ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  "body is not JSON");
+        return;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file || r->request_body->temp_file) {
+            ngx_http_rbac_body_refuse(r, ctx,
+                                      NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "body over %uz bytes", lcf->json_body);
+            return;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    if (len > lcf->json_body) {
+        ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "body over %uz bytes", lcf->json_body);
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    body = ngx_pcalloc(r->pool, sizeof(rbac_body_t));
+    if (p == NULL || body == NULL) {
+        ctx->failed = 1;
+        return;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->last > cl->buf->pos) {
+            len = ngx_cpymem(p + len, cl->buf->pos,
+                             cl->buf->last - cl->buf->pos)
+                  - p;
+        }
+    }
+
+    a.alloc = ngx_http_rbac_palloc;
+    a.free = ngx_http_rbac_pfree;
+    a.ud = r->pool;
+
+    if (rbac_body_parse((char *) p, len, &a, body, &err) != RBAC_OK) {
+        if (err.rc == RBAC_ENOMEM) {
+            ctx->failed = 1;
+            return;
+        }
+
+        ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_BAD_REQUEST, "%s",
+                                  err.msg);
+        return;
+    }
+
+    ctx->body = body;
+}
+
+
+static void
+ngx_http_rbac_body_refuse(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    ngx_int_t status, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    p = ngx_pnalloc(r->pool, NGX_MAX_ERROR_STR);
+    if (p == NULL) {
+        ctx->failed = 1;
+        return;
+    }
+
+    va_start(args, fmt);
+    ctx->reason.len = ngx_vslprintf(p, p + NGX_MAX_ERROR_STR, fmt, args) - p;
+    va_end(args);
+
+    ctx->reason.data = p;
+    ctx->status = status;
+}
+
+
+/* $rbac_body_<field>: empty when the body has no such field. */
+ngx_int_t
+ngx_http_rbac_body_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t            *name = (ngx_str_t *) data;
+
+    rbac_str_t            field;
+    const rbac_str_t     *value;
+    ngx_http_rbac_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->len = 0;
+    v->data = (u_char *) "";
+
+    if (ctx == NULL || ctx->body == NULL) {
+        return NGX_OK;
+    }
+
+    field.data = (const char *) name->data + sizeof("rbac_body_") - 1;
+    field.len = name->len - (sizeof("rbac_body_") - 1);
+
+    value = rbac_body_get(ctx->body, field);
+
+    if (value != NULL) {
+        v->data = (u_char *) value->data;
+        v->len = value->len;
+    }
+
+    return NGX_OK;
+}

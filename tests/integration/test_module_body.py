@@ -1,0 +1,169 @@
+"""rbac_json_body: decisions from a JSON request body.  A shared
+workspace's `use` role may start and stop it through the builds endpoint
+(the transition is in the body) but not delete it; bodies that are not JSON
+get 400, oversize ones 413; the upstream receives the body byte for byte."""
+
+import hashlib
+import json
+import socket
+
+import pytest
+
+from conftest import (Nginx, RedisServer, api_token, obj, org, proxy, user)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, upstream):
+    tmp = tmp_path_factory.mktemp("body")
+    rs = RedisServer(tmp / "redis").start()
+    r = rs.client()
+    org(r, "orgA")
+    user(r, "owner", orgs={"orgA": ["organization-workspace-access"]})
+    user(r, "friend", orgs={"orgA": []})
+    obj(r, "workspace", "ws1", "orgA", owner="owner",
+        acl_users={"friend": "use"})
+    tokens = {u: api_token(r, "t" + u, u, secret="secret-" + u)
+              for u in ("owner", "friend")}
+
+    http = """
+    rbac_redis 127.0.0.1:%d timeout=500ms;
+    map $rbac_body_transition $rbac_build_action {
+        start   start;
+        stop    stop;
+        delete  delete;
+        default "";
+    }
+""" % rs.port
+    server = """
+        location ~ ^/api/v2/workspaces/([a-z0-9-]+)/builds$ {
+            rbac on;
+            rbac_json_body 1k;
+            rbac_object workspace id=$1;
+            rbac_action $rbac_build_action;
+            %(p)s
+        }
+        location /shadow/ {
+            rbac shadow;
+            rbac_json_body 64;
+            rbac_object workspace id=ws1;
+            rbac_action $rbac_build_action;
+            %(p)s
+        }
+""" % {"p": proxy(upstream)}
+    n = Nginx(tmp / "nginx", http, server).start()
+    yield n, tokens
+    problems = n.stop()
+    rs.stop()
+    assert not problems, problems
+
+
+def build(n, token, body, **kw):
+    data = body if not isinstance(body, dict) else json.dumps(body)
+    return n.get("/api/v2/workspaces/ws1/builds", method="POST", data=data,
+                 headers={"Coder-Session-Token": token,
+                          "Content-Type": "application/json"}, **kw)
+
+
+@pytest.mark.parametrize("transition,status", [
+    ("start", 200), ("stop", 200), ("delete", 403), ("", 403),
+])
+def test_use_role_start_stop_not_delete(env, transition, status):
+    n, tokens = env
+    r = build(n, tokens["friend"], {"transition": transition})
+    assert r.status_code == status, r.text
+
+
+def test_owner_may_delete(env):
+    n, tokens = env
+    assert build(n, tokens["owner"], {"transition": "delete"}).status_code \
+        == 200
+
+
+def test_missing_field_denies(env):
+    n, tokens = env
+    r = build(n, tokens["owner"], {"other": "start"})
+    assert r.status_code == 403, r.text
+
+
+def test_upstream_receives_the_body_unchanged(env):
+    n, tokens = env
+    raw = b'{ "transition" : "start",\n  "x": [1, 2, {"y": null}] }'
+    r = build(n, tokens["friend"], raw)
+    assert r.status_code == 200, r.text
+    assert r.json()["body_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+@pytest.mark.parametrize("raw,detail", [
+    (b"not json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'{"transition": "start"} trailing', "after the JSON"),
+])
+def test_not_json_is_400(env, raw, detail):
+    n, tokens = env
+    r = build(n, tokens["owner"], raw)
+    assert r.status_code == 400, r.text
+    assert r.json()["message"] == "Bad Request"
+    assert detail in r.json()["detail"]
+
+
+def test_oversize_is_413(env):
+    n, tokens = env
+    r = build(n, tokens["owner"], {"transition": "start", "pad": "x" * 2000})
+    assert r.status_code == 413, r.text
+    assert r.json()["message"] == "Payload Too Large"
+
+
+def test_chunked_body(env):
+    n, tokens = env
+
+    def gen(parts):
+        for p in parts:
+            yield p
+
+    raw = [b'{"transi', b'tion": "st', b'op"}']
+    r = build(n, tokens["friend"], gen(raw))
+    assert r.status_code == 200, r.text
+    assert r.json()["body_sha256"] == hashlib.sha256(b"".join(raw)).hexdigest()
+
+    big = [b'{"transition": "stop", "pad": "'] + [b"x" * 500] * 4 + [b'"}']
+    r = build(n, tokens["friend"], gen(big))
+    assert r.status_code == 413, r.text
+
+
+def test_expect_100_continue(env):
+    n, tokens = env
+    body = b'{"transition": "start"}'
+    s = socket.create_connection(("127.0.0.1", n.port), 5)
+    s.sendall(b"POST /api/v2/workspaces/ws1/builds HTTP/1.1\r\n"
+              b"Host: x\r\nCoder-Session-Token: " + tokens["friend"].encode() +
+              b"\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+              % len(body))
+    first = s.recv(4096)
+    assert first.startswith(b"HTTP/1.1 100"), first
+    s.sendall(body)
+    rest = b""
+    while b"\r\n\r\n" not in rest:
+        rest += s.recv(4096)
+    s.close()
+    assert rest.startswith(b"HTTP/1.1 200"), rest
+
+
+def test_client_that_stops_sending(env):
+    n, tokens = env
+    s = socket.create_connection(("127.0.0.1", n.port), 5)
+    s.sendall(b"POST /api/v2/workspaces/ws1/builds HTTP/1.1\r\n"
+              b"Host: x\r\nCoder-Session-Token: " + tokens["friend"].encode() +
+              b"\r\nContent-Length: 100\r\n\r\n{\"transi")
+    s.close()
+    # the worker carries on serving others
+    r = build(n, tokens["friend"], {"transition": "start"})
+    assert r.status_code == 200
+
+
+def test_shadow_passes_a_bad_body_upstream(env):
+    n, tokens = env
+    r = n.get("/shadow/x", method="POST", data=b"not json",
+              headers={"Coder-Session-Token": tokens["owner"]})
+    assert r.status_code == 200, r.text
+    line = n.access_line("/shadow/x")
+    assert line
