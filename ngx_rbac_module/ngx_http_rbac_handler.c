@@ -54,7 +54,7 @@ static ngx_int_t ngx_http_rbac_authorize(ngx_http_request_t *r,
 static ngx_int_t ngx_http_rbac_token_scope(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat, rbac_subject_t *s);
 static ngx_int_t ngx_http_rbac_action(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    ngx_http_complex_value_t *cv, ngx_http_rbac_ctx_t *ctx,
     rbac_action_t *action);
 static ngx_int_t ngx_http_rbac_roles_var(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_subject_t *s, rbac_str_t org);
@@ -71,6 +71,15 @@ static ngx_int_t ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, const char *reason);
 static ngx_int_t ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, ngx_str_t *reason);
+static ngx_int_t ngx_http_rbac_also_object(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
+    ngx_str_t *me, rbac_object_t *obj);
+static ngx_int_t ngx_http_rbac_also_decide(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj);
+static ngx_int_t ngx_http_rbac_set_reason(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, rbac_decision_t *d, rbac_subject_t *subj,
+    rbac_object_t *obj);
 static void ngx_http_rbac_wake(ngx_event_t *ev);
 static void ngx_http_rbac_cleanup(void *data);
 
@@ -356,8 +365,9 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     void                         *rec, *deployment;
     ngx_int_t                     rc;
     ngx_str_t                     s, *type;
-    ngx_uint_t                    state, kind;
+    ngx_uint_t                    i, state, kind;
     rbac_object_t                 obj;
+    ngx_http_rbac_also_conf_t    *ac;
     rbac_allocator_t              a;
     ngx_http_rbac_main_conf_t    *rmcf;
     ngx_http_rbac_object_conf_t  *oc;
@@ -444,6 +454,20 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                     return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN,
                                                   &s);
                 }
+            }
+        }
+    }
+
+    if (oc != NULL && lcf->also != NULL) {
+        /* the records of rbac_also objects, in the same round trip */
+        ac = lcf->also->elts;
+
+        for (i = 0; i < lcf->also->nelts; i++) {
+            if (ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->uid,
+                                          NULL)
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
             }
         }
     }
@@ -933,11 +957,9 @@ static ngx_int_t
 ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx, rbac_object_t *obj, void *deployment)
 {
-    u_char                     *p;
-    size_t                      len;
     unsigned                    options;
     ngx_int_t                   nrc;
-    ngx_str_t                   s, org;
+    ngx_str_t                   org;
     rbac_rc_t                   rc;
     rbac_share_t                share;
     rbac_action_t               action;
@@ -1025,21 +1047,36 @@ ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
-    nrc = ngx_http_rbac_action(r, lcf, ctx, &action);
+    nrc = ngx_http_rbac_action(r, lcf->action, ctx, &action);
     if (nrc != NGX_AGAIN) {
         return nrc;
     }
 
     rbac_decide(&subj, obj, action, &d);
 
-    if (d.allow) {
-        ctx->status = 0;
-
-    } else {
-        ctx->status = NGX_HTTP_FORBIDDEN;
+    if (ngx_http_rbac_set_reason(r, ctx, &d, &subj, obj) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    if (!d.allow && d.by == RBAC_BY_DEPRECATED) {
+    if (d.allow && lcf->also != NULL) {
+        return ngx_http_rbac_also_decide(r, lcf, ctx, &subj);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ctx->status and ctx->reason (and the link of a deprecated template). */
+static ngx_int_t
+ngx_http_rbac_set_reason(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_decision_t *d, rbac_subject_t *subj, rbac_object_t *obj)
+{
+    u_char  *p;
+    size_t   len;
+
+    ctx->status = d->allow ? 0 : NGX_HTTP_FORBIDDEN;
+
+    if (!d->allow && d->by == RBAC_BY_DEPRECATED) {
         len = sizeof("template deprecated: ") - 1
               + obj->deprecated_message.len;
         p = ngx_pnalloc(r->pool, len);
@@ -1062,10 +1099,204 @@ ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
-    s.data = p;
-    s.len = ngx_min(rbac_decision_reason(&d, &subj, obj, (char *) p, 256),
-                    255);
-    ctx->reason = s;
+    ctx->reason.data = p;
+    ctx->reason.len = ngx_min(rbac_decision_reason(d, subj, obj, (char *) p,
+                                                   256),
+                              255);
+
+    return NGX_OK;
+}
+
+
+/*
+ * rbac_also: every further object must be allowed too, each with its own
+ * action; the first that is not decides the answer.  NGX_AGAIN: a record
+ * is still wanted (the caller fetches and evaluates again).
+ */
+static ngx_int_t
+ngx_http_rbac_also_decide(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i, pending;
+    rbac_action_t               action;
+    rbac_object_t               obj;
+    rbac_decision_t             d;
+    ngx_http_rbac_also_conf_t  *ac;
+
+    ac = lcf->also->elts;
+    pending = 0;
+
+    /* want every record first, so that one round trip fetches them all */
+    for (i = 0; i < lcf->also->nelts; i++) {
+        rc = ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->var_user,
+                                       NULL);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        pending |= (rc == NGX_AGAIN);
+    }
+
+    if (pending) {
+        return NGX_AGAIN;
+    }
+
+    for (i = 0; i < lcf->also->nelts; i++) {
+        rc = ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->var_user,
+                                       &obj);
+        if (rc != NGX_OK) {
+            return rc == NGX_DONE ? NGX_OK : rc;
+        }
+
+        rc = ngx_http_rbac_action(r, ac[i].action, ctx, &action);
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+
+        rbac_decide(subj, &obj, action, &d);
+
+        if (!d.allow) {
+            return ngx_http_rbac_set_reason(r, ctx, &d, subj, &obj);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The object of one rbac_also: its arguments and, for a type kept in
+ * Redis, its record.  With obj NULL only wants the record.  NGX_OK: obj is
+ * ready; NGX_AGAIN: the record is still wanted; NGX_DONE: denied (ctx
+ * says why); NGX_ERROR.
+ */
+static ngx_int_t
+ngx_http_rbac_also_object(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, rbac_object_t *obj)
+{
+    void                      *rec;
+    ngx_str_t                  args[3], s;
+    ngx_uint_t                 i, state;
+    rbac_allocator_t           a;
+    ngx_http_complex_value_t  *cv[3];
+
+    cv[0] = oc->id;
+    cv[1] = oc->org;
+    cv[2] = oc->owner;
+
+    for (i = 0; i < 3; i++) {
+        ngx_str_null(&args[i]);
+
+        if (cv[i] == NULL) {
+            continue;
+        }
+
+        if (ngx_http_complex_value(r, cv[i], &args[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (args[i].len == 2 && ngx_strncmp(args[i].data, "me", 2) == 0) {
+            args[i] = *me;
+        }
+
+        if (args[i].len > RBAC_MAX_NAME) {
+            if (obj != NULL) {
+                (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                          "object id too long");
+            }
+
+            return obj != NULL ? NGX_DONE : NGX_OK;
+        }
+    }
+
+    rec = NULL;
+    state = NGX_HTTP_RBAC_PRESENT;
+
+    if (args[0].len) {
+        switch (oc->type) {
+
+        case RBAC_T_WORKSPACE:
+        case RBAC_T_TEMPLATE:
+        case RBAC_T_GROUP:
+            rec = ngx_http_rbac_get(ctx, &state, "obj:", &oc->type_name,
+                                    &args[0]);
+            break;
+
+        case RBAC_T_ORGANIZATION:
+            rec = ngx_http_rbac_get(ctx, &state, "org:", &args[0], NULL);
+            break;
+
+        case RBAC_T_USER:
+            rec = ngx_http_rbac_get(ctx, &state, "user:", &args[0], NULL);
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    if (state == NGX_HTTP_RBAC_PENDING) {
+        return NGX_AGAIN;
+    }
+
+    if (obj == NULL) {
+        return NGX_OK;
+    }
+
+    if (state == NGX_HTTP_RBAC_ABSENT) {
+        s.len = oc->type_name.len + args[0].len + sizeof(" not found");
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.len = ngx_sprintf(s.data, "%V %V not found", &oc->type_name,
+                            &args[0])
+                - s.data;
+
+        (void) ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
+        return NGX_DONE;
+    }
+
+    ngx_memzero(obj, sizeof(rbac_object_t));
+
+    obj->type = oc->type;
+    obj->type_name = ngx_http_rbac_vstr(oc->type_name);
+    obj->id = ngx_http_rbac_vstr(args[0]);
+    obj->org = ngx_http_rbac_vstr(args[1]);
+    obj->owner = ngx_http_rbac_vstr(args[2]);
+
+    if (rec != NULL && (oc->type == RBAC_T_WORKSPACE
+                        || oc->type == RBAC_T_TEMPLATE
+                        || oc->type == RBAC_T_GROUP))
+    {
+        a.alloc = ngx_http_rbac_palloc;
+        a.free = ngx_http_rbac_pfree;
+        a.ud = r->pool;
+
+        if (rbac_object_view(rec, &a, obj) != RBAC_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (rec != NULL && oc->type == RBAC_T_ORGANIZATION) {
+        obj->org = obj->id;
+
+    } else if (rec != NULL && oc->type == RBAC_T_USER) {
+        obj->owner = obj->id;
+    }
+
+    obj->any_org = oc->any_org;
+
+    if ((args[1].len && !rbac_str_eq(obj->org, ngx_http_rbac_vstr(args[1])))
+        || (args[2].len
+            && !rbac_str_eq(obj->owner, ngx_http_rbac_vstr(args[2]))))
+    {
+        (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                  "object org or owner mismatch");
+        return NGX_DONE;
+    }
 
     return NGX_OK;
 }
@@ -1146,13 +1377,13 @@ ngx_http_rbac_token_scope(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
 
 /* The action: rbac_action, or from the method.  NGX_AGAIN: carry on. */
 static ngx_int_t
-ngx_http_rbac_action(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+ngx_http_rbac_action(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     ngx_http_rbac_ctx_t *ctx, rbac_action_t *action)
 {
     ngx_str_t  v, s;
 
-    if (lcf->action != NULL) {
-        if (ngx_http_complex_value(r, lcf->action, &v) != NGX_OK) {
+    if (cv != NULL) {
+        if (ngx_http_complex_value(r, cv, &v) != NGX_OK) {
             return NGX_ERROR;
         }
 

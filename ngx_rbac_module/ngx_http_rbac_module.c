@@ -33,6 +33,10 @@ static char *ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_rbac_also(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
+    ngx_http_rbac_object_conf_t *obj, ngx_http_complex_value_t **action);
 static char *ngx_http_rbac_principals(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rbac_load_catalog(ngx_conf_t *cf,
@@ -141,6 +145,13 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rbac_loc_conf_t, identity_headers),
+      NULL },
+
+    { ngx_string("rbac_also"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_rbac_also,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("rbac_json_body"),
@@ -410,6 +421,13 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"rbac\" cannot be enabled with \"satisfy any\" "
+                           "in location \"%V\"", &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->also != NULL && conf->object == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_also\" requires \"rbac_object\" "
                            "in location \"%V\"", &clcf->name);
         return NGX_CONF_ERROR;
     }
@@ -858,33 +876,93 @@ ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rbac_loc_conf_t *rlcf = conf;
 
-    ngx_str_t                          *value, s;
-    ngx_uint_t                          i;
-    rbac_str_t                          name;
-    ngx_http_complex_value_t          **cvp;
-    ngx_http_rbac_object_conf_t        *obj;
-    ngx_http_compile_complex_value_t    ccv;
+    char                         *rv;
+    ngx_http_rbac_object_conf_t  *obj;
 
     if (rlcf->object != NULL) {
         return "is duplicate";
     }
-
-    value = cf->args->elts;
 
     obj = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_object_conf_t));
     if (obj == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    name.data = (const char *) value[1].data;
-    name.len = value[1].len;
+    rv = ngx_http_rbac_object_parse(cf, "rbac_object", obj, NULL);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rlcf->object = obj;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rbac_also(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rbac_loc_conf_t *rlcf = conf;
+
+    char                       *rv;
+    ngx_http_rbac_also_conf_t  *also;
+
+    if (rlcf->also == NULL) {
+        rlcf->also = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_http_rbac_also_conf_t));
+        if (rlcf->also == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    also = ngx_array_push(rlcf->also);
+    if (also == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(also, sizeof(ngx_http_rbac_also_conf_t));
+
+    rv = ngx_http_rbac_object_parse(cf, "rbac_also", &also->object,
+                                    &also->action);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (also->action == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_also\": \"action=\" is required");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The arguments of rbac_object and rbac_also: a resource type, then id=,
+ * org=, owner= (variables allowed), any_org, and for rbac_also action=.
+ */
+static char *
+ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
+    ngx_http_rbac_object_conf_t *obj, ngx_http_complex_value_t **action)
+{
+    ngx_str_t                          *value, s;
+    ngx_uint_t                          i;
+    rbac_str_t                          type;
+    ngx_http_complex_value_t          **cvp;
+    ngx_http_compile_complex_value_t    ccv;
+
+    value = cf->args->elts;
+
+    type.data = (const char *) value[1].data;
+    type.len = value[1].len;
 
     obj->type_name = value[1];
-    obj->type = rbac_type_from_name(name);
+    obj->type = rbac_type_from_name(type);
 
     if (obj->type == RBAC_T_OTHER) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"rbac_object\": unknown resource type \"%V\"",
+                           "\"%s\": unknown resource type \"%V\"", name,
                            &value[1]);
         return NGX_CONF_ERROR;
     }
@@ -911,17 +989,23 @@ ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
 
+        } else if (action != NULL
+                   && ngx_strncmp(value[i].data, "action=", 7) == 0)
+        {
+            cvp = action;
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"rbac_object\": invalid parameter \"%V\"",
+                               "\"%s\": invalid parameter \"%V\"", name,
                                &value[i]);
             return NGX_CONF_ERROR;
         }
 
         if (*cvp != NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"rbac_object\": duplicate \"%V\"",
-                               &value[i]);
+                               "\"%s\": duplicate \"%V\"", name, &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -940,8 +1024,6 @@ ngx_http_rbac_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
     }
-
-    rlcf->object = obj;
 
     return NGX_CONF_OK;
 }

@@ -53,6 +53,12 @@ typedef struct {
     unsigned                   any_org:1;
 } ngx_http_rbac_object_conf_t;
 
+/* rbac_also: a further object, with its own action, that must be allowed */
+typedef struct {
+    ngx_http_rbac_object_conf_t  object;
+    ngx_http_complex_value_t    *action;
+} ngx_http_rbac_also_conf_t;
+
 typedef struct {
     ngx_http_rbac_redis_conf_t  redis;
     ngx_uint_t                  redis_set;
@@ -74,6 +80,7 @@ typedef struct {
     ngx_uint_t                  principals;  /* 0 = every kind */
     ngx_flag_t                  identity_headers;
     size_t                      json_body;   /* 0 = the body is not read */
+    ngx_array_t                *also;        /* ngx_http_rbac_also_conf_t */
 } ngx_http_rbac_loc_conf_t;
 
 

@@ -9,7 +9,8 @@ import socket
 
 import pytest
 
-from conftest import (Nginx, RedisServer, api_token, obj, org, proxy, user)
+from conftest import (SLOW, Nginx, RedisServer, api_token, obj, org, proxy,
+                      user)
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +27,14 @@ def env(tmp_path_factory, upstream):
               for u in ("owner", "friend")}
 
     http = """
-    rbac_redis 127.0.0.1:%d timeout=500ms;
+    rbac_redis 127.0.0.1:%d timeout=%dms;
     map $rbac_body_transition $rbac_build_action {
         start   start;
         stop    stop;
         delete  delete;
         default "";
     }
-""" % rs.port
+""" % (rs.port, 500 * SLOW)
     server = """
         location ~ ^/api/v2/workspaces/([a-z0-9-]+)/builds$ {
             rbac on;
@@ -167,3 +168,97 @@ def test_shadow_passes_a_bad_body_upstream(env):
     assert r.status_code == 200, r.text
     line = n.access_line("/shadow/x")
     assert line
+
+
+# --------------------------------------------------------------------------
+# rbac_also: workspace creation names its template in the body
+
+@pytest.fixture(scope="module")
+def create_env(tmp_path_factory, upstream):
+    tmp = tmp_path_factory.mktemp("also")
+    rs = RedisServer(tmp / "redis").start()
+    r = rs.client()
+    org(r, "orga")
+    user(r, "dev", orgs={"orga": ["organization-workspace-access"]})
+    user(r, "outsider", orgs={"orgb": ["organization-workspace-access"]})
+    obj(r, "template", "tpl-ok", "orga", acl_groups={"orga": "use"})
+    obj(r, "template", "tpl-old", "orga", acl_groups={"orga": "use"},
+        deprecated={"message": "use tpl-ok", "link": "https://wiki/m"})
+    obj(r, "template", "tpl-b", "orgb", acl_groups={"orgb": "use"})
+    tokens = {u: api_token(r, "t" + u.replace("-", ""), u, secret="s-" + u)
+              for u in ("dev", "outsider")}
+    server = """
+        location ~ ^/api/v2/organizations/([a-z0-9-]+)/members/([a-z0-9-]+)/workspaces$ {
+            rbac on;
+            rbac_json_body 4k;
+            rbac_object workspace org=$1 owner=$2;
+            rbac_action create;
+            rbac_also template id=$rbac_body_template_id action=use;
+            %s
+        }
+""" % proxy(upstream)
+    n = Nginx(tmp / "nginx", "    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
+              % (rs.port, 500 * SLOW), server).start()
+    yield n, tokens
+    problems = n.stop()
+    rs.stop()
+    assert not problems, problems
+
+
+def create(n, token, body, org_="orga", owner="me"):
+    return n.get("/api/v2/organizations/%s/members/%s/workspaces"
+                 % (org_, owner), method="POST", data=json.dumps(body),
+                 headers={"Coder-Session-Token": token})
+
+
+def test_create_from_usable_template(create_env):
+    n, tokens = create_env
+    r = create(n, tokens["dev"], {"name": "w", "template_id": "tpl-ok"})
+    assert r.status_code == 200, r.text
+
+
+def test_create_from_deprecated_template_is_refused(create_env):
+    n, tokens = create_env
+    r = create(n, tokens["dev"], {"name": "w", "template_id": "tpl-old"})
+    assert r.status_code == 403, r.text
+    assert r.json() == {"message": "Forbidden",
+                        "detail": "template deprecated: use tpl-ok",
+                        "link": "https://wiki/m"}
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "w"},                              # no template named
+    {"name": "w", "template_id": "tpl-none"},   # no such template
+    {"name": "w", "template_id": "tpl-b"},      # another org's template
+])
+def test_create_needs_a_usable_template(create_env, body):
+    n, tokens = create_env
+    r = create(n, tokens["dev"], body)
+    assert r.status_code == 403, r.text
+
+
+def test_both_objects_must_pass(create_env):
+    n, tokens = create_env
+    # may use the template but not create a workspace in orga
+    r = create(n, tokens["outsider"], {"template_id": "tpl-ok"})
+    assert r.status_code == 403, r.text
+    # may create in orgb but not use orga's template there
+    r = create(n, tokens["outsider"], {"template_id": "tpl-ok"}, org_="orgb")
+    assert r.status_code == 403, r.text
+    r = create(n, tokens["outsider"], {"template_id": "tpl-b"}, org_="orgb")
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("loc,message", [
+    ("rbac_also template id=x;", '"action=" is required'),
+    ("rbac_also template id=x action=use;", 'requires "rbac_object"'),
+    ("rbac_object workspace; rbac_also nonsense action=use;",
+     "unknown resource type"),
+    ("rbac_object workspace; rbac_also template colour=red action=use;",
+     "invalid parameter"),
+])
+def test_rbac_also_misconfigurations(nginx, loc, message):
+    n = nginx(http="    rbac_redis 127.0.0.1:1;\n",
+              server="        location /x { rbac on; %s }\n" % loc, run=False)
+    rc, out = n.test_config()
+    assert rc != 0 and message in out, out

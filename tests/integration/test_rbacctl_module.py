@@ -6,7 +6,7 @@ on the next request."""
 import os
 import subprocess
 
-from conftest import BUILD, proxy, upstream_headers
+from conftest import BUILD, SLOW, proxy, upstream_headers
 
 RBACCTL = os.path.join(BUILD, "rbacctl")
 
@@ -25,7 +25,8 @@ def test_token_lifecycle_through_the_module(nginx, redis, upstream):
         r = rbacctl(redis, *args)
         assert r.returncode == 0, r.stderr
 
-    n = nginx(http="    rbac_redis 127.0.0.1:%d timeout=500ms;\n" % redis.port,
+    n = nginx(http="    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
+              % (redis.port, 500 * SLOW),
               server="""
         location /api/ {
             rbac on;
@@ -65,7 +66,8 @@ def test_membership_change_enforced_next_request(nginx, redis, upstream):
         assert rbacctl(redis, *args).returncode == 0
     token = rbacctl(redis, "token", "create", "--user",
                     "bot").stdout.strip().splitlines()[-1]
-    n = nginx(http="    rbac_redis 127.0.0.1:%d;\n" % redis.port, server="""
+    n = nginx(http="    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
+              % (redis.port, 500 * SLOW), server="""
         location /org/ {
             rbac on;
             rbac_object organization id=orgA;
