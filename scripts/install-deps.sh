@@ -10,7 +10,7 @@ pkgs=(
     redis-server redis-sentinel redis-tools
     python3-pytest python3-redis python3-requests python3-jwt
     python3-cryptography
-    valgrind wrk
+    valgrind wrk curl
     debhelper dpkg-dev lintian
 )
 

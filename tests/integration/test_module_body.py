@@ -6,6 +6,7 @@ get 400, oversize ones 413; the upstream receives the body byte for byte."""
 import hashlib
 import json
 import socket
+import subprocess
 
 import pytest
 
@@ -262,3 +263,40 @@ def test_rbac_also_misconfigurations(nginx, loc, message):
               server="        location /x { rbac on; %s }\n" % loc, run=False)
     rc, out = n.test_config()
     assert rc != 0 and message in out, out
+
+
+def test_http2_body(nginx, redis, upstream):
+    """The same decision over HTTP/2 (curl, prior knowledge)."""
+    from conftest import free_port
+    r = redis.client()
+    org(r, "orgA")
+    user(r, "friend", orgs={"orgA": []})
+    obj(r, "workspace", "ws1", "orgA", owner="someone",
+        acl_users={"friend": "use"})
+    tok = api_token(r, "tfriend", "friend", secret="secret-friend")
+    h2 = free_port()
+    nginx(http="    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
+          "    map $rbac_body_transition $a { start start; default \"\"; }\n"
+          % (redis.port, 500 * SLOW), server="""
+        listen 127.0.0.1:%d http2;
+        location /b {
+            rbac on;
+            rbac_json_body 1k;
+            rbac_object workspace id=ws1;
+            rbac_action $a;
+            %s
+        }
+""" % (h2, proxy(upstream)))
+
+    def curl(body):
+        out = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
+             "--http2-prior-knowledge", "-X", "POST", "--data-binary", body,
+             "-H", "Coder-Session-Token: " + tok,
+             "http://127.0.0.1:%d/b" % h2],
+            capture_output=True, text=True, timeout=30 * SLOW)
+        return out.stdout.split()
+
+    assert curl('{"transition":"start"}') == ["200", "2"]
+    assert curl('{"transition":"delete"}') == ["403", "2"]
+    assert curl('not json') == ["400", "2"]
