@@ -362,6 +362,26 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->identity_headers, prev->identity_headers, 1);
     ngx_conf_merge_size_value(conf->json_body, prev->json_body, 0);
 
+    /*
+     * A nested location decides like the one around it unless it says
+     * otherwise: it must never lose its object or action silently.
+     */
+    if (conf->object == NULL) {
+        conf->object = prev->object;
+    }
+
+    if (conf->action == NULL) {
+        conf->action = prev->action;
+    }
+
+    if (conf->also == NULL) {
+        conf->also = prev->also;
+    }
+
+    if (conf->principals == 0) {
+        conf->principals = prev->principals;
+    }
+
     if (conf->tokens == NULL) {
 
         if (prev->tokens == NULL) {
