@@ -44,8 +44,6 @@ static ngx_int_t ngx_http_rbac_credential(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_principal(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
-static ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx,
     rbac_catalog_t *cat, ngx_str_t *obj_org);
 static ngx_int_t ngx_http_rbac_authorize(ngx_http_request_t *r,
@@ -71,7 +69,7 @@ static ngx_int_t ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, const char *reason);
 static ngx_int_t ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, ngx_str_t *reason);
-static ngx_int_t ngx_http_rbac_also_object(ngx_http_request_t *r,
+static ngx_int_t ngx_http_rbac_object_build(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
     ngx_str_t *me, rbac_object_t *obj);
 static ngx_int_t ngx_http_rbac_also_decide(ngx_http_request_t *r,
@@ -362,13 +360,12 @@ static ngx_int_t
 ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
-    void                         *rec, *deployment;
+    void                         *deployment;
     ngx_int_t                     rc;
-    ngx_str_t                     s, *type;
+    ngx_str_t                     s;
     ngx_uint_t                    i, state, kind;
     rbac_object_t                 obj;
     ngx_http_rbac_also_conf_t    *ac;
-    rbac_allocator_t              a;
     ngx_http_rbac_main_conf_t    *rmcf;
     ngx_http_rbac_object_conf_t  *oc;
 
@@ -396,65 +393,16 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     }
 
     deployment = NULL;
-    rec = NULL;
-    type = NULL;
 
     if (oc != NULL) {
         deployment = ngx_http_rbac_get(ctx, &state, "deployment", NULL,
                                        NULL);
 
-        if (!ctx->obj_ready) {
-            rc = ngx_http_rbac_object_args(r, lcf, ctx);
-            if (rc != NGX_AGAIN) {
-                return rc;
-            }
-        }
-
-        if (ctx->obj_ready && ctx->obj_id.len) {
-            type = &oc->type_name;
-
-            switch (oc->type) {
-
-            case RBAC_T_WORKSPACE:
-            case RBAC_T_TEMPLATE:
-            case RBAC_T_GROUP:
-                rec = ngx_http_rbac_get(ctx, &state, "obj:", type,
-                                        &ctx->obj_id);
-                break;
-
-            case RBAC_T_ORGANIZATION:
-                rec = ngx_http_rbac_get(ctx, &state, "org:", &ctx->obj_id,
-                                        NULL);
-                break;
-
-            case RBAC_T_USER:
-                rec = ngx_http_rbac_get(ctx, &state, "user:", &ctx->obj_id,
-                                        NULL);
-                break;
-
-            default:
-                type = NULL;
-                state = NGX_HTTP_RBAC_PRESENT;
-                break;
-            }
-
-            if (type != NULL && state == NGX_HTTP_RBAC_ABSENT) {
-                s.len = oc->type_name.len + ctx->obj_id.len
-                        + sizeof(" not found");
-                s.data = ngx_pnalloc(r->pool, s.len);
-                if (s.data == NULL) {
-                    return NGX_ERROR;
-                }
-
-                s.len = ngx_sprintf(s.data, "%V %V not found",
-                                    &oc->type_name, &ctx->obj_id)
-                        - s.data;
-
-                if (!ctx->need) {
-                    return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN,
-                                                  &s);
-                }
-            }
+        /* the object's record, in the same round trip as the principal */
+        if (ngx_http_rbac_object_build(r, ctx, oc, &ctx->uid, NULL)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
         }
     }
 
@@ -463,8 +411,8 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         ac = lcf->also->elts;
 
         for (i = 0; i < lcf->also->nelts; i++) {
-            if (ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->uid,
-                                          NULL)
+            if (ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->uid,
+                                           NULL)
                 == NGX_ERROR)
             {
                 return NGX_ERROR;
@@ -552,62 +500,10 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     /* the object */
 
-    a.alloc = ngx_http_rbac_palloc;
-    a.free = ngx_http_rbac_pfree;
-    a.ud = r->pool;
-
-    ngx_memzero(&obj, sizeof(rbac_object_t));
-
-    obj.type = oc->type;
-    obj.type_name = ngx_http_rbac_vstr(oc->type_name);
-    obj.id = ngx_http_rbac_vstr(ctx->obj_id);
-    obj.org = ngx_http_rbac_vstr(ctx->obj_org);
-    obj.owner = ngx_http_rbac_vstr(ctx->obj_owner);
-    obj.any_org = oc->any_org;
-
-    if (rec != NULL && (oc->type == RBAC_T_WORKSPACE
-                        || oc->type == RBAC_T_TEMPLATE
-                        || oc->type == RBAC_T_GROUP))
-    {
-        if (rbac_object_view(rec, &a, &obj) != RBAC_OK) {
-            return NGX_ERROR;
-        }
-
-        obj.any_org = oc->any_org;
-
-        if (ctx->obj_org.len
-            && !rbac_str_eq(obj.org, ngx_http_rbac_vstr(ctx->obj_org)))
-        {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "object org mismatch");
-        }
-
-        if (ctx->obj_owner.len
-            && !rbac_str_eq(obj.owner, ngx_http_rbac_vstr(ctx->obj_owner)))
-        {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "object owner mismatch");
-        }
-
-    } else if (rec != NULL && oc->type == RBAC_T_ORGANIZATION) {
-        if (ctx->obj_org.len
-            && !rbac_str_eq(obj.id, ngx_http_rbac_vstr(ctx->obj_org)))
-        {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "object org mismatch");
-        }
-
-        obj.org = obj.id;
-
-    } else if (rec != NULL && oc->type == RBAC_T_USER) {
-        if (ctx->obj_owner.len
-            && !rbac_str_eq(obj.id, ngx_http_rbac_vstr(ctx->obj_owner)))
-        {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "object owner mismatch");
-        }
-
-        obj.owner = obj.id;
+    rc = ngx_http_rbac_object_build(r, ctx, oc, &ctx->var_user, &obj);
+    if (rc != NGX_OK) {
+        /* NGX_DONE: denied (not found, mismatch); NGX_AGAIN: fetch more */
+        return rc == NGX_DONE ? NGX_OK : rc;
     }
 
     ctx->var_org = ngx_http_rbac_nstr(obj.org);
@@ -796,75 +692,6 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
     if (pk != NULL) {
         ctx->pkey = pk;
     }
-
-    return NGX_AGAIN;
-}
-
-
-/*
- * Evaluates rbac_object's id=, org= and owner= (once); "me" is the caller,
- * known only once the principal is.  NGX_AGAIN: carry on.
- */
-static ngx_int_t
-ngx_http_rbac_object_args(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
-{
-    ngx_str_t                     me;
-    ngx_uint_t                    i;
-    ngx_str_t                    *out[3];
-    ngx_http_complex_value_t     *cv[3];
-    ngx_http_rbac_object_conf_t  *oc;
-
-    oc = lcf->object;
-
-    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
-        me.len = sizeof("pkey:") - 1 + ctx->cred_id.len;
-        me.data = ngx_pnalloc(r->pool, me.len);
-        if (me.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_sprintf(me.data, "pkey:%V", &ctx->cred_id);
-
-    } else {
-        me = ctx->uid;
-    }
-
-    cv[0] = oc->id;
-    cv[1] = oc->org;
-    cv[2] = oc->owner;
-    out[0] = &ctx->obj_id;
-    out[1] = &ctx->obj_org;
-    out[2] = &ctx->obj_owner;
-
-    for (i = 0; i < 3; i++) {
-        if (cv[i] == NULL) {
-            continue;
-        }
-
-        if (ngx_http_complex_value(r, cv[i], out[i]) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (out[i]->len == 2 && ngx_strncmp(out[i]->data, "me", 2) == 0) {
-            if (me.len == 0) {
-                /* the caller is not known yet: next pass */
-                out[0]->len = 0;
-                out[1]->len = 0;
-                out[2]->len = 0;
-                return NGX_AGAIN;
-            }
-
-            *out[i] = me;
-        }
-
-        if (out[i]->len > RBAC_MAX_NAME) {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "object id too long");
-        }
-    }
-
-    ctx->obj_ready = 1;
 
     return NGX_AGAIN;
 }
@@ -1130,7 +957,7 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
 
     /* want every record first, so that one round trip fetches them all */
     for (i = 0; i < lcf->also->nelts; i++) {
-        rc = ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->var_user,
+        rc = ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->var_user,
                                        NULL);
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -1144,7 +971,7 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
     }
 
     for (i = 0; i < lcf->also->nelts; i++) {
-        rc = ngx_http_rbac_also_object(r, ctx, &ac[i].object, &ctx->var_user,
+        rc = ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->var_user,
                                        &obj);
         if (rc != NGX_OK) {
             return rc == NGX_DONE ? NGX_OK : rc;
@@ -1167,13 +994,13 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
 
 
 /*
- * The object of one rbac_also: its arguments and, for a type kept in
- * Redis, its record.  With obj NULL only wants the record.  NGX_OK: obj is
- * ready; NGX_AGAIN: the record is still wanted; NGX_DONE: denied (ctx
- * says why); NGX_ERROR.
+ * The object of rbac_object or of one rbac_also: its arguments ("me" is
+ * the caller) and, for a type kept in Redis, its record.  With obj NULL it
+ * only wants the record.  NGX_OK: obj is ready; NGX_AGAIN: the record is
+ * still wanted; NGX_DONE: denied (ctx says why); NGX_ERROR.
  */
 static ngx_int_t
-ngx_http_rbac_also_object(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, rbac_object_t *obj)
 {
     void                      *rec;
@@ -1289,12 +1116,16 @@ ngx_http_rbac_also_object(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
 
     obj->any_org = oc->any_org;
 
-    if ((args[1].len && !rbac_str_eq(obj->org, ngx_http_rbac_vstr(args[1])))
-        || (args[2].len
-            && !rbac_str_eq(obj->owner, ngx_http_rbac_vstr(args[2]))))
+    if (args[1].len && !rbac_str_eq(obj->org, ngx_http_rbac_vstr(args[1]))) {
+        (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                  "object org mismatch");
+        return NGX_DONE;
+    }
+
+    if (args[2].len && !rbac_str_eq(obj->owner, ngx_http_rbac_vstr(args[2])))
     {
         (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                  "object org or owner mismatch");
+                                  "object owner mismatch");
         return NGX_DONE;
     }
 

@@ -108,11 +108,6 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
 
-    /* the object, as the directive says (variables evaluated) */
-    ngx_str_t                   obj_id;
-    ngx_str_t                   obj_org;
-    ngx_str_t                   obj_owner;
-
     /* records of the principal */
     rbac_token_rec_t           *token;
     rbac_pkey_rec_t            *pkey;
@@ -129,7 +124,6 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    redis_error:1;
     unsigned                    used_redis:1;
     unsigned                    cred_ready:1;
-    unsigned                    obj_ready:1;
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
