@@ -2,9 +2,16 @@
 /*
  * ngx_http_rbac_body.c: rbac_json_body.  The request body is read in the
  * access phase with nginx's own body reading (no blocking: the request
- * waits on the event loop), kept in memory up to the configured size and
- * left untouched for the upstream; its top-level scalar fields become
- * $rbac_body_<field>.
+ * waits on the event loop, client_body_timeout applies), and left in
+ * r->request_body for the upstream, which sends it unchanged.  Its
+ * top-level scalar fields become $rbac_body_<field>.
+ *
+ * The body is decided on in memory only: a worker never reads a file on
+ * the request path.  rbac_json_body raises the location's
+ * client_body_buffer_size to twice its size, room for the body and its
+ * chunk framing; a body that nginx wrote to a temporary file anyway
+ * (framing larger than the body, client_body_in_file_only) is a 413.
+ * A request without a body has no fields: every $rbac_body_ is empty.
  */
 
 
@@ -35,6 +42,15 @@ ngx_http_rbac_read_body(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     if (r->headers_in.content_length_n > (off_t) lcf->json_body) {
         ctx->body_read = 1;
+
+        if (lcf->mode == NGX_HTTP_RBAC_ON) {
+            /*
+             * as for client_max_body_size: no "100 Continue" for a body
+             * that is refused anyway (in shadow mode it goes upstream)
+             */
+            r->expect_tested = 1;
+        }
+
         ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                   "body over %uz bytes", lcf->json_body);
         return NGX_OK;
@@ -80,7 +96,7 @@ static void
 ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
-    u_char            *p;
+    u_char            *p, *last;
     size_t             len;
     rbac_err_t         err;
     ngx_chain_t       *cl;
@@ -88,8 +104,7 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     rbac_allocator_t   a;
 
     if (r->request_body == NULL) {
-        ngx_http_rbac_body_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                  "body is not JSON");
+        /* discarded before we came: there is no body to see */
         return;
     }
 
@@ -99,7 +114,8 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         if (cl->buf->in_file || r->request_body->temp_file) {
             ngx_http_rbac_body_refuse(r, ctx,
                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                      "body over %uz bytes", lcf->json_body);
+                                      "body over %uz bytes with its framing",
+                                      lcf->json_body);
             return;
         }
 
@@ -112,28 +128,28 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return;
     }
 
-    p = ngx_pnalloc(r->pool, len + 1);
+    if (len == 0) {
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
     body = ngx_pcalloc(r->pool, sizeof(rbac_body_t));
     if (p == NULL || body == NULL) {
         ctx->failed = 1;
         return;
     }
 
-    len = 0;
+    last = p;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (cl->buf->last > cl->buf->pos) {
-            len = ngx_cpymem(p + len, cl->buf->pos,
-                             cl->buf->last - cl->buf->pos)
-                  - p;
-        }
+        last = ngx_cpymem(last, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
 
     a.alloc = ngx_http_rbac_palloc;
     a.free = ngx_http_rbac_pfree;
     a.ud = r->pool;
 
-    if (rbac_body_parse((char *) p, len, &a, body, &err) != RBAC_OK) {
+    if (rbac_body_parse((char *) p, last - p, &a, body, &err) != RBAC_OK) {
         if (err.rc == RBAC_ENOMEM) {
             ctx->failed = 1;
             return;

@@ -1036,6 +1036,19 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
 
             return obj != NULL ? NGX_DONE : NGX_OK;
         }
+
+        if (i == 0 && args[0].len == 0) {
+            /*
+             * an id= that comes out empty (a JSON body without the field,
+             * "me" for a provisioner) never widens to the whole type
+             */
+            if (obj != NULL) {
+                (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                          "object id is empty");
+            }
+
+            return obj != NULL ? NGX_DONE : NGX_OK;
+        }
     }
 
     rec = NULL;

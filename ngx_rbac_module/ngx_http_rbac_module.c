@@ -452,9 +452,12 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    /* rbac_json_body decides on a body held in memory, never in a file */
-    if (clcf->client_body_buffer_size < conf->json_body) {
-        clcf->client_body_buffer_size = conf->json_body;
+    /*
+     * rbac_json_body decides on a body held in memory, never in a file:
+     * room for the body and for its chunk framing
+     */
+    if (clcf->client_body_buffer_size < 2 * conf->json_body) {
+        clcf->client_body_buffer_size = 2 * conf->json_body;
     }
 
     return NGX_CONF_OK;

@@ -49,27 +49,74 @@ test_scalars(void **state)
 {
     rbac_err_t   err;
     rbac_body_t  b;
-    const char  *j = "{\"transition\":\"start\",\"n\":3,\"x\":2.5,"
+    const char  *j = "{\"transition\":\"start\",\"n\":3,\"x\":2.50,"
                      "\"ok\":true,\"no\":false,\"nil\":null,"
-                     "\"obj\":{\"a\":1},\"arr\":[1],\"neg\":-7}";
+                     "\"obj\":{\"a\":1},\"arr\":[1],\"neg\":-7,"
+                     "\"e\":1E+3,\"big\":12345678901234567890,"
+                     "\"esc\":\"a\\\"b\\u00e9\",\"empty\":\"\"}";
 
     (void) state;
 
     assert_int_equal(rbac_body_parse(j, strlen(j), &rbac_malloc_allocator,
                                      &b, &err), RBAC_OK);
-    assert_int_equal(b.nfields, 6);
+    assert_int_equal(b.nfields, 10);
     assert_field(&b, "transition", "start");
     assert_field(&b, "n", "3");
-    assert_field(&b, "x", "2.5");
+    assert_field(&b, "x", "2.50");                  /* as written */
     assert_field(&b, "ok", "true");
     assert_field(&b, "no", "false");
     assert_field(&b, "neg", "-7");
+    assert_field(&b, "e", "1E+3");
+    assert_field(&b, "big", "12345678901234567890");
+    assert_field(&b, "esc", "a\"b\xc3\xa9");        /* decoded */
+    assert_field(&b, "empty", "");
     assert_field(&b, "nil", NULL);
     assert_field(&b, "obj", NULL);
     assert_field(&b, "arr", NULL);
     assert_field(&b, "missing", NULL);
+    assert_field(&b, "a", NULL);                    /* nested: not exposed */
 
     rbac_malloc_allocator.free(NULL, b.fields);
+}
+
+
+/* Names are folded as Go's encoding/json matches them. */
+static void
+test_folded_names(void **state)
+{
+    rbac_err_t   err;
+    rbac_body_t  b;
+    const char  *j = "{\"Template_ID\":\"t1\",\"TRAN\xc5\xbfITION\":\"stop\","
+                     "\"\xe2\x84\xaaind\":\"k\",\"na\\u006De\":\"w\"}";
+
+    (void) state;
+
+    assert_int_equal(rbac_body_parse(j, strlen(j), &rbac_malloc_allocator,
+                                     &b, &err), RBAC_OK);
+    assert_int_equal(b.nfields, 4);
+    assert_field(&b, "template_id", "t1");
+    assert_field(&b, "TEMPLATE_id", "t1");
+    assert_field(&b, "transition", "stop");
+    assert_field(&b, "kind", "k");
+    assert_field(&b, "name", "w");
+    assert_field(&b, "template", NULL);
+    assert_field(&b, "template_id_", NULL);
+    assert_field(&b, "", NULL);
+
+    rbac_malloc_allocator.free(NULL, b.fields);
+
+    /* no fields at all */
+    assert_int_equal(rbac_body_parse("{}\n", 3, &rbac_malloc_allocator, &b,
+                                     &err), RBAC_OK);
+    assert_int_equal(b.nfields, 0);
+    assert_null(b.fields);
+    assert_field(&b, "a", NULL);
+
+    j = " {\"o\": {\"x\": \"\\u0000\"}, \"n\": null} ";
+    assert_int_equal(rbac_body_parse(j, strlen(j), &rbac_malloc_allocator,
+                                     &b, &err), RBAC_OK);
+    assert_int_equal(b.nfields, 0);
+    assert_null(b.fields);
 }
 
 
@@ -80,31 +127,67 @@ test_refused(void **state)
     rbac_err_t   err;
     rbac_body_t  b;
 
-    static const char  *bad[] = {
-        "", "not json", "[1,2]", "\"s\"", "42", "{\"a\":", "{} {}",
-        "{\"a\":1}x",
+    static const struct {
+        const char  *json;
+        size_t       len;       /* 0: strlen */
+        const char  *reason;
+    }  bad[] = {
+        { "", 0, "not JSON" },
+        { "not json", 0, "not JSON" },
+        { "[1,2]", 0, "not a JSON object" },
+        { "\"s\"", 0, "not a JSON object" },
+        { "42", 0, "not a JSON object" },
+        { "{\"a\":", 0, "not JSON" },
+        { "{} {}", 0, "after the JSON" },
+        { "{\"a\":1}x", 0, "after the JSON" },
+        { "{\"a\":1}\0", 8, "after the JSON" },
+        { "\xef\xbb\xbf{\"a\":1}", 0, "not JSON" },           /* BOM */
+        { "{\x01\"a\":1}", 0, "not JSON" },
+        /* another reader could take these differently */
+        { "{\"a\":\"start\",\"a\":\"delete\"}", 0,
+          "the field \"a\" twice" },
+        { "{\"transition\":\"start\",\"Transition\":\"delete\"}", 0,
+          "the field \"transition\" twice" },
+        { "{\"transition\":\"start\",\"tran\xc5\xbfition\":\"delete\"}", 0,
+          "twice" },
+        { "{\"a\":{\"x\":1},\"A\":\"s\"}", 0, "twice" },
+        { "{\"a\":\"x\\u0000y\"}", 0, "NUL" },
+        { "{\"a\\u0000b\":1}", 0, "NUL" },
+        { "{\"a\":\"x\x01y\"}", 0, "control character" },
+        { "{\"a\":\"x\ty\"}", 0, "control character" },
+        { "{\"a\":\"\xff\"}", 0, "not UTF-8" },
+        { "{\"a\":\"\xed\xa0\x80\"}", 0, "not UTF-8" },      /* surrogate */
+        { "{\"a\":\"\xc3\"}", 0, "not UTF-8" },
+        { "{\"a\":01}", 0, "malformed number" },
+        { "{\"a\":1.}", 0, "malformed number" },
+        { "{\"a\":1e}", 0, "not JSON" },
+        { "{\"a\":-}", 0, "not JSON" },
     };
 
     (void) state;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(rbac_body_parse(bad[i], strlen(bad[i]),
+        assert_int_equal(rbac_body_parse(bad[i].json,
+                                         bad[i].len ? bad[i].len
+                                                    : strlen(bad[i].json),
                                          &rbac_malloc_allocator, &b, &err),
                          RBAC_EPARSE);
         assert_null(b.fields);
-    }
 
-    assert_int_equal(rbac_body_parse("{}\n", 3, &rbac_malloc_allocator, &b,
-                                     &err), RBAC_OK);
-    assert_int_equal(b.nfields, 0);
+        if (strstr(err.msg, bad[i].reason) == NULL) {
+            fail_msg("%zu: \"%s\" does not say \"%s\"", i, err.msg,
+                     bad[i].reason);
+        }
+    }
 }
 
 
+/* RBAC_MAX_LIST top-level members, scalar or not, and no more. */
 static void
 test_bound(void **state)
 {
     char         *j, *p;
-    size_t        i;
+    size_t        i, n;
     rbac_err_t    err;
     rbac_body_t   b;
 
@@ -113,18 +196,37 @@ test_bound(void **state)
     j = malloc(20 * (RBAC_MAX_LIST + 2));
     assert_non_null(j);
 
-    p = j;
-    *p++ = '{';
+    for (n = RBAC_MAX_LIST; n <= RBAC_MAX_LIST + 1; n++) {
+        p = j;
+        *p++ = '{';
 
-    for (i = 0; i <= RBAC_MAX_LIST; i++) {
-        p += sprintf(p, "%s\"f%zu\":1", i ? "," : "", i);
+        for (i = 0; i < n; i++) {
+            p += sprintf(p, "%s\"f%zu\":%s", i ? "," : "", i,
+                         (i % 2) ? "[]" : "1");
+        }
+
+        *p++ = '}';
+
+        if (n == RBAC_MAX_LIST) {
+            assert_int_equal(rbac_body_parse(j, (size_t) (p - j),
+                                             &rbac_malloc_allocator, &b,
+                                             &err),
+                             RBAC_OK);
+            assert_int_equal(b.nfields, RBAC_MAX_LIST / 2);
+            assert_field(&b, "f0", "1");
+            assert_field(&b, "f1022", "1");
+            assert_field(&b, "f1023", NULL);
+            rbac_malloc_allocator.free(NULL, b.fields);
+
+        } else {
+            assert_int_equal(rbac_body_parse(j, (size_t) (p - j),
+                                             &rbac_malloc_allocator, &b,
+                                             &err),
+                             RBAC_EBOUND);
+            assert_null(b.fields);
+        }
     }
 
-    *p++ = '}';
-
-    assert_int_equal(rbac_body_parse(j, (size_t) (p - j),
-                                     &rbac_malloc_allocator, &b, &err),
-                     RBAC_EBOUND);
     free(j);
 }
 
@@ -132,11 +234,13 @@ test_bound(void **state)
 static void
 test_alloc_failure(void **state)
 {
+    long               n;
+    rbac_rc_t          rc;
     rbac_err_t         err;
     rbac_body_t        b;
     testutil_alloc_t   t;
     rbac_allocator_t   a;
-    const char        *j = "{\"a\":\"b\"}";
+    const char        *j = "{\"a\":\"b\",\"c\":[1,{\"d\":2}],\"e\":3}";
 
     (void) state;
 
@@ -144,6 +248,27 @@ test_alloc_failure(void **state)
     assert_int_equal(rbac_body_parse(j, strlen(j), &a, &b, &err),
                      RBAC_ENOMEM);
     assert_null(b.fields);
+    assert_int_equal(t.live, 0);
+
+    /* cJSON's own allocations failing in turn: refused, nothing leaked */
+    for (n = 1; ; n++) {
+        testutil_alloc_init(&t, &a, 0);
+        testutil_cjson_fail_at(n, 0);
+        rc = rbac_body_parse(j, strlen(j), &a, &b, &err);
+        assert_int_equal(testutil_cjson_live(), 0);
+        testutil_cjson_reset();
+
+        if (rc == RBAC_OK) {
+            assert_int_equal(b.nfields, 2);
+            a.free(a.ud, b.fields);
+            break;
+        }
+
+        assert_int_equal(rc, RBAC_EPARSE);
+        assert_null(b.fields);
+        assert_int_equal(t.live, 0);
+        assert_true(n < 100);
+    }
 }
 
 
@@ -152,6 +277,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_folded_names),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_alloc_failure),
