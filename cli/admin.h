@@ -96,6 +96,15 @@ void rbacctl_disconnect(rbacctl_conn_t *conn);
 redisReply *rbacctl_cmd(rbacctl_conn_t *conn, int argc, const char **argv);
 
 /*
+ * After a PUBLISH: one more round trip.  Redis writes a message to its
+ * subscribers in the same pass as its reply to the publisher, in no set
+ * order; the reply to a later command comes after that pass.  So when this
+ * returns, every nginx subscribed has the invalidation in its socket, and
+ * a request sent from now on is decided after it.
+ */
+void rbacctl_settle(rbacctl_conn_t *conn);
+
+/*
  * Every key (prefix removed) that matches prefix + `pattern` (a glob on
  * what follows the prefix, the prefix itself escaped), through SCAN.
  * Returns the count, or -1 after printing an error.  Free with

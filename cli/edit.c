@@ -1641,6 +1641,7 @@ rbacctl_invalidate(int argc, char **argv)
         printf("published %s on %s to %lld subscriber(s)\n", full, chan,
                r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
         freeReplyObject(r);
+        rbacctl_settle(&conn);
     }
 
     rbacctl_disconnect(&conn);

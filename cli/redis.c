@@ -648,3 +648,16 @@ rbacctl_strv_free(char **v, long n)
 
     free(v);
 }
+
+
+void
+rbacctl_settle(rbacctl_conn_t *conn)
+{
+    redisReply  *r;
+    const char  *argv[1] = { "PING" };
+
+    r = rbacctl_cmd(conn, 1, argv);
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+}

@@ -329,6 +329,8 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
 
     freeReplyObject(r);
 
+    rbacctl_settle(tx->conn);
+
     return RBACCTL_OK;
 
 lost:

@@ -2,9 +2,17 @@
 /*
  * ngx_http_rbac_fetch.c: the records a request needs, by key.  The handler
  * says which keys it wants (ngx_http_rbac_want), then asks for them all at
- * once (ngx_http_rbac_fetch): one MGET, one round trip, parsed into the
- * request's pool.  This is the one place where the shared-memory cache
- * will answer before Redis is asked.
+ * once (ngx_http_rbac_fetch).  Each key is looked up in the shared-memory
+ * cache first; the keys it misses go to Redis in one MGET.
+ *
+ * Misses are coalesced per worker: a key already asked for by another
+ * request is not asked again; the request waits on that key's flight.
+ * A flight belongs to the worker, not to a request, so a request that
+ * goes away never strands the others: the reply fills the cache and every
+ * request still waiting gets its own copy of the record.
+ *
+ * When Redis fails, ngx_http_rbac_fetch_stale serves what the cache holds
+ * within its stale window.
  */
 
 
@@ -15,11 +23,37 @@
 #include "ngx_http_rbac_module.h"
 
 
+/* One key in flight in this worker. */
+typedef struct {
+    ngx_rbtree_node_t           node;         /* key: crc32 of the key */
+    ngx_str_t                   key;          /* bytes follow the struct */
+    ngx_queue_t                 waiters;      /* ngx_http_rbac_waiter_t */
+} ngx_http_rbac_flight_t;
+
+/* One MGET: its flights, in the order of the command's keys. */
+typedef struct {
+    ngx_http_rbac_main_conf_t  *rmcf;
+    ngx_log_t                  *log;
+    ngx_atomic_uint_t           seq;          /* cache, before sending */
+    ngx_uint_t                  n;
+    ngx_http_rbac_flight_t     *flights[1];
+} ngx_http_rbac_batch_t;
+
+
 static ngx_http_rbac_record_t *ngx_http_rbac_find(ngx_http_rbac_ctx_t *ctx,
     ngx_str_t *key);
-static void ngx_http_rbac_fetch_reply(void *data, redisReply *reply);
-static ngx_int_t ngx_http_rbac_fetch_parse(ngx_http_rbac_ctx_t *ctx,
-    ngx_http_rbac_record_t *rec, redisReply *value);
+static ngx_int_t ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx,
+    ngx_uint_t index, ngx_http_rbac_flight_t *flight);
+static ngx_http_rbac_flight_t *ngx_http_rbac_flight(
+    ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key, ngx_uint_t create,
+    ngx_log_t *log);
+static void ngx_http_rbac_flight_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
+    ngx_http_rbac_flight_t *flight, redisReply *value);
+static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
+static void *ngx_http_rbac_heap_alloc(void *ud, size_t size);
+static void ngx_http_rbac_heap_free(void *ud, void *p);
 
 
 void *
@@ -33,6 +67,29 @@ void
 ngx_http_rbac_pfree(void *ud, void *p)
 {
     /* pool memory goes with the request */
+}
+
+
+static void *
+ngx_http_rbac_heap_alloc(void *ud, size_t size)
+{
+    return ngx_alloc(size, ud);
+}
+
+
+static void
+ngx_http_rbac_heap_free(void *ud, void *p)
+{
+    ngx_free(p);
+}
+
+
+/* From init_process: this worker's table of keys in flight. */
+void
+ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf)
+{
+    ngx_rbtree_init(&rmcf->flights, &rmcf->flight_sentinel,
+                    ngx_http_rbac_flight_insert);
 }
 
 
@@ -65,7 +122,6 @@ ngx_http_rbac_find(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
 ngx_int_t
 ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
 {
-    ngx_str_t               *w;
     ngx_http_rbac_record_t  *rec;
 
     if (ngx_http_rbac_find(ctx, key) != NULL) {
@@ -84,21 +140,14 @@ ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
         return NGX_ERROR;
     }
 
+    ngx_memzero(rec, sizeof(ngx_http_rbac_record_t));
+
     rec->key.data = ngx_pstrdup(ctx->request->pool, key);
     if (rec->key.data == NULL) {
         return NGX_ERROR;
     }
 
     rec->key.len = key->len;
-    rec->rec = NULL;
-    rec->fetched = 0;
-
-    w = ngx_array_push(&ctx->wanted);
-    if (w == NULL) {
-        return NGX_ERROR;
-    }
-
-    *w = rec->key;
 
     return NGX_OK;
 }
@@ -128,143 +177,503 @@ ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
 
 
 /*
- * Gets every wanted key.  NGX_OK: nothing was wanted (or everything was
- * answered at once); NGX_AGAIN: the command is in flight and ctx->wake
- * will be posted (reply) or fire (timeout); NGX_ERROR: Redis is not usable
- * right now, answer 503.
+ * Gets every wanted key.  NGX_OK: everything was in the cache; NGX_AGAIN:
+ * keys are in flight and ctx->wake will be posted (all landed) or fire
+ * (timeout); NGX_ERROR: Redis is not usable right now.
  */
 ngx_int_t
 ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
 {
+    ngx_int_t                   rc;
+    ngx_str_t                   value, *keys;
+    ngx_uint_t                  i, n;
+    ngx_atomic_uint_t           seq;
     ngx_http_request_t         *r;
+    ngx_http_rbac_batch_t      *batch;
+    ngx_http_rbac_cache_t      *cache;
+    ngx_http_rbac_flight_t     *flight;
+    ngx_http_rbac_record_t     *rec;
     ngx_http_rbac_main_conf_t  *rmcf;
-
-    if (ctx->wanted.nelts == 0) {
-        return NGX_OK;
-    }
 
     r = ctx->request;
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+    cache = rmcf->cache;
 
-    if (++ctx->rounds > NGX_HTTP_RBAC_MAX_ROUNDS) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "rbac: too many lookups for one request");
-        return NGX_ERROR;
-    }
+    /* before any lookup: a value read after this may predate a change */
+    seq = cache ? ngx_http_rbac_cache_seq(cache) : 0;
 
-    ctx->used_redis = 1;
+    batch = NULL;
+    n = 0;
 
-    ctx->pending = ngx_http_rbac_redis_mget(rmcf->conn, ctx->wanted.elts,
-                                            ctx->wanted.nelts,
-                                            ngx_http_rbac_fetch_reply, ctx,
-                                            r->connection->log);
-    if (ctx->pending == NULL) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "rbac: redis %V unavailable", &rmcf->redis.name);
-        return NGX_ERROR;
-    }
+    for (i = 0; i < ctx->records.nelts; i++) {
+        rec = (ngx_http_rbac_record_t *) ctx->records.elts + i;
 
-    ngx_add_timer(&ctx->wake, rmcf->redis.timeout);
+        if (rec->fetched || rec->waiting) {
+            continue;
+        }
 
-    return NGX_AGAIN;
-}
+        if (cache) {
+            rc = ngx_http_rbac_cache_get(cache, &rec->key, 0, r->pool, &value);
 
-
-/* The request went away, or timed out: a late reply will be dropped. */
-void
-ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx)
-{
-    if (ctx->pending != NULL) {
-        ngx_http_rbac_redis_detach(ctx->pending);
-        ctx->pending = NULL;
-    }
-}
-
-
-/* In hiredis's callback: copy what we need, then wake the request. */
-static void
-ngx_http_rbac_fetch_reply(void *data, redisReply *reply)
-{
-    ngx_http_rbac_ctx_t *ctx = data;
-
-    ngx_str_t               *w;
-    ngx_uint_t               i;
-    ngx_http_rbac_record_t  *rec;
-
-    ctx->pending = NULL;
-
-    if (ctx->wake.timer_set) {
-        ngx_del_timer(&ctx->wake);
-    }
-
-    w = ctx->wanted.elts;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != ctx->wanted.nelts)
-    {
-        ctx->redis_error = 1;
-
-    } else {
-        for (i = 0; i < ctx->wanted.nelts; i++) {
-            rec = ngx_http_rbac_find(ctx, &w[i]);
-
-            if (ngx_http_rbac_fetch_parse(ctx, rec, reply->element[i])
-                != NGX_OK)
-            {
-                ctx->redis_error = 1;
-                break;
+            if (rc == NGX_HTTP_RBAC_CACHE_FRESH) {
+                rec->rec = value.data;
+                rec->fetched = 1;
+                ctx->used_cache = 1;
+                ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+                continue;
             }
+        }
+
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
+
+        flight = ngx_http_rbac_flight(rmcf, &rec->key, 0, r->connection->log);
+
+        if (flight == NULL) {
+            /* nobody asks for it yet: this request's MGET will */
+            if (batch == NULL) {
+                batch = ngx_alloc(sizeof(ngx_http_rbac_batch_t)
+                                  + ctx->records.nelts
+                                    * sizeof(ngx_http_rbac_flight_t *),
+                                  r->connection->log);
+                if (batch == NULL) {
+                    goto failed;
+                }
+
+                batch->rmcf = rmcf;
+                batch->log = ngx_cycle->log;
+                batch->seq = seq;
+                batch->n = 0;
+            }
+
+            flight = ngx_http_rbac_flight(rmcf, &rec->key, 1,
+                                          r->connection->log);
+            if (flight == NULL) {
+                goto failed;
+            }
+
+            batch->flights[n++] = flight;
+            batch->n = n;
+        }
+
+        if (ngx_http_rbac_wait(ctx, i, flight) != NGX_OK) {
+            goto failed;
         }
     }
 
-    ctx->wanted.nelts = 0;
+    if (batch != NULL) {
+        if (++ctx->rounds > NGX_HTTP_RBAC_MAX_ROUNDS) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "rbac: too many lookups for one request");
+            goto failed;
+        }
 
-    ngx_post_event(&ctx->wake, &ngx_posted_events);
+        keys = ngx_palloc(r->pool, n * sizeof(ngx_str_t));
+        if (keys == NULL) {
+            goto failed;
+        }
+
+        for (i = 0; i < n; i++) {
+            keys[i] = batch->flights[i]->key;
+        }
+
+        ctx->used_redis = 1;
+
+        if (ngx_http_rbac_redis_mget(rmcf->conn, keys, n,
+                                     ngx_http_rbac_batch_reply, batch,
+                                     r->connection->log)
+            == NULL)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "rbac: redis %V unavailable", &rmcf->redis.name);
+            goto failed;
+        }
+    }
+
+    if (ctx->nwaiting == 0) {
+        return NGX_OK;
+    }
+
+    if (!ctx->wake.timer_set) {
+        ngx_add_timer(&ctx->wake, rmcf->redis.timeout);
+    }
+
+    return NGX_AGAIN;
+
+failed:
+
+    ngx_http_rbac_fetch_cancel(ctx);
+
+    if (batch != NULL) {
+        /* never sent: its flights have only this request's waiters, gone */
+        for (i = 0; i < batch->n; i++) {
+            flight = batch->flights[i];
+            ngx_rbtree_delete(&rmcf->flights, &flight->node);
+            ngx_free(flight);
+        }
+
+        ngx_free(batch);
+    }
+
+    return NGX_ERROR;
 }
 
 
 static ngx_int_t
-ngx_http_rbac_fetch_parse(ngx_http_rbac_ctx_t *ctx,
-    ngx_http_rbac_record_t *rec, redisReply *value)
+ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx, ngx_uint_t index,
+    ngx_http_rbac_flight_t *flight)
 {
-    rbac_rc_t         rc;
-    rbac_str_t        key;
-    rbac_err_t        err;
-    rbac_rec_type_t   type;
-    rbac_allocator_t  a;
+    ngx_http_rbac_waiter_t  *w;
+    ngx_http_rbac_record_t  *rec;
 
-    rec->fetched = 1;
-
-    if (value->type == REDIS_REPLY_NIL) {
-        rec->rec = NULL;
-        return NGX_OK;
-    }
-
-    if (value->type != REDIS_REPLY_STRING) {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "rbac: redis key \"%V\" is not a string", &rec->key);
+    w = ngx_palloc(ctx->request->pool, sizeof(ngx_http_rbac_waiter_t));
+    if (w == NULL) {
         return NGX_ERROR;
     }
 
-    key.data = (const char *) rec->key.data;
-    key.len = rec->key.len;
-    type = rbac_record_type_of_key(key);
+    w->ctx = ctx;
+    w->index = index;
+    w->linked = 1;
+    w->next = ctx->waiters;
+    ctx->waiters = w;
 
-    a.alloc = ngx_http_rbac_palloc;
-    a.free = ngx_http_rbac_pfree;
-    a.ud = ctx->request->pool;
+    ngx_queue_insert_tail(&flight->waiters, &w->queue);
 
-    ngx_memzero(&err, sizeof(rbac_err_t));
+    rec = ctx->records.elts;
+    rec[index].waiting = 1;
+    ctx->nwaiting++;
 
-    rc = rbac_record_parse(type, value->str, value->len, &a, &rec->rec, &err);
+    return NGX_OK;
+}
 
-    if (rc != RBAC_OK) {
-        rec->rec = NULL;
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "rbac: malformed record \"%V\": %s", &rec->key,
-                      err.msg[0] ? err.msg : rbac_strerror(rc));
+
+/* The flight of `key`, or NULL; with `create`, a new one when none. */
+static ngx_http_rbac_flight_t *
+ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
+    ngx_uint_t create, ngx_log_t *log)
+{
+    uint32_t                 hash;
+    ngx_int_t                rc;
+    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_http_rbac_flight_t  *f;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    node = rmcf->flights.root;
+    sentinel = rmcf->flights.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        f = (ngx_http_rbac_flight_t *) node;
+        rc = ngx_memn2cmp(key->data, f->key.data, key->len, f->key.len);
+
+        if (rc == 0) {
+            return f;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    f = ngx_alloc(sizeof(ngx_http_rbac_flight_t) + key->len, log);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    f->node.key = hash;
+    f->key.data = (u_char *) (f + 1);
+    f->key.len = key->len;
+    ngx_memcpy(f->key.data, key->data, key->len);
+    ngx_queue_init(&f->waiters);
+
+    ngx_rbtree_insert(&rmcf->flights, &f->node);
+
+    return f;
+}
+
+
+static void
+ngx_http_rbac_flight_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t       **p;
+    ngx_http_rbac_flight_t   *f, *ft;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            f = (ngx_http_rbac_flight_t *) node;
+            ft = (ngx_http_rbac_flight_t *) temp;
+
+            p = (ngx_memn2cmp(f->key.data, ft->key.data, f->key.len,
+                              ft->key.len) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* The request went away, or timed out: it waits for nothing any more. */
+void
+ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_http_rbac_waiter_t  *w;
+    ngx_http_rbac_record_t  *rec;
+
+    rec = ctx->records.elts;
+
+    for (w = ctx->waiters; w; w = w->next) {
+        if (w->linked) {
+            ngx_queue_remove(&w->queue);
+            w->linked = 0;
+            rec[w->index].waiting = 0;
+        }
+    }
+
+    ctx->waiters = NULL;
+    ctx->nwaiting = 0;
+}
+
+
+/* In hiredis's callback: every flight of the batch lands. */
+static void
+ngx_http_rbac_batch_reply(void *data, redisReply *reply)
+{
+    ngx_http_rbac_batch_t *batch = data;
+
+    ngx_uint_t   i;
+    redisReply  *value;
+
+    if (reply != NULL
+        && (reply->type != REDIS_REPLY_ARRAY || reply->elements != batch->n))
+    {
+        ngx_log_error(NGX_LOG_ERR, batch->log, 0,
+                      "rbac: unexpected MGET reply from redis");
+        reply = NULL;
+    }
+
+    for (i = 0; i < batch->n; i++) {
+        value = (reply != NULL) ? reply->element[i] : NULL;
+        ngx_http_rbac_flight_land(batch, batch->flights[i], value);
+    }
+
+    ngx_free(batch);
+}
+
+
+/*
+ * One key's value (NULL: Redis failed): parsed once, stored in the cache,
+ * copied to every request that waits for it, which wakes when it has all
+ * it waited for.
+ */
+static void
+ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
+    ngx_http_rbac_flight_t *flight, redisReply *value)
+{
+    void                    *blob, *copy;
+    size_t                   size;
+    rbac_rc_t                rc;
+    ngx_str_t                v;
+    rbac_str_t               key;
+    rbac_err_t               err;
+    ngx_uint_t               ok;
+    ngx_queue_t             *q;
+    rbac_allocator_t         a;
+    ngx_http_rbac_ctx_t     *ctx;
+    ngx_http_rbac_waiter_t  *w;
+    ngx_http_rbac_record_t  *rec;
+
+    blob = NULL;
+    size = 0;
+    ok = 0;
+
+    if (value == NULL) {
+        /* Redis failed: the waiters try the cache's stale entries */
+
+    } else if (value->type == REDIS_REPLY_NIL) {
+        ok = 1;
+
+    } else if (value->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_ERR, batch->log, 0,
+                      "rbac: redis key \"%V\" is not a string",
+                      &flight->key);
+
+    } else {
+        key.data = (const char *) flight->key.data;
+        key.len = flight->key.len;
+
+        a.alloc = ngx_http_rbac_heap_alloc;
+        a.free = ngx_http_rbac_heap_free;
+        a.ud = batch->log;
+
+        ngx_memzero(&err, sizeof(rbac_err_t));
+
+        rc = rbac_record_parse(rbac_record_type_of_key(key), value->str,
+                               value->len, &a, &blob, &err);
+
+        if (rc == RBAC_OK) {
+            ok = 1;
+            size = ((rbac_rec_hdr_t *) blob)->size;
+
+        } else {
+            blob = NULL;
+            ngx_log_error(NGX_LOG_ERR, batch->log, 0,
+                          "rbac: malformed record \"%V\": %s", &flight->key,
+                          err.msg[0] ? err.msg : rbac_strerror(rc));
+        }
+    }
+
+    if (ok && batch->rmcf->cache != NULL) {
+        v.data = blob;
+        v.len = size;
+        ngx_http_rbac_cache_put(batch->rmcf->cache, &flight->key, &v, 0,
+                                batch->seq);
+    }
+
+    while (!ngx_queue_empty(&flight->waiters)) {
+        q = ngx_queue_head(&flight->waiters);
+        w = ngx_queue_data(q, ngx_http_rbac_waiter_t, queue);
+
+        ngx_queue_remove(q);
+        w->linked = 0;
+
+        ctx = w->ctx;
+        rec = (ngx_http_rbac_record_t *) ctx->records.elts + w->index;
+        rec->waiting = 0;
+
+        if (!ok) {
+            ctx->redis_error = 1;
+            ctx->malformed |= (value != NULL);
+
+        } else if (blob == NULL) {
+            rec->rec = NULL;
+            rec->fetched = 1;
+
+        } else {
+            copy = ngx_palloc(ctx->request->pool, size);
+            if (copy == NULL) {
+                ctx->failed = 1;
+
+            } else {
+                ngx_memcpy(copy, blob, size);
+                rec->rec = copy;
+                rec->fetched = 1;
+            }
+        }
+
+        if (--ctx->nwaiting == 0) {
+            if (ctx->wake.timer_set) {
+                ngx_del_timer(&ctx->wake);
+            }
+
+            ngx_post_event(&ctx->wake, &ngx_posted_events);
+        }
+    }
+
+    ngx_rbtree_delete(&batch->rmcf->flights, &flight->node);
+    ngx_free(flight);
+
+    if (blob != NULL) {
+        ngx_free(blob);
+    }
+}
+
+
+/*
+ * Redis failed: every record still missing from the cache's entries
+ * within the stale window.  NGX_OK when all were there ($rbac_cache is
+ * then "stale"), NGX_ERROR otherwise.
+ */
+ngx_int_t
+ngx_http_rbac_fetch_stale(ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   value;
+    ngx_uint_t                  i;
+    ngx_http_rbac_record_t     *rec;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_rbac_module);
+
+    if (rmcf->cache == NULL || ctx->malformed) {
         return NGX_ERROR;
+    }
+
+    for (i = 0; i < ctx->records.nelts; i++) {
+        rec = (ngx_http_rbac_record_t *) ctx->records.elts + i;
+
+        if (rec->fetched) {
+            continue;
+        }
+
+        rc = ngx_http_rbac_cache_get(rmcf->cache, &rec->key, 1,
+                                     ctx->request->pool, &value);
+
+        if (rc == NGX_HTTP_RBAC_CACHE_MISS) {
+            return NGX_ERROR;
+        }
+
+        rec->rec = value.data;
+        rec->fetched = 1;
+        ctx->used_stale = 1;
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_STALE);
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A message on <prefix>inv: the Redis key that changed (prefix included),
+ * or "*" for everything.  Anything else is taken as "*": when in doubt,
+ * forget.
+ */
+void
+ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf, u_char *msg,
+    size_t len)
+{
+    ngx_str_t   key, *prefix;
+
+    ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_INVALIDATIONS);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "rbac: invalidate \"%*s\"", len, msg);
+
+    if (rmcf->cache == NULL) {
+        return;
+    }
+
+    prefix = &rmcf->redis.prefix;
+
+    if (len > prefix->len && ngx_strncmp(msg, prefix->data, prefix->len) == 0)
+    {
+        key.data = msg + prefix->len;
+        key.len = len - prefix->len;
+        ngx_http_rbac_cache_invalidate(rmcf->cache, &key);
+        return;
+    }
+
+    ngx_http_rbac_cache_invalidate(rmcf->cache, NULL);
 }

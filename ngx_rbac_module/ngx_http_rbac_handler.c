@@ -160,9 +160,7 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
 
         if (ngx_array_init(&ctx->records, r->pool, 8,
                            sizeof(ngx_http_rbac_record_t))
-            != NGX_OK
-            || ngx_array_init(&ctx->wanted, r->pool, 8, sizeof(ngx_str_t))
-               != NGX_OK)
+            != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -241,9 +239,14 @@ ngx_http_rbac_run(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     for ( ;; ) {
 
         if (ctx->redis_error) {
-            ctx->status = NGX_HTTP_SERVICE_UNAVAILABLE;
-            ngx_str_set(&ctx->reason, "authorization unavailable");
-            return NGX_OK;
+            /* stale-if-error: the cache's last answers, within stale */
+            if (ngx_http_rbac_fetch_stale(ctx) != NGX_OK) {
+                ctx->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+                ngx_str_set(&ctx->reason, "authorization unavailable");
+                return NGX_OK;
+            }
+
+            ctx->redis_error = 0;
         }
 
         ctx->need = 0;
@@ -258,7 +261,8 @@ ngx_http_rbac_run(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
             return NGX_OK;
         }
 
-        rc = ngx_http_rbac_fetch(ctx);
+        /* once Redis failed, this request does not wait for it again */
+        rc = ctx->used_stale ? NGX_ERROR : ngx_http_rbac_fetch(ctx);
 
         if (rc == NGX_AGAIN) {
             return NGX_AGAIN;
@@ -282,15 +286,23 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     if (ctx->status == 0) {
         ngx_str_set(&ctx->var_decision, "allow");
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_ALLOW);
 
     } else if (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         ngx_str_set(&ctx->var_decision, "error");
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_ERROR);
 
     } else if (lcf->mode == NGX_HTTP_RBAC_SHADOW) {
         ngx_str_set(&ctx->var_decision, "shadow_deny");
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_SHADOW_DENY);
 
     } else {
         ngx_str_set(&ctx->var_decision, "deny");
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_DENY);
+    }
+
+    if (ctx->status == NGX_HTTP_UNAUTHORIZED) {
+        ngx_http_rbac_stat_unauthorized(&ctx->reason);
     }
 
     if (ctx->status) {
@@ -587,7 +599,7 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ctx->cred_type = type;
 
     if (type == NGX_HTTP_RBAC_CRED_JWT) {
-        rc = ngx_http_rbac_jwt_verify(r, lcf, &v, &ctx->uid, &reason);
+        rc = ngx_http_rbac_jwt_verify(r, lcf, &v, &ctx->uid, NULL, &reason);
 
         if (rc == NGX_DECLINED) {
             return ngx_http_rbac_deny_str(ctx, NGX_HTTP_UNAUTHORIZED,

@@ -16,10 +16,20 @@
 typedef struct {
     rbac_jwt_keyset_t  *ks;
     rbac_jwt_checks_t   chk;
+    uint8_t             identity[RBAC_SHA256_LEN];
 } ngx_http_rbac_jwt_verifier_t;
 
 
+/* A verified JWT in the cache: "\1jwt" and the cache key's digest. */
+#define NGX_HTTP_RBAC_JWT_KEY_LEN  (4 + RBAC_SHA256_LEN)
+
+
 static void ngx_http_rbac_jwt_cleanup(void *data);
+static ngx_int_t ngx_http_rbac_jwt_cached(ngx_http_request_t *r,
+    ngx_http_rbac_cache_t *cache, ngx_str_t *key, ngx_str_t *sub,
+    ngx_str_t *claims);
+static void ngx_http_rbac_jwt_cache(ngx_http_request_t *r,
+    ngx_http_rbac_cache_t *cache, ngx_str_t *key, rbac_jwt_result_t *res);
 static rbac_rc_t ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
     const rbac_str_t **out, size_t *n);
 
@@ -283,6 +293,10 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 
     v->chk.leeway = conf->leeway / 1000;
 
+    if (rbac_jwt_identity(v->ks, &v->chk, v->identity) != RBAC_OK) {
+        return NGX_ERROR;
+    }
+
     conf->verifier = v;
 
     return NGX_OK;
@@ -292,23 +306,50 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 ngx_int_t
 ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *conf, ngx_str_t *token, ngx_str_t *sub,
-    ngx_str_t *reason)
+    ngx_str_t *claims, ngx_str_t *reason)
 {
+    u_char                         kbuf[NGX_HTTP_RBAC_JWT_KEY_LEN];
+    uint8_t                        digest[RBAC_SHA256_LEN];
+    ngx_str_t                      key;
     rbac_rc_t                      rc;
     rbac_str_t                     t;
     rbac_err_t                     err;
     rbac_allocator_t               a;
     rbac_jwt_result_t              res;
+    ngx_http_rbac_cache_t         *cache;
+    ngx_http_rbac_main_conf_t     *rmcf;
     ngx_http_rbac_jwt_verifier_t  *v;
 
     v = conf->verifier;
 
+    t.data = (const char *) token->data;
+    t.len = token->len;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+    cache = rmcf->cache;
+
+    if (cache != NULL) {
+        if (t.len > RBAC_MAX_TOKEN
+            || rbac_jwt_cache_key(t, v->identity, 0, digest) != RBAC_OK)
+        {
+            cache = NULL;
+
+        } else {
+            key.data = kbuf;
+            key.len = sizeof(kbuf);
+            ngx_memcpy(ngx_cpymem(kbuf, "\1jwt", 4), digest, sizeof(digest));
+
+            if (ngx_http_rbac_jwt_cached(r, cache, &key, sub, claims)
+                == NGX_OK)
+            {
+                return NGX_OK;
+            }
+        }
+    }
+
     a.alloc = ngx_http_rbac_palloc;
     a.free = ngx_http_rbac_pfree;
     a.ud = r->pool;
-
-    t.data = (const char *) token->data;
-    t.len = token->len;
 
     ngx_memzero(&err, sizeof(rbac_err_t));
     ngx_memzero(&res, sizeof(rbac_jwt_result_t));
@@ -335,9 +376,96 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (cache != NULL) {
+        ngx_http_rbac_jwt_cache(r, cache, &key, &res);
+    }
+
     /* res.mem is pool memory: it lives as long as the request */
     sub->data = (u_char *) res.sub.data;
     sub->len = res.sub.len;
 
+    if (claims != NULL) {
+        claims->data = (u_char *) res.claims.data;
+        claims->len = res.claims.len;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * A token verified before, in the cache as "<sub>\0<claims>": NGX_OK with
+ * sub and claims pointing into a pool copy, NGX_DECLINED on a miss.
+ */
+static ngx_int_t
+ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
+    ngx_str_t *key, ngx_str_t *sub, ngx_str_t *claims)
+{
+    u_char               *nul;
+    ngx_str_t             value;
+    ngx_http_rbac_ctx_t  *ctx;
+
+    if (ngx_http_rbac_cache_get(cache, key, 0, r->pool, &value)
+        != NGX_HTTP_RBAC_CACHE_FRESH
+        || value.data == NULL)
+    {
+        ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
+        return NGX_DECLINED;
+    }
+
+    nul = ngx_strlchr(value.data, value.data + value.len, '\0');
+    if (nul == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
+    if (ctx != NULL) {
+        ctx->used_cache = 1;
+    }
+
+    sub->data = value.data;
+    sub->len = nul - value.data;
+
+    if (claims != NULL) {
+        claims->data = nul + 1;
+        claims->len = value.data + value.len - (nul + 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/* Until the token's exp, never longer than the zone's ttl. */
+static void
+ngx_http_rbac_jwt_cache(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
+    ngx_str_t *key, rbac_jwt_result_t *res)
+{
+    u_char      *p;
+    time_t       now;
+    ngx_str_t    value;
+    ngx_msec_t   left;
+
+    now = ngx_time();
+
+    if (res->exp <= (int64_t) now) {
+        return;
+    }
+
+    left = (res->exp - now >= (int64_t) (cache->ttl / 1000 + 1))
+           ? cache->ttl : (ngx_msec_t) (res->exp - now) * 1000;
+
+    value.len = res->sub.len + 1 + res->claims.len;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        return;
+    }
+
+    p = ngx_cpymem(value.data, res->sub.data, res->sub.len);
+    *p++ = '\0';
+    ngx_memcpy(p, res->claims.data, res->claims.len);
+
+    ngx_http_rbac_cache_put(cache, key, &value, ngx_current_msec + left,
+                            ngx_http_rbac_cache_seq(cache));
 }

@@ -24,6 +24,7 @@ static char *ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_rbac_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rbac_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_rbac_on_message(void *data, u_char *msg, size_t len);
 
 static char *ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -161,6 +162,20 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
       offsetof(ngx_http_rbac_loc_conf_t, json_body),
       NULL },
 
+    { ngx_string("rbac_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_rbac_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rbac_status,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -263,7 +278,7 @@ ngx_http_rbac_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_rbac_handler;
 
-    return NGX_OK;
+    return ngx_http_rbac_stats_add(cf);
 }
 
 
@@ -282,7 +297,9 @@ ngx_http_rbac_create_main_conf(ngx_conf_t *cf)
      *
      *     rmcf->redis_set = 0;
      *     rmcf->catalog = NULL;
+     *     rmcf->cache = NULL;
      *     rmcf->conn = NULL;
+     *     rmcf->sub = NULL;
      */
 
     return rmcf;
@@ -480,12 +497,42 @@ ngx_http_rbac_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_PID, ngx_pid);
+    ngx_http_rbac_flights_init(rmcf);
+
     rmcf->conn = ngx_http_rbac_redis_create(cycle, &rmcf->redis);
     if (rmcf->conn == NULL) {
         return NGX_ERROR;
     }
 
+    if (rmcf->cache != NULL) {
+        rmcf->sub = ngx_http_rbac_redis_subscribe(cycle, &rmcf->redis,
+                                                  ngx_http_rbac_on_message,
+                                                  rmcf);
+        if (rmcf->sub == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
+}
+
+
+/* The subscriber: a key changed, or messages may have been lost (NULL). */
+static void
+ngx_http_rbac_on_message(void *data, u_char *msg, size_t len)
+{
+    ngx_http_rbac_main_conf_t *rmcf = data;
+
+    if (msg == NULL) {
+        if (rmcf->cache != NULL) {
+            ngx_http_rbac_cache_invalidate(rmcf->cache, NULL);
+        }
+
+        return;
+    }
+
+    ngx_http_rbac_invalidated(rmcf, msg, len);
 }
 
 
@@ -498,6 +545,11 @@ ngx_http_rbac_exit_process(ngx_cycle_t *cycle)
     if (rmcf == NULL || rmcf->conn == NULL) {
         return;
     }
+
+    ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_PID, 0);
+
+    ngx_http_rbac_redis_destroy(rmcf->sub);
+    rmcf->sub = NULL;
 
     ngx_http_rbac_redis_destroy(rmcf->conn);
     rmcf->conn = NULL;
@@ -1139,14 +1191,23 @@ ngx_http_rbac_cache_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
 
-    if (ctx == NULL || !ctx->used_redis) {
+    if (ctx == NULL || !(ctx->used_redis || ctx->used_stale
+                         || ctx->used_cache))
+    {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    /* no cache zone yet (issue #4): every record came from Redis */
-    v->len = sizeof("miss") - 1;
-    v->data = (u_char *) "miss";
+    /* the worst of the request's lookups */
+    if (ctx->used_stale) {
+        ngx_str_set(v, "stale");
+
+    } else if (ctx->used_redis) {
+        ngx_str_set(v, "miss");
+
+    } else {
+        ngx_str_set(v, "hit");
+    }
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

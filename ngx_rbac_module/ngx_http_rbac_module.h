@@ -18,6 +18,7 @@
 #include "rbac_jwt.h"
 #include "rbac_body.h"
 #include "ngx_http_rbac_redis.h"
+#include "ngx_http_rbac_cache.h"
 
 
 #define NGX_HTTP_RBAC_OFF             0
@@ -36,6 +37,25 @@
 #define NGX_HTTP_RBAC_MAX_ROUNDS      6
 #define NGX_HTTP_RBAC_MAX_RECORDS     256
 #define NGX_HTTP_RBAC_MAX_KEY         512
+
+/* rbac_status counters (the first four in $rbac_decision's order) */
+#define NGX_HTTP_RBAC_STAT_ALLOW          0
+#define NGX_HTTP_RBAC_STAT_DENY           1
+#define NGX_HTTP_RBAC_STAT_SHADOW_DENY    2
+#define NGX_HTTP_RBAC_STAT_ERROR          3
+#define NGX_HTTP_RBAC_STAT_HITS           4
+#define NGX_HTTP_RBAC_STAT_MISSES         5
+#define NGX_HTTP_RBAC_STAT_STALE          6
+#define NGX_HTTP_RBAC_STAT_EVICTIONS      7
+#define NGX_HTTP_RBAC_STAT_INVALIDATIONS  8
+#define NGX_HTTP_RBAC_STAT_N              9
+
+/* rbac_status: each worker's Redis state */
+#define NGX_HTTP_RBAC_W_PID               0
+#define NGX_HTTP_RBAC_W_CONNECTED         1
+#define NGX_HTTP_RBAC_W_SUBSCRIBED        2
+#define NGX_HTTP_RBAC_W_INFLIGHT          3
+#define NGX_HTTP_RBAC_W_N                 4
 
 
 typedef struct {
@@ -64,7 +84,11 @@ typedef struct {
     ngx_uint_t                  redis_set;
     ngx_str_t                   roles_file;
     rbac_catalog_t             *catalog;
+    ngx_http_rbac_cache_t      *cache;       /* rbac_cache_zone, or NULL */
     ngx_http_rbac_redis_t      *conn;        /* per worker */
+    ngx_http_rbac_redis_t      *sub;         /* per worker: rbac:inv */
+    ngx_rbtree_t                flights;     /* per worker: keys in flight */
+    ngx_rbtree_node_t           flight_sentinel;
 } ngx_http_rbac_main_conf_t;
 
 typedef struct {
@@ -89,16 +113,28 @@ typedef struct {
     ngx_str_t                   key;
     void                       *rec;         /* NULL: the key is absent */
     unsigned                    fetched:1;
+    unsigned                    waiting:1;   /* in flight */
 } ngx_http_rbac_record_t;
 
 typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
 
+/* A request waiting for a key in flight (ngx_http_rbac_fetch.c). */
+typedef struct ngx_http_rbac_waiter_s  ngx_http_rbac_waiter_t;
+
+struct ngx_http_rbac_waiter_s {
+    ngx_queue_t                 queue;       /* in the flight's waiters */
+    ngx_http_rbac_ctx_t        *ctx;
+    ngx_uint_t                  index;       /* in ctx->records */
+    ngx_http_rbac_waiter_t     *next;        /* the request's waiters */
+    unsigned                    linked:1;
+};
+
 struct ngx_http_rbac_ctx_s {
     ngx_http_request_t         *request;
     ngx_event_t                 wake;
-    ngx_http_rbac_pending_t    *pending;
     ngx_array_t                 records;     /* ngx_http_rbac_record_t */
-    ngx_array_t                 wanted;      /* ngx_str_t, this round */
+    ngx_http_rbac_waiter_t     *waiters;
+    ngx_uint_t                  nwaiting;    /* keys still in flight */
     ngx_uint_t                  rounds;
 
     /* credential */
@@ -123,6 +159,9 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    done:1;
     unsigned                    redis_error:1;
     unsigned                    used_redis:1;
+    unsigned                    used_stale:1;
+    unsigned                    used_cache:1;
+    unsigned                    malformed:1;
     unsigned                    cred_ready:1;
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
@@ -161,12 +200,23 @@ ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
-/* ngx_http_rbac_fetch.c: records for keys (where a cache will slot in) */
+/* ngx_http_rbac_fetch.c: records for keys, from the cache or Redis */
 ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
 void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
 ngx_int_t ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_fetch_stale(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
+void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
+void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
+    u_char *msg, size_t len);
+
+/* ngx_http_rbac_status.c: counters and the rbac_status handler */
+ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
+void ngx_http_rbac_stat(ngx_uint_t which);
+void ngx_http_rbac_stat_unauthorized(ngx_str_t *reason);
+void ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value);
+char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void *ngx_http_rbac_palloc(void *ud, size_t size);
 void ngx_http_rbac_pfree(void *ud, void *p);
 

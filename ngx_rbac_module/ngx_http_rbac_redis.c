@@ -9,6 +9,11 @@
  * health timer drops a connection that stopped answering.  Requests never
  * own a command: each gets a worker-owned pending struct they can detach
  * from (see ngx_http_rbac_redis.h).
+ *
+ * The same code runs each worker's subscriber: a second connection that
+ * SUBSCRIBEs to <prefix>inv after every connect and hands each message to
+ * the cache.  Every (re)subscription is reported too, as a NULL message:
+ * messages may have been lost while it was away.
  */
 
 
@@ -16,7 +21,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include "ngx_http_rbac_redis.h"
+#include "ngx_http_rbac_module.h"
 #include "ngx_http_rbac_hiredis.h"
 
 
@@ -38,6 +43,9 @@ struct ngx_http_rbac_redis_s {
     ngx_uint_t                   connected;
     ngx_uint_t                   inflight;
     ngx_uint_t                   failures;
+    ngx_http_rbac_message_pt     on_message;   /* subscriber only */
+    void                        *msg_data;
+    ngx_uint_t                   subscribed;
 };
 
 
@@ -57,6 +65,10 @@ static void ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply,
 static void ngx_http_rbac_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_rbac_redis_connect_timeout(ngx_event_t *ev);
 static void ngx_http_rbac_redis_health(ngx_event_t *ev);
+static void ngx_http_rbac_redis_state(ngx_http_rbac_redis_t *rd,
+    ngx_uint_t connected);
+static void ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
+    void *privdata);
 
 
 ngx_http_rbac_redis_t *
@@ -96,6 +108,45 @@ ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     return rd;
 }
 
+
+ngx_http_rbac_redis_t *
+ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
+    ngx_http_rbac_redis_conf_t *conf, ngx_http_rbac_message_pt handler,
+    void *data)
+{
+    ngx_http_rbac_redis_t  *rd;
+
+    rd = ngx_http_rbac_redis_create(cycle, conf);
+    if (rd == NULL) {
+        return NULL;
+    }
+
+    /* connecting has only begun: SUBSCRIBE goes out once it is done */
+    rd->on_message = handler;
+    rd->msg_data = data;
+
+    return rd;
+}
+
+
+/* Up or down, also for rbac_status (this worker's slot). */
+static void
+ngx_http_rbac_redis_state(ngx_http_rbac_redis_t *rd, ngx_uint_t connected)
+{
+    rd->connected = connected;
+
+    if (rd->on_message == NULL) {
+        ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_CONNECTED, connected);
+        return;
+    }
+
+    if (!connected && rd->subscribed) {
+        /* from now on messages are lost: what the cache holds is doubtful */
+        rd->subscribed = 0;
+        ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_SUBSCRIBED, 0);
+        rd->on_message(rd->msg_data, NULL, 0);
+    }
+}
 
 void
 ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd)
@@ -171,7 +222,7 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 
     ac->data = rd;
     rd->ac = ac;
-    rd->connected = 0;
+    ngx_http_rbac_redis_state(rd, 0);
 
     (void) redisAsyncSetConnectCallback(ac, ngx_http_rbac_redis_on_connect);
     (void) redisAsyncSetDisconnectCallback(ac,
@@ -221,7 +272,7 @@ ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd)
     }
 
     rd->ac = NULL;
-    rd->connected = 0;
+    ngx_http_rbac_redis_state(rd, 0);
 
     ac->onDisconnect = NULL;
     ac->data = NULL;
@@ -282,7 +333,7 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
         /* hiredis frees the context after this callback */
         ngx_http_rbac_redis_failed(rd, "connect", ac->errstr);
         rd->ac = NULL;
-        rd->connected = 0;
+        ngx_http_rbac_redis_state(rd, 0);
         ngx_http_rbac_redis_schedule(rd);
         return;
     }
@@ -292,9 +343,60 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
                       "rbac: redis %V connected", &rd->conf->name);
     }
 
-    rd->connected = 1;
+    ngx_http_rbac_redis_state(rd, 1);
     rd->failures = 0;
     rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
+
+    if (rd->on_message != NULL) {
+        (void) redisAsyncCommand(rd->ac, ngx_http_rbac_redis_message, NULL,
+                                 "SUBSCRIBE %b%s", rd->conf->prefix.data,
+                                 rd->conf->prefix.len, "inv");
+    }
+}
+
+
+/*
+ * The subscriber's replies: the confirmation of SUBSCRIBE (messages may
+ * have been lost before it: a NULL message), then one per PUBLISH.
+ */
+static void
+ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply             *rp, *kind, *msg;
+    ngx_http_rbac_redis_t  *rd;
+
+    rp = reply;
+    rd = ac->data;
+
+    if (rd == NULL || rp == NULL) {
+        return;
+    }
+
+    if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 3
+        || rp->element[0]->type != REDIS_REPLY_STRING)
+    {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "rbac: redis %V: unexpected reply to SUBSCRIBE",
+                      &rd->conf->name);
+        return;
+    }
+
+    kind = rp->element[0];
+    msg = rp->element[2];
+
+    if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+        rd->subscribed = 1;
+        ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_SUBSCRIBED, 1);
+        rd->on_message(rd->msg_data, NULL, 0);
+        return;
+    }
+
+    if (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0
+        && msg->type == REDIS_REPLY_STRING)
+    {
+        rd->on_message(rd->msg_data, (u_char *) msg->str, msg->len);
+    }
 }
 
 
@@ -310,7 +412,7 @@ ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac, int status)
 
     /* hiredis frees the context after this callback */
     rd->ac = NULL;
-    rd->connected = 0;
+    ngx_http_rbac_redis_state(rd, 0);
 
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
@@ -365,6 +467,7 @@ ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     rd->inflight--;
     rd->progress = ngx_current_msec;
+    ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_INFLIGHT, rd->inflight);
 
     if (rp != NULL && rp->type == REDIS_REPLY_ERROR) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
@@ -450,6 +553,8 @@ ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd, ngx_str_t *keys,
     if (rd->inflight++ == 0) {
         rd->progress = ngx_current_msec;
     }
+
+    ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_INFLIGHT, rd->inflight);
 
     return p;
 }

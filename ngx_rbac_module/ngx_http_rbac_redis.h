@@ -53,9 +53,22 @@ typedef struct {
 } ngx_http_rbac_pending_t;
 
 
+/*
+ * A message on <prefix>inv (the key that changed, prefix included, or
+ * "*"), or NULL when the subscriber has just (re)subscribed.
+ */
+typedef void (*ngx_http_rbac_message_pt)(void *data, u_char *msg,
+    size_t len);
+
+
 /* Per worker, from init_process: allocates the manager and connects. */
 ngx_http_rbac_redis_t *ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     ngx_http_rbac_redis_conf_t *conf);
+
+/* Per worker, from init_process: the subscriber on <prefix>inv. */
+ngx_http_rbac_redis_t *ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
+    ngx_http_rbac_redis_conf_t *conf, ngx_http_rbac_message_pt handler,
+    void *data);
 
 /* From exit_process: closes the connection; pending commands get NULL. */
 void ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd);

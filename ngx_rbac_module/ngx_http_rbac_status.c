@@ -1,0 +1,390 @@
+
+/*
+ * ngx_http_rbac_status.c: the counters every worker adds to (decisions,
+ * 401 reasons, cache hits and misses, invalidations, each worker's Redis
+ * state), held in a small shared-memory zone of their own that survives
+ * reloads, and the rbac_status handler that shows them as JSON or as
+ * Prometheus text (?format=prometheus).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rbac_module.h"
+
+
+#define NGX_HTTP_RBAC_MAX_REASONS   32
+#define NGX_HTTP_RBAC_REASON_LEN    40
+#define NGX_HTTP_RBAC_MAX_WORKERS   64
+
+
+typedef struct {
+    ngx_atomic_t                count[NGX_HTTP_RBAC_STAT_N];
+    ngx_atomic_t                nreasons;
+    ngx_atomic_t                reason_n[NGX_HTTP_RBAC_MAX_REASONS];
+    u_char                      reason[NGX_HTTP_RBAC_MAX_REASONS]
+                                      [NGX_HTTP_RBAC_REASON_LEN];
+    ngx_atomic_t                worker[NGX_HTTP_RBAC_MAX_WORKERS]
+                                      [NGX_HTTP_RBAC_W_N];
+} ngx_http_rbac_stats_t;
+
+
+static ngx_int_t ngx_http_rbac_stats_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_rbac_status_handler(ngx_http_request_t *r);
+static u_char *ngx_http_rbac_status_json(u_char *p,
+    ngx_http_rbac_stats_t *st, ngx_http_rbac_main_conf_t *rmcf);
+static u_char *ngx_http_rbac_status_prometheus(u_char *p,
+    ngx_http_rbac_stats_t *st, ngx_http_rbac_main_conf_t *rmcf);
+
+
+/* In this process: set by the zone's init, before workers fork. */
+static ngx_http_rbac_stats_t   *ngx_http_rbac_stats;
+static ngx_slab_pool_t         *ngx_http_rbac_stats_pool;
+
+static const char  *ngx_http_rbac_decisions[] = {
+    "allow", "deny", "shadow_deny", "error"
+};
+
+
+/* From postconfiguration: the zone, once per configuration. */
+ngx_int_t
+ngx_http_rbac_stats_add(ngx_conf_t *cf)
+{
+    ngx_str_t        name = ngx_string("rbac_status");
+    ngx_shm_zone_t  *shm_zone;
+
+    shm_zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
+                                     &ngx_http_rbac_module);
+    if (shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->init = ngx_http_rbac_stats_init_zone;
+    shm_zone->data = (void *) 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_stats_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t  *shpool;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data == NULL || shpool->data == NULL) {
+        shpool->data = ngx_slab_calloc(shpool, sizeof(ngx_http_rbac_stats_t));
+        if (shpool->data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* a reload keeps the counts: Prometheus counters only go up */
+    ngx_http_rbac_stats = shpool->data;
+    ngx_http_rbac_stats_pool = shpool;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_rbac_stat(ngx_uint_t which)
+{
+    if (ngx_http_rbac_stats != NULL) {
+        (void) ngx_atomic_fetch_add(&ngx_http_rbac_stats->count[which], 1);
+    }
+}
+
+
+/* A 401, by its reason (a closed set of short strings). */
+void
+ngx_http_rbac_stat_unauthorized(ngx_str_t *reason)
+{
+    size_t                  len;
+    ngx_uint_t              i, n;
+    ngx_http_rbac_stats_t  *st;
+
+    st = ngx_http_rbac_stats;
+    if (st == NULL) {
+        return;
+    }
+
+    len = ngx_min(reason->len, NGX_HTTP_RBAC_REASON_LEN - 1);
+    n = st->nreasons;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_strncmp(st->reason[i], reason->data, len) == 0
+            && st->reason[i][len] == '\0')
+        {
+            (void) ngx_atomic_fetch_add(&st->reason_n[i], 1);
+            return;
+        }
+    }
+
+    ngx_shmtx_lock(&ngx_http_rbac_stats_pool->mutex);
+
+    for (i = 0; i < st->nreasons; i++) {
+        if (ngx_strncmp(st->reason[i], reason->data, len) == 0
+            && st->reason[i][len] == '\0')
+        {
+            break;
+        }
+    }
+
+    if (i == st->nreasons && i < NGX_HTTP_RBAC_MAX_REASONS) {
+        ngx_memcpy(st->reason[i], reason->data, len);
+        st->reason[i][len] = '\0';
+        ngx_memory_barrier();
+        st->nreasons = i + 1;
+    }
+
+    ngx_shmtx_unlock(&ngx_http_rbac_stats_pool->mutex);
+
+    if (i < NGX_HTTP_RBAC_MAX_REASONS) {
+        (void) ngx_atomic_fetch_add(&st->reason_n[i], 1);
+    }
+}
+
+
+/*
+ * This worker's Redis state (NGX_HTTP_RBAC_W_*), in the slot of its
+ * number.  After a reload an old worker shares its number with a new one:
+ * only the process whose pid is in the slot writes to it.
+ */
+void
+ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value)
+{
+    ngx_atomic_t  *w;
+
+    if (ngx_http_rbac_stats == NULL || ngx_worker >= NGX_HTTP_RBAC_MAX_WORKERS
+        || ngx_process != NGX_PROCESS_WORKER)
+    {
+        return;
+    }
+
+    w = ngx_http_rbac_stats->worker[ngx_worker];
+
+    if (field == NGX_HTTP_RBAC_W_PID && value != 0) {
+        w[NGX_HTTP_RBAC_W_CONNECTED] = 0;
+        w[NGX_HTTP_RBAC_W_SUBSCRIBED] = 0;
+        w[NGX_HTTP_RBAC_W_INFLIGHT] = 0;
+        w[NGX_HTTP_RBAC_W_PID] = value;
+        return;
+    }
+
+    if (w[NGX_HTTP_RBAC_W_PID] == (ngx_atomic_uint_t) ngx_pid) {
+        w[field] = value;
+    }
+}
+
+
+char *
+ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_rbac_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rbac_status_handler(ngx_http_request_t *r)
+{
+    size_t                      size;
+    ngx_int_t                   rc;
+    ngx_str_t                   format;
+    ngx_buf_t                  *b;
+    ngx_uint_t                  prometheus;
+    ngx_chain_t                 out;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_rbac_stats == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+
+    prometheus = (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
+                  && format.len == 10
+                  && ngx_strncmp(format.data, "prometheus", 10) == 0);
+
+    size = 4096 + NGX_HTTP_RBAC_MAX_REASONS * (NGX_HTTP_RBAC_REASON_LEN + 80)
+           + NGX_HTTP_RBAC_MAX_WORKERS * 200;
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (prometheus) {
+        b->last = ngx_http_rbac_status_prometheus(b->last, ngx_http_rbac_stats,
+                                                  rmcf);
+        ngx_str_set(&r->headers_out.content_type,
+                    "text/plain; version=0.0.4");
+
+    } else {
+        b->last = ngx_http_rbac_status_json(b->last, ngx_http_rbac_stats,
+                                            rmcf);
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static u_char *
+ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st,
+    ngx_http_rbac_main_conf_t *rmcf)
+{
+    size_t                   used, total;
+    ngx_uint_t               i, n;
+    ngx_atomic_t            *w;
+
+    used = 0;
+    total = 0;
+
+    if (rmcf->cache != NULL) {
+        ngx_http_rbac_cache_bytes(rmcf->cache, &used, &total);
+    }
+
+    p = ngx_sprintf(p, "{\"decisions\":{");
+
+    for (i = 0; i < 4; i++) {
+        p = ngx_sprintf(p, "%s\"%s\":%uA", i ? "," : "",
+                        ngx_http_rbac_decisions[i], st->count[i]);
+    }
+
+    p = ngx_sprintf(p, "},\"unauthorized\":{");
+
+    n = ngx_min(st->nreasons, NGX_HTTP_RBAC_MAX_REASONS);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, "%s\"%s\":%uA", i ? "," : "", st->reason[i],
+                        st->reason_n[i]);
+    }
+
+    p = ngx_sprintf(p, "},\"cache\":{\"hits\":%uA,\"misses\":%uA,"
+                    "\"stale\":%uA,\"evictions\":%uA,\"bytes_used\":%uz,"
+                    "\"bytes_total\":%uz},\"redis\":[",
+                    st->count[NGX_HTTP_RBAC_STAT_HITS],
+                    st->count[NGX_HTTP_RBAC_STAT_MISSES],
+                    st->count[NGX_HTTP_RBAC_STAT_STALE],
+                    st->count[NGX_HTTP_RBAC_STAT_EVICTIONS], used, total);
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_RBAC_MAX_WORKERS; i++) {
+        w = st->worker[i];
+
+        if (w[NGX_HTTP_RBAC_W_PID] == 0) {
+            continue;
+        }
+
+        p = ngx_sprintf(p, "%s{\"pid\":%uA,\"connected\":%s,"
+                        "\"subscribed\":%s,\"inflight\":%uA}",
+                        n++ ? "," : "", w[NGX_HTTP_RBAC_W_PID],
+                        w[NGX_HTTP_RBAC_W_CONNECTED] ? "true" : "false",
+                        w[NGX_HTTP_RBAC_W_SUBSCRIBED] ? "true" : "false",
+                        w[NGX_HTTP_RBAC_W_INFLIGHT]);
+    }
+
+    return ngx_sprintf(p, "],\"invalidations\":%uA}\n",
+                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS]);
+}
+
+
+static u_char *
+ngx_http_rbac_status_prometheus(u_char *p, ngx_http_rbac_stats_t *st,
+    ngx_http_rbac_main_conf_t *rmcf)
+{
+    size_t         used, total;
+    ngx_uint_t     i, n;
+    ngx_atomic_t  *w;
+
+    used = 0;
+    total = 0;
+
+    if (rmcf->cache != NULL) {
+        ngx_http_rbac_cache_bytes(rmcf->cache, &used, &total);
+    }
+
+    p = ngx_sprintf(p, "# TYPE rbac_decisions_total counter\n");
+
+    for (i = 0; i < 4; i++) {
+        p = ngx_sprintf(p, "rbac_decisions_total{decision=\"%s\"} %uA\n",
+                        ngx_http_rbac_decisions[i], st->count[i]);
+    }
+
+    p = ngx_sprintf(p, "# TYPE rbac_unauthorized_total counter\n");
+
+    n = ngx_min(st->nreasons, NGX_HTTP_RBAC_MAX_REASONS);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, "rbac_unauthorized_total{reason=\"%s\"} %uA\n",
+                        st->reason[i], st->reason_n[i]);
+    }
+
+    p = ngx_sprintf(p,
+                    "# TYPE rbac_cache_hits_total counter\n"
+                    "rbac_cache_hits_total %uA\n"
+                    "# TYPE rbac_cache_misses_total counter\n"
+                    "rbac_cache_misses_total %uA\n"
+                    "# TYPE rbac_cache_stale_total counter\n"
+                    "rbac_cache_stale_total %uA\n"
+                    "# TYPE rbac_cache_evictions_total counter\n"
+                    "rbac_cache_evictions_total %uA\n"
+                    "# TYPE rbac_cache_bytes gauge\n"
+                    "rbac_cache_bytes{state=\"used\"} %uz\n"
+                    "rbac_cache_bytes{state=\"total\"} %uz\n"
+                    "# TYPE rbac_redis_connected gauge\n",
+                    st->count[NGX_HTTP_RBAC_STAT_HITS],
+                    st->count[NGX_HTTP_RBAC_STAT_MISSES],
+                    st->count[NGX_HTTP_RBAC_STAT_STALE],
+                    st->count[NGX_HTTP_RBAC_STAT_EVICTIONS], used, total);
+
+    for (i = 0; i < NGX_HTTP_RBAC_MAX_WORKERS; i++) {
+        w = st->worker[i];
+
+        if (w[NGX_HTTP_RBAC_W_PID] != 0) {
+            p = ngx_sprintf(p, "rbac_redis_connected{pid=\"%uA\"} %d\n",
+                            w[NGX_HTTP_RBAC_W_PID],
+                            w[NGX_HTTP_RBAC_W_CONNECTED] ? 1 : 0);
+        }
+    }
+
+    return ngx_sprintf(p, "# TYPE rbac_invalidations_total counter\n"
+                       "rbac_invalidations_total %uA\n",
+                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS]);
+}
