@@ -142,7 +142,10 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     last = p;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        last = ngx_cpymem(last, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        if (cl->buf->last > cl->buf->pos) {
+            last = ngx_cpymem(last, cl->buf->pos,
+                              cl->buf->last - cl->buf->pos);
+        }
     }
 
     a.alloc = ngx_http_rbac_palloc;

@@ -161,7 +161,8 @@ ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value)
     ngx_atomic_t  *w;
 
     if (ngx_http_rbac_stats == NULL || ngx_worker >= NGX_HTTP_RBAC_MAX_WORKERS
-        || ngx_process != NGX_PROCESS_WORKER)
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
     {
         return;
     }
