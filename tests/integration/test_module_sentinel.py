@@ -18,7 +18,8 @@ import jwt as pyjwt
 import pytest
 import redis as redispy
 
-from conftest import HS_SECRET, SLOW, RedisServer, free_port, proxy, put
+from conftest import (BUILD, HS_SECRET, SLOW, RedisServer, free_port,
+                      proxy, put)
 
 MASTER = "rbacmaster"
 DOWN_AFTER_MS = 500
@@ -184,6 +185,11 @@ def conf(tmp_path, upstream, sentinels, extra=""):
     return http, server
 
 
+def rbacctl(*args):
+    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
+                          capture_output=True, text=True, timeout=30)
+
+
 def nginx_clients(r):
     """Connections on this Redis that have sent MGET: nginx's."""
     return [c for c in r.client_list() if c.get("cmd") == "mget"]
@@ -249,6 +255,11 @@ def test_failover_follows_new_master_never_wrong_allow(cluster, nginx,
     assert nginx_clients(new)
     assert "master \"%s\" is at 127.0.0.1:%d" % (
         MASTER, cluster.replica.port) in n.log()
+
+    # rbacctl, given the same sentinels, finds the new master too
+    r = rbacctl("seats", "--sentinel", cluster.sentinels(),
+                "--master", MASTER)
+    assert r.returncode == 0, r.stderr
 
 
 def test_manual_failover_old_master_still_up(cluster, nginx, upstream,
@@ -343,6 +354,14 @@ def test_host_name_answer_is_refused(fake_sentinel, nginx, upstream,
     assert_503(n.get("/ws/w1", token=tok("alice")))
     assert wait_for(lambda: 'host name "localhost", refused' in n.log(),
                     3 * SLOW), n.log()
+
+
+def test_rbacctl_refuses_a_host_name_answer(fake_sentinel):
+    r = rbacctl("seats", "--sentinel",
+                "127.0.0.1:%d" % fake_sentinel.server_address[1],
+                "--master", MASTER)
+    assert r.returncode != 0
+    assert 'host name "localhost"; refused' in r.stderr, r.stderr
 
 
 def test_answer_that_is_a_replica_is_not_used(nginx, upstream, tmp_path):
