@@ -681,7 +681,7 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for ( /* void */ ; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "sentinel=", 9) == 0) {
-            if (i > 1 && (rc->port || rc->unix_path.len)) {
+            if (rc->port || rc->unix_path.len) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "\"rbac_redis\": an address and "
                                    "\"sentinel=\" exclude each other");

@@ -388,8 +388,8 @@ ngx_http_rbac_sentinel_parse(ngx_http_rbac_sentinel_t *s, redisReply *rp)
     s->answer[h->len] = '\0';
     s->answer_port = (int) port;
 
-    if (s->down & (1 << s->cur)) {
-        s->down &= ~(1 << s->cur);
+    if (s->down & ((ngx_uint_t) 1 << s->cur)) {
+        s->down &= ~((ngx_uint_t) 1 << s->cur);
         ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                       "rbac: sentinel %V answers again",
                       &s->conf->addrs[s->cur].name);
@@ -552,8 +552,12 @@ ngx_http_rbac_sentinel_role_reply(redisAsyncContext *ac, void *reply,
         if (!s->role_unchecked) {
             s->role_unchecked = 1;
             ngx_log_error(NGX_LOG_WARN, s->log, 0,
-                          "rbac: cannot check the role of %s:%d with ROLE",
-                          s->master, s->master_port);
+                          "rbac: cannot check the role of %s:%d with ROLE: "
+                          "%*s", s->master, s->master_port,
+                          rp->type == REDIS_REPLY_ERROR
+                          ? ngx_min((size_t) rp->len, 200) : 16,
+                          rp->type == REDIS_REPLY_ERROR
+                          ? rp->str : "unexpected reply");
         }
 
         return;

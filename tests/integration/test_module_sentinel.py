@@ -144,12 +144,12 @@ class Cluster:
         self.sentinel = Sentinel(tmp_path / "sentinel", self.master.port)
         self.dead = free_port()     # a sentinel address nothing answers on
 
-    def start(self):
+    def start(self, failover=True):
         assert wait_for(lambda: self.replica.client().info("replication")
                         ["master_link_status"] == "up", 10)
         self.sentinel.start()
         # a failover needs a replica the sentinel has seen healthy
-        assert wait_for(lambda: self.sentinel.knows_replica(
+        assert not failover or wait_for(lambda: self.sentinel.knows_replica(
             self.replica.port), 15), self.sentinel.log()
         return self
 
@@ -292,6 +292,22 @@ def test_manual_failover_old_master_still_up(cluster, nginx, upstream,
                     3 * SLOW)
 
 
+def test_every_worker_finds_the_master(cluster, nginx, upstream, tmp_path):
+    cluster.start(failover=False)
+    seed(cluster.master.client())
+    n = nginx(*conf(tmp_path, upstream, cluster.sentinels()), workers=2)
+    alice = tok("alice")
+    assert wait_for(lambda: n.get("/ws/w1", token=alice).status_code == 200,
+                    5 * SLOW)
+    # new connections land on either worker: both must have looked it up
+    assert wait_for(lambda: len(nginx_clients(cluster.master.client())) == 2
+                    or n.get("/ws/w1", token=alice).status_code != 200,
+                    5 * SLOW)
+    assert len(nginx_clients(cluster.master.client())) == 2
+    for _ in range(20):
+        assert n.get("/ws/w1", token=alice).status_code == 200
+
+
 def test_no_sentinel_answers_503_then_recovers(cluster, nginx, upstream,
                                                tmp_path):
     seed(cluster.master.client())
@@ -303,7 +319,7 @@ def test_no_sentinel_answers_503_then_recovers(cluster, nginx, upstream,
     assert wait_for(lambda: "no sentinel gave the address of master" in
                     n.log(), 3 * SLOW)
 
-    cluster.start()
+    cluster.start(failover=False)
     assert wait_for(lambda: n.get("/ws/w1", token=tok("alice")).status_code
                     == 200, RECONNECT_S * SLOW + 2)
     # no flood: one error for the whole outage, repeats are info
