@@ -262,6 +262,50 @@ def test_failover_follows_new_master_never_wrong_allow(cluster, nginx,
     assert r.returncode == 0, r.stderr
 
 
+def test_failover_with_cache_zone_subscriber_follows(cluster, nginx,
+                                                      upstream, tmp_path):
+    """With rbac_cache_zone, the rbac:inv subscriber also finds the master
+    through the sentinels: after a failover a change published on the new
+    master is enforced at the very next request."""
+    cluster.start()
+    seed(cluster.master.client())
+    http, server = conf(tmp_path, upstream, cluster.sentinels(),
+                        extra="")
+    http += "    rbac_cache_zone rbac:1m;\n"
+    server += "        location = /status { rbac_status; }\n"
+    n = nginx(http, server)
+    alice, bob = tok("alice"), tok("bob")
+
+    def subscribed():
+        w = n.get("/status").json()["redis"]
+        return all(x["subscribed"] and x["connected"] for x in w)
+
+    assert wait_for(subscribed, 5 * SLOW)
+    assert n.get("/ws/w1", token=alice).status_code == 200
+    assert n.get("/ws/w1", token=bob).status_code == 403
+
+    cluster.master.stop()
+    new = cluster.replica.client()
+    seen = set()
+    for _ in range(2000):
+        resp = n.get("/ws/w1", token=bob)
+        seen.add(resp.status_code)
+        if cluster.sentinel.master_port_now() == cluster.replica.port \
+                and subscribed() and new.pubsub_numsub("rbac:inv")[0][1]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no failover: " + cluster.sentinel.log())
+    assert seen <= {403, 503}, seen
+
+    put(new, "obj:workspace:w1", {"type": "workspace", "id": "w1",
+                                  "org": "orgA", "owner": "bob"})
+    assert new.publish("rbac:inv", "rbac:obj:workspace:w1") >= 1
+    new.ping()
+    assert n.get("/ws/w1", token=bob).status_code == 200
+    assert n.get("/ws/w1", token=alice).status_code == 403
+
+
 def test_manual_failover_old_master_still_up(cluster, nginx, upstream,
                                              tmp_path):
     """SENTINEL FAILOVER with both nodes up: nginx leaves the old master
