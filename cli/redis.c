@@ -4,6 +4,7 @@
  * Sentinel discovery, authentication, and the SCAN and command helpers.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,16 @@ rbacctl_open(const char *host, int port, const char *path, char *where,
 }
 
 
+static int
+rbacctl_numeric(const char *host)
+{
+    unsigned char  buf[16];
+
+    return inet_pton(AF_INET, host, buf) == 1
+           || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+
 /* Asks the sentinels in turn for the master's address. */
 static int
 rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
@@ -229,12 +240,33 @@ rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
             return RBACCTL_USAGE;
         }
 
+        /* [::1]:26379, as nginx's rbac_redis sentinel= accepts */
+        if (item[0] == '[' && colon > item + 1 && colon[-1] == ']') {
+            colon[-1] = '\0';
+            item++;
+        }
+
         c = rbacctl_open(item, (int) port, NULL, where, sizeof(where));
         if (c == NULL) {
             continue;
         }
 
         r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", master);
+
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+            && r->element[0]->type == REDIS_REPLY_STRING
+            && r->element[1]->type == REDIS_REPLY_STRING
+            && r->element[0]->len < sizeof(u->host)
+            && !rbacctl_numeric(r->element[0]->str))
+        {
+            /* as in nginx (DESIGN 5): a host name answer is refused */
+            fprintf(stderr, "rbacctl: sentinel %s named master \"%s\" by "
+                    "the host name \"%s\"; refused (numeric addresses "
+                    "only)\n", where, master, r->element[0]->str);
+            freeReplyObject(r);
+            redisFree(c);
+            continue;
+        }
 
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
             && r->element[0]->type == REDIS_REPLY_STRING

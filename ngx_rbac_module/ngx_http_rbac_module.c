@@ -28,6 +28,10 @@ static void ngx_http_rbac_on_message(void *data, u_char *msg, size_t len);
 
 static char *ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_http_rbac_sentinel_conf_t *ngx_http_rbac_sentinels(ngx_conf_t *cf,
+    ngx_str_t *list);
+static ngx_int_t ngx_http_rbac_parse_inet(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_str_t *host, ngx_int_t *port);
 static char *ngx_http_rbac_roles(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -620,12 +624,12 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rbac_main_conf_t *rmcf = conf;
 
-    u_char                      *p, *last;
-    ngx_int_t                    n;
-    ngx_str_t                   *value, s, file;
-    ngx_uint_t                   i;
-    struct sockaddr_in6          sin6;
-    ngx_http_rbac_redis_conf_t  *rc;
+    u_char                         *p;
+    ngx_int_t                       n;
+    ngx_str_t                      *value, s, file, list, master;
+    ngx_uint_t                      i;
+    ngx_http_rbac_redis_conf_t     *rc;
+    ngx_http_rbac_sentinel_conf_t  *sc;
 
     if (rmcf->redis_set) {
         return "is duplicate";
@@ -638,14 +642,17 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc->timeout = 50;
     ngx_str_set(&rc->prefix, "rbac:");
 
-    if (ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"rbac_redis\": sentinel= is not supported "
-                           "by this build");
-        return NGX_CONF_ERROR;
-    }
+    ngx_str_null(&list);
+    ngx_str_null(&master);
 
-    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+    i = 1;
+
+    if (ngx_strncmp(value[1].data, "sentinel=", 9) == 0
+        || ngx_strncmp(value[1].data, "master=", 7) == 0)
+    {
+        /* no address: the sentinels give it */
+
+    } else if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
         if (value[1].len == 5 || value[1].data[5] != '/') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"rbac_redis\": invalid unix socket \"%V\" "
@@ -655,69 +662,61 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         rc->unix_path.len = value[1].len - 5;
         rc->unix_path.data = value[1].data + 5;    /* NUL-terminated */
+        i = 2;
 
     } else {
-        p = value[1].data;
-        last = p + value[1].len;
-
-        if (*p == '[') {
-            p = ngx_strlchr(p, last, ']');
-            if (p == NULL || p + 1 == last || p[1] != ':') {
-                goto invalid;
-            }
-
-            rc->host.data = value[1].data + 1;
-            rc->host.len = p - rc->host.data;
-            p++;
-
-            if (ngx_inet6_addr(rc->host.data, rc->host.len,
-                               sin6.sin6_addr.s6_addr)
-                != NGX_OK)
-            {
-                goto invalid;
-            }
-
-        } else {
-            for (p = last - 1; p > value[1].data && *p != ':'; p--) {
-                /* void */
-            }
-
-            if (*p != ':') {
-                goto invalid;
-            }
-
-            rc->host.data = value[1].data;
-            rc->host.len = p - rc->host.data;
-
-            if (ngx_inet_addr(rc->host.data, rc->host.len) == INADDR_NONE) {
-                goto invalid;
-            }
-        }
-
-        n = ngx_atoi(p + 1, last - p - 1);
-        if (n < 1 || n > 65535) {
-            goto invalid;
-        }
-
-        rc->port = n;
-
-        rc->host.data = ngx_pstrdup(cf->pool, &rc->host);
-        if (rc->host.data == NULL) {
+        if (ngx_http_rbac_parse_inet(cf, &value[1], &rc->host, &rc->port)
+            != NGX_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_redis\": invalid address \"%V\" "
+                               "(expected a numeric ip:port or unix:/path; "
+                               "no host names)", &value[1]);
             return NGX_CONF_ERROR;
         }
 
-        /* ngx_pstrdup() does not terminate */
-        p = ngx_pnalloc(cf->pool, rc->host.len + 1);
-        if (p == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memcpy(p, rc->host.data, rc->host.len);
-        p[rc->host.len] = '\0';
-        rc->host.data = p;
+        i = 2;
     }
 
-    for (i = 2; i < cf->args->nelts; i++) {
+    for ( /* void */ ; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "sentinel=", 9) == 0) {
+            if (rc->port || rc->unix_path.len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": an address and "
+                                   "\"sentinel=\" exclude each other");
+                return NGX_CONF_ERROR;
+            }
+
+            if (list.data != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": duplicate \"sentinel=\"");
+                return NGX_CONF_ERROR;
+            }
+
+            list.len = value[i].len - 9;
+            list.data = value[i].data + 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "master=", 7) == 0) {
+            if (master.data != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": duplicate \"master=\"");
+                return NGX_CONF_ERROR;
+            }
+
+            master.len = value[i].len - 7;
+            master.data = value[i].data + 7;        /* NUL-terminated */
+
+            if (master.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"rbac_redis\": empty \"master=\"");
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
 
         if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             n = ngx_atoi(value[i].data + 3, value[i].len - 3);
@@ -787,17 +786,168 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if ((list.data == NULL) != (master.data == NULL)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_redis\": \"sentinel=\" and \"master=\" "
+                           "go together");
+        return NGX_CONF_ERROR;
+    }
+
+    if (list.data != NULL) {
+        sc = ngx_http_rbac_sentinels(cf, &list);
+        if (sc == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        sc->master = master;
+        rc->sentinel = sc;
+
+        /* for logs: "rbac: redis master <name> connect failed: ..." */
+        rc->name.len = sizeof("master ") - 1 + master.len;
+        rc->name.data = ngx_pnalloc(cf->pool, rc->name.len);
+        if (rc->name.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(rc->name.data, "master ", sizeof("master ") - 1);
+        ngx_memcpy(p, master.data, master.len);
+    }
+
     rmcf->redis_set = 1;
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"rbac_redis\": invalid address \"%V\" (expected a "
-                       "numeric ip:port or unix:/path; no host names)",
-                       &value[1]);
-    return NGX_CONF_ERROR;
+/* sentinel=<ip:port>[,<ip:port>...]: numeric addresses only. */
+static ngx_http_rbac_sentinel_conf_t *
+ngx_http_rbac_sentinels(ngx_conf_t *cf, ngx_str_t *list)
+{
+    u_char                         *p, *last, *comma;
+    ngx_str_t                       item;
+    ngx_http_rbac_sentinel_addr_t  *a;
+    ngx_http_rbac_sentinel_conf_t  *sc;
+
+    sc = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_sentinel_conf_t));
+    if (sc == NULL) {
+        return NULL;
+    }
+
+    p = list->data;
+    last = p + list->len;
+
+    for ( ;; ) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        item.data = p;
+        item.len = comma - p;
+
+        if (sc->naddrs == NGX_HTTP_RBAC_SENTINEL_MAX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_redis\": more than %d sentinels",
+                               NGX_HTTP_RBAC_SENTINEL_MAX);
+            return NULL;
+        }
+
+        a = &sc->addrs[sc->naddrs];
+
+        if (item.len == 0
+            || ngx_http_rbac_parse_inet(cf, &item, &a->host, &a->port)
+               != NGX_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"rbac_redis\": invalid sentinel address "
+                               "\"%V\" in \"sentinel=%V\" (expected a "
+                               "comma-separated list of numeric ip:port; "
+                               "no host names)", &item, list);
+            return NULL;
+        }
+
+        a->name = item;
+        sc->naddrs++;
+
+        if (comma == last) {
+            break;
+        }
+
+        p = comma + 1;
+    }
+
+    return sc;
+}
+
+
+/*
+ * A numeric ip:port or [ipv6]:port; host is a NUL-terminated copy without
+ * the brackets.  NGX_DECLINED for anything else, host names included.
+ */
+static ngx_int_t
+ngx_http_rbac_parse_inet(ngx_conf_t *cf, ngx_str_t *addr, ngx_str_t *host,
+    ngx_int_t *port)
+{
+    u_char               *p, *last;
+    ngx_int_t             n;
+    ngx_str_t             h;
+    struct sockaddr_in6   sin6;
+
+    p = addr->data;
+    last = p + addr->len;
+
+    if (p == last) {
+        return NGX_DECLINED;
+    }
+
+    if (*p == '[') {
+        p = ngx_strlchr(p, last, ']');
+        if (p == NULL || p + 1 == last || p[1] != ':') {
+            return NGX_DECLINED;
+        }
+
+        h.data = addr->data + 1;
+        h.len = p - h.data;
+        p++;
+
+        if (ngx_inet6_addr(h.data, h.len, sin6.sin6_addr.s6_addr) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+    } else {
+        for (p = last - 1; p > addr->data && *p != ':'; p--) {
+            /* void */
+        }
+
+        if (*p != ':') {
+            return NGX_DECLINED;
+        }
+
+        h.data = addr->data;
+        h.len = p - h.data;
+
+        if (ngx_inet_addr(h.data, h.len) == INADDR_NONE) {
+            return NGX_DECLINED;
+        }
+    }
+
+    n = ngx_atoi(p + 1, last - p - 1);
+    if (n < 1 || n > 65535) {
+        return NGX_DECLINED;
+    }
+
+    *port = n;
+
+    host->len = h.len;
+    host->data = ngx_pnalloc(cf->pool, h.len + 1);
+    if (host->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(host->data, h.data, h.len);
+    host->data[h.len] = '\0';
+
+    return NGX_OK;
 }
 
 

@@ -46,6 +46,7 @@ struct ngx_http_rbac_redis_s {
     ngx_http_rbac_message_pt     on_message;   /* subscriber only */
     void                        *msg_data;
     ngx_uint_t                   subscribed;
+    ngx_http_rbac_sentinel_t    *sentinel;     /* or NULL */
 };
 
 
@@ -69,6 +70,7 @@ static void ngx_http_rbac_redis_state(ngx_http_rbac_redis_t *rd,
     ngx_uint_t connected);
 static void ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
     void *privdata);
+static void ngx_http_rbac_redis_sentinel(void *data, ngx_int_t rc);
 
 
 ngx_http_rbac_redis_t *
@@ -100,6 +102,14 @@ ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     rd->health_timer.data = rd;
     rd->health_timer.log = cycle->log;
     rd->health_timer.cancelable = 1;
+
+    if (conf->sentinel != NULL) {
+        rd->sentinel = ngx_http_rbac_sentinel_create(cycle, conf->sentinel,
+                           conf->timeout, ngx_http_rbac_redis_sentinel, rd);
+        if (rd->sentinel == NULL) {
+            return NULL;
+        }
+    }
 
     ngx_http_rbac_redis_connect(rd);
 
@@ -164,6 +174,7 @@ ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd)
     }
 
     ngx_http_rbac_redis_close(rd);
+    ngx_http_rbac_sentinel_destroy(rd->sentinel);
 }
 
 
@@ -184,19 +195,31 @@ ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd)
 static void
 ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 {
-    u_char                      db[NGX_INT_T_LEN];
-    size_t                      argvlen[2];
-    const char                 *argv[2];
-    redisAsyncContext          *ac;
+    int                          port;
+    char                        *host;
+    u_char                       db[NGX_INT_T_LEN];
+    size_t                       argvlen[2];
+    const char                  *argv[2];
+    redisAsyncContext           *ac;
     ngx_http_rbac_redis_conf_t  *conf;
 
     conf = rd->conf;
+
+    host = (char *) conf->host.data;
+    port = (int) conf->port;
+
+    /* every connect asks the sentinels; ngx_http_rbac_redis_sentinel() */
+    if (rd->sentinel != NULL
+        && ngx_http_rbac_sentinel_master(rd->sentinel, &host, &port) != NGX_OK)
+    {
+        return;
+    }
 
     if (conf->unix_path.len) {
         ac = redisAsyncConnectUnix((char *) conf->unix_path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) conf->host.data, (int) conf->port);
+        ac = redisAsyncConnect(host, port);
     }
 
     if (ac == NULL) {
@@ -246,6 +269,10 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 
         (void) redisAsyncCommandArgv(ac, ngx_http_rbac_redis_setup_reply,
                                      (void *) "SELECT", 2, argv, argvlen);
+    }
+
+    if (rd->sentinel != NULL) {
+        ngx_http_rbac_sentinel_role(rd->sentinel, ac);
     }
 
     ngx_add_timer(&rd->connect_timer, ngx_max(NGX_HTTP_RBAC_CONNECT_TIMEOUT,
@@ -605,7 +632,45 @@ ngx_http_rbac_redis_health(ngx_event_t *ev)
         ngx_http_rbac_redis_schedule(rd);
     }
 
+    if (rd->sentinel != NULL && rd->connected) {
+        ngx_http_rbac_sentinel_check(rd->sentinel);
+    }
+
     if (!ngx_exiting) {
         ngx_add_timer(ev, NGX_HTTP_RBAC_HEALTH_PERIOD);
     }
+}
+
+
+/* What the sentinels said (ngx_http_rbac_sentinel.h); they log the why. */
+static void
+ngx_http_rbac_redis_sentinel(void *data, ngx_int_t rc)
+{
+    ngx_http_rbac_redis_t  *rd = data;
+
+    switch (rc) {
+
+    case NGX_OK:
+        if (rd->ac == NULL && !rd->retry_timer.timer_set) {
+            ngx_http_rbac_redis_connect(rd);
+        }
+        return;
+
+    case NGX_ERROR:
+        rd->failures++;
+        break;
+
+    case NGX_ABORT:
+        /* not a master: stays so until the sentinels catch up */
+        rd->failures++;
+        ngx_http_rbac_redis_close(rd);
+        rd->backoff = NGX_HTTP_RBAC_BACKOFF_MAX;
+        break;
+
+    default: /* NGX_DECLINED: a failover, the sentinels name another node */
+        ngx_http_rbac_redis_close(rd);
+        rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
+    }
+
+    ngx_http_rbac_redis_schedule(rd);
 }

@@ -14,6 +14,8 @@
 #include <ngx_core.h>
 #include <hiredis/hiredis.h>
 
+#include "ngx_http_rbac_sentinel.h"
+
 
 #define NGX_HTTP_RBAC_REDIS_MAX_INFLIGHT  1024
 
@@ -28,6 +30,7 @@ typedef struct {
     ngx_str_t                 password;     /* read from the file; or empty */
     ngx_str_t                 prefix;
     ngx_msec_t                timeout;
+    ngx_http_rbac_sentinel_conf_t  *sentinel;  /* or NULL: host, port */
 } ngx_http_rbac_redis_conf_t;
 
 

@@ -33,7 +33,8 @@ def keys(d):
 
 def test_there_are_examples():
     names = {os.path.basename(p) for p in EXAMPLES}
-    assert {"minimal.conf", "shadow-rollout.conf"} <= names, names
+    assert {"minimal.conf", "shadow-rollout.conf",
+            "multi-node.conf"} <= names, names
 
 
 @pytest.mark.parametrize("conf", EXAMPLES, ids=os.path.basename)
