@@ -25,8 +25,7 @@
 
 /* One key in flight in this worker. */
 typedef struct {
-    ngx_rbtree_node_t           node;         /* key: crc32 of the key */
-    ngx_str_t                   key;          /* bytes follow the struct */
+    ngx_str_node_t              sn;           /* the key; bytes follow */
     ngx_queue_t                 waiters;      /* ngx_http_rbac_waiter_t */
 } ngx_http_rbac_flight_t;
 
@@ -47,8 +46,6 @@ static ngx_int_t ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx,
 static ngx_http_rbac_flight_t *ngx_http_rbac_flight(
     ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key, ngx_uint_t create,
     ngx_log_t *log);
-static void ngx_http_rbac_flight_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     ngx_http_rbac_flight_t *flight, redisReply *value);
 static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
@@ -89,7 +86,7 @@ void
 ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf)
 {
     ngx_rbtree_init(&rmcf->flights, &rmcf->flight_sentinel,
-                    ngx_http_rbac_flight_insert);
+                    ngx_str_rbtree_insert_value);
 }
 
 
@@ -273,7 +270,7 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
         }
 
         for (i = 0; i < n; i++) {
-            keys[i] = batch->flights[i]->key;
+            keys[i] = batch->flights[i]->sn.str;
         }
 
         ctx->used_redis = 1;
@@ -307,7 +304,7 @@ failed:
         /* never sent: its flights have only this request's waiters, gone */
         for (i = 0; i < batch->n; i++) {
             flight = batch->flights[i];
-            ngx_rbtree_delete(&rmcf->flights, &flight->node);
+            ngx_rbtree_delete(&rmcf->flights, &flight->sn.node);
             ngx_free(flight);
         }
 
@@ -352,34 +349,14 @@ ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
     ngx_uint_t create, ngx_log_t *log)
 {
     uint32_t                 hash;
-    ngx_int_t                rc;
-    ngx_rbtree_node_t       *node, *sentinel;
     ngx_http_rbac_flight_t  *f;
 
     hash = ngx_crc32_short(key->data, key->len);
 
-    node = rmcf->flights.root;
-    sentinel = rmcf->flights.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        f = (ngx_http_rbac_flight_t *) node;
-        rc = ngx_memn2cmp(key->data, f->key.data, key->len, f->key.len);
-
-        if (rc == 0) {
-            return f;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    if (!create) {
-        return NULL;
+    f = (ngx_http_rbac_flight_t *) ngx_str_rbtree_lookup(&rmcf->flights, key,
+                                                         hash);
+    if (f != NULL || !create) {
+        return f;
     }
 
     f = ngx_alloc(sizeof(ngx_http_rbac_flight_t) + key->len, log);
@@ -387,51 +364,15 @@ ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
         return NULL;
     }
 
-    f->node.key = hash;
-    f->key.data = (u_char *) (f + 1);
-    f->key.len = key->len;
-    ngx_memcpy(f->key.data, key->data, key->len);
+    f->sn.node.key = hash;
+    f->sn.str.data = (u_char *) (f + 1);
+    f->sn.str.len = key->len;
+    ngx_memcpy(f->sn.str.data, key->data, key->len);
     ngx_queue_init(&f->waiters);
 
-    ngx_rbtree_insert(&rmcf->flights, &f->node);
+    ngx_rbtree_insert(&rmcf->flights, &f->sn.node);
 
     return f;
-}
-
-
-static void
-ngx_http_rbac_flight_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t       **p;
-    ngx_http_rbac_flight_t   *f, *ft;
-
-    for ( ;; ) {
-
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            f = (ngx_http_rbac_flight_t *) node;
-            ft = (ngx_http_rbac_flight_t *) temp;
-
-            p = (ngx_memn2cmp(f->key.data, ft->key.data, f->key.len,
-                              ft->key.len) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
 }
 
 
@@ -518,11 +459,11 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     } else if (value->type != REDIS_REPLY_STRING) {
         ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                       "rbac: redis key \"%V\" is not a string",
-                      &flight->key);
+                      &flight->sn.str);
 
     } else {
-        key.data = (const char *) flight->key.data;
-        key.len = flight->key.len;
+        key.data = (const char *) flight->sn.str.data;
+        key.len = flight->sn.str.len;
 
         a.alloc = ngx_http_rbac_heap_alloc;
         a.free = ngx_http_rbac_heap_free;
@@ -540,7 +481,7 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
         } else {
             blob = NULL;
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
-                          "rbac: malformed record \"%V\": %s", &flight->key,
+                          "rbac: malformed record \"%V\": %s", &flight->sn.str,
                           err.msg[0] ? err.msg : rbac_strerror(rc));
         }
     }
@@ -548,7 +489,7 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     if (ok && batch->rmcf->cache != NULL) {
         v.data = blob;
         v.len = size;
-        ngx_http_rbac_cache_put(batch->rmcf->cache, &flight->key, &v, 0,
+        ngx_http_rbac_cache_put(batch->rmcf->cache, &flight->sn.str, &v, 0,
                                 batch->seq);
     }
 
@@ -592,7 +533,7 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
         }
     }
 
-    ngx_rbtree_delete(&batch->rmcf->flights, &flight->node);
+    ngx_rbtree_delete(&batch->rmcf->flights, &flight->sn.node);
     ngx_free(flight);
 
     if (blob != NULL) {

@@ -35,9 +35,9 @@ static ngx_int_t ngx_http_rbac_stats_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_rbac_status_handler(ngx_http_request_t *r);
 static u_char *ngx_http_rbac_status_json(u_char *p,
-    ngx_http_rbac_stats_t *st, ngx_http_rbac_main_conf_t *rmcf);
+    ngx_http_rbac_stats_t *st, size_t used, size_t total);
 static u_char *ngx_http_rbac_status_prometheus(u_char *p,
-    ngx_http_rbac_stats_t *st, ngx_http_rbac_main_conf_t *rmcf);
+    ngx_http_rbac_stats_t *st, size_t used, size_t total);
 
 
 /* In this process: set by the zone's init, before workers fork. */
@@ -198,7 +198,7 @@ ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_rbac_status_handler(ngx_http_request_t *r)
 {
-    size_t                      size;
+    size_t                      size, used, total;
     ngx_int_t                   rc;
     ngx_str_t                   format;
     ngx_buf_t                  *b;
@@ -221,6 +221,13 @@ ngx_http_rbac_status_handler(ngx_http_request_t *r)
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
 
+    used = 0;
+    total = 0;
+
+    if (rmcf->cache != NULL) {
+        ngx_http_rbac_cache_bytes(rmcf->cache, &used, &total);
+    }
+
     prometheus = (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
                   && format.len == 10
                   && ngx_strncmp(format.data, "prometheus", 10) == 0);
@@ -235,13 +242,13 @@ ngx_http_rbac_status_handler(ngx_http_request_t *r)
 
     if (prometheus) {
         b->last = ngx_http_rbac_status_prometheus(b->last, ngx_http_rbac_stats,
-                                                  rmcf);
+                                                  used, total);
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4");
 
     } else {
         b->last = ngx_http_rbac_status_json(b->last, ngx_http_rbac_stats,
-                                            rmcf);
+                                            used, total);
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }
 
@@ -266,19 +273,11 @@ ngx_http_rbac_status_handler(ngx_http_request_t *r)
 
 
 static u_char *
-ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st,
-    ngx_http_rbac_main_conf_t *rmcf)
+ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st, size_t used,
+    size_t total)
 {
-    size_t                   used, total;
-    ngx_uint_t               i, n;
-    ngx_atomic_t            *w;
-
-    used = 0;
-    total = 0;
-
-    if (rmcf->cache != NULL) {
-        ngx_http_rbac_cache_bytes(rmcf->cache, &used, &total);
-    }
+    ngx_uint_t     i, n;
+    ngx_atomic_t  *w;
 
     p = ngx_sprintf(p, "{\"decisions\":{");
 
@@ -328,18 +327,10 @@ ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st,
 
 static u_char *
 ngx_http_rbac_status_prometheus(u_char *p, ngx_http_rbac_stats_t *st,
-    ngx_http_rbac_main_conf_t *rmcf)
+    size_t used, size_t total)
 {
-    size_t         used, total;
     ngx_uint_t     i, n;
     ngx_atomic_t  *w;
-
-    used = 0;
-    total = 0;
-
-    if (rmcf->cache != NULL) {
-        ngx_http_rbac_cache_bytes(rmcf->cache, &used, &total);
-    }
 
     p = ngx_sprintf(p, "# TYPE rbac_decisions_total counter\n");
 
