@@ -1,6 +1,6 @@
 # bench/: benchmarks, printed as ratios against a baseline of the same run.
-.PHONY: bench bench-engine
-bench: bench-engine
+.PHONY: bench bench-engine bench-http
+bench: bench-engine bench-http
 
 # The decision engine alone, -O2 over the plain core.  The malloc family is
 # wrapped at link time so that the benchmark can count every allocation
@@ -15,3 +15,9 @@ $(BENCH_ENGINE): bench/bench_engine.c $(CORE_PLAIN) $(CORE_HDRS)
 
 bench-engine: $(BENCH_ENGINE)
 	$(BENCH_ENGINE)
+
+# Requests through nginx (wrk, loopback): bare, the module warm and cold,
+# auth_request; invalidation propagation; cache memory.  BENCH_ARGS passes
+# options, e.g. BENCH_ARGS="--seconds 10 --write bench/RESULTS.md".
+bench-http: all
+	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_http.py $(BENCH_ARGS)

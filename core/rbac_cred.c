@@ -6,8 +6,15 @@
 
 #include <string.h>
 
+/*
+ * SHA-256 through the low-level SHA256_* calls, deprecated in OpenSSL 3 but
+ * kept: they digest on the stack, while EVP_Digest allocates a context and
+ * takes the provider lock on every call, twice per request here.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "rbac_cred.h"
 
@@ -72,10 +79,10 @@ rbac_cred_parse(rbac_str_t value, rbac_cred_kind_t kind, rbac_cred_t *out,
 rbac_rc_t
 rbac_sha256(const void *p, size_t len, uint8_t out[RBAC_SHA256_LEN])
 {
-    unsigned int  n;
+    SHA256_CTX  c;
 
-    if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1
-        || n != RBAC_SHA256_LEN)
+    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, p, len) != 1
+        || SHA256_Final(out, &c) != 1)
     {
         return RBAC_ENOMEM;
     }
@@ -206,28 +213,19 @@ rbac_jwt_cache_key(rbac_str_t token, const uint8_t identity[RBAC_SHA256_LEN],
 {
     int                 i, ok;
     uint8_t             ver[8];
-    unsigned int        n;
-    EVP_MD_CTX         *ctx;
+    SHA256_CTX          c;
     static const char   tag[] = "rbac-jwt-cache-v1";
 
     for (i = 0; i < 8; i++) {
         ver[i] = (uint8_t) (idp_version >> (56 - 8 * i));
     }
 
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        return RBAC_ENOMEM;
-    }
-
-    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
-         && EVP_DigestUpdate(ctx, tag, sizeof(tag)) == 1
-         && EVP_DigestUpdate(ctx, identity, RBAC_SHA256_LEN) == 1
-         && EVP_DigestUpdate(ctx, ver, sizeof(ver)) == 1
-         && EVP_DigestUpdate(ctx, token.data, token.len) == 1
-         && EVP_DigestFinal_ex(ctx, out, &n) == 1
-         && n == RBAC_SHA256_LEN;
-
-    EVP_MD_CTX_free(ctx);
+    ok = SHA256_Init(&c) == 1
+         && SHA256_Update(&c, tag, sizeof(tag)) == 1
+         && SHA256_Update(&c, identity, RBAC_SHA256_LEN) == 1
+         && SHA256_Update(&c, ver, sizeof(ver)) == 1
+         && SHA256_Update(&c, token.data, token.len) == 1
+         && SHA256_Final(out, &c) == 1;
 
     return ok ? RBAC_OK : RBAC_ENOMEM;
 }
