@@ -103,6 +103,7 @@ http {{
             proxy_set_header Content-Length "";
         }}
         location = /status {{ rbac_status; }}
+        location = /authn {{ rbac on; try_files /index.html =404; }}
         location ~ ^/obj/(.+)$ {{
             rbac on;
             rbac_object workspace id=$1;
@@ -216,9 +217,7 @@ def seed(r, n_users=0, n_objs=0):
                          ["organization-workspace-access"]})
     put("user:alice", {"id": "alice", "orgs": {"orgA": []}})
     put("obj:workspace:w1", {"type": "workspace", "id": "w1", "org": "orgA",
-                             "owner": "alice",
-                             "acl_users": {"u%d" % i: "use"
-                                           for i in range(n_users)}})
+                             "owner": "alice"})
     put("token:t1", {"id": "t1", "user": "alice", "secret_sha256":
                      hashlib.sha256(b"bench-secret").hexdigest()})
     for i in range(n_users):
@@ -245,6 +244,11 @@ def tokens(base):
             return jwt.encode(claims, hs, "HS256", headers={"kid": "hs"})
         return jwt.encode(claims, rk, "RS256", headers={"kid": "rs"})
     return mint
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
 
 
 def percentile(xs, p):
@@ -293,6 +297,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--write", metavar="FILE")
     args = ap.parse_args()
 
@@ -318,21 +323,25 @@ def main():
         for n, tok in ((warm, hs), (warm, rs), (warm, api), (cold, hs)):
             assert n.get("/ws", tok)[0] == 200, "setup: /ws not allowed"
 
-        secs = args.seconds
-        rows = []
-        wrk(warm, "/bare", None, 1)                       # warm-up
-        rows.append(("bare nginx, static file", wrk(warm, "/bare", None,
-                                                     secs)))
-        for name, tok in (("module, warm cache, JWT HS256", hs),
-                          ("module, warm cache, JWT RS256", rs),
-                          ("module, warm cache, API token", api)):
-            wrk(warm, "/ws", tok, 1)
-            rows.append((name, wrk(warm, "/ws", tok, secs)))
-        rows.append(("module, no cache (Redis per request), HS256",
-                     wrk(cold, "/ws", hs, secs)))
-        wrk(warm, "/auth_request", None, 1, decider)
-        rows.append(("auth_request to an nginx answering 204",
-                     wrk(warm, "/auth_request", None, secs, decider)))
+        # each row runs --repeat times, in rotation, and its median counts:
+        # a shared machine drifts by more than the differences measured
+        plan = [("bare nginx, static file", warm, "/bare", None, None),
+                ("module, warm cache, JWT HS256", warm, "/ws", hs, None),
+                ("module, warm cache, JWT RS256", warm, "/ws", rs, None),
+                ("module, warm cache, API token", warm, "/ws", api, None),
+                ("module, no cache (Redis per request), HS256", cold,
+                 "/ws", hs, None),
+                ("auth_request to an nginx answering 204", warm,
+                 "/auth_request", None, decider)]
+        runs = {name: [] for name, *_ in plan}
+        for name, n, path, tok, also in plan:
+            wrk(n, path, tok, 1, also)                    # warm-up
+        for _ in range(args.repeat):
+            for name, n, path, tok, also in plan:
+                runs[name].append(wrk(n, path, tok, args.seconds, also))
+        rows = [(name, {k: median([m[k] for m in runs[name]])
+                        for k in ("rps", "p99", "cpu_us")})
+                for name, *_ in plan]
 
         # propagation: two nginx sharing the Redis, each with its own zone
         other = start(nginxes, Nginx(base, "other", rport))
@@ -359,9 +368,10 @@ def main():
             name, m["rps"], m["rps"] / bare["rps"], m["p99"], m["cpu_us"],
             m["cpu_us"] - bare["cpu_us"]))
     out.append("")
-    out.append("CPU µs/req: the front nginx worker's user + system time "
-               "over the requests wrk made (with auth_request, plus the "
-               "204 nginx's).")
+    out.append("Each figure is the median of %d runs of %d s, the rows taken "
+               "in rotation. CPU µs/req: the front nginx worker's user + "
+               "system time over the requests wrk made (with auth_request, "
+               "plus the 204 nginx's)." % (args.repeat, args.seconds))
     out.append("")
     worst = max(m["cpu_us"] for name, m in rows[1:4]) - bare["cpu_us"]
     slowest = min(m["rps"] for name, m in rows[1:4])
@@ -390,9 +400,9 @@ def main():
     if args.write:
         with open(args.write, "w") as f:
             f.write("# Benchmark results\n\nProduced by `make bench-http` "
-                    "(bench/bench_http.py --seconds %d) on %s, %d CPUs, "
-                    "nginx %s.\n\n%s\n" % (
-                        args.seconds, time.strftime("%Y-%m-%d"),
+                    "(bench/bench_http.py --seconds %d --repeat %d) on %s, "
+                    "%d CPUs, nginx %s.\n\n%s\n" % (
+                        args.seconds, args.repeat, time.strftime("%Y-%m-%d"),
                         os.cpu_count(), subprocess.run(
                             ["nginx", "-v"], capture_output=True,
                             text=True).stderr.strip().split("/")[-1], text))

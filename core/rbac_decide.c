@@ -7,7 +7,6 @@
  * Nothing here allocates: a decision walks the subject's roles once.
  */
 
-#include <stdio.h>
 #include <string.h>
 
 #include "rbac_decide.h"
@@ -563,118 +562,166 @@ static const char  *rbac_level_names[RBAC_NLEVELS] = {
 };
 
 
-#define rbac_pl(s)  (int) ((s).len > 128 ? 128 : (s).len), (s).data
+/*
+ * The reason text is built for every decision, so it is appended piece by
+ * piece (snprintf costs more than the decision itself).  Names from
+ * records are cut at 128 bytes; the whole text at the buffer's size.
+ */
+typedef struct {
+    char  *p;
+    char  *last;        /* the byte kept for the NUL */
+} rbac_text_t;
+
+
+static void
+rbac_put(rbac_text_t *t, const char *s, size_t len)
+{
+    size_t  room;
+
+    room = (size_t) (t->last - t->p);
+    if (len > room) {
+        len = room;
+    }
+
+    memcpy(t->p, s, len);
+    t->p += len;
+}
+
+
+static void
+rbac_puts(rbac_text_t *t, const char *s)
+{
+    rbac_put(t, s, strlen(s));
+}
+
+
+static void
+rbac_put_name(rbac_text_t *t, rbac_str_t s)
+{
+    rbac_put(t, s.data, s.len > 128 ? 128 : s.len);
+}
+
+
+static void
+rbac_put_perm(rbac_text_t *t, const rbac_decision_t *d,
+    const rbac_object_t *o)
+{
+    if (o != NULL && o->type_name.len > 0) {
+        rbac_put_name(t, o->type_name);
+
+    } else {
+        rbac_puts(t, rbac_type_name(d->type));
+    }
+
+    rbac_put(t, ":", 1);
+    rbac_puts(t, rbac_action_name(d->action));
+}
 
 
 size_t
 rbac_decision_reason(const rbac_decision_t *d, const rbac_subject_t *s,
     const rbac_object_t *o, char *buf, size_t size)
 {
-    int          n;
-    char         perm[192], tbuf[132], id[132];
-    const char  *tname, *lvl, *rname, *own;
+    rbac_text_t  t;
 
     if (size == 0) {
         return 0;
     }
 
-    if (o != NULL && o->type_name.len > 0) {
-        snprintf(tbuf, sizeof(tbuf), "%.*s", rbac_pl(o->type_name));
-        tname = tbuf;
-
-    } else {
-        tname = rbac_type_name(d->type);
-    }
-
-    snprintf(perm, sizeof(perm), "%s:%s", tname, rbac_action_name(d->action));
+    t.p = buf;
+    t.last = buf + size - 1;
 
     switch (d->by) {
 
     case RBAC_BY_STATUS:
-        n = snprintf(buf, size, "account %s",
-                     (s != NULL && s->status == RBAC_STATUS_DORMANT)
-                     ? "dormant" : "suspended");
+        rbac_puts(&t, (s != NULL && s->status == RBAC_STATUS_DORMANT)
+                      ? "account dormant" : "account suspended");
         break;
 
     case RBAC_BY_DEPRECATED:
-        if (o != NULL && o->deprecated_message.len > 0) {
-            n = snprintf(buf, size, "template deprecated: %.*s",
-                         (int) o->deprecated_message.len,
-                         o->deprecated_message.data);
+        rbac_puts(&t, "template deprecated");
 
-        } else {
-            n = snprintf(buf, size, "template deprecated");
+        if (o != NULL && o->deprecated_message.len > 0) {
+            rbac_put(&t, ": ", 2);
+            rbac_put(&t, o->deprecated_message.data,
+                     o->deprecated_message.len);
         }
 
         break;
 
     case RBAC_BY_ROLE:
-        lvl = ((unsigned) d->level < RBAC_NLEVELS)
-              ? rbac_level_names[d->level] : "?";
-        rname = d->role != NULL ? d->role->name : "?";
-        own = (d->level == RBAC_LVL_USER || d->level == RBAC_LVL_MEMBER)
-              ? " on own object" : "";
+        rbac_puts(&t, ((unsigned) d->level < RBAC_NLEVELS)
+                      ? rbac_level_names[d->level] : "?");
+        rbac_puts(&t, " role ");
+        rbac_puts(&t, d->role != NULL ? d->role->name : "?");
 
         if (d->level == RBAC_LVL_ORG || d->level == RBAC_LVL_MEMBER) {
-            n = snprintf(buf, size, "%s role %s in %.*s %s %s%s", lvl, rname,
-                         rbac_pl(d->org), d->negated ? "denies" : "grants",
-                         perm, own);
+            rbac_puts(&t, " in ");
+            rbac_put_name(&t, d->org);
+        }
 
-        } else {
-            n = snprintf(buf, size, "%s role %s %s %s%s", lvl, rname,
-                         d->negated ? "denies" : "grants", perm, own);
+        rbac_puts(&t, d->negated ? " denies " : " grants ");
+        rbac_put_perm(&t, d, o);
+
+        if (d->level == RBAC_LVL_USER || d->level == RBAC_LVL_MEMBER) {
+            rbac_puts(&t, " on own object");
         }
 
         break;
 
     case RBAC_BY_ACL_USER:
-        n = snprintf(buf, size, "acl user %.*s grants %s", rbac_pl(d->acl_id),
-                     perm);
-        break;
-
     case RBAC_BY_ACL_GROUP:
-        n = snprintf(buf, size, "acl group %.*s grants %s",
-                     rbac_pl(d->acl_id), perm);
-        break;
-
     case RBAC_BY_ACL_EVERYONE:
-        n = snprintf(buf, size, "acl Everyone of %.*s grants %s",
-                     rbac_pl(d->acl_id), perm);
+        rbac_puts(&t, d->by == RBAC_BY_ACL_USER ? "acl user "
+                      : d->by == RBAC_BY_ACL_GROUP ? "acl group "
+                      : "acl Everyone of ");
+        rbac_put_name(&t, d->acl_id);
+        rbac_puts(&t, " grants ");
+        rbac_put_perm(&t, d, o);
         break;
 
     case RBAC_BY_SCOPE:
-        if (s != NULL && s->scope != NULL && s->scope->name[0] != '\0') {
-            n = snprintf(buf, size, "scope %s does not grant %s",
-                         s->scope->name, perm);
+        rbac_puts(&t, "scope ");
 
-        } else {
-            n = snprintf(buf, size, "scope does not grant %s", perm);
+        if (s != NULL && s->scope != NULL && s->scope->name[0] != '\0') {
+            rbac_puts(&t, s->scope->name);
+            rbac_puts(&t, " ");
         }
 
+        rbac_puts(&t, "does not grant ");
+        rbac_put_perm(&t, d, o);
         break;
 
     case RBAC_BY_ALLOW_LIST:
     case RBAC_BY_TOKEN_ALLOW_LIST:
-        if (o != NULL && o->id.len > 0) {
-            snprintf(id, sizeof(id), "%.*s", rbac_pl(o->id));
+        if (o != NULL && o->type_name.len > 0) {
+            rbac_put_name(&t, o->type_name);
 
         } else {
-            snprintf(id, sizeof(id), "\"\"");
+            rbac_puts(&t, rbac_type_name(d->type));
         }
 
-        n = snprintf(buf, size, "%s %s not in the %s allow list", tname, id,
-                     d->by == RBAC_BY_ALLOW_LIST ? "scope" : "token");
+        rbac_puts(&t, " ");
+
+        if (o != NULL && o->id.len > 0) {
+            rbac_put_name(&t, o->id);
+
+        } else {
+            rbac_puts(&t, "\"\"");
+        }
+
+        rbac_puts(&t, d->by == RBAC_BY_ALLOW_LIST
+                      ? " not in the scope allow list"
+                      : " not in the token allow list");
         break;
 
     default:
-        n = snprintf(buf, size, "no role or acl grants %s", perm);
+        rbac_puts(&t, "no role or acl grants ");
+        rbac_put_perm(&t, d, o);
         break;
     }
 
-    if (n < 0) {
-        buf[0] = '\0';
-        return 0;
-    }
+    *t.p = '\0';
 
-    return ((size_t) n < size) ? (size_t) n : size - 1;
+    return (size_t) (t.p - buf);
 }
