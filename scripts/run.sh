@@ -124,6 +124,9 @@ curl -s -i $url/api/v2/workspaces/ws-bob
 Change the policy live, e.g. take bob's role away, and retry the first command:
   RBAC_REDIS=redis://127.0.0.1:$redis_port build/rbacctl member set --org megaco --user bob
 
+Counters (decisions, 401 reasons, cache, Redis), from this machine only:
+  curl -s $url/rbac/status
+
 quickstart ready; Ctrl-C stops everything
 EOT
 wait

@@ -62,6 +62,12 @@ def test_quickstart_answers_as_printed(tmp_path):
                 assert r.json()["identity"]["X-Rbac-User"], r.text
         assert statuses == {200, 401, 403}
         port = int(re.search(r"nginx on http://127\.0\.0\.1:(\d+)", text).group(1))
+        # the status location counted what was just replayed
+        st = requests.get("http://127.0.0.1:%d/rbac/status" % port,
+                          timeout=5).json()
+        assert st["decisions"]["allow"] >= 1
+        assert st["unauthorized"] and st["cache"]["bytes_used"] > 0
+        assert all(w["connected"] and w["subscribed"] for w in st["redis"])
     finally:
         os.killpg(p.pid, signal.SIGINT)
         rest = p.communicate(timeout=30)[0]
