@@ -53,7 +53,7 @@ static const char  *ngx_http_rbac_decisions[] = {
 ngx_int_t
 ngx_http_rbac_stats_add(ngx_conf_t *cf)
 {
-    ngx_str_t        name = ngx_string("rbac_status");
+    ngx_str_t        name = ngx_string("ngx_http_rbac_counters");
     ngx_shm_zone_t  *shm_zone;
 
     shm_zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
