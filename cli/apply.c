@@ -685,16 +685,67 @@ rbacctl_apply_build(rbacctl_tx_t *tx, void *ud)
 }
 
 
+/* Loads the policy text and writes it in one transaction. */
+static int
+rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, const char *text,
+    size_t len, int prune)
+{
+    int                rc;
+    size_t             changed;
+    rbacctl_conn_t     conn;
+    rbacctl_policy_t   p;
+
+    memset(&p, 0, sizeof(p));
+    p.prune = prune;
+    p.ar = rbacctl_arena_new();
+
+    rc = p.ar ? rbacctl_policy_load(&p, text, len) : RBACCTL_FAIL;
+
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
+        rbacctl_policy_free(&p);
+        return rc;
+    }
+
+    rc = rbacctl_connect(a, &conn);
+    if (rc != RBACCTL_OK) {
+        rbacctl_policy_free(&p);
+        return rc;
+    }
+
+    changed = 0;
+    rc = rbacctl_tx_run(&conn, rbacctl_apply_build, &p,
+                        rbacctl_flag(a, "dry-run"), stdout, &changed);
+
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
+
+    } else if (changed == 0) {
+        fprintf(stderr, "rbacctl %s: no changes\n", cmd);
+
+    } else if (rbacctl_flag(a, "dry-run")) {
+        fprintf(stderr, "rbacctl %s: dry run, %zu key(s) would change; "
+                "nothing was written\n", cmd, changed);
+
+    } else {
+        fprintf(stderr, "rbacctl %s: %zu key(s) written\n", cmd, changed);
+    }
+
+    rbacctl_disconnect(&conn);
+    rbacctl_policy_free(&p);
+
+    return rc;
+}
+
+
 int
 rbacctl_apply(int argc, char **argv)
 {
-    int                rc;
-    char              *text;
-    size_t             len, changed;
-    const char        *file;
-    rbacctl_args_t     a;
-    rbacctl_conn_t     conn;
-    rbacctl_policy_t   p;
+    int              rc;
+    char            *text;
+    size_t           len;
+    const char      *file;
+    rbacctl_args_t   a;
 
     rc = rbacctl_args_parse(&a, "apply", argc - 1, argv + 1,
                             "file= dry-run prune", rbacctl_apply_usage);
@@ -714,45 +765,80 @@ rbacctl_apply(int argc, char **argv)
                             strerror(errno));
     }
 
-    memset(&p, 0, sizeof(p));
-    p.prune = rbacctl_flag(&a, "prune");
-    p.ar = rbacctl_arena_new();
-
-    rc = p.ar ? rbacctl_policy_load(&p, text, len) : RBACCTL_FAIL;
+    rc = rbacctl_apply_text(&a, "apply", text, len,
+                            rbacctl_flag(&a, "prune"));
     free(text);
 
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl apply: nothing was written\n");
-        rbacctl_policy_free(&p);
+    return rc;
+}
+
+
+static const char  rbacctl_idpsync_usage[] =
+    "idpsync show | idpsync set -f FILE [--dry-run]\n"
+    "  show prints the IdP sync settings (rbac:idpsync); set validates the\n"
+    "  settings object in FILE (the \"idp_sync\" of a policy file), writes\n"
+    "  it with a new version and publishes it.  Groups are never created\n"
+    "  by the proxy: create them with \"rbacctl group create\" and map them.";
+
+
+int
+rbacctl_idpsync(int argc, char **argv)
+{
+    int              rc;
+    char            *text, *doc, *val;
+    size_t           len;
+    const char      *file;
+    rbacctl_args_t   a;
+    rbacctl_conn_t   conn;
+
+    rc = rbacctl_args_parse(&a, "idpsync", argc - 1, argv + 1,
+                            "file= dry-run", rbacctl_idpsync_usage);
+    if (rc != RBACCTL_OK || a.help) {
         return rc;
     }
 
-    rc = rbacctl_connect(&a, &conn);
-    if (rc != RBACCTL_OK) {
-        rbacctl_policy_free(&p);
+    file = rbacctl_arg(&a, "file");
+
+    if (a.npos == 1 && strcmp(a.pos[0], "show") == 0 && file == NULL) {
+        rc = rbacctl_connect(&a, &conn);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        rc = rbacctl_get(&conn, "idpsync", &val);
+        rbacctl_disconnect(&conn);
+
+        if (rc == RBACCTL_OK) {
+            printf("%s\n", val ? val : "no IdP sync settings");
+            free(val);
+        }
+
         return rc;
     }
 
-    changed = 0;
-    rc = rbacctl_tx_run(&conn, rbacctl_apply_build, &p,
-                        rbacctl_flag(&a, "dry-run"), stdout, &changed);
-
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl apply: nothing was written\n");
-
-    } else if (changed == 0) {
-        fprintf(stderr, "rbacctl apply: no changes\n");
-
-    } else if (rbacctl_flag(&a, "dry-run")) {
-        fprintf(stderr, "rbacctl apply: dry run, %zu key(s) would change; "
-                "nothing was written\n", changed);
-
-    } else {
-        fprintf(stderr, "rbacctl apply: %zu key(s) written\n", changed);
+    if (a.npos != 1 || strcmp(a.pos[0], "set") != 0 || file == NULL) {
+        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_idpsync_usage);
+        return RBACCTL_USAGE;
     }
 
-    rbacctl_disconnect(&conn);
-    rbacctl_policy_free(&p);
+    text = rbacctl_read_file(file, &len);
+    if (text == NULL) {
+        return rbacctl_fail(&a, RBACCTL_USAGE, "%s: %s", file,
+                            strerror(errno));
+    }
+
+    /* the settings object, as the "idp_sync" of a policy */
+    doc = malloc(len + sizeof("{\"idp_sync\":\n}"));
+    if (doc == NULL) {
+        free(text);
+        return RBACCTL_FAIL;
+    }
+
+    len = sprintf(doc, "{\"idp_sync\":%.*s\n}", (int) len, text);
+    free(text);
+
+    rc = rbacctl_apply_text(&a, "idpsync set", doc, len, 0);
+    free(doc);
 
     return rc;
 }

@@ -51,6 +51,8 @@ static const rbacctl_cmd_t  rbacctl_cmds[] = {
       " token revoke ID | token list" },
     { "pkey", rbacctl_pkey,
       "pkey create --org O [--name N] [--tag k=v]... | pkey revoke ID" },
+    { "idpsync", rbacctl_idpsync,
+      "idpsync show | idpsync set -f FILE [--dry-run]" },
     { "seats", rbacctl_seats, "seats [--list]" },
     { "invalidate", rbacctl_invalidate, "invalidate KEY | --all" },
 };

@@ -19,6 +19,7 @@ int rbacctl_eval(int argc, char **argv);
 /* The admin plane (engineer F): apply.c, export.c, check.c, edit.c,
  * token.c; exit code 3 = Redis unreachable or refusing, malformed record. */
 int rbacctl_apply(int argc, char **argv);
+int rbacctl_idpsync(int argc, char **argv);
 int rbacctl_export(int argc, char **argv);
 int rbacctl_check(int argc, char **argv);
 int rbacctl_org(int argc, char **argv);
