@@ -273,8 +273,6 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
             keys[i] = batch->flights[i]->sn.str;
         }
 
-        ctx->used_redis = 1;
-
         if (ngx_http_rbac_redis_mget(rmcf->conn, keys, n,
                                      ngx_http_rbac_batch_reply, batch,
                                      r->connection->log)
@@ -338,6 +336,9 @@ ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx, ngx_uint_t index,
     rec = ctx->records.elts;
     rec[index].waiting = 1;
     ctx->nwaiting++;
+
+    /* asked of Redis, by this request or another ($rbac_cache "miss") */
+    ctx->used_redis = 1;
 
     return NGX_OK;
 }

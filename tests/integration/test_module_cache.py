@@ -306,6 +306,12 @@ def test_concurrent_misses_are_coalesced(nginx, redis, upstream, tmp_path):
     assert got == [200] * 8
     # the user record and the object: asked for once, not eight times
     assert mgets(r) <= 3, mgets(r)
+    # yet every one of them was answered from Redis, not from the cache
+
+    def logged():
+        lines = [l for l in n.access().splitlines() if "/ws/w1 " in l]
+        return len(lines) == 8 and all("cache=miss" in l for l in lines)
+    assert wait_for(logged, 3), n.access()
 
 
 def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):
