@@ -382,7 +382,8 @@ ngx_http_rbac_cache_put(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     vlen = value->data ? value->len : 0;
     size = ngx_http_rbac_cache_voff(key->len) + vlen;
 
-    if (size > NGX_MAX_UINT32_VALUE) {
+    /* a value that big would evict much and may still find no room */
+    if (size > cache->shm_zone->shm.size / 8) {
         return;
     }
 

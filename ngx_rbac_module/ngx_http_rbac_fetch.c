@@ -27,6 +27,8 @@
 typedef struct {
     ngx_str_node_t              sn;           /* the key; bytes follow */
     ngx_queue_t                 waiters;      /* ngx_http_rbac_waiter_t */
+    ngx_atomic_uint_t           seq;          /* cache seq when sent */
+    unsigned                    detached:1;   /* out of the tree */
 } ngx_http_rbac_flight_t;
 
 /* One MGET: its flights, in the order of the command's keys. */
@@ -44,8 +46,8 @@ static ngx_http_rbac_record_t *ngx_http_rbac_find(ngx_http_rbac_ctx_t *ctx,
 static ngx_int_t ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx,
     ngx_uint_t index, ngx_http_rbac_flight_t *flight);
 static ngx_http_rbac_flight_t *ngx_http_rbac_flight(
-    ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key, ngx_uint_t create,
-    ngx_log_t *log);
+    ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key, ngx_atomic_uint_t seq,
+    ngx_uint_t create, ngx_log_t *log);
 static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     ngx_http_rbac_flight_t *flight, redisReply *value);
 static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
@@ -223,7 +225,8 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
 
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
 
-        flight = ngx_http_rbac_flight(rmcf, &rec->key, 0, r->connection->log);
+        flight = ngx_http_rbac_flight(rmcf, &rec->key, seq, 0,
+                                      r->connection->log);
 
         if (flight == NULL) {
             /* nobody asks for it yet: this request's MGET will */
@@ -242,7 +245,7 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
                 batch->n = 0;
             }
 
-            flight = ngx_http_rbac_flight(rmcf, &rec->key, 1,
+            flight = ngx_http_rbac_flight(rmcf, &rec->key, seq, 1,
                                           r->connection->log);
             if (flight == NULL) {
                 goto failed;
@@ -344,10 +347,15 @@ ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx, ngx_uint_t index,
 }
 
 
-/* The flight of `key`, or NULL; with `create`, a new one when none. */
+/*
+ * The flight of `key` sent under invalidation sequence `seq`, or NULL;
+ * with `create`, a new one when none.  A flight sent before an
+ * invalidation may bring the old value: it is left to its waiters and
+ * taken out of the tree, so that nobody joins it any more.
+ */
 static ngx_http_rbac_flight_t *
 ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
-    ngx_uint_t create, ngx_log_t *log)
+    ngx_atomic_uint_t seq, ngx_uint_t create, ngx_log_t *log)
 {
     uint32_t                 hash;
     ngx_http_rbac_flight_t  *f;
@@ -356,6 +364,13 @@ ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
 
     f = (ngx_http_rbac_flight_t *) ngx_str_rbtree_lookup(&rmcf->flights, key,
                                                          hash);
+
+    if (f != NULL && f->seq != seq) {
+        ngx_rbtree_delete(&rmcf->flights, &f->sn.node);
+        f->detached = 1;
+        f = NULL;
+    }
+
     if (f != NULL || !create) {
         return f;
     }
@@ -370,6 +385,8 @@ ngx_http_rbac_flight(ngx_http_rbac_main_conf_t *rmcf, ngx_str_t *key,
     f->sn.str.len = key->len;
     ngx_memcpy(f->sn.str.data, key->data, key->len);
     ngx_queue_init(&f->waiters);
+    f->seq = seq;
+    f->detached = 0;
 
     ngx_rbtree_insert(&rmcf->flights, &f->sn.node);
 
@@ -534,7 +551,10 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
         }
     }
 
-    ngx_rbtree_delete(&batch->rmcf->flights, &flight->sn.node);
+    if (!flight->detached) {
+        ngx_rbtree_delete(&batch->rmcf->flights, &flight->sn.node);
+    }
+
     ngx_free(flight);
 
     if (blob != NULL) {

@@ -394,14 +394,14 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
 
 
 /*
- * A token verified before, in the cache as "<sub>\0<claims>": NGX_OK with
- * sub and claims pointing into a pool copy, NGX_DECLINED on a miss.
+ * A token verified before, in the cache as its sub: NGX_OK with sub in a
+ * pool copy (and no claims: IdP sync will store what it needs of them in
+ * compact form), NGX_DECLINED on a miss.
  */
 static ngx_int_t
 ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     ngx_str_t *key, ngx_str_t *sub, ngx_str_t *claims)
 {
-    u_char               *nul;
     ngx_str_t             value;
     ngx_http_rbac_ctx_t  *ctx;
 
@@ -413,11 +413,6 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
         return NGX_DECLINED;
     }
 
-    nul = ngx_strlchr(value.data, value.data + value.len, '\0');
-    if (nul == NULL) {
-        return NGX_DECLINED;
-    }
-
     ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
@@ -425,47 +420,44 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
         ctx->used_cache = 1;
     }
 
-    sub->data = value.data;
-    sub->len = nul - value.data;
+    *sub = value;
 
     if (claims != NULL) {
-        claims->data = nul + 1;
-        claims->len = value.data + value.len - (nul + 1);
+        ngx_str_null(claims);
     }
 
     return NGX_OK;
 }
 
 
-/* Until the token's exp, never longer than the zone's ttl. */
+/*
+ * Until the token's exp to the millisecond (nginx's seconds are rounded
+ * down), never longer than the zone's ttl.
+ */
 static void
 ngx_http_rbac_jwt_cache(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     ngx_str_t *key, rbac_jwt_result_t *res)
 {
-    u_char      *p;
-    time_t       now;
+    int64_t      left;
     ngx_str_t    value;
-    ngx_msec_t   left;
+    ngx_time_t  *tp;
 
-    now = ngx_time();
+    tp = ngx_timeofday();
 
-    if (res->exp <= (int64_t) now) {
+    left = (res->exp - (int64_t) tp->sec) * 1000 - (int64_t) tp->msec;
+
+    if (left <= 0) {
         return;
     }
 
-    left = (res->exp - now >= (int64_t) (cache->ttl / 1000 + 1))
-           ? cache->ttl : (ngx_msec_t) (res->exp - now) * 1000;
-
-    value.len = res->sub.len + 1 + res->claims.len;
-    value.data = ngx_pnalloc(r->pool, value.len);
-    if (value.data == NULL) {
-        return;
+    if (left > (int64_t) cache->ttl) {
+        left = cache->ttl;
     }
 
-    p = ngx_cpymem(value.data, res->sub.data, res->sub.len);
-    *p++ = '\0';
-    ngx_memcpy(p, res->claims.data, res->claims.len);
+    value.data = (u_char *) res->sub.data;
+    value.len = res->sub.len;
 
-    ngx_http_rbac_cache_put(cache, key, &value, ngx_current_msec + left,
+    ngx_http_rbac_cache_put(cache, key, &value,
+                            ngx_current_msec + (ngx_msec_t) left,
                             ngx_http_rbac_cache_seq(cache));
 }

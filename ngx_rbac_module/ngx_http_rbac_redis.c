@@ -77,6 +77,16 @@ ngx_http_rbac_redis_t *
 ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     ngx_http_rbac_redis_conf_t *conf)
 {
+    return ngx_http_rbac_redis_subscribe(cycle, conf, NULL, NULL);
+}
+
+
+/* With a handler, the subscriber: SUBSCRIBE goes out on every connect. */
+ngx_http_rbac_redis_t *
+ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
+    ngx_http_rbac_redis_conf_t *conf, ngx_http_rbac_message_pt handler,
+    void *data)
+{
     ngx_http_rbac_redis_t  *rd;
 
     rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rbac_redis_t));
@@ -85,6 +95,8 @@ ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     }
 
     rd->conf = conf;
+    rd->on_message = handler;
+    rd->msg_data = data;
     rd->log = cycle->log;
     rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
 
@@ -114,26 +126,6 @@ ngx_http_rbac_redis_create(ngx_cycle_t *cycle,
     ngx_http_rbac_redis_connect(rd);
 
     ngx_add_timer(&rd->health_timer, NGX_HTTP_RBAC_HEALTH_PERIOD);
-
-    return rd;
-}
-
-
-ngx_http_rbac_redis_t *
-ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
-    ngx_http_rbac_redis_conf_t *conf, ngx_http_rbac_message_pt handler,
-    void *data)
-{
-    ngx_http_rbac_redis_t  *rd;
-
-    rd = ngx_http_rbac_redis_create(cycle, conf);
-    if (rd == NULL) {
-        return NULL;
-    }
-
-    /* connecting has only begun: SUBSCRIBE goes out once it is done */
-    rd->on_message = handler;
-    rd->msg_data = data;
 
     return rd;
 }
@@ -233,6 +225,11 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
         redisAsyncFree(ac);
         ngx_http_rbac_redis_schedule(rd);
         return;
+    }
+
+    /* a peer that vanished without a FIN is noticed (the subscriber idles) */
+    if (conf->unix_path.len == 0) {
+        (void) redisEnableKeepAlive(&ac->c);
     }
 
     if (ngx_http_rbac_hiredis_attach(ac, rd->log) != NGX_OK) {

@@ -315,20 +315,107 @@ def test_concurrent_misses_are_coalesced(nginx, redis, upstream, tmp_path):
 
 
 def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):
-    """A verified token is cached, but only until its exp: with no leeway
-    it is refused the moment it expires, though the zone's ttl is 60 s."""
+    """A verified token is cached, but only until its exp, to the
+    millisecond: with no leeway it is refused 0.3 s after exp, though the
+    zone's ttl is 60 s."""
     r = redis.client()
     seed(r)
     n = start(nginx, tmp_path, upstream, redis.port,
               extra="rbac_jwt_leeway 0s;")
-    tok = jwt_hs("alice", exp_in=2)
+    import jwt as pyjwt
+    from conftest import HS_SECRET
+    exp = time.time() + 1.5
+    tok = pyjwt.encode({"sub": "alice", "exp": int(exp)}, HS_SECRET,
+                       algorithm="HS256")
+    exp = int(exp)
     assert n.get("/ws/w1", token=tok).status_code == 200
+    hits = status(n)["cache"]["hits"]
     assert n.get("/ws/w1?again", token=tok).status_code == 200
-    assert cache_of(n, "/ws/w1?again") == "hit"
-    time.sleep(2.1)
+    # the token and the four records (user, object, org, deployment)
+    assert status(n)["cache"]["hits"] - hits == 5
+    time.sleep(max(0, exp + 0.3 - time.time()))
     resp = n.get("/ws/w1?late", token=tok)
-    assert resp.status_code == 401
+    assert resp.status_code == 401, resp.text
     assert resp.json()["detail"] == "expired"
+
+
+class DelayingProxy:
+    """Between nginx and Redis: while .delay is set, replies to every
+    connection but the subscriber are held back 0.4 s."""
+
+    def __init__(self, redis_port):
+        import asyncio
+        self.delay = False
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        async def pipe(src, dst, delayed):
+            try:
+                while True:
+                    b = await src.read(65536)
+                    if not b:
+                        break
+                    if delayed and self.delay:
+                        await asyncio.sleep(0.4 * SLOW)
+                    dst.write(b)
+                    await dst.drain()
+            except Exception:
+                pass
+            dst.close()
+
+        async def handle(cr, cw):
+            sr, sw = await asyncio.open_connection("127.0.0.1", redis_port)
+            first = await cr.read(65536)
+            sub = b"SUBSCRIBE" in first.upper()
+            sw.write(first)
+            await sw.drain()
+            await asyncio.gather(pipe(cr, sw, False), pipe(sr, cw, not sub))
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.server = self.loop.run_until_complete(
+                asyncio.start_server(handle, "127.0.0.1", self.port))
+            started.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=run, daemon=True).start()
+        started.wait(5)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_no_request_joins_a_lookup_older_than_a_change(nginx, redis,
+                                                       upstream, tmp_path):
+    """A lookup sent before a change, whose reply is late: a request that
+    comes after the invalidation must not be answered by it."""
+    r = redis.client()
+    seed(r)
+    proxy_ = DelayingProxy(redis.port)
+    try:
+        n = start(nginx, tmp_path, upstream, proxy_.port)
+        tok = jwt_hs("alice")
+        # all cached but the object: A's lookup is one MGET, for it alone
+        assert n.get("/ws/w1", token=tok).status_code == 200
+        publish(r, "rbac:obj:workspace:w1")
+        got = {}
+        proxy_.delay = True
+        t = threading.Thread(target=lambda: got.update(
+            a=n.get("/ws/w1?A", token=tok).status_code))
+        t.start()
+        time.sleep(0.15 * SLOW)   # A's MGET answered (old record), held
+        proxy_.delay = False      # later replies wait only behind A's
+        obj(r, "workspace", "w1", "orgA", owner="carol")
+        publish(r, "rbac:obj:workspace:w1")
+        time.sleep(0.05 * SLOW)
+        b = n.get("/ws/w1?B", token=tok).status_code
+        t.join()
+        assert got["a"] == 200    # decided on what Redis said before
+        assert b == 403
+        assert n.get("/ws/w1?C", token=tok).status_code == 403
+    finally:
+        proxy_.stop()
 
 
 def test_status_json_and_prometheus(nginx, redis, upstream, tmp_path):
