@@ -10,7 +10,7 @@ WARN       := -W -Wall -Wpointer-arith -Wno-unused-parameter -Werror
 CSTD       := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS     ?= -O2 -g
 CORE_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Icore -I$(BUILD)/gen
-CORE_LIBS  := -lcjson -ljwt -lcrypto
+CORE_LIBS  := -lcjson -ljwt -lcrypto -lpcre2-8
 
 .PHONY: all test clean run
 all:

@@ -16,6 +16,7 @@
 #include "rbac_request.h"
 #include "rbac_custom.h"
 #include "rbac_body.h"
+#include "rbac_idpsync.h"
 
 
 #endif /* RBAC_H */
