@@ -394,14 +394,15 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
 
 
 /*
- * A token verified before, in the cache as its sub: NGX_OK with sub in a
- * pool copy (and no claims: IdP sync will store what it needs of them in
- * compact form), NGX_DECLINED on a miss.
+ * A token verified before, in the cache as its sub, a NUL and its claims
+ * text (IdP sync reads them): NGX_OK with both in a pool copy,
+ * NGX_DECLINED on a miss.
  */
 static ngx_int_t
 ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     ngx_str_t *key, ngx_str_t *sub, ngx_str_t *claims)
 {
+    u_char               *p;
     ngx_str_t             value;
     ngx_http_rbac_ctx_t  *ctx;
 
@@ -420,10 +421,18 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
         ctx->used_cache = 1;
     }
 
-    *sub = value;
+    p = ngx_strlchr(value.data, value.data + value.len, '\0');
+
+    sub->data = value.data;
+    sub->len = p ? (size_t) (p - value.data) : value.len;
 
     if (claims != NULL) {
         ngx_str_null(claims);
+
+        if (p != NULL) {
+            claims->data = p + 1;
+            claims->len = value.data + value.len - (p + 1);
+        }
     }
 
     return NGX_OK;
@@ -454,8 +463,16 @@ ngx_http_rbac_jwt_cache(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
         left = cache->ttl;
     }
 
-    value.data = (u_char *) res->sub.data;
-    value.len = res->sub.len;
+    value.len = res->sub.len + 1 + res->claims.len;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        return;
+    }
+
+    ngx_memcpy(value.data, res->sub.data, res->sub.len);
+    value.data[res->sub.len] = '\0';
+    ngx_memcpy(value.data + res->sub.len + 1, res->claims.data,
+               res->claims.len);
 
     ngx_http_rbac_cache_put(cache, key, &value,
                             ngx_current_msec + (ngx_msec_t) left,

@@ -143,6 +143,7 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   cred_id;     /* token or key id */
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
+    ngx_str_t                   claims;      /* JWT claims JSON text */
 
     /* records of the principal */
     rbac_token_rec_t           *token;
@@ -176,6 +177,10 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   var_decision;
     ngx_str_t                   var_org;
     ngx_str_t                   var_roles;
+
+    /* IdP sync: the user record built from the claims, once done */
+    rbac_user_rec_t            *idp_user;
+    unsigned                    idp_done:1;
 };
 
 
@@ -210,6 +215,10 @@ void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
 void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
     u_char *msg, size_t len);
+
+/* ngx_http_rbac_idpsync.c: IdP sync settings applied to JWT claims */
+ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 
 /* ngx_http_rbac_status.c: counters and the rbac_status handler */
 ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
