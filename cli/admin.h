@@ -218,6 +218,16 @@ const rbac_allocator_t *rbacctl_arena_allocator(rbacctl_arena_t *ar);
 int rbacctl_subject(rbacctl_conn_t *conn, rbacctl_tx_t *tx, const char *id,
     rbacctl_arena_t *ar, rbac_subject_t *out, unsigned *options);
 
+/*
+ * The same with IdP sync applied to `claims` (JSON text; NULL: none) when
+ * rbac:idpsync holds settings, as the module does for a JWT; *idp says
+ * what each membership comes from (ngrants 0 without settings).  A user
+ * without a record exists when the claims grant a membership.
+ */
+int rbacctl_subject_claims(rbacctl_conn_t *conn, rbacctl_tx_t *tx,
+    const char *id, const char *claims, rbacctl_arena_t *ar,
+    rbac_subject_t *out, unsigned *options, rbac_idp_result_t *idp);
+
 /* A GET outside any transaction: RBACCTL_OK with *val NULL if absent. */
 int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
 

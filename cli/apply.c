@@ -397,10 +397,13 @@ rbacctl_apply_refs(rbacctl_tx_t *tx, rbacctl_policy_t *p,
 static int
 rbacctl_apply_idpsync(rbacctl_tx_t *tx, rbacctl_item_t *it)
 {
-    char         *canon;
-    double        ver;
-    cJSON        *old, *v;
-    const char   *stored;
+    char           *canon;
+    void           *rec;
+    double          ver;
+    cJSON          *old, *v;
+    rbac_err_t      err;
+    const char     *stored;
+    rbac_idp_rx_t  *rx;
 
     if (rbacctl_tx_get(tx, "idpsync", &stored) != RBACCTL_OK) {
         return RBACCTL_FAIL;
@@ -440,6 +443,25 @@ rbacctl_apply_idpsync(rbacctl_tx_t *tx, rbacctl_item_t *it)
             return RBACCTL_USAGE;
         }
     }
+
+    /* the regex filters must compile as the module compiles them */
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
+    rx = NULL;
+
+    if (rbac_record_parse(RBAC_REC_IDPSYNC, canon, strlen(canon),
+                          &rbac_malloc_allocator, &rec, &err) != RBAC_OK
+        || rbac_idp_compile(rec, &rbac_malloc_allocator, &rx, &err)
+           != RBAC_OK)
+    {
+        fprintf(stderr, "%s: %s\n", it->what, err.msg);
+        free(rec);
+        free(canon);
+        return RBACCTL_USAGE;
+    }
+
+    rbac_idp_rx_free(rx);
+    free(rec);
 
     free(it->canon);
     it->canon = canon;

@@ -5,6 +5,7 @@
  * object's record when an id is given).
  */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,12 @@
 
 static const char  rbacctl_check_usage[] =
     "check --user U --action A --object TYPE[:ID] [--org O] [--owner X]\n"
-    "      [--explain] [--redis URL] [--prefix P]\n"
+    "      [--claims FILE] [--explain] [--redis URL] [--prefix P]\n"
     "  exit 0 allow, 1 deny; --explain prints the reason, level, role and\n"
-    "  permission that decided.  ID or X \"me\" mean the user.";
+    "  permission that decided.  ID or X \"me\" mean the user.  --claims:\n"
+    "  the claims of a token of U (JSON): IdP sync (rbac:idpsync) is\n"
+    "  applied as the module does, and each membership is printed first\n"
+    "  (\"grant KIND [ORG/]NAME: REASON\").";
 
 
 static const char *
@@ -56,6 +60,12 @@ rbacctl_check(int argc, char **argv)
     rbac_subject_t    subj;
     rbac_decision_t   d;
     rbacctl_args_t    a;
+    char             *claims;
+    size_t            i, len;
+    cJSON            *cj;
+    const char       *file;
+    rbac_idp_result_t        idp;
+    const rbac_idp_grant_t  *g;
     rbacctl_conn_t    conn;
     rbacctl_arena_t  *ar;
 
@@ -78,9 +88,26 @@ rbacctl_check(int argc, char **argv)
         return RBACCTL_USAGE;
     }
 
-    if (rbacctl_arg(&a, "claims")) {
-        return rbacctl_fail(&a, RBACCTL_USAGE, "--claims is not supported "
-                            "yet");
+    claims = NULL;
+    file = rbacctl_arg(&a, "claims");
+
+    if (file != NULL) {
+        claims = rbacctl_read_file(file, &len);
+        if (claims == NULL) {
+            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: %s", file,
+                                strerror(errno));
+        }
+
+        cj = cJSON_ParseWithLength(claims, len);
+        if (!cJSON_IsObject(cj) || len > RBAC_MAX_CLAIMS) {
+            cJSON_Delete(cj);
+            free(claims);
+            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: not a JSON "
+                                "object of at most %d bytes", file,
+                                RBAC_MAX_CLAIMS);
+        }
+
+        cJSON_Delete(cj);
     }
 
     if (!rbacctl_id_ok(user, strlen(user))) {
@@ -118,16 +145,30 @@ rbacctl_check(int argc, char **argv)
 
     rc = rbacctl_connect(&a, &conn);
     if (rc != RBACCTL_OK) {
+        free(claims);
         return rc;
     }
 
     ar = rbacctl_arena_new();
     if (ar == NULL) {
+        free(claims);
         rbacctl_disconnect(&conn);
         return RBACCTL_FAIL;
     }
 
-    rc = rbacctl_subject(&conn, NULL, user, ar, &subj, NULL);
+    memset(&idp, 0, sizeof(idp));
+
+    rc = rbacctl_subject_claims(&conn, NULL, user, claims, ar, &subj, NULL,
+                                &idp);
+    free(claims);
+
+    /* what the token is granted, and why */
+    for (i = 0; i < idp.ngrants; i++) {
+        g = &idp.grants[i];
+        printf("grant %s %s%s%s: %s\n", rbac_idp_kind_name(g->kind),
+               g->org.data, g->org.len ? "/" : "", g->name.data,
+               g->reason.data);
+    }
 
     if (rc == RBACCTL_DENIED) {
         rc = rbacctl_check_deny("unknown user", explain);

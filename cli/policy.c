@@ -483,10 +483,126 @@ rbacctl_resolve_role(void *ud, rbac_str_t org, rbac_str_t name)
 }
 
 
+static rbac_idp_look_t
+rbacctl_idp_org(void *ud, rbac_str_t org)
+{
+    char                 key[300];
+    rbacctl_reader_t    *r = ud;
+
+    snprintf(key, sizeof(key), "org:%.*s", (int) org.len, org.data);
+
+    return rbacctl_read(r, RBAC_REC_ORG, key) ? RBAC_IDP_PRESENT
+                                               : RBAC_IDP_ABSENT;
+}
+
+
+static rbac_idp_look_t
+rbacctl_idp_orggroups(void *ud, rbac_str_t org,
+    const rbac_orggroups_rec_t **out)
+{
+    char                 key[300];
+    rbacctl_reader_t    *r = ud;
+
+    snprintf(key, sizeof(key), "orggroups:%.*s", (int) org.len, org.data);
+    *out = rbacctl_read(r, RBAC_REC_ORGGROUPS, key);
+
+    return *out ? RBAC_IDP_PRESENT : RBAC_IDP_ABSENT;
+}
+
+
+static rbac_idp_look_t
+rbacctl_idp_role(void *ud, rbac_str_t org, rbac_str_t name)
+{
+    char                 key[400];
+    rbacctl_reader_t    *r = ud;
+
+    snprintf(key, sizeof(key), "role:%.*s:%.*s", (int) org.len, org.data,
+             (int) name.len, name.data);
+
+    return rbacctl_read(r, RBAC_REC_ROLE, key) ? RBAC_IDP_PRESENT
+                                                : RBAC_IDP_ABSENT;
+}
+
+
+/*
+ * IdP sync of `claims` for user `id`: *u becomes the merged record and
+ * grants what each membership comes from (empty without settings).
+ */
+static int
+rbacctl_idp(rbacctl_reader_t *r, const rbac_catalog_t *cat, const char *id,
+    const char *claims, const rbac_user_rec_t **u, rbac_idp_result_t *res)
+{
+    rbac_rc_t                  rc;
+    rbac_str_t                 sub, cl;
+    rbac_err_t                 err;
+    rbac_idp_rx_t             *rx;
+    rbac_idp_lookup_t          lk;
+    const rbac_idpsync_rec_t  *set;
+
+    set = rbacctl_read(r, RBAC_REC_IDPSYNC, "idpsync");
+    if (r->failed) {
+        return RBACCTL_FAIL;
+    }
+
+    if (set == NULL) {
+        return RBACCTL_OK;
+    }
+
+    memset(&err, 0, sizeof(err));
+
+    rc = rbac_idp_compile(set, &rbac_malloc_allocator, &rx, &err);
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: malformed record at %sidpsync: %s\n",
+                r->conn->prefix, err.msg);
+        return RBACCTL_FAIL;
+    }
+
+    lk.catalog = cat;
+    lk.org = rbacctl_idp_org;
+    lk.orggroups = rbacctl_idp_orggroups;
+    lk.role = rbacctl_idp_role;
+    lk.ud = r;
+
+    sub.data = id;
+    sub.len = strlen(id);
+    cl.data = claims;
+    cl.len = strlen(claims);
+
+    rc = rbac_idp_apply(set, rx, sub, cl, *u, &lk,
+                        rbacctl_arena_allocator(r->ar), res, &err);
+    rbac_idp_rx_free(rx);
+
+    if (r->failed) {
+        return RBACCTL_FAIL;
+    }
+
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: idp sync: %s\n",
+                err.msg[0] ? err.msg : rbac_strerror(rc));
+        return rc == RBAC_EBOUND ? RBACCTL_DENIED : RBACCTL_FAIL;
+    }
+
+    *u = res->user;
+
+    return RBACCTL_OK;
+}
+
+
 int
 rbacctl_subject(rbacctl_conn_t *conn, rbacctl_tx_t *tx, const char *id,
     rbacctl_arena_t *ar, rbac_subject_t *out, unsigned *options)
 {
+    return rbacctl_subject_claims(conn, tx, id, NULL, ar, out, options,
+                                  NULL);
+}
+
+
+int
+rbacctl_subject_claims(rbacctl_conn_t *conn, rbacctl_tx_t *tx,
+    const char *id, const char *claims, rbacctl_arena_t *ar,
+    rbac_subject_t *out, unsigned *options, rbac_idp_result_t *idp)
+{
+    int                           irc;
     char                          key[300];
     rbac_rc_t                     rc;
     rbacctl_reader_t              r;
@@ -524,6 +640,13 @@ rbacctl_subject(rbacctl_conn_t *conn, rbacctl_tx_t *tx, const char *id,
     u = rbacctl_read(&r, RBAC_REC_USER, key);
     if (r.failed) {
         return RBACCTL_FAIL;
+    }
+
+    if (claims != NULL) {
+        irc = rbacctl_idp(&r, rs.catalog, id, claims, &u, idp);
+        if (irc != RBACCTL_OK) {
+            return irc;
+        }
     }
 
     if (u == NULL) {

@@ -20,7 +20,7 @@ static const rbacctl_cmd_t  rbacctl_cmds[] = {
       "eval [--catalog FILE] [--check] [FILE]   offline decisions" },
     { "check", rbacctl_check,
       "check --user U --action A --object TYPE[:ID] [--org O] [--owner X]"
-      " [--explain]" },
+      " [--claims FILE] [--explain]" },
     { "apply", rbacctl_apply,
       "apply -f policy.json [--dry-run] [--prune]" },
     { "export", rbacctl_export, "export [-f FILE]" },

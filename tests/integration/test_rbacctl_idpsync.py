@@ -103,3 +103,75 @@ def test_usage(redis):
         r = run(*args, redis=redis)
         assert r.returncode == 2
         assert "usage: rbacctl idpsync" in r.stderr
+
+
+def test_bad_regex_refused_with_the_field(redis_with_orgs, tmp_path):
+    rs = redis_with_orgs
+    before = rs.client().get("rbac:idpsync")
+    for pattern in ("(unclosed", "a" * 300):
+        bad = json.loads(json.dumps(SETTINGS))
+        bad["groups"]["ml-platform"]["regex_filter"] = pattern
+        r = run("idpsync", "set", "-f", write(tmp_path, bad), redis=rs)
+        assert r.returncode == 2, r.stderr
+        assert "groups.ml-platform.regex_filter" in r.stderr, r.stderr
+        assert rs.client().get("rbac:idpsync") == before
+
+
+def check(rs, tmp_path, user, obj, claims=None, action="read"):
+    args = ["check", "--user", user, "--action", action, "--object", obj,
+            "--explain"]
+    if claims is not None:
+        args += ["--claims", write(tmp_path, claims, "claims.json")]
+    return run(*args, redis=rs)
+
+
+def test_check_claims_grants_with_reasons(redis_with_orgs, tmp_path):
+    rs = redis_with_orgs
+    # frank has no record: the claims alone
+    r = check(rs, tmp_path, "frank", "template:tpl-mlbox",
+              {"memberOf": ["mlbox", "unmapped"]})
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert 'grant org ml-platform: claim memberOf: "mlbox" mapped' in lines
+    assert "grant org megaco: default org (assign_default)" in lines
+    assert ('grant group ml-platform/grp-ml-users: claim memberOf: "mlbox" '
+            'mapped') in lines
+    assert "grant group ml-platform/ml-platform: Everyone group (always " \
+        "kept)" in lines
+    assert "allow" in lines
+
+    # the same user without the claim is nobody, with it not in raptix
+    r = check(rs, tmp_path, "frank", "template:tpl-mlbox", {})
+    assert r.returncode == 1 and "grant group" not in r.stdout
+    r = check(rs, tmp_path, "frank", "organization:raptix",
+              {"memberOf": ["mlbox"]})
+    assert r.returncode == 1, r.stdout
+    r = check(rs, tmp_path, "frank", "template:tpl-mlbox")
+    assert r.returncode == 1 and "unknown user" in r.stdout
+
+
+def test_check_claims_roles_and_add(redis_with_orgs, tmp_path):
+    rs = redis_with_orgs
+    claims = {"memberOf": "raptix-engineering",
+              "raptixRoles": ["raptix-admins", "no-such-role"],
+              "roles": ["coder-admins"]}
+    r = check(rs, tmp_path, "frank", "organization:raptix", claims,
+              action="update")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ('grant org_role raptix/organization-admin: claim raptixRoles: '
+            '"raptix-admins" mapped') in r.stdout
+    assert 'grant site_role owner: claim roles: "coder-admins" mapped' \
+        in r.stdout
+    assert "no-such-role" not in r.stdout
+
+    # bob's record says "add": his MegaCo role stays, with its reason
+    r = check(rs, tmp_path, "bob", "organization:megaco", {"memberOf": []})
+    assert "grant org_role megaco/team-lead: user record" in r.stdout
+    assert r.returncode == 0
+
+    # a malformed --claims file is a usage error
+    f = tmp_path / "bad.json"
+    f.write_text("[1, 2]")
+    r = run("check", "--user", "bob", "--action", "read", "--object",
+            "organization:megaco", "--claims", str(f), redis=rs)
+    assert r.returncode == 2 and "--claims" in r.stderr
