@@ -74,17 +74,23 @@ done
 # Tokens: JWTs from the "identity provider", an API token for the CI
 # service account, and a provisioner key for Raptix's daemon.
 jwt() {
-    $py - "$dir/jwt-hs256.key" "$1" <<'PY'
-import sys, time, jwt
+    $py - "$dir/jwt-hs256.key" "$1" "${2:-null}" <<'PY'
+import json, sys, time, jwt
 key = open(sys.argv[1], "rb").read()
 now = int(time.time())
-print(jwt.encode({"sub": sys.argv[2], "iss": "https://idp.megaco.example",
-                  "iat": now, "exp": now + 3600}, key, algorithm="HS256"))
+claims = {"sub": sys.argv[2], "iss": "https://idp.megaco.example",
+          "iat": now, "exp": now + 3600}
+claims.update(json.loads(sys.argv[3]) or {})
+print(jwt.encode(claims, key, algorithm="HS256"))
 PY
 }
 bob=$(jwt bob)
 dave=$(jwt dave)
 carol=$(jwt carol)
+# frank exists only in the identity provider: IdP sync (rbac:idpsync) makes
+# him what his memberOf claim says
+frank=$(jwt frank '{"memberOf": ["mlbox"]}')
+frank_noclaim=$(jwt frank)
 ci=$(rbacctl token create --user sa-ci --ttl 1h | tail -n 1)
 pkey=$(rbacctl pkey create --org raptix --name demo-daemon | tail -n 1)
 
@@ -105,6 +111,12 @@ curl -s -i -H 'Authorization: Bearer $dave' $url/api/v2/workspaces/ws-bob/ssh
 
 # ... but not delete it (expect 403)
 curl -s -i -X DELETE -H 'Authorization: Bearer $dave' $url/api/v2/workspaces/ws-bob
+
+# IdP sync: frank (no record) is in ML Platform's ml-users by his memberOf claim (expect 200)
+curl -s -i -H 'Authorization: Bearer $frank' $url/api/v2/templates/tpl-mlbox
+
+# ... and without the claim he is nobody (expect 403)
+curl -s -i -H 'Authorization: Bearer $frank_noclaim' $url/api/v2/templates/tpl-mlbox
 
 # service account: the CI token reads a template on the API (expect 200)
 curl -s -i -H 'Coder-Session-Token: $ci' $url/api/v2/templates/tpl-java
