@@ -331,8 +331,9 @@ def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):
     assert n.get("/ws/w1", token=tok).status_code == 200
     hits = status(n)["cache"]["hits"]
     assert n.get("/ws/w1?again", token=tok).status_code == 200
-    # the token and the four records (user, object, org, deployment)
-    assert status(n)["cache"]["hits"] - hits == 5
+    # the token and the five records (user, object, org, deployment, and
+    # the IdP sync settings, absent)
+    assert status(n)["cache"]["hits"] - hits == 6
     time.sleep(max(0, exp + 0.3 - time.time()))
     resp = n.get("/ws/w1?late", token=tok)
     assert resp.status_code == 401, resp.text
