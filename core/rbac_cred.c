@@ -209,21 +209,15 @@ rbac_cred_classify(rbac_str_t value)
 
 rbac_rc_t
 rbac_jwt_cache_key(rbac_str_t token, const uint8_t identity[RBAC_SHA256_LEN],
-    uint64_t idp_version, uint8_t out[RBAC_SHA256_LEN])
+    uint8_t out[RBAC_SHA256_LEN])
 {
-    int                 i, ok;
-    uint8_t             ver[8];
+    int                 ok;
     SHA256_CTX          c;
-    static const char   tag[] = "rbac-jwt-cache-v1";
-
-    for (i = 0; i < 8; i++) {
-        ver[i] = (uint8_t) (idp_version >> (56 - 8 * i));
-    }
+    static const char   tag[] = "rbac-jwt-cache-v2";
 
     ok = SHA256_Init(&c) == 1
          && SHA256_Update(&c, tag, sizeof(tag)) == 1
          && SHA256_Update(&c, identity, RBAC_SHA256_LEN) == 1
-         && SHA256_Update(&c, ver, sizeof(ver)) == 1
          && SHA256_Update(&c, token.data, token.len) == 1
          && SHA256_Final(out, &c) == 1;
 

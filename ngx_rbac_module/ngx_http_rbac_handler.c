@@ -400,12 +400,14 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return rc;
     }
 
-    if (ctx->uid.len && ctx->cred_type != NGX_HTTP_RBAC_CRED_PKEY) {
+    if (ctx->uid.len && ctx->cred_type != NGX_HTTP_RBAC_CRED_PKEY
+        && !ctx->idp_done)
+    {
         ctx->user = ngx_http_rbac_get(ctx, &state, "user:", &ctx->uid, NULL);
     }
 
     if (ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT) {
-        /* the subject from the claims and the record (IdP sync) */
+        /* the subject from the record and the claims (IdP sync) */
         rc = ngx_http_rbac_idpsync(r, ctx);
         if (rc != NGX_OK) {
             return rc == NGX_DONE ? NGX_OK : rc;
@@ -607,8 +609,7 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ctx->cred_type = type;
 
     if (type == NGX_HTTP_RBAC_CRED_JWT) {
-        rc = ngx_http_rbac_jwt_verify(r, lcf, &v, &ctx->uid, &ctx->claims,
-                                      &reason);
+        rc = ngx_http_rbac_jwt_verify(r, lcf, ctx, &reason);
 
         if (rc == NGX_DECLINED) {
             return ngx_http_rbac_deny_str(ctx, NGX_HTTP_UNAUTHORIZED,

@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_rbac_module.h"
+#include "ngx_http_rbac_jwt.h"
 
 
 #define NGX_HTTP_RBAC_IDP_PENDING  0
@@ -96,7 +97,12 @@ ngx_http_rbac_idpsync(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
         /* no settings: the record alone */
         ctx->idp_done = 1;
         ctx->idp_user = user;
+        ngx_http_rbac_jwt_store(r, ctx, user);
         return NGX_OK;
+    }
+
+    if (ngx_http_rbac_jwt_claims(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     rx = ngx_http_rbac_idp_rx(r, set);
@@ -150,6 +156,7 @@ ngx_http_rbac_idpsync(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
     ctx->idp_done = 1;
     ctx->idp_user = res.user;
     ctx->user = res.user;
+    ngx_http_rbac_jwt_store(r, ctx, res.user);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "rbac: idp sync of \"%V\": %uz memberships, synced %d",

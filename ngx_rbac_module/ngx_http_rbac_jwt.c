@@ -24,12 +24,23 @@ typedef struct {
 #define NGX_HTTP_RBAC_JWT_KEY_LEN  (4 + RBAC_SHA256_LEN)
 
 
+/*
+ * Its value: this header, the subject's user record (IdP sync applied;
+ * `subject` bytes, none when the user is unknown), then sub.  The subject
+ * holds while the cache's invalidation sequence is still `seq`: any
+ * change published since may have changed a record it was built from.
+ */
+typedef struct {
+    uint64_t            seq;
+    int64_t             exp;
+    uint32_t            subject;
+    uint32_t            reserved;
+} ngx_http_rbac_jwt_entry_t;
+
+
 static void ngx_http_rbac_jwt_cleanup(void *data);
 static ngx_int_t ngx_http_rbac_jwt_cached(ngx_http_request_t *r,
-    ngx_http_rbac_cache_t *cache, ngx_str_t *key, ngx_str_t *sub,
-    ngx_str_t *claims);
-static void ngx_http_rbac_jwt_cache(ngx_http_request_t *r,
-    ngx_http_rbac_cache_t *cache, ngx_str_t *key, rbac_jwt_result_t *res);
+    ngx_http_rbac_cache_t *cache, ngx_http_rbac_ctx_t *ctx);
 static rbac_rc_t ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
     const rbac_str_t **out, size_t *n);
 
@@ -305,12 +316,10 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 
 ngx_int_t
 ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *conf, ngx_str_t *token, ngx_str_t *sub,
-    ngx_str_t *claims, ngx_str_t *reason)
+    ngx_http_rbac_loc_conf_t *conf, ngx_http_rbac_ctx_t *ctx,
+    ngx_str_t *reason)
 {
-    u_char                         kbuf[NGX_HTTP_RBAC_JWT_KEY_LEN];
     uint8_t                        digest[RBAC_SHA256_LEN];
-    ngx_str_t                      key;
     rbac_rc_t                      rc;
     rbac_str_t                     t;
     rbac_err_t                     err;
@@ -322,28 +331,30 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
 
     v = conf->verifier;
 
-    t.data = (const char *) token->data;
-    t.len = token->len;
+    t.data = (const char *) ctx->cred.data;
+    t.len = ctx->cred.len;
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
     cache = rmcf->cache;
 
-    if (cache != NULL) {
-        if (t.len > RBAC_MAX_TOKEN
-            || rbac_jwt_cache_key(t, v->identity, 0, digest) != RBAC_OK)
-        {
-            cache = NULL;
+    if (cache != NULL
+        && t.len <= RBAC_MAX_TOKEN
+        && rbac_jwt_cache_key(t, v->identity, digest) == RBAC_OK)
+    {
+        ctx->jwt_key.data = ngx_pnalloc(r->pool, NGX_HTTP_RBAC_JWT_KEY_LEN);
+        if (ctx->jwt_key.data == NULL) {
+            return NGX_ERROR;
+        }
 
-        } else {
-            key.data = kbuf;
-            key.len = sizeof(kbuf);
-            ngx_memcpy(ngx_cpymem(kbuf, "\1jwt", 4), digest, sizeof(digest));
+        ctx->jwt_key.len = NGX_HTTP_RBAC_JWT_KEY_LEN;
+        ngx_memcpy(ngx_cpymem(ctx->jwt_key.data, "\1jwt", 4), digest,
+                   sizeof(digest));
 
-            if (ngx_http_rbac_jwt_cached(r, cache, &key, sub, claims)
-                == NGX_OK)
-            {
-                return NGX_OK;
-            }
+        /* read before any record: the subject is built under it */
+        ctx->jwt_seq = ngx_http_rbac_cache_seq(cache);
+
+        if (ngx_http_rbac_jwt_cached(r, cache, ctx) == NGX_OK) {
+            return NGX_OK;
         }
     }
 
@@ -376,84 +387,115 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (cache != NULL) {
-        ngx_http_rbac_jwt_cache(r, cache, &key, &res);
-    }
-
     /* res.mem is pool memory: it lives as long as the request */
-    sub->data = (u_char *) res.sub.data;
-    sub->len = res.sub.len;
-
-    if (claims != NULL) {
-        claims->data = (u_char *) res.claims.data;
-        claims->len = res.claims.len;
-    }
+    ctx->uid.data = (u_char *) res.sub.data;
+    ctx->uid.len = res.sub.len;
+    ctx->claims.data = (u_char *) res.claims.data;
+    ctx->claims.len = res.claims.len;
+    ctx->jwt_exp = res.exp;
 
     return NGX_OK;
 }
 
 
 /*
- * A token verified before, in the cache as its sub, a NUL and its claims
- * text (IdP sync reads them): NGX_OK with both in a pool copy,
- * NGX_DECLINED on a miss.
+ * A token verified before: NGX_OK with ctx->uid and ctx->jwt_exp set, and
+ * its subject (ctx->idp_user, idp_done) when no invalidation arrived since
+ * it was built; NGX_DECLINED on a miss.
  */
 static ngx_int_t
 ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
-    ngx_str_t *key, ngx_str_t *sub, ngx_str_t *claims)
+    ngx_http_rbac_ctx_t *ctx)
 {
-    u_char               *p;
-    ngx_str_t             value;
-    ngx_http_rbac_ctx_t  *ctx;
+    u_char                      *p;
+    ngx_str_t                    value;
+    ngx_http_rbac_jwt_entry_t   *e;
 
-    if (ngx_http_rbac_cache_get(cache, key, 0, r->pool, &value)
+    if (ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value)
         != NGX_HTTP_RBAC_CACHE_FRESH
-        || value.data == NULL)
+        || value.len < sizeof(ngx_http_rbac_jwt_entry_t))
     {
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
         return NGX_DECLINED;
     }
 
     ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+    ctx->used_cache = 1;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
-    if (ctx != NULL) {
-        ctx->used_cache = 1;
-    }
+    e = (ngx_http_rbac_jwt_entry_t *) value.data;
+    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
 
-    p = ngx_strlchr(value.data, value.data + value.len, '\0');
+    ctx->jwt_exp = e->exp;
+    ctx->uid.data = p + e->subject;
+    ctx->uid.len = value.len - sizeof(ngx_http_rbac_jwt_entry_t)
+                   - e->subject;
 
-    sub->data = value.data;
-    sub->len = p ? (size_t) (p - value.data) : value.len;
-
-    if (claims != NULL) {
-        ngx_str_null(claims);
-
-        if (p != NULL) {
-            claims->data = p + 1;
-            claims->len = value.data + value.len - (p + 1);
-        }
+    if (e->seq == ctx->jwt_seq) {
+        ctx->idp_user = e->subject ? (rbac_user_rec_t *) p : NULL;
+        ctx->idp_done = 1;
     }
 
     return NGX_OK;
 }
 
 
-/*
- * Until the token's exp to the millisecond (nginx's seconds are rounded
- * down), never longer than the zone's ttl.
- */
-static void
-ngx_http_rbac_jwt_cache(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
-    ngx_str_t *key, rbac_jwt_result_t *res)
+ngx_int_t
+ngx_http_rbac_jwt_claims(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 {
-    int64_t      left;
-    ngx_str_t    value;
-    ngx_time_t  *tp;
+    u_char     *dot;
+    ngx_str_t   src;
+
+    if (ctx->claims.data != NULL) {
+        return NGX_OK;
+    }
+
+    /* header.payload.signature, verified when it was cached */
+
+    dot = ngx_strlchr(ctx->cred.data, ctx->cred.data + ctx->cred.len, '.');
+    if (dot == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.data = dot + 1;
+    dot = ngx_strlchr(src.data, ctx->cred.data + ctx->cred.len, '.');
+    if (dot == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.len = dot - src.data;
+
+    ctx->claims.data = ngx_pnalloc(r->pool,
+                                   ngx_base64_decoded_length(src.len));
+    if (ctx->claims.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64url(&ctx->claims, &src);
+}
+
+
+void
+ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_user_rec_t *user)
+{
+    int64_t                      left;
+    ngx_str_t                    value;
+    ngx_time_t                  *tp;
+    ngx_http_rbac_cache_t       *cache;
+    ngx_http_rbac_main_conf_t   *rmcf;
+    ngx_http_rbac_jwt_entry_t   *e;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+    cache = rmcf->cache;
+
+    if (cache == NULL || ctx->jwt_key.len == 0 || ctx->used_stale) {
+        return;
+    }
+
+    /* until exp to the millisecond (nginx's seconds are rounded down) */
 
     tp = ngx_timeofday();
-
-    left = (res->exp - (int64_t) tp->sec) * 1000 - (int64_t) tp->msec;
+    left = (ctx->jwt_exp - (int64_t) tp->sec) * 1000 - (int64_t) tp->msec;
 
     if (left <= 0) {
         return;
@@ -463,18 +505,23 @@ ngx_http_rbac_jwt_cache(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
         left = cache->ttl;
     }
 
-    value.len = res->sub.len + 1 + res->claims.len;
-    value.data = ngx_pnalloc(r->pool, value.len);
+    value.len = sizeof(ngx_http_rbac_jwt_entry_t) + ctx->uid.len
+                + (user ? user->hdr.size : 0);
+    value.data = ngx_palloc(r->pool, value.len);
     if (value.data == NULL) {
         return;
     }
 
-    ngx_memcpy(value.data, res->sub.data, res->sub.len);
-    value.data[res->sub.len] = '\0';
-    ngx_memcpy(value.data + res->sub.len + 1, res->claims.data,
-               res->claims.len);
+    e = (ngx_http_rbac_jwt_entry_t *) value.data;
+    e->seq = ctx->jwt_seq;
+    e->exp = ctx->jwt_exp;
+    e->subject = user ? user->hdr.size : 0;
 
-    ngx_http_rbac_cache_put(cache, key, &value,
+    ngx_memcpy(ngx_cpymem(value.data + sizeof(ngx_http_rbac_jwt_entry_t),
+                          user, e->subject),
+               ctx->uid.data, ctx->uid.len);
+
+    ngx_http_rbac_cache_put(cache, &ctx->jwt_key, &value,
                             ngx_current_msec + (ngx_msec_t) left,
-                            ngx_http_rbac_cache_seq(cache));
+                            ctx->jwt_seq);
 }

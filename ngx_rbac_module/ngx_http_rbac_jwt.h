@@ -32,15 +32,27 @@ ngx_int_t ngx_http_rbac_jwt_init(ngx_conf_t *cf,
     ngx_http_rbac_loc_conf_t *conf);
 
 /*
- * Verifies a bare JWT, or finds it verified in the cache (rbac_cache_zone:
- * by SHA-256 of the token and of this verifier's keys and checks, never
- * past exp).  NGX_OK with *sub and *claims (the claims JSON text; claims
- * may be NULL) set in pool memory; NGX_DECLINED with *reason set to the
- * 401 detail; NGX_ERROR on a server-side failure.
+ * Verifies the bare JWT ctx->cred, or finds it verified in the cache
+ * (rbac_cache_zone: by SHA-256 of the token and of this verifier's keys
+ * and checks, never past exp).  NGX_OK with ctx->uid set and either
+ * ctx->claims (verified now) or, from the cache, the subject when it is
+ * still current (ctx->idp_done); NGX_DECLINED with *reason set to the 401
+ * detail; NGX_ERROR on a server-side failure.
  */
 ngx_int_t ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *conf, ngx_str_t *token, ngx_str_t *sub,
-    ngx_str_t *claims, ngx_str_t *reason);
+    ngx_http_rbac_loc_conf_t *conf, ngx_http_rbac_ctx_t *ctx,
+    ngx_str_t *reason);
 
+/* ctx->claims of a token found in the cache: its payload decoded again. */
+ngx_int_t ngx_http_rbac_jwt_claims(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
+
+/*
+ * Caches the verified token with its subject (`user`, NULL: unknown),
+ * unless a lookup of the request was served stale or an invalidation
+ * arrived since the verification.
+ */
+void ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_user_rec_t *user);
 
 #endif /* _NGX_HTTP_RBAC_JWT_H_INCLUDED_ */

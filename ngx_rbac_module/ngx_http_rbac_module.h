@@ -144,6 +144,9 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
     ngx_str_t                   claims;      /* JWT claims JSON text */
+    ngx_str_t                   jwt_key;     /* its cache key */
+    ngx_atomic_uint_t           jwt_seq;     /* cache seq when verified */
+    int64_t                     jwt_exp;
 
     /* records of the principal */
     rbac_token_rec_t           *token;
@@ -178,7 +181,7 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   var_org;
     ngx_str_t                   var_roles;
 
-    /* IdP sync: the user record built from the claims, once done */
+    /* the subject of a JWT: its record, IdP sync applied, once done */
     rbac_user_rec_t            *idp_user;
     unsigned                    idp_done:1;
 };

@@ -38,6 +38,7 @@ def conf(tmp_path, upstream, redis_port, zone="rbac:1m", cache="", extra=""):
         location ~ ^/tpl/([^/]+)$ {
             rbac on; rbac_object template id=$1; rbac_action use; %(p)s
         }
+        location = /me { rbac on; %(p)s }
         location = /status { rbac_status; }
 """ % {"p": proxy(upstream)}
     return http, server
@@ -220,6 +221,32 @@ def test_redis_down_serves_stale_then_503(nginx, tmp_path, upstream):
         rs.stop()
 
 
+def test_subject_from_stale_records_is_not_cached(nginx, tmp_path, upstream):
+    """A verified token is cached with its subject, but not when the
+    subject was built from a stale record: beyond the stale window a
+    location that needs only the subject answers 503 too."""
+    port = free_port()
+    rs = RedisServer(tmp_path / "redis", port=port).start()
+    try:
+        r = rs.client()
+        seed(r)
+        stale = 3 * SLOW
+        n = start(nginx, tmp_path, upstream, port,
+                  cache="ttl=60s stale=%ds" % stale)
+        tok = jwt_hs("alice")
+        assert n.get("/me", token=tok).status_code == 200
+        t0 = time.monotonic()
+        rs.stop()
+        assert wait_for(lambda: not status(n)["redis"][0]["subscribed"], 5)
+        assert n.get("/me?s1", token=tok).status_code == 200
+        assert cache_of(n, "/me?s1") == "stale"
+        assert n.get("/me?s2", token=tok).status_code == 200
+        time.sleep(max(0, stale + 0.3 - (time.monotonic() - t0)))
+        assert n.get("/me?s3", token=tok).status_code == 503
+    finally:
+        rs.stop()
+
+
 def test_revoked_then_redis_down_is_not_served_stale(nginx, tmp_path,
                                                      upstream):
     port = free_port()
@@ -331,9 +358,9 @@ def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):
     assert n.get("/ws/w1", token=tok).status_code == 200
     hits = status(n)["cache"]["hits"]
     assert n.get("/ws/w1?again", token=tok).status_code == 200
-    # the token and the five records (user, object, org, deployment, and
-    # the IdP sync settings, absent)
-    assert status(n)["cache"]["hits"] - hits == 6
+    # the token with its subject (the user's record, IdP sync applied),
+    # then the object, its org and the deployment
+    assert status(n)["cache"]["hits"] - hits == 4
     time.sleep(max(0, exp + 0.3 - time.time()))
     resp = n.get("/ws/w1?late", token=tok)
     assert resp.status_code == 401, resp.text

@@ -89,6 +89,7 @@ def env(tmp_path_factory, upstream):
         }
         location ~ ^/ws/([^/]+)$ { rbac on; rbac_object workspace id=$1; %(p)s }
         location = /auth { rbac on; %(p)s }
+        location = /status { rbac_status; }
 """ % {"p": p}
     n = Nginx(tmp / "nginx", http, server).start()
     yield n, r
@@ -123,6 +124,32 @@ def test_org_sync_from_claims_alone(env):
 
     # a claim as a single string
     assert status(n, "/org/orgB", tok("idp-only2", memberOf="team-b")) == 200
+
+
+def cache_hits(n):
+    return n.get("/status", params={"format": "json"}).json()["cache"]["hits"]
+
+
+def test_sync_result_cached_with_the_token_until_a_change(env):
+    n, r = env
+    t = tok("c1", memberOf="team-a", groups=["eng"])
+    assert status(n, "/tpl/tA-eng", t) == 200
+    hits = cache_hits(n)
+    assert status(n, "/tpl/tA-eng", t) == 200
+    # one hit for the token with its synced subject (no settings, user,
+    # org, group index or role record read again), then the template, its
+    # org and the deployment
+    assert cache_hits(n) - hits == 4
+
+    # a change anywhere is published: the subject is built anew
+    put(r, "orggroups:orgA", {"ops": "gA-ops"})
+    publish(r, "orggroups:orgA")
+    try:
+        wait_for(lambda: status(n, "/tpl/tA-eng", t) == 403)
+    finally:
+        put(r, "orggroups:orgA", {"eng": "gA-eng", "ops": "gA-ops"})
+        publish(r, "orggroups:orgA")
+    wait_for(lambda: status(n, "/tpl/tA-eng", t) == 200)
 
 
 def test_no_claim_or_malformed_claim_grants_nothing(env):
