@@ -327,6 +327,20 @@ ngx_http_rbac_idp_rx(ngx_http_request_t *r, rbac_idpsync_rec_t *set)
 }
 
 
+void
+ngx_http_rbac_idpsync_exit(void)
+{
+    if (ngx_http_rbac_idp_compiled != NULL) {
+        rbac_idp_rx_free(ngx_http_rbac_idp_compiled);
+        ngx_free(ngx_http_rbac_idp_settings);
+
+        ngx_http_rbac_idp_compiled = NULL;
+        ngx_http_rbac_idp_settings = NULL;
+        ngx_http_rbac_idp_settings_len = 0;
+    }
+}
+
+
 static void *
 ngx_http_rbac_idp_alloc(void *ud, size_t size)
 {

@@ -478,6 +478,7 @@ void
 ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     rbac_user_rec_t *user)
 {
+    u_char                      *p;
     int64_t                      left;
     ngx_str_t                    value;
     ngx_time_t                  *tp;
@@ -516,10 +517,15 @@ ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     e->seq = ctx->jwt_seq;
     e->exp = ctx->jwt_exp;
     e->subject = user ? user->hdr.size : 0;
+    e->reserved = 0;
 
-    ngx_memcpy(ngx_cpymem(value.data + sizeof(ngx_http_rbac_jwt_entry_t),
-                          user, e->subject),
-               ctx->uid.data, ctx->uid.len);
+    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
+
+    if (user != NULL) {
+        p = ngx_cpymem(p, user, e->subject);
+    }
+
+    ngx_memcpy(p, ctx->uid.data, ctx->uid.len);
 
     ngx_http_rbac_cache_put(cache, &ctx->jwt_key, &value,
                             ngx_current_msec + (ngx_msec_t) left,

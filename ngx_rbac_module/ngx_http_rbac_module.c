@@ -545,6 +545,8 @@ ngx_http_rbac_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_rbac_main_conf_t  *rmcf;
 
+    ngx_http_rbac_idpsync_exit();
+
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rbac_module);
     if (rmcf == NULL || rmcf->conn == NULL) {
         return;

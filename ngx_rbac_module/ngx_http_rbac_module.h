@@ -222,6 +222,7 @@ void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
 /* ngx_http_rbac_idpsync.c: IdP sync settings applied to JWT claims */
 ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
+void ngx_http_rbac_idpsync_exit(void);     /* exit_process: frees regexes */
 
 /* ngx_http_rbac_status.c: counters and the rbac_status handler */
 ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
