@@ -8,209 +8,16 @@
  * the output copies what it keeps.
  */
 
-#define PCRE2_CODE_UNIT_WIDTH  8
-
 #include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <pcre2.h>
 
+#include "rbac_claims.h"
 #include "rbac_idpsync.h"
 #include "rbac_role.h"
 
 
-/* ---- compiled regex filters ---- */
-
-typedef struct {
-    rbac_str_t        pattern;      /* copy, in the rx block */
-    pcre2_code       *code;         /* NULL: no filter for this org */
-} rbac_idp_rx_ent_t;
-
-struct rbac_idp_rx_s {
-    rbac_allocator_t        a;
-    int64_t                 version;
-    size_t                  n;      /* = set->groups.n */
-    rbac_idp_rx_ent_t      *ents;
-    pcre2_general_context  *gctx;
-    pcre2_match_context    *mctx;
-    pcre2_match_data       *md;
-};
-
-
-static void *
-rbac_idp_pcre_alloc(PCRE2_SIZE size, void *ud)
-{
-    const rbac_allocator_t  *a = ud;
-
-    return a->alloc(a->ud, size);
-}
-
-
-static void
-rbac_idp_pcre_free(void *p, void *ud)
-{
-    const rbac_allocator_t  *a = ud;
-
-    if (p != NULL) {
-        a->free(a->ud, p);
-    }
-}
-
-
-void
-rbac_idp_rx_free(rbac_idp_rx_t *rx)
-{
-    size_t  i;
-
-    if (rx == NULL) {
-        return;
-    }
-
-    for (i = 0; i < rx->n; i++) {
-        pcre2_code_free(rx->ents[i].code);
-    }
-
-    pcre2_match_data_free(rx->md);
-    pcre2_match_context_free(rx->mctx);
-    pcre2_general_context_free(rx->gctx);
-
-    rx->a.free(rx->a.ud, rx);
-}
-
-
-int64_t
-rbac_idp_rx_version(const rbac_idp_rx_t *rx)
-{
-    return rx->version;
-}
-
-
-rbac_rc_t
-rbac_idp_compile(const rbac_idpsync_rec_t *set, const rbac_allocator_t *a,
-    rbac_idp_rx_t **out, rbac_err_t *err)
-{
-    int                       ec;
-    char                     *p, msg[128];
-    size_t                    i, size, off;
-    rbac_rc_t                 rc;
-    rbac_str_t                pat, org;
-    PCRE2_SIZE                eoff;
-    rbac_idp_rx_t            *rx;
-    pcre2_compile_context    *cctx;
-    const rbac_idp_sync_t    *g;
-
-    *out = NULL;
-    g = rbac_rec_at(set, set->groups, rbac_idp_sync_t);
-
-    size = sizeof(rbac_idp_rx_t) + set->groups.n * sizeof(rbac_idp_rx_ent_t);
-
-    for (i = 0; i < set->groups.n; i++) {
-        pat = rbac_ref(set, g[i].regex_filter);
-
-        if (pat.len > RBAC_IDP_MAX_REGEX) {
-            org = rbac_ref(set, g[i].org);
-            return rbac_err_set(err, RBAC_EBOUND, "idp_sync.groups.%.*s."
-                                "regex_filter: over %d bytes", (int) org.len,
-                                org.data, RBAC_IDP_MAX_REGEX);
-        }
-
-        size += pat.len + 1;
-    }
-
-    rx = a->alloc(a->ud, size);
-    if (rx == NULL) {
-        return rbac_err_set(err, RBAC_ENOMEM, "out of memory");
-    }
-
-    memset(rx, 0, size);
-    rx->a = *a;
-    rx->version = set->version;
-    rx->n = set->groups.n;
-    rx->ents = (rbac_idp_rx_ent_t *) (rx + 1);
-    p = (char *) (rx->ents + rx->n);
-    off = 0;
-
-    for (i = 0; i < rx->n; i++) {
-        pat = rbac_ref(set, g[i].regex_filter);
-        memcpy(p + off, pat.data, pat.len);
-        rx->ents[i].pattern.data = p + off;
-        rx->ents[i].pattern.len = pat.len;
-        off += pat.len + 1;
-    }
-
-    rc = RBAC_ENOMEM;
-    cctx = NULL;
-
-    rx->gctx = pcre2_general_context_create(rbac_idp_pcre_alloc,
-                                            rbac_idp_pcre_free, &rx->a);
-    if (rx->gctx == NULL) {
-        goto failed;
-    }
-
-    rx->mctx = pcre2_match_context_create(rx->gctx);
-    rx->md = pcre2_match_data_create(1, rx->gctx);
-    cctx = pcre2_compile_context_create(rx->gctx);
-
-    if (rx->mctx == NULL || rx->md == NULL || cctx == NULL) {
-        goto failed;
-    }
-
-    pcre2_set_match_limit(rx->mctx, RBAC_IDP_MATCH_LIMIT);
-    pcre2_set_depth_limit(rx->mctx, RBAC_IDP_DEPTH_LIMIT);
-    pcre2_set_heap_limit(rx->mctx, RBAC_IDP_HEAP_LIMIT);
-    pcre2_set_max_pattern_length(cctx, RBAC_IDP_MAX_REGEX);
-    pcre2_set_parens_nest_limit(cctx, 32);
-
-    for (i = 0; i < rx->n; i++) {
-        pat = rx->ents[i].pattern;
-
-        if (pat.len == 0) {
-            continue;
-        }
-
-        rx->ents[i].code = pcre2_compile((PCRE2_SPTR) pat.data, pat.len,
-                                         PCRE2_UTF | PCRE2_MATCH_INVALID_UTF
-                                         | PCRE2_NEVER_BACKSLASH_C
-                                         | PCRE2_NO_AUTO_CAPTURE,
-                                         &ec, &eoff, cctx);
-
-        if (rx->ents[i].code == NULL) {
-            if (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAPLIMIT) {
-                goto failed;
-            }
-
-            if (pcre2_get_error_message(ec, (PCRE2_UCHAR *) msg, sizeof(msg))
-                < 0)
-            {
-                snprintf(msg, sizeof(msg), "error %d", ec);
-            }
-
-            org = rbac_ref(set, g[i].org);
-            rbac_err_set(err, RBAC_EINVAL, "idp_sync.groups.%.*s.regex_filter:"
-                         " %s at offset %zu", (int) org.len, org.data, msg,
-                         (size_t) eoff);
-            rc = RBAC_EINVAL;
-            goto failed;
-        }
-    }
-
-    pcre2_compile_context_free(cctx);
-    *out = rx;
-
-    return RBAC_OK;
-
-failed:
-
-    pcre2_compile_context_free(cctx);
-    rbac_idp_rx_free(rx);
-
-    if (rc == RBAC_ENOMEM) {
-        return rbac_err_set(err, RBAC_ENOMEM, "out of memory");
-    }
-
-    return rc;
-}
 
 
 /* ---- lookups in sorted record arrays ---- */
@@ -360,150 +167,6 @@ rbac_idp_group_of(const rbac_orggroups_rec_t *og, rbac_str_t org,
 }
 
 
-/* ---- the claim walker ---- */
-
-#define RBAC_IDP_CLAIM_OK         0
-#define RBAC_IDP_CLAIM_MISSING    1
-#define RBAC_IDP_CLAIM_MALFORMED  2
-
-
-/* The member `name` of object o; *dup when it appears more than once. */
-static const cJSON *
-rbac_idp_member(const cJSON *o, const char *name, size_t len, int *dup)
-{
-    const cJSON  *c, *found;
-
-    found = NULL;
-    *dup = 0;
-
-    for (c = o->child; c != NULL; c = c->next) {
-        if (c->string != NULL && strlen(c->string) == len
-            && memcmp(c->string, name, len) == 0)
-        {
-            if (found != NULL) {
-                *dup = 1;
-                return NULL;
-            }
-
-            found = c;
-        }
-    }
-
-    return found;
-}
-
-
-/* The claim at `field`: the member named so, else the dotted path. */
-static int
-rbac_idp_walk(const cJSON *claims, rbac_str_t field, const cJSON **out)
-{
-    int           dup;
-    size_t        i, start;
-    const cJSON  *cur, *m;
-
-    *out = NULL;
-
-    m = rbac_idp_member(claims, field.data, field.len, &dup);
-    if (dup) {
-        return RBAC_IDP_CLAIM_MALFORMED;
-    }
-
-    if (m != NULL) {
-        *out = m;
-        return RBAC_IDP_CLAIM_OK;
-    }
-
-    cur = claims;
-    start = 0;
-
-    for (i = 0; i <= field.len; i++) {
-        if (i < field.len && field.data[i] != '.') {
-            continue;
-        }
-
-        if (i == start || !cJSON_IsObject(cur)) {
-            return RBAC_IDP_CLAIM_MISSING;
-        }
-
-        m = rbac_idp_member(cur, field.data + start, i - start, &dup);
-        if (dup) {
-            return RBAC_IDP_CLAIM_MALFORMED;
-        }
-
-        if (m == NULL) {
-            return RBAC_IDP_CLAIM_MISSING;
-        }
-
-        cur = m;
-        start = i + 1;
-    }
-
-    *out = cur;
-
-    return RBAC_IDP_CLAIM_OK;
-}
-
-
-/*
- * The values of the claim at `field` into vals (room for RBAC_MAX_LIST);
- * *n = 0 when it is missing or malformed.
- */
-static int
-rbac_idp_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals,
-    size_t *n)
-{
-    int           rc;
-    size_t        len;
-    const cJSON  *c, *el;
-
-    *n = 0;
-
-    if (claims == NULL) {
-        return RBAC_IDP_CLAIM_MISSING;
-    }
-
-    rc = rbac_idp_walk(claims, field, &c);
-    if (rc != RBAC_IDP_CLAIM_OK) {
-        return rc;
-    }
-
-    if (cJSON_IsNull(c)) {
-        return RBAC_IDP_CLAIM_MISSING;
-    }
-
-    if (cJSON_IsString(c)) {
-        len = strlen(c->valuestring);
-
-        if (len > 0 && len <= RBAC_MAX_NAME) {
-            vals[0].data = c->valuestring;
-            vals[0].len = len;
-            *n = 1;
-        }
-
-        return RBAC_IDP_CLAIM_OK;
-    }
-
-    if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) > RBAC_MAX_LIST) {
-        return RBAC_IDP_CLAIM_MALFORMED;
-    }
-
-    cJSON_ArrayForEach(el, c) {
-        if (!cJSON_IsString(el)) {
-            *n = 0;
-            return RBAC_IDP_CLAIM_MALFORMED;
-        }
-
-        len = strlen(el->valuestring);
-
-        if (len > 0 && len <= RBAC_MAX_NAME) {
-            vals[*n].data = el->valuestring;
-            vals[*n].len = len;
-            (*n)++;
-        }
-    }
-
-    return RBAC_IDP_CLAIM_OK;
-}
 
 
 /* ---- entries ---- */
@@ -774,7 +437,7 @@ rbac_idp_site_roles(rbac_idp_ctx_t *x, int replace)
         }
     }
 
-    (void) rbac_idp_values(x->claims, field, x->vals, &n);
+    n = rbac_claim_values(x->claims, field, x->vals);
 
     for (i = 0; i < n; i++) {
         m = rbac_idp_mapped(set, set->site_roles.mapping, x->vals[i]);
@@ -889,7 +552,7 @@ rbac_idp_orgs(rbac_idp_ctx_t *x, int replace)
 
     first = x->n;
 
-    (void) rbac_idp_values(x->claims, field, x->vals, &n);
+    n = rbac_claim_values(x->claims, field, x->vals);
 
     for (i = 0; i < n; i++) {
         m = rbac_idp_mapped(set, set->organization.mapping, x->vals[i]);
@@ -1060,7 +723,7 @@ rbac_idp_org_roles(rbac_idp_ctx_t *x, rbac_str_t org, int replace)
         rbac_idp_filter(x, rbac_idp_drop_org_roles, &org);
     }
 
-    (void) rbac_idp_values(x->claims, field, x->vals, &n);
+    n = rbac_claim_values(x->claims, field, x->vals);
 
     for (i = 0; i < n; i++) {
         m = rbac_idp_mapped(x->set, s->mapping, x->vals[i]);
@@ -1118,29 +781,6 @@ rbac_idp_drop_org_groups(rbac_idp_ctx_t *x, const rbac_idp_ent_t *e,
 }
 
 
-/* 1 if the claim value passes the org's regex_filter (or there is none). */
-static int
-rbac_idp_regex_ok(rbac_idp_ctx_t *x, size_t index, rbac_str_t value)
-{
-    int                       rc;
-    const rbac_idp_rx_ent_t  *re;
-
-    if (x->rx == NULL) {
-        return 1;
-    }
-
-    re = &x->rx->ents[index];
-
-    if (re->code == NULL) {
-        return 1;
-    }
-
-    rc = pcre2_match(re->code, (PCRE2_SPTR) value.data, value.len, 0, 0,
-                     x->rx->md, x->rx->mctx);
-
-    /* no match, and a match that hits a limit, drop the value */
-    return rc >= 0;
-}
 
 
 static rbac_rc_t
@@ -1181,10 +821,10 @@ rbac_idp_groups(rbac_idp_ctx_t *x, rbac_str_t org, int replace)
         rbac_idp_filter(x, rbac_idp_drop_org_groups, &g);
     }
 
-    (void) rbac_idp_values(x->claims, field, x->vals, &n);
+    n = rbac_claim_values(x->claims, field, x->vals);
 
     for (i = 0; i < n; i++) {
-        if (!rbac_idp_regex_ok(x, index, x->vals[i])) {
+        if (!rbac_idp_rx_match(x->rx, index, x->vals[i])) {
             continue;
         }
 
@@ -1492,38 +1132,14 @@ rbac_idp_apply(const rbac_idpsync_rec_t *set, const rbac_idp_rx_t *rx,
     size_t           i, norgs;
     cJSON           *tree;
     rbac_rc_t        rc;
-    rbac_str_t              *orgs;
-    rbac_idp_ctx_t          *x;
-    const rbac_idp_sync_t   *g;
+    rbac_str_t      *orgs;
+    rbac_idp_ctx_t  *x;
 
     memset(out, 0, sizeof(*out));
 
-    if (rx != NULL && (rx->version != set->version
-                       || rx->n != set->groups.n))
-    {
+    if (!rbac_idp_rx_fits(rx, set)) {
         return rbac_err_set(err, RBAC_EINVAL, "idp sync: regex filters "
-                            "compiled from other settings");
-    }
-
-    g = rbac_rec_at(set, set->groups, rbac_idp_sync_t);
-
-    if (rx != NULL) {
-        for (i = 0; i < rx->n; i++) {
-            if (!rbac_str_eq(rx->ents[i].pattern,
-                             rbac_ref(set, g[i].regex_filter)))
-            {
-                return rbac_err_set(err, RBAC_EINVAL, "idp sync: regex "
-                                    "filters compiled from other settings");
-            }
-        }
-
-    } else {
-        for (i = 0; i < set->groups.n; i++) {
-            if (g[i].regex_filter.len) {
-                return rbac_err_set(err, RBAC_EINVAL, "idp sync: regex "
-                                    "filters not compiled");
-            }
-        }
+                            "not compiled from these settings");
     }
 
     if (claims.len > RBAC_MAX_CLAIMS) {

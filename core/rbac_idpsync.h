@@ -93,6 +93,16 @@ void rbac_idp_rx_free(rbac_idp_rx_t *rx);
 /* The settings version it was compiled from. */
 int64_t rbac_idp_rx_version(const rbac_idp_rx_t *rx);
 
+/* 1 when rx (NULL: none) was compiled from exactly these settings. */
+int rbac_idp_rx_fits(const rbac_idp_rx_t *rx, const rbac_idpsync_rec_t *set);
+
+/*
+ * 1 when `value` passes the regex_filter of the set's groups[index] (or
+ * it has none); a match that fails on a limit does not pass.
+ */
+int rbac_idp_rx_match(const rbac_idp_rx_t *rx, size_t index,
+    rbac_str_t value);
+
 
 typedef enum {
     RBAC_IDP_ABSENT = 0,

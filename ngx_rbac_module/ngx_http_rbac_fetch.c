@@ -51,8 +51,6 @@ static ngx_http_rbac_flight_t *ngx_http_rbac_flight(
 static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     ngx_http_rbac_flight_t *flight, redisReply *value);
 static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
-static void *ngx_http_rbac_heap_alloc(void *ud, size_t size);
-static void ngx_http_rbac_heap_free(void *ud, void *p);
 
 
 void *
@@ -69,14 +67,14 @@ ngx_http_rbac_pfree(void *ud, void *p)
 }
 
 
-static void *
+void *
 ngx_http_rbac_heap_alloc(void *ud, size_t size)
 {
     return ngx_alloc(size, ud);
 }
 
 
-static void
+void
 ngx_http_rbac_heap_free(void *ud, void *p)
 {
     ngx_free(p);
@@ -107,6 +105,57 @@ ngx_http_rbac_find(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
             return &rec[i];
         }
     }
+
+    return NULL;
+}
+
+
+void *
+ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    const char *kind, ngx_str_t *a, ngx_str_t *b)
+{
+    u_char      *p, buf[NGX_HTTP_RBAC_MAX_KEY];
+    void        *rec;
+    ngx_str_t    key;
+    ngx_uint_t   fetched;
+
+    key.data = buf;
+    p = ngx_cpymem(buf, kind, ngx_strlen(kind));
+
+    if (a != NULL) {
+        if (a->len > RBAC_MAX_NAME) {
+            *state = NGX_HTTP_RBAC_ABSENT;
+            return NULL;
+        }
+
+        p = ngx_cpymem(p, a->data, a->len);
+    }
+
+    if (b != NULL) {
+        if (b->len > RBAC_MAX_NAME) {
+            *state = NGX_HTTP_RBAC_ABSENT;
+            return NULL;
+        }
+
+        *p++ = ':';
+        p = ngx_cpymem(p, b->data, b->len);
+    }
+
+    key.len = p - buf;
+
+    rec = ngx_http_rbac_record(ctx, &key, &fetched);
+
+    if (fetched) {
+        *state = rec != NULL ? NGX_HTTP_RBAC_PRESENT : NGX_HTTP_RBAC_ABSENT;
+        return rec;
+    }
+
+    if (ngx_http_rbac_want(ctx, &key) != NGX_OK) {
+        ctx->failed = 1;
+    }
+
+    ctx->need++;
+    *state = NGX_HTTP_RBAC_PENDING;
 
     return NULL;
 }

@@ -23,11 +23,6 @@
 #include "ngx_http_rbac_jwt.h"
 
 
-#define NGX_HTTP_RBAC_PENDING  0
-#define NGX_HTTP_RBAC_PRESENT  1
-#define NGX_HTTP_RBAC_ABSENT   2
-
-
 typedef struct {
     ngx_http_rbac_ctx_t        *ctx;
     u_char                      buf[NGX_HTTP_RBAC_MAX_KEY];
@@ -58,8 +53,6 @@ static ngx_int_t ngx_http_rbac_roles_var(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_subject_t *s, rbac_str_t org);
 static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
-static void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
-    const char *kind, ngx_str_t *a, ngx_str_t *b);
 static void *ngx_http_rbac_peek(ngx_http_rbac_ctx_t *ctx, u_char *buf,
     const char *kind, ngx_str_t *a, ngx_str_t *b);
 static const rbac_org_rec_t *ngx_http_rbac_org_cb(void *ud, rbac_str_t org);
@@ -1357,61 +1350,6 @@ ngx_http_rbac_roles_var(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     ctx->var_roles.len = p - ctx->var_roles.data;
 
     return NGX_OK;
-}
-
-
-/*
- * The record of prefix-less key kind + a [+ ":" + b].  state: PENDING (and
- * now wanted), PRESENT or ABSENT.
- */
-static void *
-ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
-    const char *kind, ngx_str_t *a, ngx_str_t *b)
-{
-    u_char      *p, buf[NGX_HTTP_RBAC_MAX_KEY];
-    void        *rec;
-    ngx_str_t    key;
-    ngx_uint_t   fetched;
-
-    key.data = buf;
-    p = ngx_cpymem(buf, kind, ngx_strlen(kind));
-
-    if (a != NULL) {
-        if (a->len > RBAC_MAX_NAME) {
-            *state = NGX_HTTP_RBAC_ABSENT;
-            return NULL;
-        }
-
-        p = ngx_cpymem(p, a->data, a->len);
-    }
-
-    if (b != NULL) {
-        if (b->len > RBAC_MAX_NAME) {
-            *state = NGX_HTTP_RBAC_ABSENT;
-            return NULL;
-        }
-
-        *p++ = ':';
-        p = ngx_cpymem(p, b->data, b->len);
-    }
-
-    key.len = p - buf;
-
-    rec = ngx_http_rbac_record(ctx, &key, &fetched);
-
-    if (fetched) {
-        *state = rec != NULL ? NGX_HTTP_RBAC_PRESENT : NGX_HTTP_RBAC_ABSENT;
-        return rec;
-    }
-
-    if (ngx_http_rbac_want(ctx, &key) != NGX_OK) {
-        ctx->failed = 1;
-    }
-
-    ctx->need++;
-    *state = NGX_HTTP_RBAC_PENDING;
-
-    return NULL;
 }
 
 

@@ -19,11 +19,6 @@
 #include "ngx_http_rbac_jwt.h"
 
 
-#define NGX_HTTP_RBAC_IDP_PENDING  0
-#define NGX_HTTP_RBAC_IDP_PRESENT  1
-#define NGX_HTTP_RBAC_IDP_ABSENT   2
-
-
 static void *ngx_http_rbac_idp_get(ngx_http_rbac_ctx_t *ctx,
     ngx_uint_t *state, const char *kind, rbac_str_t *a, rbac_str_t *b);
 static rbac_idp_look_t ngx_http_rbac_idp_look(ngx_uint_t state);
@@ -34,8 +29,6 @@ static rbac_idp_look_t ngx_http_rbac_idp_role(void *ud, rbac_str_t org,
     rbac_str_t name);
 static rbac_idp_rx_t *ngx_http_rbac_idp_rx(ngx_http_request_t *r,
     rbac_idpsync_rec_t *set);
-static void *ngx_http_rbac_idp_alloc(void *ud, size_t size);
-static void ngx_http_rbac_idp_free(void *ud, void *p);
 
 
 /* Per worker: the regex filters of the last settings seen. */
@@ -73,7 +66,7 @@ ngx_http_rbac_idpsync(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     set = ngx_http_rbac_idp_get(ctx, &state, "idpsync", NULL, NULL);
 
-    if (state == NGX_HTTP_RBAC_IDP_PENDING) {
+    if (state == NGX_HTTP_RBAC_PENDING) {
         return NGX_OK;
     }
 
@@ -166,56 +159,25 @@ ngx_http_rbac_idpsync(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 }
 
 
-/*
- * The record of prefix-less key kind [+ a [+ ":" + b]], wanting it when it
- * is not known yet (state PENDING, ctx->need counted).
- */
+/* ngx_http_rbac_get() for the names core hands over. */
 static void *
 ngx_http_rbac_idp_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
     const char *kind, rbac_str_t *a, rbac_str_t *b)
 {
-    u_char      *p, buf[NGX_HTTP_RBAC_MAX_KEY];
-    void        *rec;
-    ngx_str_t    key;
-    ngx_uint_t   fetched;
-
-    if ((a != NULL && a->len > RBAC_MAX_NAME)
-        || (b != NULL && b->len > RBAC_MAX_NAME))
-    {
-        *state = NGX_HTTP_RBAC_IDP_ABSENT;
-        return NULL;
-    }
-
-    p = ngx_cpymem(buf, kind, ngx_strlen(kind));
+    ngx_str_t  sa, sb;
 
     if (a != NULL) {
-        p = ngx_cpymem(p, a->data, a->len);
+        sa.data = (u_char *) a->data;
+        sa.len = a->len;
     }
 
     if (b != NULL) {
-        *p++ = ':';
-        p = ngx_cpymem(p, b->data, b->len);
+        sb.data = (u_char *) b->data;
+        sb.len = b->len;
     }
 
-    key.data = buf;
-    key.len = p - buf;
-
-    rec = ngx_http_rbac_record(ctx, &key, &fetched);
-
-    if (fetched) {
-        *state = rec != NULL ? NGX_HTTP_RBAC_IDP_PRESENT
-                             : NGX_HTTP_RBAC_IDP_ABSENT;
-        return rec;
-    }
-
-    if (ngx_http_rbac_want(ctx, &key) != NGX_OK) {
-        ctx->failed = 1;
-    }
-
-    ctx->need++;
-    *state = NGX_HTTP_RBAC_IDP_PENDING;
-
-    return NULL;
+    return ngx_http_rbac_get(ctx, state, kind, a ? &sa : NULL,
+                             b ? &sb : NULL);
 }
 
 
@@ -224,10 +186,10 @@ ngx_http_rbac_idp_look(ngx_uint_t state)
 {
     switch (state) {
 
-    case NGX_HTTP_RBAC_IDP_PENDING:
+    case NGX_HTTP_RBAC_PENDING:
         return RBAC_IDP_PENDING;
 
-    case NGX_HTTP_RBAC_IDP_PRESENT:
+    case NGX_HTTP_RBAC_PRESENT:
         return RBAC_IDP_PRESENT;
 
     default:
@@ -292,8 +254,8 @@ ngx_http_rbac_idp_rx(ngx_http_request_t *r, rbac_idpsync_rec_t *set)
         return ngx_http_rbac_idp_compiled;
     }
 
-    a.alloc = ngx_http_rbac_idp_alloc;
-    a.free = ngx_http_rbac_idp_free;
+    a.alloc = ngx_http_rbac_heap_alloc;
+    a.free = ngx_http_rbac_heap_free;
     a.ud = ngx_cycle->log;
 
     ngx_memzero(&err, sizeof(rbac_err_t));
@@ -338,18 +300,4 @@ ngx_http_rbac_idpsync_exit(void)
         ngx_http_rbac_idp_settings = NULL;
         ngx_http_rbac_idp_settings_len = 0;
     }
-}
-
-
-static void *
-ngx_http_rbac_idp_alloc(void *ud, size_t size)
-{
-    return ngx_alloc(size, ud);
-}
-
-
-static void
-ngx_http_rbac_idp_free(void *ud, void *p)
-{
-    ngx_free(p);
 }

@@ -209,6 +209,17 @@ ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
 /* ngx_http_rbac_fetch.c: records for keys, from the cache or Redis */
+#define NGX_HTTP_RBAC_PENDING  0
+#define NGX_HTTP_RBAC_PRESENT  1
+#define NGX_HTTP_RBAC_ABSENT   2
+
+/*
+ * The record of prefix-less key kind [+ a [+ ":" + b]].  *state: PENDING
+ * (now wanted, ctx->need counted), PRESENT or ABSENT (a or b over
+ * RBAC_MAX_NAME names nothing).
+ */
+void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    const char *kind, ngx_str_t *a, ngx_str_t *b);
 ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
 void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
@@ -218,6 +229,10 @@ void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
 void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
     u_char *msg, size_t len);
+void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
+void ngx_http_rbac_pfree(void *ud, void *p);
+void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
+void ngx_http_rbac_heap_free(void *ud, void *p);
 
 /* ngx_http_rbac_idpsync.c: IdP sync settings applied to JWT claims */
 ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,
@@ -230,8 +245,6 @@ void ngx_http_rbac_stat(ngx_uint_t which);
 void ngx_http_rbac_stat_unauthorized(ngx_str_t *reason);
 void ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value);
 char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-void *ngx_http_rbac_palloc(void *ud, size_t size);
-void ngx_http_rbac_pfree(void *ud, void *p);
 
 
 #endif /* _NGX_HTTP_RBAC_MODULE_H_INCLUDED_ */

@@ -1,0 +1,128 @@
+/*
+ * rbac_claims.c: the claim walker of IdP sync.  A claim is found by its
+ * field as one member name first (URL-named claims), else as a dotted
+ * path; its values are one string or an array of strings.  Anything else
+ * (a duplicated member name on the way, another type, an array with a
+ * non-string) yields no value: a malformed claim grants no more than a
+ * missing one.
+ */
+
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "rbac_claims.h"
+
+
+/* The member `name` of object o; *dup when it appears more than once. */
+static const cJSON *
+rbac_claim_member(const cJSON *o, const char *name, size_t len, int *dup)
+{
+    const cJSON  *c, *found;
+
+    found = NULL;
+    *dup = 0;
+
+    for (c = o->child; c != NULL; c = c->next) {
+        if (c->string != NULL && strlen(c->string) == len
+            && memcmp(c->string, name, len) == 0)
+        {
+            if (found != NULL) {
+                *dup = 1;
+                return NULL;
+            }
+
+            found = c;
+        }
+    }
+
+    return found;
+}
+
+
+/* The claim at `field`, or NULL when it is missing or malformed. */
+static const cJSON *
+rbac_claim_walk(const cJSON *claims, rbac_str_t field)
+{
+    int           dup;
+    size_t        i, start;
+    const cJSON  *cur, *m;
+
+    m = rbac_claim_member(claims, field.data, field.len, &dup);
+    if (m != NULL || dup) {
+        return m;
+    }
+
+    cur = claims;
+    start = 0;
+
+    for (i = 0; i <= field.len; i++) {
+        if (i < field.len && field.data[i] != '.') {
+            continue;
+        }
+
+        if (i == start || !cJSON_IsObject(cur)) {
+            return NULL;
+        }
+
+        cur = rbac_claim_member(cur, field.data + start, i - start, &dup);
+        if (cur == NULL) {
+            return NULL;
+        }
+
+        start = i + 1;
+    }
+
+    return cur;
+}
+
+
+size_t
+rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
+{
+    size_t        n, len;
+    const cJSON  *c, *el;
+
+    if (claims == NULL) {
+        return 0;
+    }
+
+    c = rbac_claim_walk(claims, field);
+    if (c == NULL) {
+        return 0;
+    }
+
+    if (cJSON_IsString(c)) {
+        len = strlen(c->valuestring);
+
+        if (len == 0 || len > RBAC_MAX_NAME) {
+            return 0;
+        }
+
+        vals[0].data = c->valuestring;
+        vals[0].len = len;
+        return 1;
+    }
+
+    if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) > RBAC_MAX_LIST) {
+        return 0;
+    }
+
+    n = 0;
+
+    cJSON_ArrayForEach(el, c) {
+        if (!cJSON_IsString(el)) {
+            return 0;
+        }
+
+        len = strlen(el->valuestring);
+
+        if (len > 0 && len <= RBAC_MAX_NAME) {
+            vals[n].data = el->valuestring;
+            vals[n].len = len;
+            n++;
+        }
+    }
+
+    return n;
+}
