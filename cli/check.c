@@ -107,6 +107,14 @@ rbacctl_check(int argc, char **argv)
                                 RBAC_MAX_CLAIMS);
         }
 
+        /* the module refuses such a token (401 "malformed token") */
+        if (rbac_claims_dup_members(cj)) {
+            cJSON_Delete(cj);
+            free(claims);
+            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: a member "
+                                "name appears twice in one object", file);
+        }
+
         cJSON_Delete(cj);
     }
 

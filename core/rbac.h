@@ -17,6 +17,7 @@
 #include "rbac_custom.h"
 #include "rbac_body.h"
 #include "rbac_idpsync.h"
+#include "rbac_claims.h"
 
 
 #endif /* RBAC_H */

@@ -4,7 +4,8 @@
  * path; its values are one string or an array of strings.  Anything else
  * (a duplicated member name on the way, another type, an array with a
  * non-string) yields no value: a malformed claim grants no more than a
- * missing one.
+ * missing one.  Also the duplicate member check that refuses such a token
+ * (or claims file) outright.
  */
 
 #include <string.h>
@@ -125,4 +126,30 @@ rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
     }
 
     return n;
+}
+
+
+int
+rbac_claims_dup_members(const cJSON *node)
+{
+    const cJSON  *a, *b;
+
+    /* depth is bounded by cJSON's CJSON_NESTING_LIMIT */
+    for (a = node->child; a != NULL; a = a->next) {
+        if (a->child != NULL && rbac_claims_dup_members(a)) {
+            return 1;
+        }
+
+        if (!cJSON_IsObject(node)) {
+            continue;
+        }
+
+        for (b = a->next; b != NULL; b = b->next) {
+            if (strcmp(a->string, b->string) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * rbac_claims.h: the values of one claim of a verified token's claims
- * (rbac_claims.c says how a claim is found and what counts as malformed).
+ * (rbac_claims.c says how a claim is found and what counts as malformed),
+ * and the check that refuses claims with a duplicated member name.
  */
 
 #ifndef RBAC_CLAIMS_H
@@ -19,6 +20,13 @@
  */
 size_t rbac_claim_values(const cJSON *claims, rbac_str_t field,
     rbac_str_t *vals);
+
+/*
+ * 1 if any object in the tree (node included) has two members of one
+ * name: cJSON reads the first, jansson (libjwt) the last, so a token or
+ * claims file holding one is malformed.
+ */
+int rbac_claims_dup_members(const cJSON *node);
 
 
 #endif /* RBAC_CLAIMS_H */

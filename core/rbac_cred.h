@@ -113,10 +113,11 @@ rbac_cred_kind_t rbac_cred_classify(rbac_str_t value);
 
 /*
  * The JWT cache key of DESIGN 7: SHA-256 over a domain tag, the key-set
- * identity (rbac_jwt_identity(), which covers keys, issuers, audiences and
- * leeway) and the whole token.  The IdP sync settings are not in it: the
- * subject cached beside the token holds only until the next published
- * change, a settings change included.  Returns RBAC_OK or RBAC_ENOMEM.
+ * identity (rbac_jwt_identity(), which covers keys, issuers, audiences,
+ * leeway and the role catalog) and the whole token.  The IdP sync settings
+ * are not in it: the subject cached beside the token holds only until the
+ * next published change, a settings change included.  Returns RBAC_OK or
+ * RBAC_ENOMEM.
  */
 rbac_rc_t rbac_jwt_cache_key(rbac_str_t token,
     const uint8_t identity[RBAC_SHA256_LEN], uint8_t out[RBAC_SHA256_LEN]);

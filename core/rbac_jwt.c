@@ -2,22 +2,22 @@
  * rbac_jwt.c: JWT verification: the compact form split and its header read
  * with cJSON, the key chosen by (kid, alg) from the pinned key set, the
  * signature checked by libjwt (never without a key, alg re-checked after),
- * then the claims (rbac_jwt_claims.c).
+ * then the claims of the payload as signed (rbac_jwt_claims.c).
  */
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 #include <jwt.h>
 #include <openssl/err.h>
 
+#include "rbac_claims.h"
 #include "rbac_jwt_int.h"
 
 
-/* The largest decoded header: 3/4 of the largest token. */
-#define RBAC_JWT_MAX_HEADER  (RBAC_MAX_TOKEN / 4 * 3 + 3)
+/* The largest decoded part (header or payload): 3/4 of the largest token. */
+#define RBAC_JWT_MAX_PART  (RBAC_MAX_TOKEN / 4 * 3 + 3)
 
 
 static rbac_rc_t
@@ -101,33 +101,13 @@ rbac_jwt_b64_decode(const char *p, size_t len, uint8_t *out)
 }
 
 
-/* 1 if two members of the object share a name (cJSON keeps the first). */
-static int
-rbac_jwt_dup_members(const cJSON *obj)
-{
-    const cJSON  *a, *b;
-
-    for (a = obj->child; a != NULL; a = a->next) {
-        for (b = a->next; b != NULL; b = b->next) {
-            if (a->string != NULL && b->string != NULL
-                && strcmp(a->string, b->string) == 0)
-            {
-                return 1;
-            }
-        }
-    }
-
-    return 0;
-}
-
-
 rbac_rc_t
 rbac_jwt_parse_header(rbac_str_t token, rbac_jwt_header_t *hdr,
     rbac_err_t *err)
 {
     size_t         i, dot1, dot2, n, hlen;
     cJSON         *root;
-    uint8_t        buf[RBAC_JWT_MAX_HEADER];
+    uint8_t        buf[RBAC_JWT_MAX_PART];
     rbac_str_t     alg;
     const char    *reason;
     const cJSON   *item;
@@ -178,7 +158,7 @@ rbac_jwt_parse_header(rbac_str_t token, rbac_jwt_header_t *hdr,
 
     reason = RBAC_JWT_R_MALFORMED;
 
-    if (!cJSON_IsObject(root) || rbac_jwt_dup_members(root)
+    if (!cJSON_IsObject(root) || rbac_claims_dup_members(root)
         || cJSON_GetObjectItemCaseSensitive(root, "crit") != NULL)
     {
         goto done;
@@ -237,13 +217,13 @@ done:
 
 /*
  * Verifies the signature of buf (the NUL-terminated token) with one key.
- * RBAC_OK with *claims (malloc'd by libjwt's jansson) set; RBAC_ETOKEN for
- * a bad signature or an alg that is not the key's; RBAC_ENOMEM.
+ * RBAC_OK; RBAC_ETOKEN for a bad signature or an alg that is not the key's;
+ * RBAC_ENOMEM.
  */
 static rbac_rc_t
-rbac_jwt_decode_one(const rbac_jwt_key_t *k, const char *buf, char **claims)
+rbac_jwt_decode_one(const rbac_jwt_key_t *k, const char *buf)
 {
-    int     rc;
+    int     rc, same_alg;
     jwt_t  *jwt;
 
     /* never without a key: libjwt would then accept anything (10.1) */
@@ -264,15 +244,10 @@ rbac_jwt_decode_one(const rbac_jwt_key_t *k, const char *buf, char **claims)
         return rc == ENOMEM ? RBAC_ENOMEM : RBAC_ETOKEN;
     }
 
-    if ((int) jwt_get_alg(jwt) != (int) k->alg) {
-        jwt_free(jwt);
-        return RBAC_ETOKEN;
-    }
-
-    *claims = jwt_get_grants_json(jwt, NULL);
+    same_alg = ((int) jwt_get_alg(jwt) == (int) k->alg);
     jwt_free(jwt);
 
-    return *claims == NULL ? RBAC_ENOMEM : RBAC_OK;
+    return same_alg ? RBAC_OK : RBAC_ETOKEN;
 }
 
 
@@ -282,8 +257,9 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
     rbac_jwt_result_t *res, rbac_err_t *err)
 {
     int                    kid_seen, alg_seen;
-    char                  *claims;
     char                   buf[RBAC_MAX_TOKEN + 1];
+    char                  *dot1, *dot2;
+    uint8_t                payload[RBAC_JWT_MAX_PART];
     rbac_rc_t              rc;
     rbac_str_t             text;
     rbac_jwt_header_t      hdr;
@@ -299,7 +275,6 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
 
     kid_seen = 0;
     alg_seen = 0;
-    claims = NULL;
     rc = RBAC_ETOKEN;
 
     for (k = ks ? ks->head : NULL; k != NULL; k = k->next) {
@@ -320,7 +295,7 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
 
         alg_seen = 1;
 
-        rc = rbac_jwt_decode_one(k, buf, &claims);
+        rc = rbac_jwt_decode_one(k, buf);
         if (rc != RBAC_ETOKEN) {
             break;
         }
@@ -343,12 +318,18 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
         return rbac_jwt_reject(err, RBAC_JWT_R_BAD_SIGNATURE);
     }
 
-    text.data = claims;
-    text.len = strlen(claims);
+    /*
+     * The claims are read from the payload as it was signed, not from
+     * libjwt's re-serialization (jansson keeps the last of two members with
+     * one name): a cached token's claims, decoded again from the token, then
+     * read exactly as they did when it was verified.
+     */
+    dot1 = strchr(buf, '.');
+    dot2 = strchr(dot1 + 1, '.');
 
-    rc = rbac_jwt_check_claims(chk, text, now, a, res, err);
+    text.data = (char *) payload;
+    text.len = rbac_jwt_b64_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1),
+                                   payload);
 
-    free(claims);
-
-    return rc;
+    return rbac_jwt_check_claims(chk, text, now, a, res, err);
 }

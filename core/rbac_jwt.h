@@ -129,13 +129,14 @@ void rbac_jwt_checks_init(rbac_jwt_checks_t *chk);
 
 /*
  * A stable 32-byte identity (SHA-256, length-prefixed fields) of the key
- * set (algs, kids, key bytes, in order added) and the checks (issuers,
- * audiences, leeway): the part of the JWT cache key (DESIGN 7) that says
- * which server configuration verified a token.  ks may be NULL (no key).
- * Returns RBAC_OK or RBAC_ENOMEM.
+ * set (algs, kids, key bytes, in order added), the checks (issuers,
+ * audiences, leeway) and the role catalog's text (the subject cached with
+ * a token is built with it): the part of the JWT cache key (DESIGN 7) that
+ * says which server configuration verified a token.  ks may be NULL (no
+ * key).  Returns RBAC_OK or RBAC_ENOMEM.
  */
 rbac_rc_t rbac_jwt_identity(const rbac_jwt_keyset_t *ks,
-    const rbac_jwt_checks_t *chk, uint8_t out[32]);
+    const rbac_jwt_checks_t *chk, rbac_str_t catalog, uint8_t out[32]);
 
 
 /* What a verified token says. */
@@ -143,8 +144,8 @@ typedef struct {
     rbac_str_t  sub;        /* NUL-terminated, 1..RBAC_MAX_NAME bytes */
     int64_t     exp;        /* unix seconds (fraction dropped; clamped) */
     int64_t     iat;        /* 0 when absent */
-    rbac_str_t  claims;     /* claims JSON text, NUL-terminated (verify: as
-                             * libjwt re-serialized the payload) */
+    rbac_str_t  claims;     /* claims JSON text, NUL-terminated (verify:
+                             * the payload as signed) */
     void       *mem;        /* the one allocation holding sub and claims */
 } rbac_jwt_result_t;
 
@@ -158,14 +159,15 @@ void rbac_jwt_result_free(const rbac_allocator_t *a, rbac_jwt_result_t *res);
  *   size <= RBAC_MAX_TOKEN, else "oversize";
  *   exactly three non-empty base64url parts (signature may not be empty),
  *   header a JSON object with string "alg", optional string "kid", no
- *   "crit", else "malformed token";
+ *   "crit", no member name twice in any object, else "malformed token";
  *   alg one of the nine (never "none"), else "wrong alg";
  *   with kid: the key with that (kid, alg), "unknown kid" if no key has the
  *   kid, "wrong alg" if none with that alg; without kid: every key pinned to
  *   alg is tried in order, "wrong alg" if there is none;
  *   signature (libjwt, never without a key) and jwt_get_alg == key's alg,
  *   else "bad signature";
- *   then the claims as rbac_jwt_check_claims.
+ *   then the payload, as signed (never libjwt's re-serialization of it),
+ *   through rbac_jwt_check_claims.
  * On RBAC_OK res is filled from `a` (free with rbac_jwt_result_free).
  * Returns RBAC_OK, RBAC_ETOKEN (err->msg one of RBAC_JWT_R_*), RBAC_EINVAL
  * (checks out of range), RBAC_ENOMEM.  Everything libjwt allocates is freed
@@ -179,7 +181,8 @@ rbac_rc_t rbac_jwt_verify(const rbac_jwt_keyset_t *ks,
  * The claim checks alone, on the claims JSON text (no signature involved;
  * fuzzed directly):
  *   text <= RBAC_MAX_CLAIMS, else "oversize"; a JSON object without
- *   "\u0000" escapes, else "malformed token";
+ *   "\u0000" escapes and with no two members of one name in any object,
+ *   else "malformed token";
  *   exp present and a finite number, else "no exp"; now >= exp + leeway:
  *   "expired";
  *   nbf (if present) a number, else "malformed token"; now + leeway < nbf:

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rbac_claims.h"
 #include "rbac_jwt.h"
 
 
@@ -170,7 +171,7 @@ rbac_jwt_check_claims(const rbac_jwt_checks_t *chk, rbac_str_t claims,
     leeway = (double) chk->leeway;
     iat = 0;
 
-    if (!cJSON_IsObject(root)) {
+    if (!cJSON_IsObject(root) || rbac_claims_dup_members(root)) {
         rc = rbac_jwt_reject(err, RBAC_JWT_R_MALFORMED);
         goto done;
     }

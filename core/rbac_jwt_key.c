@@ -378,13 +378,13 @@ rbac_jwt_digest_strs(EVP_MD_CTX *ctx, const rbac_str_t *s, size_t n)
 
 rbac_rc_t
 rbac_jwt_identity(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
-    uint8_t out[32])
+    rbac_str_t catalog, uint8_t out[32])
 {
     int                    ok;
     unsigned int           n;
     EVP_MD_CTX            *ctx;
     const rbac_jwt_key_t  *k;
-    static const char      tag[] = "rbac-jwt-identity-v1";
+    static const char      tag[] = "rbac-jwt-identity-v2";
 
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
@@ -405,6 +405,7 @@ rbac_jwt_identity(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
          && rbac_jwt_digest_strs(ctx, chk->issuers, chk->nissuers)
          && rbac_jwt_digest_strs(ctx, chk->audiences, chk->naudiences)
          && rbac_jwt_digest_u64(ctx, (uint64_t) chk->leeway)
+         && rbac_jwt_digest_bytes(ctx, catalog.data, catalog.len)
          && EVP_DigestFinal_ex(ctx, out, &n) == 1
          && n == 32;
 

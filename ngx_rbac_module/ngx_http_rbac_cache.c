@@ -304,12 +304,12 @@ ngx_http_rbac_cache_lookup(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
 
 ngx_int_t
 ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
-    ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value)
+    ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t *age)
 {
     u_char                      *p;
     uint32_t                     hash;
     ngx_int_t                    rc;
-    ngx_msec_t                   age;
+    ngx_msec_t                   elapsed;
     ngx_http_rbac_cache_node_t  *cn;
 
     hash = ngx_crc32_short(key->data, key->len);
@@ -323,7 +323,7 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    age = ngx_current_msec - cn->fetched;
+    elapsed = ngx_current_msec - cn->fetched;
 
     if (cn->expire && (ngx_msec_int_t) (cn->expire - ngx_current_msec) <= 0) {
         /* past a JWT's exp: gone for good */
@@ -332,10 +332,10 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    if (age < cache->ttl && cn->epoch == cache->sh->epoch) {
+    if (elapsed < cache->ttl && cn->epoch == cache->sh->epoch) {
         rc = NGX_HTTP_RBAC_CACHE_FRESH;
 
-    } else if (stale && age < cache->stale) {
+    } else if (stale && elapsed < cache->stale) {
         rc = NGX_HTTP_RBAC_CACHE_STALE;
 
     } else {
@@ -362,6 +362,10 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (age != NULL) {
+        *age = elapsed;
+    }
 
     return rc;
 }

@@ -39,11 +39,13 @@ char *ngx_http_rbac_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
  * Looks `key` up.  FRESH: younger than ttl and of the current epoch;
  * STALE (only when `stale` is set): older, or of an older epoch, but
  * younger than the stale window.  On FRESH or STALE *value is a copy in
- * `pool` (data NULL: the key is known to be absent).  MISS otherwise, also
- * when the pool is out of memory.
+ * `pool` (data NULL: the key is known to be absent) and *age, unless NULL,
+ * the time since it was fetched.  MISS otherwise, also when the pool is out
+ * of memory.
  */
 ngx_int_t ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache,
-    ngx_str_t *key, ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value);
+    ngx_str_t *key, ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_msec_t *age);
 
 /*
  * Stores `value` (data NULL: absent) under `key`, replacing what was

@@ -234,6 +234,7 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
 {
     ngx_int_t                   rc;
     ngx_str_t                   value, *keys;
+    ngx_msec_t                  age, born;
     ngx_uint_t                  i, n;
     ngx_atomic_uint_t           seq;
     ngx_http_request_t         *r;
@@ -261,12 +262,21 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
         }
 
         if (cache) {
-            rc = ngx_http_rbac_cache_get(cache, &rec->key, 0, r->pool, &value);
+            rc = ngx_http_rbac_cache_get(cache, &rec->key, 0, r->pool, &value,
+                                         &age);
 
             if (rc == NGX_HTTP_RBAC_CACHE_FRESH) {
                 rec->rec = value.data;
                 rec->fetched = 1;
                 ctx->used_cache = 1;
+
+                /* the subject cached with a JWT lives ttl from the oldest */
+                born = ngx_current_msec - age;
+
+                if ((ngx_msec_int_t) (born - ctx->born) < 0) {
+                    ctx->born = born;
+                }
+
                 ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
                 continue;
             }
@@ -640,7 +650,7 @@ ngx_http_rbac_fetch_stale(ngx_http_rbac_ctx_t *ctx)
         }
 
         rc = ngx_http_rbac_cache_get(rmcf->cache, &rec->key, 1,
-                                     ctx->request->pool, &value);
+                                     ctx->request->pool, &value, NULL);
 
         if (rc == NGX_HTTP_RBAC_CACHE_MISS) {
             return NGX_ERROR;

@@ -147,6 +147,7 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
         }
 
         ctx->request = r;
+        ctx->born = ngx_current_msec;
         ctx->wake.handler = ngx_http_rbac_wake;
         ctx->wake.data = ctx;
         ctx->wake.log = r->connection->log;

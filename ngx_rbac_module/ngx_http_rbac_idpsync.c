@@ -176,8 +176,8 @@ ngx_http_rbac_idp_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
         sb.len = b->len;
     }
 
-    return ngx_http_rbac_get(ctx, state, kind, a ? &sa : NULL,
-                             b ? &sb : NULL);
+    return ngx_http_rbac_get(ctx, state, kind, (a != NULL) ? &sa : NULL,
+                             (b != NULL) ? &sb : NULL);
 }
 
 

@@ -273,6 +273,8 @@ ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
 ngx_int_t
 ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 {
+    rbac_str_t                     catalog;
+    ngx_http_rbac_main_conf_t     *rmcf;
     ngx_http_rbac_jwt_verifier_t  *v;
 
     v = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_jwt_verifier_t));
@@ -304,7 +306,13 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 
     v->chk.leeway = conf->leeway / 1000;
 
-    if (rbac_jwt_identity(v->ks, &v->chk, v->identity) != RBAC_OK) {
+    /* init_main_conf has loaded the catalog: merging comes after it */
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rbac_module);
+    catalog.data = (const char *) rmcf->catalog_text.data;
+    catalog.len = rmcf->catalog_text.len;
+
+    if (rbac_jwt_identity(v->ks, &v->chk, catalog, v->identity) != RBAC_OK) {
         return NGX_ERROR;
     }
 
@@ -408,12 +416,28 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     ngx_http_rbac_ctx_t *ctx)
 {
     u_char                      *p;
+    size_t                       size;
+    ngx_int_t                    rc;
     ngx_str_t                    value;
     ngx_http_rbac_jwt_entry_t   *e;
 
-    if (ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value)
-        != NGX_HTTP_RBAC_CACHE_FRESH
-        || value.len < sizeof(ngx_http_rbac_jwt_entry_t))
+    ngx_str_null(&value);
+
+    rc = ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value,
+                                 NULL);
+
+    /* the entry's header, the subject, then a sub of at least one byte */
+
+    e = (ngx_http_rbac_jwt_entry_t *) value.data;
+    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
+    size = value.len - sizeof(ngx_http_rbac_jwt_entry_t);
+
+    if (rc != NGX_HTTP_RBAC_CACHE_FRESH
+        || value.len <= sizeof(ngx_http_rbac_jwt_entry_t)
+        || e->subject >= size
+        || (e->subject != 0
+            && (e->subject < sizeof(rbac_user_rec_t)
+                || ((rbac_user_rec_t *) p)->hdr.size != e->subject)))
     {
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
         return NGX_DECLINED;
@@ -422,13 +446,9 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
     ctx->used_cache = 1;
 
-    e = (ngx_http_rbac_jwt_entry_t *) value.data;
-    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
-
     ctx->jwt_exp = e->exp;
     ctx->uid.data = p + e->subject;
-    ctx->uid.len = value.len - sizeof(ngx_http_rbac_jwt_entry_t)
-                   - e->subject;
+    ctx->uid.len = size - e->subject;
 
     if (e->seq == ctx->jwt_seq) {
         ctx->idp_user = e->subject ? (rbac_user_rec_t *) p : NULL;
@@ -482,6 +502,7 @@ ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     int64_t                      left;
     ngx_str_t                    value;
     ngx_time_t                  *tp;
+    ngx_msec_int_t               room;
     ngx_http_rbac_cache_t       *cache;
     ngx_http_rbac_main_conf_t   *rmcf;
     ngx_http_rbac_jwt_entry_t   *e;
@@ -498,12 +519,21 @@ ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     tp = ngx_timeofday();
     left = (ctx->jwt_exp - (int64_t) tp->sec) * 1000 - (int64_t) tp->msec;
 
-    if (left <= 0) {
-        return;
+    /*
+     * no longer than ttl from the fetch of the oldest record the subject
+     * may be built of (ctx->born: the request's start, or older for a
+     * record from the cache): a change never published is seen within ttl,
+     * as for the records themselves
+     */
+
+    room = (ngx_msec_int_t) (ctx->born + cache->ttl - ngx_current_msec);
+
+    if (left > room) {
+        left = room;
     }
 
-    if (left > (int64_t) cache->ttl) {
-        left = cache->ttl;
+    if (left <= 0) {
+        return;
     }
 
     value.len = sizeof(ngx_http_rbac_jwt_entry_t) + ctx->uid.len

@@ -301,6 +301,7 @@ ngx_http_rbac_create_main_conf(ngx_conf_t *cf)
      *
      *     rmcf->redis_set = 0;
      *     rmcf->catalog = NULL;
+     *     rmcf->catalog_text = { 0, NULL };
      *     rmcf->cache = NULL;
      *     rmcf->conn = NULL;
      *     rmcf->sub = NULL;
@@ -1006,6 +1007,9 @@ ngx_http_rbac_load_catalog(ngx_conf_t *cf, ngx_http_rbac_main_conf_t *rmcf,
 
     cln->handler = ngx_http_rbac_free_catalog;
     cln->data = rmcf->catalog;
+
+    rmcf->catalog_text.data = (u_char *) json;
+    rmcf->catalog_text.len = len;
 
     return NGX_CONF_OK;
 }

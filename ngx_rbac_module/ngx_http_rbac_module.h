@@ -84,6 +84,7 @@ typedef struct {
     ngx_uint_t                  redis_set;
     ngx_str_t                   roles_file;
     rbac_catalog_t             *catalog;
+    ngx_str_t                   catalog_text; /* in the JWT cache key */
     ngx_http_rbac_cache_t      *cache;       /* rbac_cache_zone, or NULL */
     ngx_http_rbac_redis_t      *conn;        /* per worker */
     ngx_http_rbac_redis_t      *sub;         /* per worker: rbac:inv */
@@ -147,6 +148,7 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   jwt_key;     /* its cache key */
     ngx_atomic_uint_t           jwt_seq;     /* cache seq when verified */
     int64_t                     jwt_exp;
+    ngx_msec_t                  born;        /* oldest record's fetch */
 
     /* records of the principal */
     rbac_token_rec_t           *token;

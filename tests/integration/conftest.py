@@ -431,10 +431,13 @@ def b64url(data):
 
 def jwt_raw(header, payload, key=b""):
     """A JWT assembled by hand (alg none, HMAC with any key bytes): how the
-    forgeries of DESIGN 10.1 are made without a library's safety checks."""
+    forgeries of DESIGN 10.1 are made without a library's safety checks.
+    A str payload is signed as it is (JSON no encoder would write)."""
     import hmac
     h = b64url(json.dumps(header).encode())
-    p = b64url(json.dumps(payload).encode())
+    if not isinstance(payload, str):
+        payload = json.dumps(payload)
+    p = b64url(payload.encode())
     signing = ("%s.%s" % (h, p)).encode()
     if header.get("alg") == "none":
         return "%s.%s." % (h, p)

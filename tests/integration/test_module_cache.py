@@ -344,6 +344,30 @@ def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):
     assert resp.json()["detail"] == "expired"
 
 
+def test_subject_lives_no_longer_than_its_records(nginx, redis, upstream,
+                                                  tmp_path):
+    """A token's subject is built of cached records: it is kept no longer
+    than ttl from the oldest of them, so a change that was never published
+    is seen within ttl, as for the records themselves."""
+    r = redis.client()
+    seed(r)
+    ttl = 3 * SLOW
+    n = start(nginx, tmp_path, upstream, redis.port, cache="ttl=%ds" % ttl)
+    t0 = time.monotonic()
+    assert n.get("/ws/w1", token=jwt_hs("alice")).status_code == 200
+    time.sleep(max(0, t0 + 0.5 * ttl - time.monotonic()))
+    # another token of alice's: its subject is built of her record, cached
+    # half a ttl ago (kept until t0 + ttl, not t0 + 1.5 ttl)
+    tok = jwt_hs("alice", jti="second")
+    assert n.get("/ws/w1?second", token=tok).status_code == 200
+    assert time.monotonic() < t0 + 0.9 * ttl, "too slow to tell"
+    user(r, "alice", status="suspended", orgs={"orgA": []})   # unpublished
+    time.sleep(max(0, t0 + 1.25 * ttl - time.monotonic()))
+    resp = n.get("/ws/w1?late", token=tok)
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["detail"] == "account suspended"
+
+
 class DelayingProxy:
     """Between nginx and Redis: while .delay is set, replies to every
     connection but the subscriber are held back 0.4 s."""

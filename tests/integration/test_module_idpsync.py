@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, jwt_hs, obj, org,
-                      proxy, put, upstream_headers, user)
+from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, jwt_hs, jwt_raw,
+                      obj, org, proxy, put, upstream_headers, user)
 
 
 SETTINGS = {
@@ -161,6 +161,22 @@ def test_no_claim_or_malformed_claim_grants_nothing(env):
         r = n.get("/org/orgA", token=t)
         assert r.status_code == 403
         assert r.json()["detail"] == "unknown user"
+
+
+def test_duplicate_claim_refused(env):
+    # libjwt keeps the last "memberOf", cJSON (and so a cached token's
+    # claims) the first: such a token is refused
+    n, _ = env
+    payload = ('{"sub":"dup","exp":%d,"memberOf":["team-b"],'
+               '"memberOf":["team-a"]}' % (int(time.time()) + 300))
+    t = jwt_raw({"alg": "HS256", "typ": "JWT"}, payload, HS_SECRET)
+    r = n.get("/org/orgA", token=t)
+    assert r.status_code == 401
+    assert r.json()["detail"] == "malformed token"
+    # the same claims once each are fine
+    t = jwt_raw({"alg": "HS256", "typ": "JWT"},
+                payload.replace('"memberOf":["team-b"],', ""), HS_SECRET)
+    assert status(n, "/org/orgA", t) == 200
 
 
 def test_group_sync_by_name_mapping_and_everyone(env):

@@ -175,3 +175,9 @@ def test_check_claims_roles_and_add(redis_with_orgs, tmp_path):
     r = run("check", "--user", "bob", "--action", "read", "--object",
             "organization:megaco", "--claims", str(f), redis=rs)
     assert r.returncode == 2 and "--claims" in r.stderr
+
+    # so is one the module would refuse: a member name twice in one object
+    f.write_text('{"memberOf": "megaco-eng", "memberOf": "raptix-eng"}')
+    r = run("check", "--user", "bob", "--action", "read", "--object",
+            "organization:megaco", "--claims", str(f), redis=rs)
+    assert r.returncode == 2 and "appears twice" in r.stderr

@@ -988,6 +988,24 @@ test_claims_shape_and_size(void **state)
     assert_string_equal(claims(NULL, "{\"sub\":"), RBAC_JWT_R_MALFORMED);
     assert_string_equal(claims(NULL, "\"x\""), RBAC_JWT_R_MALFORMED);
 
+    /* two members of one name, at any depth: cJSON and jansson disagree */
+    assert_string_equal(claims(NULL, "{\"sub\":\"u\",\"exp\":%lld,"
+                               "\"sub\":\"v\"}", N + 60),
+                        RBAC_JWT_R_MALFORMED);
+    assert_string_equal(claims(NULL, "{\"sub\":\"u\",\"exp\":%lld,"
+                               "\"ra\":{\"roles\":[\"a\"],"
+                               "\"roles\":[\"owner\"]}}", N + 60),
+                        RBAC_JWT_R_MALFORMED);
+    assert_string_equal(claims(NULL, "{\"sub\":\"u\",\"exp\":%lld,"
+                               "\"l\":[{\"r\":1},{\"s\":{\"t\":1,"
+                               "\"t\":2}}]}", N + 60),
+                        RBAC_JWT_R_MALFORMED);
+
+    /* one name in two objects is no duplicate */
+    assert_string_equal(claims(NULL, "{\"sub\":\"u\",\"exp\":%lld,"
+                               "\"l\":[{\"sub\":1},{\"sub\":1}],"
+                               "\"m\":{\"sub\":2}}", N + 60), "ok");
+
     rbac_jwt_checks_init(&chk);
 
     /* a claim set just over 64 KiB, otherwise valid */
@@ -1029,6 +1047,8 @@ static void
 test_claims_through_verify(void **state)
 {
     char                c[256], *tok;
+    rbac_err_t          err;
+    rbac_jwt_result_t   res;
     rbac_jwt_checks_t   chk;
     rbac_str_t          iss = rbac_string("https://idp");
     rbac_jwt_keyset_t  *ks;
@@ -1061,6 +1081,27 @@ test_claims_through_verify(void **state)
              "\"iss\":\"https://idp\"}", N + 60);
     tok = token(RBAC_JWT_ES384, NULL, c, NULL, 0, ec384.pkey);
     assert_int_equal(verify(ks, &chk, tok, &(rbac_err_t) { 0 }), RBAC_OK);
+    free(tok);
+
+    /* libjwt would hand on the last "groups" alone: the token is refused */
+    snprintf(c, sizeof(c), "{\"sub\":\"u\",\"exp\":%lld,"
+             "\"iss\":\"https://idp\",\"groups\":[\"dev\"],"
+             "\"groups\":[\"admins\"]}", N + 60);
+    tok = token(RBAC_JWT_ES384, NULL, c, NULL, 0, ec384.pkey);
+    assert_rejected(ks, &chk, tok, RBAC_JWT_R_MALFORMED);
+    free(tok);
+
+    /* the claims handed back are the payload as signed, byte for byte */
+    snprintf(c, sizeof(c), "{ \"iss\" : \"https://idp\", \"exp\": %lld,"
+             "\"sub\":\"u\" }", N + 60);
+    tok = token(RBAC_JWT_ES384, NULL, c, NULL, 0, ec384.pkey);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(rbac_jwt_verify(ks, &chk, S(tok), NOW,
+                                     &rbac_malloc_allocator, &res, &err),
+                     RBAC_OK);
+    assert_int_equal(res.claims.len, strlen(c));
+    assert_memory_equal(res.claims.data, c, strlen(c));
+    rbac_jwt_result_free(&rbac_malloc_allocator, &res);
     free(tok);
 
     rbac_jwt_keyset_free(ks);
@@ -1221,7 +1262,7 @@ test_too_many_keys(void **state)
 
 static void
 identity_of(const char *kid, const char *secret, const char *iss,
-    const char *aud, int64_t leeway, uint8_t out[32])
+    const char *aud, int64_t leeway, const char *catalog, uint8_t out[32])
 {
     rbac_str_t          i, a;
     rbac_jwt_checks_t   chk;
@@ -1236,7 +1277,7 @@ identity_of(const char *kid, const char *secret, const char *iss,
     chk.audiences = &a;
     chk.naudiences = aud ? 1 : 0;
     chk.leeway = leeway;
-    assert_int_equal(rbac_jwt_identity(ks, &chk, out), RBAC_OK);
+    assert_int_equal(rbac_jwt_identity(ks, &chk, S(catalog), out), RBAC_OK);
     rbac_jwt_keyset_free(ks);
 }
 
@@ -1247,30 +1288,32 @@ test_identity(void **state)
     uint8_t            base[32], again[32], other[32];
     rbac_jwt_checks_t  chk;
 
-    identity_of("k", hs_secret, "i", "a", 30, base);
-    identity_of("k", hs_secret, "i", "a", 30, again);
+    identity_of("k", hs_secret, "i", "a", 30, "{}", base);
+    identity_of("k", hs_secret, "i", "a", 30, "{}", again);
     assert_memory_equal(base, again, 32);
 
-    identity_of("k2", hs_secret, "i", "a", 30, other);
+    identity_of("k2", hs_secret, "i", "a", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of(NULL, hs_secret, "i", "a", 30, other);
+    identity_of(NULL, hs_secret, "i", "a", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of("k", hs_secret2, "i", "a", 30, other);
+    identity_of("k", hs_secret2, "i", "a", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of("k", hs_secret, "j", "a", 30, other);
+    identity_of("k", hs_secret, "j", "a", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of("k", hs_secret, NULL, "a", 30, other);
+    identity_of("k", hs_secret, NULL, "a", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of("k", hs_secret, "i", "b", 30, other);
+    identity_of("k", hs_secret, "i", "b", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
     /* an issuer is not an audience */
-    identity_of("k", hs_secret, "a", "i", 30, other);
+    identity_of("k", hs_secret, "a", "i", 30, "{}", other);
     assert_memory_not_equal(base, other, 32);
-    identity_of("k", hs_secret, "i", "a", 31, other);
+    identity_of("k", hs_secret, "i", "a", 31, "{}", other);
+    assert_memory_not_equal(base, other, 32);
+    identity_of("k", hs_secret, "i", "a", 30, "{ }", other);
     assert_memory_not_equal(base, other, 32);
 
     rbac_jwt_checks_init(&chk);
-    assert_int_equal(rbac_jwt_identity(NULL, &chk, other), RBAC_OK);
+    assert_int_equal(rbac_jwt_identity(NULL, &chk, S("{}"), other), RBAC_OK);
     assert_memory_not_equal(base, other, 32);
 }
 
