@@ -1,11 +1,13 @@
 
 /*
  * ngx_http_rbac_cache.c: rbac_cache_zone.  One shared-memory zone per
- * nginx: a slab pool, an rbtree by key and an LRU queue, and an epoch in
- * the zone header.  An entry holds one value (a parsed record, the fact
- * that a key is absent, or what a verified JWT said), the time it was
- * fetched and the epoch it was fetched in.  Bumping the epoch makes every
- * entry stale at once; the zone and its entries survive "nginx -s reload".
+ * nginx: a slab pool, an rbtree by key and an LRU queue (absences kept at
+ * its evicting end), and an epoch in the zone header.  An entry holds one
+ * value (a parsed record, the fact that a key is absent, or what a
+ * verified JWT said), the time it was fetched, the epoch it was fetched in
+ * and the source (Redis, db, prefix) it came from.  Bumping the epoch makes
+ * every entry stale at once; the zone and its entries survive "nginx -s
+ * reload", but only the entries of the configured source are answers.
  *
  * The mutex is held only to look up, copy out and store; never across I/O.
  */
@@ -32,7 +34,8 @@ typedef struct {
     ngx_queue_t                 queue;
     ngx_msec_t                  fetched;
     ngx_msec_t                  expire;       /* 0: ttl only */
-    ngx_atomic_uint_t           epoch;
+    uint32_t                    epoch;        /* sh->epoch, truncated */
+    uint32_t                    source;       /* cache->source at put */
     uint32_t                    size;         /* of this allocation */
     uint32_t                    vlen;
     uint16_t                    klen;
@@ -169,6 +172,25 @@ invalid:
                        "\"rbac_cache_zone\": invalid parameter \"%V\"",
                        &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_http_rbac_cache_source(ngx_http_rbac_cache_t *cache,
+    ngx_http_rbac_redis_conf_t *rc)
+{
+    uint32_t  crc;
+
+    /* the name is the address as written, or "master <name>" */
+
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, rc->name.data, rc->name.len);
+    ngx_crc32_update(&crc, (u_char *) "\0", 1);
+    ngx_crc32_update(&crc, (u_char *) &rc->db, sizeof(rc->db));
+    ngx_crc32_update(&crc, rc->prefix.data, rc->prefix.len);
+    ngx_crc32_final(crc);
+
+    cache->source = crc;
 }
 
 
@@ -323,6 +345,12 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
+    if (cn->source != cache->source) {
+        /* another Redis, db or prefix: not this configuration's */
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_RBAC_CACHE_MISS;
+    }
+
     elapsed = ngx_current_msec - cn->fetched;
 
     if (cn->expire && (ngx_msec_int_t) (cn->expire - ngx_current_msec) <= 0) {
@@ -332,7 +360,7 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    if (elapsed < cache->ttl && cn->epoch == cache->sh->epoch) {
+    if (elapsed < cache->ttl && cn->epoch == (uint32_t) cache->sh->epoch) {
         rc = NGX_HTTP_RBAC_CACHE_FRESH;
 
     } else if (stale && elapsed < cache->stale) {
@@ -343,8 +371,10 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    ngx_queue_remove(&cn->queue);
-    ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+    if (!cn->absent) {
+        ngx_queue_remove(&cn->queue);
+        ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+    }
 
     value->len = cn->vlen;
     value->data = NULL;
@@ -415,7 +445,8 @@ ngx_http_rbac_cache_put(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     cn->node.key = hash;
     cn->fetched = ngx_current_msec;
     cn->expire = expire;
-    cn->epoch = cache->sh->epoch;
+    cn->epoch = (uint32_t) cache->sh->epoch;
+    cn->source = cache->source;
     cn->size = (uint32_t) size;
     cn->vlen = (uint32_t) vlen;
     cn->klen = (uint16_t) key->len;
@@ -429,7 +460,18 @@ ngx_http_rbac_cache_put(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     }
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
-    ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+
+    /*
+     * an absence goes where eviction starts: ids nobody has (a flood of
+     * made-up tokens) then evict one another, not the entries in use
+     */
+
+    if (cn->absent) {
+        ngx_queue_insert_tail(&cache->sh->lru, &cn->queue);
+
+    } else {
+        ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+    }
     cache->sh->bytes += size;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);

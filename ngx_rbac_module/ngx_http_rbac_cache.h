@@ -13,6 +13,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_rbac_redis.h"
+
 
 /* ngx_http_rbac_cache_get() */
 #define NGX_HTTP_RBAC_CACHE_MISS    0
@@ -28,12 +30,22 @@ typedef struct {
     ngx_shm_zone_t            *shm_zone;
     ngx_msec_t                 ttl;
     ngx_msec_t                 stale;
+    uint32_t                   source;      /* ngx_http_rbac_cache_source */
 } ngx_http_rbac_cache_t;
 
 
 /* rbac_cache_zone <name>:<size> [ttl=60s] [stale=300s] */
 char *ngx_http_rbac_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/*
+ * Where the values come from (Redis or its Sentinel master name, db,
+ * prefix), as a tag every entry carries: after a reload to another source
+ * the old entries are misses, while old workers still draining see only
+ * theirs.  Called once the http block is parsed.
+ */
+void ngx_http_rbac_cache_source(ngx_http_rbac_cache_t *cache,
+    ngx_http_rbac_redis_conf_t *rc);
 
 /*
  * Looks `key` up.  FRESH: younger than ttl and of the current epoch;

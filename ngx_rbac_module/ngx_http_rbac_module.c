@@ -318,6 +318,10 @@ ngx_http_rbac_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_str_t  what = ngx_string("the built-in catalog");
 
+    if (rmcf->cache != NULL) {
+        ngx_http_rbac_cache_source(rmcf->cache, &rmcf->redis);
+    }
+
     if (rmcf->catalog != NULL) {
         return NGX_CONF_OK;
     }

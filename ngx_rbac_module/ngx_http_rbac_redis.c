@@ -55,6 +55,7 @@ static void ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd);
 static void ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd);
 static void ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd,
     const char *what, const char *why);
+static void ngx_http_rbac_redis_recovered(ngx_http_rbac_redis_t *rd);
 static void ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac,
@@ -362,20 +363,42 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
         return;
     }
 
+    ngx_http_rbac_redis_state(rd, 1);
+
+    if (rd->on_message == NULL) {
+        ngx_http_rbac_redis_recovered(rd);
+        return;
+    }
+
+    /*
+     * the subscriber has recovered only once subscribed: a SUBSCRIBE that
+     * is refused (an ACL without the channel) makes hiredis drop the
+     * connection, and the retries back off as for a failed connect; one
+     * that is never confirmed is dropped by the health check
+     */
+
+    rd->progress = ngx_current_msec;
+
+    if (redisAsyncCommand(rd->ac, ngx_http_rbac_redis_message, NULL,
+                          "SUBSCRIBE %b%s", rd->conf->prefix.data,
+                          rd->conf->prefix.len, "inv")
+        != REDIS_OK)
+    {
+        ngx_http_rbac_redis_failed(rd, "SUBSCRIBE", "out of memory");
+    }
+}
+
+
+static void
+ngx_http_rbac_redis_recovered(ngx_http_rbac_redis_t *rd)
+{
     if (rd->failures) {
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "rbac: redis %V connected", &rd->conf->name);
     }
 
-    ngx_http_rbac_redis_state(rd, 1);
     rd->failures = 0;
     rd->backoff = NGX_HTTP_RBAC_BACKOFF_MIN;
-
-    if (rd->on_message != NULL) {
-        (void) redisAsyncCommand(rd->ac, ngx_http_rbac_redis_message, NULL,
-                                 "SUBSCRIBE %b%s", rd->conf->prefix.data,
-                                 rd->conf->prefix.len, "inv");
-    }
 }
 
 
@@ -410,6 +433,7 @@ ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
     msg = rp->element[2];
 
     if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+        ngx_http_rbac_redis_recovered(rd);
         rd->subscribed = 1;
         ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_SUBSCRIBED, 1);
         rd->on_message(rd->msg_data, NULL, 0);
@@ -610,7 +634,10 @@ ngx_http_rbac_redis_connect_timeout(ngx_event_t *ev)
 }
 
 
-/* A connection with commands but no reply for long is hung: replace it. */
+/*
+ * A connection with commands but no reply for long is hung, as is a
+ * subscriber whose SUBSCRIBE is not confirmed: replace it.
+ */
 static void
 ngx_http_rbac_redis_health(ngx_event_t *ev)
 {
@@ -621,7 +648,8 @@ ngx_http_rbac_redis_health(ngx_event_t *ev)
 
     hung = ngx_max(2000, 20 * rd->conf->timeout);
 
-    if (rd->ac != NULL && rd->connected && rd->inflight
+    if (rd->ac != NULL && rd->connected
+        && (rd->inflight || (rd->on_message != NULL && !rd->subscribed))
         && ngx_current_msec - rd->progress > hung)
     {
         ngx_http_rbac_redis_failed(rd, "connection", "not answering");

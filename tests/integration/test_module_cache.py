@@ -189,6 +189,30 @@ def test_subscriber_reconnect_serves_nothing_stale(nginx, redis, upstream,
         assert n.get("/ws/w1", token=tok).status_code == 403
 
 
+def test_subscribe_refused_is_retried_with_backoff(nginx, redis, upstream,
+                                                   tmp_path):
+    """A SUBSCRIBE refused by an ACL is logged once as an error and retried
+    with a growing backoff (not ten times a second); once allowed, the
+    worker subscribes and enforces what is published."""
+    r = redis.client()
+    seed(r)
+    r.execute_command("ACL", "SETUSER", "default", "resetchannels")
+    n = nginx(*conf(tmp_path, upstream, redis.port), workers=1)
+    time.sleep(3)
+    refused = [l for l in n.log().splitlines() if "NOPERM" in l]
+    assert 2 <= len(refused) <= 8, refused
+    assert sum("[error]" in l for l in refused) == 1, refused
+    assert not status(n)["redis"][0]["subscribed"]
+
+    r.execute_command("ACL", "SETUSER", "default", "allchannels")
+    all_subscribed(n, 1)
+    tok = jwt_hs("alice")
+    assert n.get("/ws/w1", token=tok).status_code == 200
+    obj(r, "workspace", "w1", "orgA", owner="carol")
+    assert publish(r, "rbac:obj:workspace:w1") == 1
+    assert n.get("/ws/w1", token=tok).status_code == 403
+
+
 def test_redis_down_serves_stale_then_503(nginx, tmp_path, upstream):
     port = free_port()
     rs = RedisServer(tmp_path / "redis", port=port).start()
@@ -263,6 +287,26 @@ def test_full_zone_keeps_answering(nginx, redis, upstream, tmp_path):
     assert st["bytes_used"] <= st["bytes_total"]
 
 
+def test_made_up_tokens_do_not_evict_entries_in_use(nginx, redis, upstream,
+                                                    tmp_path):
+    """A flood of API tokens nobody has fills the smallest zone with
+    absences: they evict one another, and the warm user's entries stay."""
+    r = redis.client()
+    seed(r)
+    n = start(nginx, tmp_path, upstream, redis.port, zone="small:32k")
+    tok = jwt_hs("alice")
+    assert n.get("/ws/w1", token=tok).status_code == 200
+    for i in range(400):
+        resp = n.get("/ws/w1", token="rnd%04d-made-up-secret" % i)
+        assert resp.status_code == 401
+        assert resp.json()["detail"] == "unknown token"
+    assert status(n)["cache"]["evictions"] > 0
+    r.config_resetstat()
+    assert n.get("/ws/w1?again", token=tok).status_code == 200
+    assert mgets(r) == 0
+    assert cache_of(n, "/ws/w1?again") == "hit"
+
+
 def test_reload_keeps_the_zone(nginx, tmp_path, upstream):
     """After nginx -s reload the new workers find the old entries: with
     Redis gone they still serve them (stale), which only a kept zone can."""
@@ -288,6 +332,42 @@ def test_reload_keeps_the_zone(nginx, tmp_path, upstream):
         assert cache_of(n, "/ws/w1?after") == "stale"
     finally:
         rs.stop()
+
+
+def test_reload_to_another_redis_serves_nothing_of_the_old(nginx, redis,
+                                                           upstream, tmp_path):
+    """After a reload that points rbac_redis elsewhere, the old Redis's
+    entries are no answer, not even a stale one: with the new Redis down,
+    a request that the old entries would have answered is a 503."""
+    r = redis.client()
+    seed(r)
+    n = start(nginx, tmp_path, upstream, redis.port, cache="ttl=60s stale=300s")
+    if n.pid is None:
+        pytest.skip("reload needs a master process")
+    tok = jwt_hs("alice")
+    assert n.get("/ws/w1", token=tok).status_code == 200
+    old = {w["pid"] for w in status(n)["redis"]}
+    with open(n.conf) as f:
+        text = f.read()
+    with open(n.conf, "w") as f:
+        f.write(text.replace("127.0.0.1:%d " % redis.port,
+                             "127.0.0.1:%d " % free_port()))
+    import os
+    import signal
+    os.kill(n.pid, signal.SIGHUP)
+
+    def gone(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    # the old worker, on the old Redis, must not be the one answering
+    assert wait_for(lambda: all(gone(p) for p in old), 10)
+    resp = n.get("/ws/w1?after", token=tok)
+    assert resp.status_code == 503, resp.text
+    assert cache_of(n, "/ws/w1?after") != "stale"
 
 
 def test_concurrent_misses_are_coalesced(nginx, redis, upstream, tmp_path):
