@@ -23,7 +23,8 @@
 struct ngx_http_rbac_cache_sh_s {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 lru;          /* most recent first */
+    ngx_queue_t                 lru;          /* values, then absences */
+    ngx_queue_t                 absent;       /* the mark between them */
     ngx_atomic_t                epoch;
     ngx_atomic_t                seq;          /* invalidations so far */
     size_t                      bytes;        /* held by entries */
@@ -55,6 +56,8 @@ static void ngx_http_rbac_cache_insert_value(ngx_rbtree_node_t *temp,
 static ngx_http_rbac_cache_node_t *ngx_http_rbac_cache_lookup(
     ngx_http_rbac_cache_t *cache, ngx_str_t *key, uint32_t hash);
 static void ngx_http_rbac_cache_remove(ngx_http_rbac_cache_t *cache,
+    ngx_http_rbac_cache_node_t *cn);
+static void ngx_http_rbac_cache_touch(ngx_http_rbac_cache_t *cache,
     ngx_http_rbac_cache_node_t *cn);
 static void *ngx_http_rbac_cache_alloc(ngx_http_rbac_cache_t *cache,
     size_t size);
@@ -179,12 +182,20 @@ void
 ngx_http_rbac_cache_source(ngx_http_rbac_cache_t *cache,
     ngx_http_rbac_redis_conf_t *rc)
 {
-    uint32_t  crc;
+    uint32_t    crc;
+    ngx_uint_t  i;
 
-    /* the name is the address as written, or "master <name>" */
+    /* the name: the address as written, or "master <name>" (sentinels) */
 
     ngx_crc32_init(crc);
     ngx_crc32_update(&crc, rc->name.data, rc->name.len);
+
+    for (i = 0; rc->sentinel != NULL && i < rc->sentinel->naddrs; i++) {
+        ngx_crc32_update(&crc, (u_char *) "\0", 1);
+        ngx_crc32_update(&crc, rc->sentinel->addrs[i].name.data,
+                         rc->sentinel->addrs[i].name.len);
+    }
+
     ngx_crc32_update(&crc, (u_char *) "\0", 1);
     ngx_crc32_update(&crc, (u_char *) &rc->db, sizeof(rc->db));
     ngx_crc32_update(&crc, rc->prefix.data, rc->prefix.len);
@@ -229,6 +240,7 @@ ngx_http_rbac_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
                     ngx_http_rbac_cache_insert_value);
     ngx_queue_init(&cache->sh->lru);
+    ngx_queue_insert_tail(&cache->sh->lru, &cache->sh->absent);
     cache->sh->epoch = 1;
 
     len = sizeof(" in rbac_cache_zone \"\"") + shm_zone->shm.name.len;
@@ -371,10 +383,8 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    if (!cn->absent) {
-        ngx_queue_remove(&cn->queue);
-        ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
-    }
+    ngx_queue_remove(&cn->queue);
+    ngx_http_rbac_cache_touch(cache, cn);
 
     value->len = cn->vlen;
     value->data = NULL;
@@ -460,21 +470,26 @@ ngx_http_rbac_cache_put(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     }
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
+    ngx_http_rbac_cache_touch(cache, cn);
 
-    /*
-     * an absence goes where eviction starts: ids nobody has (a flood of
-     * made-up tokens) then evict one another, not the entries in use
-     */
-
-    if (cn->absent) {
-        ngx_queue_insert_tail(&cache->sh->lru, &cn->queue);
-
-    } else {
-        ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
-    }
     cache->sh->bytes += size;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/*
+ * Under the mutex: cn becomes the most recent of its kind.  Absences are
+ * kept after the values, where eviction starts: ids nobody has (a flood of
+ * made-up tokens) then evict one another, not the records in use, and an
+ * absence in use outlives the made-up ones.
+ */
+static void
+ngx_http_rbac_cache_touch(ngx_http_rbac_cache_t *cache,
+    ngx_http_rbac_cache_node_t *cn)
+{
+    ngx_queue_insert_after(cn->absent ? &cache->sh->absent : &cache->sh->lru,
+                           &cn->queue);
 }
 
 
@@ -497,11 +512,16 @@ ngx_http_rbac_cache_alloc(ngx_http_rbac_cache_t *cache, size_t size)
             return p;
         }
 
-        if (ngx_queue_empty(&cache->sh->lru)) {
+        q = ngx_queue_last(&cache->sh->lru);
+
+        if (q == &cache->sh->absent) {
+            q = ngx_queue_prev(q);
+        }
+
+        if (q == &cache->sh->lru) {
             break;
         }
 
-        q = ngx_queue_last(&cache->sh->lru);
         cn = ngx_queue_data(q, ngx_http_rbac_cache_node_t, queue);
 
         ngx_http_rbac_cache_remove(cache, cn);

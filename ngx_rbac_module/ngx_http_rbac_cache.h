@@ -39,10 +39,10 @@ char *ngx_http_rbac_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /*
- * Where the values come from (Redis or its Sentinel master name, db,
- * prefix), as a tag every entry carries: after a reload to another source
- * the old entries are misses, while old workers still draining see only
- * theirs.  Called once the http block is parsed.
+ * Where the values come from (the Redis address, or the Sentinel master
+ * name and sentinels; db; prefix), as a tag every entry carries: after a
+ * reload to another source the old entries are misses, while old workers
+ * still draining see only theirs.  Called once the http block is parsed.
  */
 void ngx_http_rbac_cache_source(ngx_http_rbac_cache_t *cache,
     ngx_http_rbac_redis_conf_t *rc);

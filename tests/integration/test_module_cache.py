@@ -290,21 +290,34 @@ def test_full_zone_keeps_answering(nginx, redis, upstream, tmp_path):
 def test_made_up_tokens_do_not_evict_entries_in_use(nginx, redis, upstream,
                                                     tmp_path):
     """A flood of API tokens nobody has fills the smallest zone with
-    absences: they evict one another, and the warm user's entries stay."""
+    absences: they evict one another, and the warm user's entries stay,
+    as does an absence in use (bob asking for a workspace that is not)."""
     r = redis.client()
     seed(r)
     n = start(nginx, tmp_path, upstream, redis.port, zone="small:32k")
     tok = jwt_hs("alice")
     assert n.get("/ws/w1", token=tok).status_code == 200
-    for i in range(400):
+
+    def made_up(i):
         resp = n.get("/ws/w1", token="rnd%04d-made-up-secret" % i)
         assert resp.status_code == 401
         assert resp.json()["detail"] == "unknown token"
+
+    for i in range(400):
+        made_up(i)
     assert status(n)["cache"]["evictions"] > 0
     r.config_resetstat()
     assert n.get("/ws/w1?again", token=tok).status_code == 200
     assert mgets(r) == 0
     assert cache_of(n, "/ws/w1?again") == "hit"
+
+    bob = jwt_hs("bob")
+    assert n.get("/ws/w2", token=bob).status_code == 403
+    for i in range(400, 440):
+        made_up(i)
+        before = mgets(r)
+        assert n.get("/ws/w2?%d" % i, token=bob).status_code == 403
+        assert mgets(r) == before, i
 
 
 def test_reload_keeps_the_zone(nginx, tmp_path, upstream):
