@@ -238,6 +238,39 @@ rbacctl_role_exists(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *opt,
 }
 
 
+/*
+ * Adds to arr (NULL: out of memory) each --opt role it lacks, every one
+ * checked by rbacctl_role_exists for org.
+ */
+static int
+rbacctl_add_roles(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *opt,
+    const char *org, cJSON *arr)
+{
+    int          rc;
+    size_t       i, n;
+    const char  *roles[RBACCTL_MAX_ARGS];
+
+    if (arr == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    n = rbacctl_arg_all(&e->a, opt, roles, RBACCTL_MAX_ARGS);
+
+    for (i = 0; i < n; i++) {
+        rc = rbacctl_role_exists(tx, e, opt, org, roles[i]);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        if (!rbacctl_arr_has(arr, roles[i])) {
+            cJSON_AddItemToArray(arr, cJSON_CreateString(roles[i]));
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static int
 rbacctl_edit_run(rbacctl_edit_t *e, rbacctl_build_pt build)
 {
@@ -257,9 +290,39 @@ rbacctl_edit_run(rbacctl_edit_t *e, rbacctl_build_pt build)
 }
 
 
+/* 1 if verb is one of the '|'-separated words of verbs. */
+static int
+rbacctl_verb_ok(const char *verb, const char *verbs)
+{
+    size_t       n;
+    const char  *p, *end;
+
+    n = strlen(verb);
+
+    for (p = verbs; ; p = end + 1) {
+        end = strchr(p, '|');
+        if (end == NULL) {
+            end = p + strlen(p);
+        }
+
+        if ((size_t) (end - p) == n && strncmp(p, verb, n) == 0) {
+            return 1;
+        }
+
+        if (*end == '\0') {
+            return 0;
+        }
+    }
+}
+
+
+/*
+ * `rbacctl CMD VERB [ID] [--option]...`: VERB one of `verbs` ("a|b"), else
+ * the usage.  RBACCTL_OK, -1 after --help, or the exit code.
+ */
 static int
 rbacctl_edit_parse(rbacctl_edit_t *e, const char *cmd, int argc,
-    char **argv, const char *spec, const char *usage)
+    char **argv, const char *verbs, const char *spec, const char *usage)
 {
     int  rc;
 
@@ -287,6 +350,11 @@ rbacctl_edit_parse(rbacctl_edit_t *e, const char *cmd, int argc,
                             e->a.pos[2]);
     }
 
+    if (!rbacctl_verb_ok(e->verb, verbs)) {
+        fprintf(stderr, "usage: rbacctl %s\n", usage);
+        return RBACCTL_USAGE;
+    }
+
     return RBACCTL_OK;
 }
 
@@ -305,9 +373,8 @@ rbacctl_org_build(rbacctl_tx_t *tx, void *ud)
 {
     int              rc, create;
     char             key[300];
-    size_t           i, n;
     cJSON           *doc, *arr;
-    const char      *name, *sharing, *roles[RBACCTL_MAX_ARGS];
+    const char      *name, *sharing;
     rbacctl_edit_t  *e = ud;
 
     create = strcmp(e->verb, "create") == 0;
@@ -350,23 +417,17 @@ rbacctl_org_build(rbacctl_tx_t *tx, void *ud)
         return RBACCTL_FAIL;
     }
 
-    n = rbacctl_arg_all(&e->a, "default-role", roles, RBACCTL_MAX_ARGS);
-
-    if (n || rbacctl_flag(&e->a, "no-default-roles")) {
+    if (rbacctl_arg(&e->a, "default-role") != NULL
+        || rbacctl_flag(&e->a, "no-default-roles"))
+    {
         cJSON_DeleteItemFromObjectCaseSensitive(doc,
                                                 "default_org_member_roles");
         arr = cJSON_AddArrayToObject(doc, "default_org_member_roles");
 
-        for (i = 0; arr && i < n; i++) {
-            rc = rbacctl_role_exists(tx, e, "default-role", e->id, roles[i]);
-            if (rc != RBACCTL_OK) {
-                cJSON_Delete(doc);
-                return rc;
-            }
-
-            if (!rbacctl_arr_has(arr, roles[i])) {
-                cJSON_AddItemToArray(arr, cJSON_CreateString(roles[i]));
-            }
+        rc = rbacctl_add_roles(tx, e, "default-role", e->id, arr);
+        if (rc != RBACCTL_OK) {
+            cJSON_Delete(doc);
+            return rc;
         }
     }
 
@@ -380,16 +441,11 @@ rbacctl_org(int argc, char **argv)
     int             rc;
     rbacctl_edit_t  e;
 
-    rc = rbacctl_edit_parse(&e, "org", argc, argv,
+    rc = rbacctl_edit_parse(&e, "org", argc, argv, "create|update",
                             "name= sharing= default-role= no-default-roles "
                             "dry-run", rbacctl_org_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "create") != 0 && strcmp(e.verb, "update") != 0) {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_org_usage);
-        return RBACCTL_USAGE;
     }
 
     rc = rbacctl_need_id(&e, "n organization");
@@ -414,34 +470,14 @@ static const char  rbacctl_sa_usage[] =
     "  sa delete ID";
 
 
+/* The user's site roles, replaced by the --site-role ones. */
 static int
 rbacctl_site_roles(rbacctl_tx_t *tx, rbacctl_edit_t *e, cJSON *doc)
 {
-    int          rc;
-    size_t       i, n;
-    cJSON       *arr;
-    const char  *roles[RBACCTL_MAX_ARGS];
-
-    n = rbacctl_arg_all(&e->a, "site-role", roles, RBACCTL_MAX_ARGS);
-
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "site_roles");
-    arr = cJSON_AddArrayToObject(doc, "site_roles");
-    if (arr == NULL) {
-        return RBACCTL_FAIL;
-    }
 
-    for (i = 0; i < n; i++) {
-        rc = rbacctl_role_exists(tx, e, "site-role", "", roles[i]);
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
-
-        if (!rbacctl_arr_has(arr, roles[i])) {
-            cJSON_AddItemToArray(arr, cJSON_CreateString(roles[i]));
-        }
-    }
-
-    return RBACCTL_OK;
+    return rbacctl_add_roles(tx, e, "site-role", "",
+                             cJSON_AddArrayToObject(doc, "site_roles"));
 }
 
 
@@ -571,17 +607,10 @@ rbacctl_user(int argc, char **argv)
     rbacctl_edit_t  e;
 
     rc = rbacctl_edit_parse(&e, "user", argc, argv,
+                            "create|suspend|activate|delete|roles",
                             "login= site-role= dry-run", rbacctl_user_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "create") != 0 && strcmp(e.verb, "suspend") != 0
-        && strcmp(e.verb, "activate") != 0 && strcmp(e.verb, "delete") != 0
-        && strcmp(e.verb, "roles") != 0)
-    {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_user_usage);
-        return RBACCTL_USAGE;
     }
 
     rc = rbacctl_need_id(&e, " user");
@@ -599,15 +628,10 @@ rbacctl_sa(int argc, char **argv)
     int             rc;
     rbacctl_edit_t  e;
 
-    rc = rbacctl_edit_parse(&e, "sa", argc, argv, "site-role= dry-run",
-                            rbacctl_sa_usage);
+    rc = rbacctl_edit_parse(&e, "sa", argc, argv, "create|delete",
+                            "site-role= dry-run", rbacctl_sa_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "create") != 0 && strcmp(e.verb, "delete") != 0) {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_sa_usage);
-        return RBACCTL_USAGE;
     }
 
     rc = rbacctl_need_id(&e, " service account");
@@ -671,9 +695,8 @@ rbacctl_member_build(rbacctl_tx_t *tx, void *ud)
 {
     int              rc;
     char             key[300];
-    size_t           i, n;
     cJSON           *doc, *orgs, *arr;
-    const char      *org, *user, *val, *roles[RBACCTL_MAX_ARGS];
+    const char      *org, *user, *val;
     rbacctl_edit_t  *e = ud;
 
     org = rbacctl_arg(&e->a, "org");
@@ -731,18 +754,10 @@ rbacctl_member_build(rbacctl_tx_t *tx, void *ud)
         }
     }
 
-    n = rbacctl_arg_all(&e->a, "role", roles, RBACCTL_MAX_ARGS);
-
-    for (i = 0; i < n; i++) {
-        rc = rbacctl_role_exists(tx, e, "role", org, roles[i]);
-        if (rc != RBACCTL_OK) {
-            cJSON_Delete(doc);
-            return rc;
-        }
-
-        if (!rbacctl_arr_has(arr, roles[i])) {
-            cJSON_AddItemToArray(arr, cJSON_CreateString(roles[i]));
-        }
+    rc = rbacctl_add_roles(tx, e, "role", org, arr);
+    if (rc != RBACCTL_OK) {
+        cJSON_Delete(doc);
+        return rc;
     }
 
     return rbacctl_store(tx, key, RBAC_REC_USER, doc);
@@ -756,15 +771,13 @@ rbacctl_member(int argc, char **argv)
     const char      *v;
     rbacctl_edit_t   e;
 
-    rc = rbacctl_edit_parse(&e, "member", argc, argv,
+    rc = rbacctl_edit_parse(&e, "member", argc, argv, "add|set|remove",
                             "org= user= role= dry-run", rbacctl_member_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
     }
 
-    if ((strcmp(e.verb, "add") != 0 && strcmp(e.verb, "set") != 0
-         && strcmp(e.verb, "remove") != 0) || e.id)
-    {
+    if (e.id) {
         fprintf(stderr, "usage: rbacctl %s\n", rbacctl_member_usage);
         return RBACCTL_USAGE;
     }
@@ -1015,17 +1028,11 @@ rbacctl_group(int argc, char **argv)
     rbacctl_edit_t   e;
 
     rc = rbacctl_edit_parse(&e, "group", argc, argv,
+                            "create|delete|add|remove",
                             "org= name= source= user= dry-run",
                             rbacctl_group_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "create") != 0 && strcmp(e.verb, "delete") != 0
-        && strcmp(e.verb, "add") != 0 && strcmp(e.verb, "remove") != 0)
-    {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_group_usage);
-        return RBACCTL_USAGE;
     }
 
     rc = rbacctl_need_id(&e, " group");
@@ -1203,17 +1210,10 @@ rbacctl_role(int argc, char **argv)
     const char      *file, *org;
     rbacctl_edit_t   e;
 
-    rc = rbacctl_edit_parse(&e, "role", argc, argv,
+    rc = rbacctl_edit_parse(&e, "role", argc, argv, "create|update|delete",
                             "file= as= org= dry-run", rbacctl_role_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "create") != 0 && strcmp(e.verb, "update") != 0
-        && strcmp(e.verb, "delete") != 0)
-    {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_role_usage);
-        return RBACCTL_USAGE;
     }
 
     file = rbacctl_arg(&e.a, "file");
@@ -1481,16 +1481,10 @@ rbacctl_template(int argc, char **argv)
     rbacctl_edit_t  e;
 
     rc = rbacctl_edit_parse(&e, "template", argc, argv,
-                            "message= link= dry-run", rbacctl_template_usage);
+                            "deprecate|undeprecate", "message= link= dry-run",
+                            rbacctl_template_usage);
     if (rc != RBACCTL_OK) {
         return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    if (strcmp(e.verb, "deprecate") != 0
-        && strcmp(e.verb, "undeprecate") != 0)
-    {
-        fprintf(stderr, "usage: rbacctl %s\n", rbacctl_template_usage);
-        return RBACCTL_USAGE;
     }
 
     if (strcmp(e.verb, "deprecate") == 0

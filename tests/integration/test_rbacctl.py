@@ -396,8 +396,26 @@ def test_imperative_org_user_member_group(rs):
     assert org["shareable_workspace_owners"] == "none"
     assert org["default_org_member_roles"] == ["organization-workspace-access"]
     assert run("org", "create", "acme", redis=rs).returncode == 2
+    r = run("org", "update", "acme", "--default-role", "no-such-role",
+            redis=rs)
+    assert r.returncode == 2 and "--default-role no-such-role" in r.stderr
+    assert json.loads(c.get("rbac:org:acme")) == org
+    # a verb a command does not have, an id missing or one where none is
+    for args, says in ((("org", "rename", "acme"), "usage: rbacctl org"),
+                       (("user", "create"), "a user id is needed"),
+                       (("member", "add", "x", "--org", "acme", "--user",
+                         "u1"), "usage: rbacctl member")):
+        r = run(*args, redis=rs)
+        assert r.returncode == 2 and says in r.stderr, (args, r.stderr)
 
-    assert run("user", "create", "u1", redis=rs).returncode == 0
+    assert run("user", "create", "u1", "--site-role", "auditor",
+               redis=rs).returncode == 0
+    r = run("user", "roles", "u1", "--site-role", "organization-admin",
+            redis=rs)
+    assert r.returncode == 2 and "organization role" in r.stderr
+    assert json.loads(c.get("rbac:user:u1"))["site_roles"] == ["auditor"]
+    assert run("user", "roles", "u1", redis=rs).returncode == 0
+    assert json.loads(c.get("rbac:user:u1"))["site_roles"] == []
     assert run("sa", "create", "bot", redis=rs).returncode == 0
     bot = json.loads(c.get("rbac:user:bot"))
     assert bot["kind"] == "service_account" and bot["login"] == "none"
