@@ -115,6 +115,8 @@ rbac_jwt_parse_header(rbac_str_t token, rbac_jwt_header_t *hdr,
     hdr->alg = RBAC_JWT_ALG_NONE;
     hdr->kid_len = 0;
     hdr->kid[0] = '\0';
+    hdr->payload.data = NULL;
+    hdr->payload.len = 0;
 
     if (token.len > RBAC_MAX_TOKEN) {
         return rbac_jwt_reject(err, RBAC_JWT_R_OVERSIZE);
@@ -148,6 +150,9 @@ rbac_jwt_parse_header(rbac_str_t token, rbac_jwt_header_t *hdr,
     {
         return rbac_jwt_reject(err, RBAC_JWT_R_MALFORMED);
     }
+
+    hdr->payload.data = token.data + dot1 + 1;
+    hdr->payload.len = dot2 - dot1 - 1;
 
     hlen = rbac_jwt_b64_decode(token.data, dot1, buf);
 
@@ -258,7 +263,6 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
 {
     int                    kid_seen, alg_seen;
     char                   buf[RBAC_MAX_TOKEN + 1];
-    char                  *dot1, *dot2;
     uint8_t                payload[RBAC_JWT_MAX_PART];
     rbac_rc_t              rc;
     rbac_str_t             text;
@@ -324,11 +328,8 @@ rbac_jwt_verify(const rbac_jwt_keyset_t *ks, const rbac_jwt_checks_t *chk,
      * one name): a cached token's claims, decoded again from the token, then
      * read exactly as they did when it was verified.
      */
-    dot1 = strchr(buf, '.');
-    dot2 = strchr(dot1 + 1, '.');
-
     text.data = (char *) payload;
-    text.len = rbac_jwt_b64_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1),
+    text.len = rbac_jwt_b64_decode(hdr.payload.data, hdr.payload.len,
                                    payload);
 
     return rbac_jwt_check_claims(chk, text, now, a, res, err);

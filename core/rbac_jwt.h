@@ -205,6 +205,7 @@ typedef struct {
     rbac_jwt_alg_t  alg;                        /* NONE: refused */
     size_t          kid_len;                    /* 0: no kid */
     char            kid[RBAC_JWT_MAX_KID + 1];
+    rbac_str_t      payload;                    /* base64url, in the token */
 } rbac_jwt_header_t;
 
 /*

@@ -338,12 +338,13 @@ ngx_http_rbac_cache_lookup(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
 
 ngx_int_t
 ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
-    ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t *age)
+    ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_msec_t *fetched)
 {
     u_char                      *p;
     uint32_t                     hash;
     ngx_int_t                    rc;
-    ngx_msec_t                   elapsed;
+    ngx_msec_t                   age;
     ngx_http_rbac_cache_node_t  *cn;
 
     hash = ngx_crc32_short(key->data, key->len);
@@ -363,7 +364,7 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    elapsed = ngx_current_msec - cn->fetched;
+    age = ngx_current_msec - cn->fetched;
 
     if (cn->expire && (ngx_msec_int_t) (cn->expire - ngx_current_msec) <= 0) {
         /* past a JWT's exp: gone for good */
@@ -372,10 +373,10 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
         return NGX_HTTP_RBAC_CACHE_MISS;
     }
 
-    if (elapsed < cache->ttl && cn->epoch == (uint32_t) cache->sh->epoch) {
+    if (age < cache->ttl && cn->epoch == (uint32_t) cache->sh->epoch) {
         rc = NGX_HTTP_RBAC_CACHE_FRESH;
 
-    } else if (stale && elapsed < cache->stale) {
+    } else if (stale && age < cache->stale) {
         rc = NGX_HTTP_RBAC_CACHE_STALE;
 
     } else {
@@ -385,6 +386,10 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
 
     ngx_queue_remove(&cn->queue);
     ngx_http_rbac_cache_touch(cache, cn);
+
+    if (fetched != NULL) {
+        *fetched = cn->fetched;
+    }
 
     value->len = cn->vlen;
     value->data = NULL;
@@ -402,10 +407,6 @@ ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache, ngx_str_t *key,
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
-
-    if (age != NULL) {
-        *age = elapsed;
-    }
 
     return rc;
 }

@@ -51,13 +51,13 @@ void ngx_http_rbac_cache_source(ngx_http_rbac_cache_t *cache,
  * Looks `key` up.  FRESH: younger than ttl and of the current epoch;
  * STALE (only when `stale` is set): older, or of an older epoch, but
  * younger than the stale window.  On FRESH or STALE *value is a copy in
- * `pool` (data NULL: the key is known to be absent) and *age, unless NULL,
- * the time since it was fetched.  MISS otherwise, also when the pool is out
- * of memory.
+ * `pool` (data NULL: the key is known to be absent) and *fetched, unless
+ * NULL, when it was fetched (ngx_current_msec).  MISS otherwise, also when
+ * the pool is out of memory.
  */
 ngx_int_t ngx_http_rbac_cache_get(ngx_http_rbac_cache_t *cache,
     ngx_str_t *key, ngx_uint_t stale, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_msec_t *age);
+    ngx_msec_t *fetched);
 
 /*
  * Stores `value` (data NULL: absent) under `key`, replacing what was

@@ -234,7 +234,7 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
 {
     ngx_int_t                   rc;
     ngx_str_t                   value, *keys;
-    ngx_msec_t                  age, born;
+    ngx_msec_t                  fetched;
     ngx_uint_t                  i, n;
     ngx_atomic_uint_t           seq;
     ngx_http_request_t         *r;
@@ -263,7 +263,7 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
 
         if (cache) {
             rc = ngx_http_rbac_cache_get(cache, &rec->key, 0, r->pool, &value,
-                                         &age);
+                                         &fetched);
 
             if (rc == NGX_HTTP_RBAC_CACHE_FRESH) {
                 rec->rec = value.data;
@@ -271,10 +271,8 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
                 ctx->used_cache = 1;
 
                 /* the subject cached with a JWT lives ttl from the oldest */
-                born = ngx_current_msec - age;
-
-                if ((ngx_msec_int_t) (born - ctx->born) < 0) {
-                    ctx->born = born;
+                if ((ngx_msec_int_t) (fetched - ctx->born) < 0) {
+                    ctx->born = fetched;
                 }
 
                 ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);

@@ -407,6 +407,35 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
 
 
 /*
+ * 1 if a cached entry holds its header, a subject whose own header gives
+ * its size (or none), then a sub of at least one byte.
+ */
+static ngx_int_t
+ngx_http_rbac_jwt_entry_ok(ngx_str_t *value)
+{
+    size_t                      size;
+    rbac_user_rec_t            *user;
+    ngx_http_rbac_jwt_entry_t  *e;
+
+    if (value->len <= sizeof(ngx_http_rbac_jwt_entry_t)) {
+        return 0;
+    }
+
+    e = (ngx_http_rbac_jwt_entry_t *) value->data;
+    user = (rbac_user_rec_t *) (value->data
+                                + sizeof(ngx_http_rbac_jwt_entry_t));
+    size = value->len - sizeof(ngx_http_rbac_jwt_entry_t);
+
+    if (e->subject == 0) {
+        return 1;
+    }
+
+    return e->subject < size && e->subject >= sizeof(rbac_user_rec_t)
+           && user->hdr.size == e->subject;
+}
+
+
+/*
  * A token verified before: NGX_OK with ctx->uid and ctx->jwt_exp set, and
  * its subject (ctx->idp_user, idp_done) when no invalidation arrived since
  * it was built; NGX_DECLINED on a miss.
@@ -417,27 +446,13 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
 {
     u_char                      *p;
     size_t                       size;
-    ngx_int_t                    rc;
     ngx_str_t                    value;
     ngx_http_rbac_jwt_entry_t   *e;
 
-    ngx_str_null(&value);
-
-    rc = ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value,
-                                 NULL);
-
-    /* the entry's header, the subject, then a sub of at least one byte */
-
-    e = (ngx_http_rbac_jwt_entry_t *) value.data;
-    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
-    size = value.len - sizeof(ngx_http_rbac_jwt_entry_t);
-
-    if (rc != NGX_HTTP_RBAC_CACHE_FRESH
-        || value.len <= sizeof(ngx_http_rbac_jwt_entry_t)
-        || e->subject >= size
-        || (e->subject != 0
-            && (e->subject < sizeof(rbac_user_rec_t)
-                || ((rbac_user_rec_t *) p)->hdr.size != e->subject)))
+    if (ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value,
+                                NULL)
+        != NGX_HTTP_RBAC_CACHE_FRESH
+        || !ngx_http_rbac_jwt_entry_ok(&value))
     {
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
         return NGX_DECLINED;
@@ -445,6 +460,10 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
 
     ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
     ctx->used_cache = 1;
+
+    e = (ngx_http_rbac_jwt_entry_t *) value.data;
+    p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
+    size = value.len - sizeof(ngx_http_rbac_jwt_entry_t);
 
     ctx->jwt_exp = e->exp;
     ctx->uid.data = p + e->subject;
