@@ -1,5 +1,5 @@
 # bench/: benchmarks, printed as ratios against a baseline of the same run.
-.PHONY: bench bench-engine bench-http
+.PHONY: bench bench-engine bench-http bench-instr
 bench: bench-engine bench-http
 
 # The decision engine alone, -O2 over the plain core.  The malloc family is
@@ -21,3 +21,9 @@ bench-engine: $(BENCH_ENGINE)
 # options, e.g. BENCH_ARGS="--seconds 10 --write bench/RESULTS.md".
 bench-http: all
 	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_http.py $(BENCH_ARGS)
+
+
+# Instructions per request, counted by valgrind (exact, unlike time): one
+# nginx with master_process off, N1 then N2 keep-alive requests per row.
+bench-instr: all
+	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_instr.py $(BENCH_ARGS)
