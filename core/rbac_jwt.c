@@ -54,8 +54,7 @@ rbac_jwt_b64_value(unsigned char c)
 }
 
 
-/* 1 if p[0..len) is unpadded base64url of a whole number of bytes. */
-static int
+int
 rbac_jwt_b64_valid(const char *p, size_t len)
 {
     size_t  i;
@@ -74,8 +73,7 @@ rbac_jwt_b64_valid(const char *p, size_t len)
 }
 
 
-/* Decodes validated base64url; out has room for len * 3 / 4 bytes. */
-static size_t
+size_t
 rbac_jwt_b64_decode(const char *p, size_t len, uint8_t *out)
 {
     size_t    i, n;

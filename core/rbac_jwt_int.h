@@ -1,6 +1,7 @@
 /*
  * rbac_jwt_int.h: the key set's layout, shared by rbac_jwt_key.c (which
- * builds it) and rbac_jwt.c (which verifies with it).  Not part of the API.
+ * builds it), rbac_jwks.c (which fills it from a JWKS) and rbac_jwt.c
+ * (which verifies with it), and the base64url codec.  Not part of the API.
  */
 
 #ifndef RBAC_JWT_INT_H
@@ -27,6 +28,13 @@ struct rbac_jwt_keyset_s {
     rbac_jwt_key_t     *tail;
     size_t              n;
 };
+
+
+/* 1 if p[0..len) is unpadded base64url of a whole number of bytes. */
+int rbac_jwt_b64_valid(const char *p, size_t len);
+
+/* Decodes validated base64url; out has room for len * 3 / 4 bytes. */
+size_t rbac_jwt_b64_decode(const char *p, size_t len, uint8_t *out);
 
 
 #endif /* RBAC_JWT_INT_H */

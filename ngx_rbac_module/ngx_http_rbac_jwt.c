@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_rbac_jwt.h"
+#include "ngx_http_rbac_jwks.h"
 
 
 typedef struct {
@@ -38,54 +39,10 @@ typedef struct {
 } ngx_http_rbac_jwt_entry_t;
 
 
-static void ngx_http_rbac_jwt_cleanup(void *data);
 static ngx_int_t ngx_http_rbac_jwt_cached(ngx_http_request_t *r,
     ngx_http_rbac_cache_t *cache, ngx_http_rbac_ctx_t *ctx);
 static rbac_rc_t ngx_http_rbac_jwt_strs(ngx_conf_t *cf, ngx_array_t *a,
     const rbac_str_t **out, size_t *n);
-
-
-static rbac_jwt_keyset_t *
-ngx_http_rbac_jwt_keyset(ngx_conf_t *cf)
-{
-    rbac_err_t           err;
-    rbac_allocator_t    *a;
-    rbac_jwt_keyset_t   *ks;
-    ngx_pool_cleanup_t  *cln;
-
-    a = ngx_palloc(cf->pool, sizeof(rbac_allocator_t));
-    if (a == NULL) {
-        return NULL;
-    }
-
-    a->alloc = ngx_http_rbac_palloc;
-    a->free = ngx_http_rbac_pfree;
-    a->ud = cf->pool;
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(&err, sizeof(rbac_err_t));
-
-    ks = rbac_jwt_keyset_create(a, &err);
-    if (ks == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_rbac_jwt_cleanup;
-    cln->data = ks;
-
-    return ks;
-}
-
-
-static void
-ngx_http_rbac_jwt_cleanup(void *data)
-{
-    rbac_jwt_keyset_free(data);
-}
 
 
 char *
@@ -155,7 +112,7 @@ ngx_http_rbac_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (rlcf->jwt_keys == NULL) {
-        rlcf->jwt_keys = ngx_http_rbac_jwt_keyset(cf);
+        rlcf->jwt_keys = ngx_http_rbac_jwks_keyset(cf);
         if (rlcf->jwt_keys == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -284,7 +241,7 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
 
     if (conf->jwt_keys == NULL) {
         /* no key: every JWT is refused ("wrong alg") */
-        conf->jwt_keys = ngx_http_rbac_jwt_keyset(cf);
+        conf->jwt_keys = ngx_http_rbac_jwks_keyset(cf);
         if (conf->jwt_keys == NULL) {
             return NGX_ERROR;
         }

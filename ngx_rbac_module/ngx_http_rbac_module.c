@@ -13,6 +13,7 @@
 
 #include "ngx_http_rbac_module.h"
 #include "ngx_http_rbac_jwt.h"
+#include "ngx_http_rbac_jwks.h"
 
 
 static ngx_int_t ngx_http_rbac_preconfiguration(ngx_conf_t *cf);
@@ -99,6 +100,13 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
     { ngx_string("rbac_jwt_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
       ngx_http_rbac_jwt_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rbac_jwt_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12,
+      ngx_http_rbac_jwks_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
