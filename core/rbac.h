@@ -18,6 +18,7 @@
 #include "rbac_body.h"
 #include "rbac_idpsync.h"
 #include "rbac_claims.h"
+#include "rbac_object.h"
 
 
 #endif /* RBAC_H */

@@ -94,6 +94,23 @@ rbac_str_eq_cstr(rbac_str_t a, const char *s)
 }
 
 
+int
+rbac_str_ctl(rbac_str_t s)
+{
+    size_t  i;
+
+    for (i = 0; i < s.len; i++) {
+        if ((unsigned char) s.data[i] < 0x20
+            || (unsigned char) s.data[i] == 0x7f)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 uint32_t
 rbac_hash(const char *p, size_t len)
 {
