@@ -11,6 +11,19 @@
 #include "rbac_record_int.h"
 
 
+/* 1 if the len bytes at s hold a control byte: never in a name. */
+static int
+rbac_record_ctl(const char *s, size_t len)
+{
+    rbac_str_t  v;
+
+    v.data = s;
+    v.len = len;
+
+    return rbac_str_ctl(v);
+}
+
+
 const char *
 rbac_rf_path(char *buf, const char *path, const char *key)
 {
@@ -79,6 +92,13 @@ rbac_rf_check_str(const cJSON *j, const char *path, unsigned flags,
     if ((flags & RBAC_RF_NAME) && len > RBAC_MAX_NAME) {
         return rbac_err_set(err, RBAC_EBOUND,
                             "%s: longer than %d bytes", path, RBAC_MAX_NAME);
+    }
+
+    if ((flags & (RBAC_RF_NAME | RBAC_RF_TEXT)) == RBAC_RF_NAME
+        && rbac_record_ctl(s, len))
+    {
+        return rbac_err_set(err, RBAC_EINVAL, "%s: holds a control byte",
+                            path);
     }
 
     if ((flags & RBAC_RF_NONEMPTY) && len == 0) {
@@ -365,6 +385,11 @@ rbac_rf_map(const cJSON *j, const char *path, const cJSON **items,
             return rbac_err_set(err, RBAC_EBOUND,
                                 "%s: key \"%.32s...\" longer than %d bytes",
                                 path, items[i]->string, RBAC_MAX_NAME);
+        }
+
+        if (rbac_record_ctl(items[i]->string, strlen(items[i]->string))) {
+            return rbac_err_set(err, RBAC_EINVAL,
+                                "%s: a key holds a control byte", path);
         }
     }
 

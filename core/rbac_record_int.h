@@ -19,6 +19,9 @@
 #define RBAC_RF_REQUIRED  0x1       /* missing (or null) is an error */
 #define RBAC_RF_NAME      0x2       /* at most RBAC_MAX_NAME bytes */
 #define RBAC_RF_NONEMPTY  0x4       /* "" is an error */
+#define RBAC_RF_TEXT      0x8       /* with RBAC_RF_NAME: a display name,
+                                       control bytes allowed (never in an
+                                       id or a name that is matched) */
 
 /* "path.key" into buf. */
 const char *rbac_rf_path(char *buf, const char *path, const char *key);

@@ -37,7 +37,8 @@ rbac_rec_org_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
-    rc = rbac_rf_str(b, j, "name", path, RBAC_RF_NAME, "", &o.name);
+    rc = rbac_rf_str(b, j, "name", path, RBAC_RF_NAME | RBAC_RF_TEXT, "",
+                     &o.name);
     if (rc != RBAC_OK) {
         return rc;
     }

@@ -77,7 +77,8 @@ rbac_rec_role_parse_kind(rbac_blob_t *b, const cJSON *j, const char *path,
     }
 
     rc = rbac_rf_check_str(rbac_rf_get(j, "display_name"),
-                           rbac_rf_path(p, path, "display_name"), RBAC_RF_NAME,
+                           rbac_rf_path(p, path, "display_name"),
+                           RBAC_RF_NAME | RBAC_RF_TEXT,
                            "", &s, b->err);
     if (rc != RBAC_OK) {
         return rc;

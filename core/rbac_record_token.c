@@ -222,7 +222,8 @@ rbac_rec_pkey_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
-    rc = rbac_rf_str(b, j, "name", path, RBAC_RF_NAME, "", &k.name);
+    rc = rbac_rf_str(b, j, "name", path, RBAC_RF_NAME | RBAC_RF_TEXT, "",
+                     &k.name);
     if (rc != RBAC_OK) {
         return rc;
     }
@@ -243,7 +244,7 @@ rbac_rec_pkey_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 
         rc = rbac_rf_str_val(b, items[i],
                              rbac_rf_path(q, p, items[i]->string),
-                             RBAC_RF_NAME, "", &tag.value);
+                             RBAC_RF_NAME | RBAC_RF_TEXT, "", &tag.value);
         if (rc != RBAC_OK) {
             return rc;
         }

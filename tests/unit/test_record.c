@@ -770,6 +770,29 @@ test_malformed(void **state)
 }
 
 
+static void
+test_control_bytes(void **state)
+{
+    /* a name, id or key never holds a control byte: it may become a header */
+    expect_err(RBAC_REC_OBJ, "{\"type\":\"workspace\",\"id\":\"w\","
+               "\"org\":\"o\\r\\nX-Rbac-Roles: owner\"}", RBAC_EINVAL,
+               "obj.org: holds a control byte");
+    expect_err(RBAC_REC_OBJ, "{\"type\":\"workspace\",\"id\":\"w\","
+               "\"org\":\"o\",\"owner\":\"a\\u007f\"}", RBAC_EINVAL,
+               "obj.owner: holds a control byte");
+    expect_err(RBAC_REC_USER, "{\"id\":\"u\\t\"}", RBAC_EINVAL,
+               "user.id: holds a control byte");
+    expect_err(RBAC_REC_USER, "{\"id\":\"u\",\"orgs\":{\"o\\n\":[]}}",
+               RBAC_EINVAL, "user.orgs: a key holds a control byte");
+    expect_err(RBAC_REC_USER, "{\"id\":\"u\",\"site_roles\":[\"\\u0001\"]}",
+               RBAC_EINVAL, "user.site_roles[0]: holds a control byte");
+    expect_err(RBAC_REC_ORG, "{\"id\":\"o\\r\"}",
+               RBAC_EINVAL, "org.id: holds a control byte");
+    expect_err(RBAC_REC_GROUP, "{\"id\":\"g\",\"org\":\"o\",\"name\":\"\\n\"}",
+               RBAC_EINVAL, "group.name: holds a control byte");
+}
+
+
 /* A JSON list of n strings "r0", "r1", ... */
 static char *
 list_of(size_t n)
@@ -1025,6 +1048,7 @@ main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_key_types),
+        cmocka_unit_test(test_control_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
