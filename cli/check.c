@@ -31,6 +31,57 @@ rbacctl_level_name(rbac_level_t l)
 }
 
 
+/* An argument of the object: NULL is not given. */
+static void
+rbacctl_check_arg(rbac_str_t *out, const char *arg)
+{
+    out->data = arg;
+    out->len = arg ? strlen(arg) : 0;
+}
+
+
+/*
+ * The record at key (without the prefix), parsed into ar: *rec NULL when
+ * there is none.  RBACCTL_FAIL (said on stderr) when Redis fails or the
+ * record is malformed.
+ */
+static int
+rbacctl_check_record(rbacctl_conn_t *conn, const char *key,
+    rbacctl_arena_t *ar, void **rec)
+{
+    char        *val;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+    rbac_str_t   k;
+
+    *rec = NULL;
+
+    if (rbacctl_get(conn, key, &val) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    if (val == NULL) {
+        return RBACCTL_OK;
+    }
+
+    k.data = key;
+    k.len = strlen(key);
+    memset(&err, 0, sizeof(err));
+
+    rc = rbac_record_parse(rbac_record_type_of_key(k), val, strlen(val),
+                           rbacctl_arena_allocator(ar), rec, &err);
+    free(val);
+
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
+                conn->prefix, key, err.msg);
+        return RBACCTL_FAIL;
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static int
 rbacctl_check_deny(const char *why, int explain)
 {
@@ -48,7 +99,7 @@ int
 rbacctl_check(int argc, char **argv)
 {
     int               rc, explain;
-    char              key[700], reason[512], *val, why[600];
+    char              key[700], reason[512], why[600];
     void             *rec;
     rbac_rc_t         rrc;
     rbac_err_t        err;
@@ -58,6 +109,8 @@ rbacctl_check(int argc, char **argv)
     rbac_action_t     act;
     rbac_object_t     obj;
     rbac_subject_t    subj;
+    rbac_rec_type_t   kind;
+    rbac_object_args_t  oa;
     rbac_decision_t   d;
     rbacctl_args_t    a;
     char             *claims;
@@ -126,7 +179,7 @@ rbacctl_check(int argc, char **argv)
     colon = strchr(object, ':');
     s.data = object;
     s.len = colon ? (size_t) (colon - object) : strlen(object);
-    id = colon ? colon + 1 : "";
+    id = colon ? colon + 1 : NULL;
 
     type = rbac_type_from_name(s);
     if (type == RBAC_T_OTHER) {
@@ -134,15 +187,9 @@ rbacctl_check(int argc, char **argv)
                             "type \"%.*s\"", (int) s.len, s.data);
     }
 
-    if (strcmp(id, "me") == 0) {
-        id = user;
-    }
-
-    if (owner && strcmp(owner, "me") == 0) {
-        owner = user;
-    }
-
-    if (id[0] && !rbacctl_id_ok(id, strlen(id))) {
+    if (id != NULL && id[0] && strcmp(id, "me") != 0
+        && !rbacctl_id_ok(id, strlen(id)))
+    {
         return rbacctl_fail(&a, RBACCTL_USAGE, "--object: \"%s\" is not an "
                             "object id", id);
     }
@@ -193,92 +240,47 @@ rbacctl_check(int argc, char **argv)
         goto done;
     }
 
-    memset(&obj, 0, sizeof(obj));
-    obj.type = type;
-    obj.type_name.data = rbac_type_name(type);
-    obj.type_name.len = strlen(obj.type_name.data);
-    obj.id.data = id;
-    obj.id.len = strlen(id);
-    obj.org.data = org ? org : "";
-    obj.org.len = strlen(obj.org.data);
-    obj.owner.data = owner ? owner : "";
-    obj.owner.len = strlen(obj.owner.data);
+    /* the object: the core resolver, with the record it names */
 
-    val = NULL;
+    memset(&oa, 0, sizeof(oa));
+    oa.type = type;
+    oa.me.data = user;
+    oa.me.len = strlen(user);
+    rbacctl_check_arg(&oa.id, id);
+    rbacctl_check_arg(&oa.org, org);
+    rbacctl_check_arg(&oa.owner, owner);
 
-    if (id[0] && (type == RBAC_T_WORKSPACE || type == RBAC_T_TEMPLATE
-                  || type == RBAC_T_GROUP || type == RBAC_T_ORGANIZATION
-                  || type == RBAC_T_USER))
-    {
-        if (type == RBAC_T_ORGANIZATION) {
-            snprintf(key, sizeof(key), "org:%s", id);
-        } else if (type == RBAC_T_USER) {
-            snprintf(key, sizeof(key), "user:%s", id);
-        } else {
-            snprintf(key, sizeof(key), "obj:%s:%s", obj.type_name.data, id);
-        }
+    kind = rbac_object_record(&oa, &s);
+    rec = NULL;
 
-        if (rbacctl_get(&conn, key, &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
+    if (kind != RBAC_REC_NONE) {
+        snprintf(key, sizeof(key), "%s%s%s%.*s",
+                 kind == RBAC_REC_OBJ ? "obj:" : kind == RBAC_REC_ORG
+                 ? "org:" : "user:", kind == RBAC_REC_OBJ
+                 ? rbac_type_name(type) : "", kind == RBAC_REC_OBJ ? ":" : "",
+                 (int) s.len, s.data);
+
+        rc = rbacctl_check_record(&conn, key, ar, &rec);
+        if (rc != RBACCTL_OK) {
             goto done;
         }
+    }
 
-        if (val == NULL) {
-            snprintf(why, sizeof(why), "%s %s not found", obj.type_name.data,
-                     id);
-            rc = rbacctl_check_deny(why, explain);
-            goto done;
-        }
+    memset(&err, 0, sizeof(err));
 
-        if (type == RBAC_T_ORGANIZATION || type == RBAC_T_USER) {
-            free(val);
+    rrc = rbac_object_resolve(&oa, rec, rbacctl_arena_allocator(ar), &obj,
+                              &err);
 
-            /* built from the id alone, once the record exists */
-            if (type == RBAC_T_ORGANIZATION) {
-                if (org && strcmp(org, id) != 0) {
-                    rc = rbacctl_check_deny("org does not match the "
-                                            "record", explain);
-                    goto done;
-                }
-                obj.org = obj.id;
+    if (rrc == RBAC_EINVAL || rrc == RBAC_ENOTFOUND) {
+        rc = rbacctl_check_deny(err.msg, explain);
+        goto done;
+    }
 
-            } else {
-                if ((owner && strcmp(owner, id) != 0) || (org && org[0])) {
-                    rc = rbacctl_check_deny("org or owner does not match "
-                                            "the record", explain);
-                    goto done;
-                }
-                obj.owner = obj.id;
-            }
-
-        } else {
-            memset(&err, 0, sizeof(err));
-            rrc = rbac_record_parse(RBAC_REC_OBJ, val, strlen(val),
-                                    rbacctl_arena_allocator(ar), &rec, &err);
-            free(val);
-
-            if (rrc != RBAC_OK) {
-                fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
-                        conn.prefix, key, err.msg);
-                rc = RBACCTL_FAIL;
-                goto done;
-            }
-
-            rrc = rbac_object_view(rec, rbacctl_arena_allocator(ar), &obj);
-            if (rrc != RBAC_OK) {
-                rc = rbacctl_fail(&a, RBACCTL_FAIL, "object view: %s",
-                                  rbac_strerror(rrc));
-                goto done;
-            }
-
-            if ((org && !rbac_str_eq_cstr(obj.org, org))
-                || (owner && !rbac_str_eq_cstr(obj.owner, owner)))
-            {
-                rc = rbacctl_check_deny("org or owner does not match the "
-                                        "record", explain);
-                goto done;
-            }
-        }
+    if (rrc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: %s%s: %s\n", conn.prefix, key,
+                err.msg[0] ? err.msg : rbac_strerror(rrc));
+        rc = RBACCTL_FAIL;
+        goto done;
     }
 
     rbac_decide(&subj, &obj, act, &d);

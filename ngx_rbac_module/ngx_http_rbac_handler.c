@@ -1010,87 +1010,76 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
 
 
 /*
- * The object of rbac_object or of one rbac_also: its arguments ("me" is
- * the caller) and, for a type kept in Redis, its record.  With obj NULL it
- * only wants the record.  NGX_OK: obj is ready; NGX_AGAIN: the record is
- * still wanted; NGX_DONE: denied (ctx says why); NGX_ERROR.
+ * The object of rbac_object or of one rbac_also, by the core resolver
+ * (rbac_object_resolve): its arguments ("me" is the caller) and, for a type
+ * kept in Redis, its record.  With obj NULL it only wants the record.
+ * NGX_OK: obj is ready; NGX_AGAIN: the record is still wanted; NGX_DONE:
+ * denied, or the record is not the one asked for (ctx says why);
+ * NGX_ERROR.
  */
 static ngx_int_t
 ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, rbac_object_t *obj)
 {
     void                      *rec;
-    ngx_str_t                  args[3], s;
+    ngx_str_t                  v, id;
+    rbac_rc_t                  rc;
+    rbac_str_t                 rid, *args[3];
     ngx_uint_t                 i, state;
+    rbac_err_t                 err;
+    rbac_rec_type_t            kind;
     rbac_allocator_t           a;
+    rbac_object_args_t         oa;
     ngx_http_complex_value_t  *cv[3];
+
+    ngx_memzero(&oa, sizeof(rbac_object_args_t));
+
+    oa.type = oc->type;
+    oa.me = ngx_http_rbac_vstr(*me);
+    oa.any_org = oc->any_org;
 
     cv[0] = oc->id;
     cv[1] = oc->org;
     cv[2] = oc->owner;
+    args[0] = &oa.id;
+    args[1] = &oa.org;
+    args[2] = &oa.owner;
 
     for (i = 0; i < 3; i++) {
-        ngx_str_null(&args[i]);
-
         if (cv[i] == NULL) {
-            continue;
+            continue;               /* not given: data NULL */
         }
 
-        if (ngx_http_complex_value(r, cv[i], &args[i]) != NGX_OK) {
+        if (ngx_http_complex_value(r, cv[i], &v) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        if (args[i].len == 2 && ngx_strncmp(args[i].data, "me", 2) == 0) {
-            args[i] = *me;
-        }
-
-        if (args[i].len > RBAC_MAX_NAME) {
-            if (obj != NULL) {
-                (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                          "object id too long");
-            }
-
-            return obj != NULL ? NGX_DONE : NGX_OK;
-        }
-
-        if (i == 0 && args[0].len == 0) {
-            /*
-             * an id= that comes out empty (a JSON body without the field,
-             * "me" for a provisioner) never widens to the whole type
-             */
-            if (obj != NULL) {
-                (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                          "object id is empty");
-            }
-
-            return obj != NULL ? NGX_DONE : NGX_OK;
-        }
+        args[i]->data = v.data ? (const char *) v.data : "";
+        args[i]->len = v.len;
     }
+
+    kind = rbac_object_record(&oa, &rid);
+    id = ngx_http_rbac_nstr(rid);
 
     rec = NULL;
     state = NGX_HTTP_RBAC_PRESENT;
 
-    if (args[0].len) {
-        switch (oc->type) {
+    switch (kind) {
 
-        case RBAC_T_WORKSPACE:
-        case RBAC_T_TEMPLATE:
-        case RBAC_T_GROUP:
-            rec = ngx_http_rbac_get(ctx, &state, "obj:", &oc->type_name,
-                                    &args[0]);
-            break;
+    case RBAC_REC_OBJ:
+        rec = ngx_http_rbac_get(ctx, &state, "obj:", &oc->type_name, &id);
+        break;
 
-        case RBAC_T_ORGANIZATION:
-            rec = ngx_http_rbac_get(ctx, &state, "org:", &args[0], NULL);
-            break;
+    case RBAC_REC_ORG:
+        rec = ngx_http_rbac_get(ctx, &state, "org:", &id, NULL);
+        break;
 
-        case RBAC_T_USER:
-            rec = ngx_http_rbac_get(ctx, &state, "user:", &args[0], NULL);
-            break;
+    case RBAC_REC_USER:
+        rec = ngx_http_rbac_get(ctx, &state, "user:", &id, NULL);
+        break;
 
-        default:
-            break;
-        }
+    default:
+        break;
     }
 
     if (state == NGX_HTTP_RBAC_PENDING) {
@@ -1101,64 +1090,43 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
         return NGX_OK;
     }
 
-    if (state == NGX_HTTP_RBAC_ABSENT) {
-        s.len = oc->type_name.len + args[0].len + sizeof(" not found");
-        s.data = ngx_pnalloc(r->pool, s.len);
-        if (s.data == NULL) {
+    a.alloc = ngx_http_rbac_palloc;
+    a.free = ngx_http_rbac_pfree;
+    a.ud = r->pool;
+
+    ngx_memzero(&err, sizeof(rbac_err_t));
+
+    rc = rbac_object_resolve(&oa, rec, &a, obj, &err);
+
+    switch (rc) {
+
+    case RBAC_OK:
+        return NGX_OK;
+
+    case RBAC_EINVAL:
+    case RBAC_ENOTFOUND:
+        if (ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN, err.msg) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        s.len = ngx_sprintf(s.data, "%V %V not found", &oc->type_name,
-                            &args[0])
-                - s.data;
-
-        (void) ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
         return NGX_DONE;
-    }
 
-    ngx_memzero(obj, sizeof(rbac_object_t));
+    case RBAC_EPARSE:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rbac: malformed record: %s", err.msg);
 
-    obj->type = oc->type;
-    obj->type_name = ngx_http_rbac_vstr(oc->type_name);
-    obj->id = ngx_http_rbac_vstr(args[0]);
-    obj->org = ngx_http_rbac_vstr(args[1]);
-    obj->owner = ngx_http_rbac_vstr(args[2]);
-
-    if (rec != NULL && (oc->type == RBAC_T_WORKSPACE
-                        || oc->type == RBAC_T_TEMPLATE
-                        || oc->type == RBAC_T_GROUP))
-    {
-        a.alloc = ngx_http_rbac_palloc;
-        a.free = ngx_http_rbac_pfree;
-        a.ud = r->pool;
-
-        if (rbac_object_view(rec, &a, obj) != RBAC_OK) {
+        if (ngx_http_rbac_deny(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                               "authorization unavailable")
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-    } else if (rec != NULL && oc->type == RBAC_T_ORGANIZATION) {
-        obj->org = obj->id;
-
-    } else if (rec != NULL && oc->type == RBAC_T_USER) {
-        obj->owner = obj->id;
-    }
-
-    obj->any_org = oc->any_org;
-
-    if (args[1].len && !rbac_str_eq(obj->org, ngx_http_rbac_vstr(args[1]))) {
-        (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                  "object org mismatch");
         return NGX_DONE;
-    }
 
-    if (args[2].len && !rbac_str_eq(obj->owner, ngx_http_rbac_vstr(args[2])))
-    {
-        (void) ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                  "object owner mismatch");
-        return NGX_DONE;
+    default:
+        return NGX_ERROR;
     }
-
-    return NGX_OK;
 }
 
 
