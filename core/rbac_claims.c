@@ -78,10 +78,21 @@ rbac_claim_walk(const cJSON *claims, rbac_str_t field)
 }
 
 
+/* 1 and *v if s is a usable value: 1..RBAC_MAX_NAME bytes, no control. */
+static size_t
+rbac_claim_value(const char *s, rbac_str_t *v)
+{
+    v->data = s;
+    v->len = strlen(s);
+
+    return v->len > 0 && v->len <= RBAC_MAX_NAME && !rbac_str_ctl(*v);
+}
+
+
 size_t
 rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
 {
-    size_t        n, len;
+    size_t        n;
     const cJSON  *c, *el;
 
     if (claims == NULL) {
@@ -94,15 +105,7 @@ rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
     }
 
     if (cJSON_IsString(c)) {
-        len = strlen(c->valuestring);
-
-        if (len == 0 || len > RBAC_MAX_NAME) {
-            return 0;
-        }
-
-        vals[0].data = c->valuestring;
-        vals[0].len = len;
-        return 1;
+        return rbac_claim_value(c->valuestring, &vals[0]);
     }
 
     if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) > RBAC_MAX_LIST) {
@@ -116,13 +119,7 @@ rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
             return 0;
         }
 
-        len = strlen(el->valuestring);
-
-        if (len > 0 && len <= RBAC_MAX_NAME) {
-            vals[n].data = el->valuestring;
-            vals[n].len = len;
-            n++;
-        }
+        n += rbac_claim_value(el->valuestring, &vals[n]);
     }
 
     return n;

@@ -14,9 +14,9 @@
 
 /*
  * The string values of the claim at `field` into vals (room for
- * RBAC_MAX_LIST; they point into the tree); empty strings and strings over
- * RBAC_MAX_NAME bytes are skipped.  Returns how many: 0 when the claim is
- * missing, null or malformed.
+ * RBAC_MAX_LIST; they point into the tree); empty strings, strings over
+ * RBAC_MAX_NAME bytes and strings holding a control byte are skipped.
+ * Returns how many: 0 when the claim is missing, null or malformed.
  */
 size_t rbac_claim_values(const cJSON *claims, rbac_str_t field,
     rbac_str_t *vals);

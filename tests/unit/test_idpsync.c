@@ -338,6 +338,11 @@ test_claim_string_or_array(void **state)
     expect(ORGSYNC_NODEF, "{\"memberOf\":[\"x\",\"a-team\"]}", NULL,
            "org:orgA[]");
     expect(ORGSYNC_NODEF, "{\"memberOf\":[]}", NULL, "none");
+
+    /* a value holding a control byte is never a name: skipped */
+    expect(ORGSYNC_NODEF, "{\"memberOf\":\"a-team\\n\"}", NULL, "none");
+    expect(ORGSYNC_NODEF, "{\"memberOf\":[\"a\\u0001\",\"a-team\"]}", NULL,
+           "org:orgA[]");
 }
 
 
