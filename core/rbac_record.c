@@ -1,10 +1,12 @@
 /*
  * rbac_record.c: the record codecs' entry points: rbac_record_parse (JSON
  * in, one position-independent block out, in two passes: measure, then
- * write), rbac_record_json (the canonical JSON of a block) and the key
- * names of the decision table.
+ * write; a member name twice in any object refused), rbac_record_json (the
+ * canonical JSON of a block), the key names of the decision table and the
+ * check that a record is the one its key names.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "rbac_record_int.h"
@@ -40,6 +42,58 @@ rbac_record_ws(char c)
 }
 
 
+/*
+ * Every object of the tree at j has each member name once (cJSON reads
+ * the first of two, other readers the last: such a record is malformed)
+ * and at most RBAC_MAX_LIST members.  items has room for RBAC_MAX_LIST; it
+ * is used for one object at a time, before descending.
+ */
+static rbac_rc_t
+rbac_record_unique(const cJSON *j, const char *name, const cJSON **items,
+    rbac_err_t *err)
+{
+    size_t        i, n;
+    rbac_rc_t     rc;
+    const cJSON  *c;
+
+    if (cJSON_IsObject(j)) {
+        n = 0;
+
+        for (c = j->child; c != NULL; c = c->next) {
+            if (n == RBAC_MAX_LIST) {
+                return rbac_err_set(err, RBAC_EBOUND,
+                                    "%s: an object of more than %d members",
+                                    name, RBAC_MAX_LIST);
+            }
+
+            items[n++] = c;
+        }
+
+        qsort((void *) items, n, sizeof(items[0]), rbac_rf_keycmp);
+
+        for (i = 1; i < n; i++) {
+            if (strcmp(items[i - 1]->string, items[i]->string) == 0) {
+                return rbac_err_set(err, RBAC_EINVAL,
+                                    "%s: member \"%.64s\" twice in one "
+                                    "object", name, items[i]->string);
+            }
+        }
+    }
+
+    /* depth is bounded by cJSON's CJSON_NESTING_LIMIT */
+    for (c = j->child; c != NULL; c = c->next) {
+        if (c->child != NULL) {
+            rc = rbac_record_unique(c, name, items, err);
+            if (rc != RBAC_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return RBAC_OK;
+}
+
+
 rbac_rc_t
 rbac_record_parse(rbac_rec_type_t type, const char *json, size_t len,
     const rbac_allocator_t *a, void **out, rbac_err_t *err)
@@ -49,6 +103,7 @@ rbac_record_parse(rbac_rec_type_t type, const char *json, size_t len,
     cJSON                   *j;
     rbac_rc_t                rc;
     const char              *end, *name;
+    const cJSON             *items[RBAC_MAX_LIST];
     rbac_blob_t              b;
     rbac_rec_hdr_t           hdr;
     const rbac_rec_codec_t  *c;
@@ -94,6 +149,7 @@ rbac_record_parse(rbac_rec_type_t type, const char *json, size_t len,
         goto done;
     }
 
+
     /* pass 1: check and measure */
 
     b.base = NULL;
@@ -101,6 +157,12 @@ rbac_record_parse(rbac_rec_type_t type, const char *json, size_t len,
     b.err = err;
 
     rc = c->parse(&b, j, name);
+    if (rc != RBAC_OK) {
+        goto done;
+    }
+
+    /* what the codec did not read twice: any object, any depth */
+    rc = rbac_record_unique(j, name, items, err);
     if (rc != RBAC_OK) {
         goto done;
     }
@@ -277,4 +339,150 @@ rbac_record_type_of_key(rbac_str_t key)
     }
 
     return RBAC_REC_NONE;
+}
+
+
+/* The part of key after "<kind>:", up to the next ':' when `upto_colon`. */
+static rbac_str_t
+rbac_record_key_part(rbac_str_t key, size_t skip, int upto_colon)
+{
+    const char  *colon;
+    rbac_str_t   s;
+
+    s.data = key.data + skip;
+    s.len = key.len - skip;
+
+    if (upto_colon) {
+        colon = memchr(s.data, ':', s.len);
+        s.len = (size_t) (colon - s.data);
+    }
+
+    return s;
+}
+
+
+/* RBAC_EINVAL unless what the record says (`have`) is the key's `want`. */
+static rbac_rc_t
+rbac_record_key_is(rbac_str_t have, rbac_str_t want, const char *field,
+    rbac_str_t key, rbac_err_t *err)
+{
+    if (rbac_str_eq(have, want)) {
+        return RBAC_OK;
+    }
+
+    return rbac_err_set(err, RBAC_EINVAL,
+                        "%s \"%.*s\" does not match the key \"%.*s\"", field,
+                        (int) (have.len > 64 ? 64 : have.len), have.data,
+                        (int) (key.len > 200 ? 200 : key.len), key.data);
+}
+
+
+rbac_rc_t
+rbac_record_key_check(const void *rec, rbac_str_t key, rbac_err_t *err)
+{
+    size_t                  n;
+    rbac_rc_t               rc;
+    rbac_ref_t              id;
+    rbac_str_t              a, b, name;
+    const rbac_rec_hdr_t   *h = rec;
+    const rbac_obj_rec_t   *o = rec;
+    const rbac_role_rec_t  *r = rec;
+
+    if (rbac_record_type_of_key(key) != h->type) {
+        return rbac_err_set(err, RBAC_EINVAL,
+                            "the record is not of the kind its key names");
+    }
+
+    switch (h->type) {
+
+    case RBAC_REC_USER:
+        id = ((const rbac_user_rec_t *) rec)->id;
+        break;
+
+    case RBAC_REC_ORG:
+        id = ((const rbac_org_rec_t *) rec)->id;
+        break;
+
+    case RBAC_REC_GROUP:
+        id = ((const rbac_group_rec_t *) rec)->id;
+        break;
+
+    case RBAC_REC_TOKEN:
+        id = ((const rbac_token_rec_t *) rec)->id;
+        break;
+
+    case RBAC_REC_PKEY:
+        id = ((const rbac_pkey_rec_t *) rec)->id;
+        break;
+
+    case RBAC_REC_OBJ:
+        /* obj:<type>:<id> */
+        a = rbac_record_key_part(key, 4, 1);
+        n = 4 + a.len + 1;
+
+        rc = rbac_record_key_is(rbac_ref(rec, o->type_name), a, "type", key,
+                                err);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+        return rbac_record_key_is(rbac_ref(rec, o->id),
+                                  rbac_record_key_part(key, n, 0), "id", key,
+                                  err);
+
+    case RBAC_REC_ROLE:
+        /* role:<org>:<name> */
+        a = rbac_record_key_part(key, 5, 1);
+        b = rbac_record_key_part(key, 5 + a.len + 1, 0);
+        name.data = r->role.name;
+        name.len = strlen(r->role.name);
+
+        rc = rbac_record_key_is(rbac_ref(rec, r->org), a, "organization_id",
+                                key, err);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+        return rbac_record_key_is(name, b, "name", key, err);
+
+    case RBAC_REC_SITEROLE:
+        name.data = r->role.name;
+        name.len = strlen(r->role.name);
+
+        return rbac_record_key_is(name, rbac_record_key_part(key, 9, 0),
+                                  "name", key, err);
+
+    default:
+        /* orggroups, deployment, idpsync: nothing in them names the key */
+        return RBAC_OK;
+    }
+
+    /* <kind>:<id> */
+    a = rbac_record_key_part(key, 0, 1);
+
+    return rbac_record_key_is(rbac_ref(rec, id),
+                              rbac_record_key_part(key, a.len + 1, 0), "id",
+                              key, err);
+}
+
+
+rbac_rc_t
+rbac_record_parse_key(rbac_str_t key, const char *json, size_t len,
+    const rbac_allocator_t *a, void **out, rbac_err_t *err)
+{
+    rbac_rc_t  rc;
+
+    rc = rbac_record_parse(rbac_record_type_of_key(key), json, len, a, out,
+                           err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    rc = rbac_record_key_check(*out, key, err);
+    if (rc != RBAC_OK) {
+        a->free(a->ud, *out);
+        *out = NULL;
+    }
+
+    return rc;
 }

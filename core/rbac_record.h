@@ -217,10 +217,11 @@ typedef struct {
  * `a` (free it with a->free).  On failure *out is NULL, nothing stays
  * allocated, and err names the field ("user.orgs.orgA[2]: not a string"):
  * RBAC_EPARSE (not JSON, trailing data, not an object), RBAC_EINVAL (wrong
- * type or value, missing required field, duplicate map key, IdP group
+ * type or value, missing required field, a member name twice in any object
+ * of the document, a control byte in an id or name, IdP group
  * auto-creation), RBAC_EUNKNOWN (resource type, action or ACL role name),
- * RBAC_EBOUND (records over RBAC_MAX_RECORD bytes, lists and maps over
- * RBAC_MAX_LIST entries, ids and names over RBAC_MAX_NAME bytes),
+ * RBAC_EBOUND (records over RBAC_MAX_RECORD bytes, lists, maps and objects
+ * over RBAC_MAX_LIST entries, ids and names over RBAC_MAX_NAME bytes),
  * RBAC_ENOMEM (from `a`; cJSON's own allocation failures show as
  * RBAC_EPARSE).  Unknown fields are ignored; JSON null is an absent field.
  * Map entries are stored sorted by key, lists as written; the bytes depend
@@ -247,6 +248,24 @@ rbac_rc_t rbac_record_json(const void *rec, const rbac_allocator_t *a,
  * RBAC_REC_USER); RBAC_REC_NONE for anything else (version, inv).
  */
 rbac_rec_type_t rbac_record_type_of_key(rbac_str_t key);
+
+/*
+ * RBAC_EINVAL (err says why) unless rec is the record its key (prefix
+ * removed) names: of that kind, and with the key's id (user, org, group,
+ * token, pkey), type and id (obj:<type>:<id>), organization_id and name
+ * (role:<org>:<name>) or name (siterole:<name>).  A record stored under
+ * another's key is malformed, never read as either.
+ */
+rbac_rc_t rbac_record_key_check(const void *rec, rbac_str_t key,
+    rbac_err_t *err);
+
+/*
+ * rbac_record_parse of the kind the key names, then rbac_record_key_check:
+ * how a record read from Redis is parsed.  On failure nothing stays
+ * allocated.
+ */
+rbac_rc_t rbac_record_parse_key(rbac_str_t key, const char *json,
+    size_t len, const rbac_allocator_t *a, void **out, rbac_err_t *err);
 
 
 /*

@@ -344,7 +344,7 @@ rbac_rf_array(const cJSON *j, const char *path, const cJSON **items,
 }
 
 
-static int
+int
 rbac_rf_keycmp(const void *a, const void *b)
 {
     const cJSON  *x = *(const cJSON *const *) a;

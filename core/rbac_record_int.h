@@ -84,6 +84,9 @@ rbac_rc_t rbac_rf_array(const cJSON *j, const char *path,
 rbac_rc_t rbac_rf_map(const cJSON *j, const char *path,
     const cJSON **items, size_t *n, rbac_err_t *err);
 
+/* qsort order of cJSON members (const cJSON *[]) by name. */
+int rbac_rf_keycmp(const void *a, const void *b);
+
 /* A list of names (j NULL = empty) into an rbac_ref_t[] span. */
 rbac_rc_t rbac_rf_names(rbac_blob_t *b, const cJSON *j, const char *path,
     rbac_span_t *out);

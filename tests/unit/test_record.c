@@ -770,6 +770,214 @@ test_malformed(void **state)
 }
 
 
+static char *map_of(size_t n, const char *value);
+
+
+/* One valid record of each kind, with the key it is stored under. */
+static const struct {
+    rbac_rec_type_t   type;
+    const char       *key;
+    const char       *json;
+} strict_recs[] = {
+    { RBAC_REC_USER, "user:u1",
+      "{\"id\":\"u1\",\"orgs\":{\"o1\":[\"r\"]},\"site_roles\":[]}" },
+    { RBAC_REC_ORG, "org:o1",
+      "{\"id\":\"o1\",\"name\":\"O\",\"default_org_member_roles\":[]}" },
+    { RBAC_REC_GROUP, "group:g1",
+      "{\"id\":\"g1\",\"org\":\"o1\",\"name\":\"eng\"}" },
+    { RBAC_REC_ORGGROUPS, "orggroups:o1", "{\"eng\":\"g1\",\"ops\":\"g2\"}" },
+    { RBAC_REC_ROLE, "role:o1:lead",
+      "{\"name\":\"lead\",\"organization_id\":\"o1\","
+      "\"organization_permissions\":[{\"resource_type\":\"workspace\","
+      "\"action\":\"read\"}]}" },
+    { RBAC_REC_SITEROLE, "siterole:health",
+      "{\"name\":\"health\",\"site_permissions\":[{\"resource_type\":"
+      "\"deployment_stats\",\"action\":\"read\"}]}" },
+    { RBAC_REC_OBJ, "obj:workspace:w1",
+      "{\"type\":\"workspace\",\"id\":\"w1\",\"org\":\"o1\","
+      "\"acl_users\":{\"u2\":\"use\"}}" },
+    { RBAC_REC_TOKEN, "token:t1",
+      "{\"id\":\"t1\",\"user\":\"u1\",\"secret_sha256\":\""
+      "0000000000000000000000000000000000000000000000000000000000000000\","
+      "\"allow_list\":[{\"type\":\"workspace\",\"id\":\"w1\"}]}" },
+    { RBAC_REC_PKEY, "pkey:k1",
+      "{\"id\":\"k1\",\"org\":\"o1\",\"tags\":{\"a\":\"b\"},"
+      "\"secret_sha256\":\""
+      "0000000000000000000000000000000000000000000000000000000000000000\"}" },
+    { RBAC_REC_DEPLOYMENT, "deployment", "{\"no_chat_sharing\":true}" },
+    { RBAC_REC_IDPSYNC, "idpsync",
+      "{\"version\":1,\"organization\":{\"field\":\"g\",\"mapping\":"
+      "{\"a\":[\"o1\"]}}}" },
+};
+
+static rbac_rc_t
+parse_key(const char *key, const char *json, void **rec, rbac_err_t *err)
+{
+    rbac_str_t  k;
+
+    k.data = key;
+    k.len = strlen(key);
+    memset(err, 0, sizeof(*err));
+    *rec = (void *) 1;
+
+    return rbac_record_parse_key(k, json, strlen(json),
+                                 &rbac_malloc_allocator, rec, err);
+}
+
+/*
+ * json with a second `"<member>":<value>` inserted right after the first
+ * `{` found at or after `at` (a copy; free it).
+ */
+static char *
+with_member(const char *json, const char *at, const char *member)
+{
+    char        *out;
+    size_t       pos;
+    const char  *p;
+
+    p = strstr(json, at);
+    assert_non_null(p);
+    p = strchr(p, '{');
+    assert_non_null(p);
+    pos = (size_t) (p - json) + 1;
+
+    out = malloc(strlen(json) + strlen(member) + 2);
+    assert_non_null(out);
+    memcpy(out, json, pos);
+    sprintf(out + pos, "%s,%s", member, json + pos);
+
+    return out;
+}
+
+static void
+test_strict_records(void **state)
+{
+    char        *bad;
+    void        *rec;
+    size_t       i;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+
+    /* a duplicated member, at the top and nested, in every kind */
+    static const struct {
+        const char  *at;        /* where to insert */
+        const char  *member;    /* a member that is already there */
+    } dups[] = {
+        { "", "\"id\":\"u1\"" },                    /* user */
+        { "", "\"id\":\"o1\"" },                    /* org */
+        { "", "\"name\":\"eng\"" },                 /* group */
+        { "", "\"eng\":\"g9\"" },                   /* orggroups */
+        { "\"organization_permissions\"",
+          "\"action\":\"delete\"" },               /* role, nested */
+        { "", "\"name\":\"health\"" },              /* siterole */
+        { "\"acl_users\"", "\"u2\":\"admin\"" },    /* obj, nested map */
+        { "\"allow_list\"", "\"id\":\"w2\"" },      /* token, nested */
+        { "\"tags\"", "\"a\":\"c\"" },              /* pkey, nested */
+        { "", "\"no_chat_sharing\":false" },        /* deployment */
+        { "\"mapping\"", "\"a\":[\"o2\"]" },        /* idpsync, nested */
+    };
+
+    for (i = 0; i < sizeof(strict_recs) / sizeof(strict_recs[0]); i++) {
+        /* the record as it is: fine, under its key */
+        rc = parse_key(strict_recs[i].key, strict_recs[i].json, &rec, &err);
+        if (rc != RBAC_OK) {
+            fprintf(stderr, "%s: %s\n", strict_recs[i].key, err.msg);
+        }
+        assert_int_equal(rc, RBAC_OK);
+        free(rec);
+
+        bad = with_member(strict_recs[i].json, dups[i].at, dups[i].member);
+        rc = parse_key(strict_recs[i].key, bad, &rec, &err);
+        /* a map's own check names the map ("duplicate key") */
+        if (rc != RBAC_EINVAL || (strstr(err.msg, "twice") == NULL
+                                  && strstr(err.msg, "duplicate") == NULL))
+        {
+            fprintf(stderr, "%s: %s: %s\n", strict_recs[i].key, bad,
+                    err.msg);
+        }
+        assert_int_equal(rc, RBAC_EINVAL);
+        assert_true(strstr(err.msg, "twice in one object") != NULL
+                    || strstr(err.msg, "duplicate key") != NULL);
+        assert_null(rec);
+
+        /* rbac_record_parse refuses it as well */
+        expect_err(strict_recs[i].type, bad, RBAC_EINVAL, NULL);
+        free(bad);
+    }
+
+    /* an object of more members than any record has */
+    bad = map_of(RBAC_MAX_LIST + 1, "1");
+    expect_err(RBAC_REC_DEPLOYMENT, bad, RBAC_EBOUND,
+               "deployment: an object of more than 1024 members");
+    free(bad);
+}
+
+static void
+test_record_under_its_key(void **state)
+{
+    void        *rec;
+    size_t       i;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+
+    /* a record stored under another's key */
+    static const struct {
+        const char  *key;
+        const char  *json;
+        const char  *msg;
+    } wrong[] = {
+        { "user:u2", "{\"id\":\"u1\"}",
+          "id \"u1\" does not match the key \"user:u2\"" },
+        { "org:o2", "{\"id\":\"o1\"}",
+          "id \"o1\" does not match the key \"org:o2\"" },
+        { "group:g2", "{\"id\":\"g1\",\"org\":\"o1\",\"name\":\"n\"}",
+          "id \"g1\" does not match the key \"group:g2\"" },
+        { "role:o2:lead", "{\"name\":\"lead\",\"organization_id\":\"o1\"}",
+          "organization_id \"o1\" does not match the key \"role:o2:lead\"" },
+        { "role:o1:boss", "{\"name\":\"lead\",\"organization_id\":\"o1\"}",
+          "name \"lead\" does not match the key \"role:o1:boss\"" },
+        { "siterole:boss", "{\"name\":\"health\"}",
+          "name \"health\" does not match the key \"siterole:boss\"" },
+        { "obj:template:w1",
+          "{\"type\":\"workspace\",\"id\":\"w1\",\"org\":\"o1\"}",
+          "type \"workspace\" does not match the key \"obj:template:w1\"" },
+        { "obj:workspace:w2",
+          "{\"type\":\"workspace\",\"id\":\"w1\",\"org\":\"o1\"}",
+          "id \"w1\" does not match the key \"obj:workspace:w2\"" },
+        { "obj:workspace:w1x",
+          "{\"type\":\"workspace\",\"id\":\"w1\",\"org\":\"o1\"}",
+          "id \"w1\" does not match the key \"obj:workspace:w1x\"" },
+        { "token:t2", "{\"id\":\"t1\",\"user\":\"u1\",\"secret_sha256\":\""
+          "0000000000000000000000000000000000000000000000000000000000000000"
+          "\"}", "id \"t1\" does not match the key \"token:t2\"" },
+        { "pkey:k2", "{\"id\":\"k1\",\"org\":\"o1\",\"secret_sha256\":\""
+          "0000000000000000000000000000000000000000000000000000000000000000"
+          "\"}", "id \"k1\" does not match the key \"pkey:k2\"" },
+    };
+
+    for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        rc = parse_key(wrong[i].key, wrong[i].json, &rec, &err);
+        if (rc != RBAC_EINVAL || strcmp(err.msg, wrong[i].msg) != 0) {
+            fprintf(stderr, "%s: %d %s\n", wrong[i].key, rc, err.msg);
+        }
+        assert_int_equal(rc, RBAC_EINVAL);
+        assert_string_equal(err.msg, wrong[i].msg);
+        assert_null(rec);
+    }
+
+    /* a key that names no record kind */
+    rc = parse_key("version", "{}", &rec, &err);
+    assert_int_equal(rc, RBAC_EINVAL);
+    assert_null(rec);
+
+    /* a dormant workspace is still a workspace under obj:workspace: */
+    rc = parse_key("obj:workspace:w1", "{\"type\":\"workspace\",\"id\":"
+                   "\"w1\",\"org\":\"o1\",\"dormant\":true}", &rec, &err);
+    assert_int_equal(rc, RBAC_OK);
+    free(rec);
+}
+
+
 static void
 test_control_bytes(void **state)
 {
@@ -1049,6 +1257,8 @@ main(void)
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_key_types),
         cmocka_unit_test(test_control_bytes),
+        cmocka_unit_test(test_strict_records),
+        cmocka_unit_test(test_record_under_its_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
