@@ -176,8 +176,18 @@ char *rbacctl_canon_text(rbac_rec_type_t type, const char *json,
     const char *what);
 
 /*
- * Parses a stored record; NULL (and a message naming the key) when it is
- * malformed.  Free with free().
+ * A record read from Redis at prefix + key: parsed as the kind its key
+ * names, with the key checked against the record's type/id/name
+ * (rbac_record_parse_key), from `a` (NULL: malloc).  NULL and a message
+ * "malformed record at <prefix><key>: <why>" when it is malformed.
+ */
+void *rbacctl_parse_key(const char *prefix, const char *key,
+    const char *json, const rbac_allocator_t *a);
+
+/*
+ * Parses a record of `type` (a canonical form about to be written);
+ * NULL (and a message naming `key`) when it is malformed.  Free with
+ * free().
  */
 void *rbacctl_parse_stored(rbac_rec_type_t type, const char *key,
     const char *json);

@@ -510,9 +510,7 @@ rbacctl_apply_orggroups(rbacctl_tx_t *tx, rbacctl_policy_t *p)
     long                     ng, no, k;
     char                   **gkeys, **okeys, key[300], *canon, name[300];
     size_t                   i, j, n, cap;
-    void                    *vrec;
     cJSON                   *idx;
-    rbac_err_t               err;
     const char              *val;
     rbacctl_gref_t          *g;
     const rbac_group_rec_t  *rec;
@@ -563,17 +561,11 @@ rbacctl_apply_orggroups(rbacctl_tx_t *tx, rbacctl_policy_t *p)
             continue;
         }
 
-        snprintf(key, sizeof(key), "%s%s", tx->conn->prefix, gkeys[k]);
-        memset(&err, 0, sizeof(err));
-        if (rbac_record_parse(RBAC_REC_GROUP, val, strlen(val),
-                              rbacctl_arena_allocator(p->ar), &vrec, &err)
-            != RBAC_OK)
-        {
-            fprintf(stderr, "rbacctl: malformed record at %s: %s\n", key,
-                    err.msg);
+        rec = rbacctl_parse_key(tx->conn->prefix, gkeys[k], val,
+                                rbacctl_arena_allocator(p->ar));
+        if (rec == NULL) {
             goto done;
         }
-        rec = vrec;
 
         g[n].org = rbac_ref(rec, rec->org);
         g[n].name = rbac_ref(rec, rec->name);

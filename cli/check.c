@@ -49,10 +49,7 @@ static int
 rbacctl_check_record(rbacctl_conn_t *conn, const char *key,
     rbacctl_arena_t *ar, void **rec)
 {
-    char        *val;
-    rbac_rc_t    rc;
-    rbac_err_t   err;
-    rbac_str_t   k;
+    char  *val;
 
     *rec = NULL;
 
@@ -64,21 +61,11 @@ rbacctl_check_record(rbacctl_conn_t *conn, const char *key,
         return RBACCTL_OK;
     }
 
-    k.data = key;
-    k.len = strlen(key);
-    memset(&err, 0, sizeof(err));
-
-    rc = rbac_record_parse(rbac_record_type_of_key(k), val, strlen(val),
-                           rbacctl_arena_allocator(ar), rec, &err);
+    *rec = rbacctl_parse_key(conn->prefix, key, val,
+                             rbacctl_arena_allocator(ar));
     free(val);
 
-    if (rc != RBAC_OK) {
-        fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
-                conn->prefix, key, err.msg);
-        return RBACCTL_FAIL;
-    }
-
-    return RBACCTL_OK;
+    return *rec != NULL ? RBACCTL_OK : RBACCTL_FAIL;
 }
 
 

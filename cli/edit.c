@@ -29,6 +29,7 @@ typedef struct {
 static int
 rbacctl_load(rbacctl_tx_t *tx, const char *key, cJSON **out)
 {
+    void        *rec;
     const char  *val;
 
     *out = NULL;
@@ -40,6 +41,14 @@ rbacctl_load(rbacctl_tx_t *tx, const char *key, cJSON **out)
     if (val == NULL) {
         return RBACCTL_OK;
     }
+
+    /* the stored record as the module reads it: malformed is malformed */
+    rec = rbacctl_parse_key(tx->conn->prefix, key, val, NULL);
+    if (rec == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    free(rec);
 
     *out = cJSON_Parse(val);
     if (*out == NULL || !cJSON_IsObject(*out)) {
@@ -1513,7 +1522,7 @@ rbacctl_seats(int argc, char **argv)
 {
     int                     rc;
     long                    n, k, seats;
-    char                  **keys, *val, full[300];
+    char                  **keys, *val;
     rbac_str_t              id;
     rbacctl_args_t          a;
     rbacctl_conn_t          conn;
@@ -1553,8 +1562,7 @@ rbacctl_seats(int argc, char **argv)
             continue;
         }
 
-        snprintf(full, sizeof(full), "%s%s", conn.prefix, keys[k]);
-        u = rbacctl_parse_stored(RBAC_REC_USER, full, val);
+        u = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
         free(val);
 
         if (u == NULL) {

@@ -43,9 +43,18 @@ rbacctl_export_one(rbacctl_conn_t *conn, rbac_rec_type_t type,
     const char *key, const char *val)
 {
     char   full[700], *canon;
+    void  *rec;
     cJSON  *j;
 
     snprintf(full, sizeof(full), "%s%s", conn->prefix, key);
+
+    /* as the module reads it: the key's kind, type and id */
+    rec = rbacctl_parse_key(conn->prefix, key, val, NULL);
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    free(rec);
 
     canon = rbacctl_canon_text(type, val, full);
     if (canon == NULL) {

@@ -147,6 +147,32 @@ rbacctl_canon(rbac_rec_type_t type, const cJSON *j, const char *what)
 
 
 void *
+rbacctl_parse_key(const char *prefix, const char *key, const char *json,
+    const rbac_allocator_t *a)
+{
+    void        *rec;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+    rbac_str_t   k;
+
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
+    k.data = key;
+    k.len = strlen(key);
+
+    rc = rbac_record_parse_key(k, json, strlen(json),
+                               a ? a : &rbac_malloc_allocator, &rec, &err);
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n", prefix,
+                key, err.msg[0] ? err.msg : rbac_strerror(rc));
+        return NULL;
+    }
+
+    return rec;
+}
+
+
+void *
 rbacctl_parse_stored(rbac_rec_type_t type, const char *key, const char *json)
 {
     void        *rec;
@@ -391,10 +417,8 @@ rbacctl_arena_strdup(rbacctl_arena_t *ar, const char *s)
 static void *
 rbacctl_read(rbacctl_reader_t *r, rbac_rec_type_t type, const char *key)
 {
-    char               *val, full[700];
+    char               *val;
     void               *rec;
-    rbac_rc_t           rc;
-    rbac_err_t          err;
     const char         *cval;
     rbacctl_cached_t   *c;
 
@@ -423,16 +447,10 @@ rbacctl_read(rbacctl_reader_t *r, rbac_rec_type_t type, const char *key)
     rec = NULL;
 
     if (cval) {
-        memset(&err, 0, sizeof(err));
-        rc = rbac_record_parse(type, cval, strlen(cval),
-                               rbacctl_arena_allocator(r->ar), &rec, &err);
-        if (rc != RBAC_OK) {
-            snprintf(full, sizeof(full), "%s%s", r->conn->prefix, key);
-            fprintf(stderr, "rbacctl: malformed record at %s: %s\n", full,
-                    err.msg[0] ? err.msg : rbac_strerror(rc));
-            r->failed = 1;
-            rec = NULL;
-        }
+        /* the key names the kind: `type` only documents it */
+        rec = rbacctl_parse_key(r->conn->prefix, key, cval,
+                                rbacctl_arena_allocator(r->ar));
+        r->failed |= (rec == NULL);
     }
 
     free(val);

@@ -534,7 +534,7 @@ rbacctl_token_list(rbacctl_args_t *a)
 {
     int                      rc;
     long                     n, k;
-    char                   **keys, *val, full[300];
+    char                   **keys, *val;
     size_t                   i;
     const char              *user;
     rbac_str_t               u, id, sc;
@@ -565,8 +565,7 @@ rbacctl_token_list(rbacctl_args_t *a)
             continue;
         }
 
-        snprintf(full, sizeof(full), "%s%s", conn.prefix, keys[k]);
-        t = rbacctl_parse_stored(RBAC_REC_TOKEN, full, val);
+        t = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
         free(val);
 
         if (t == NULL) {

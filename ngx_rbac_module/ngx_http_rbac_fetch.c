@@ -546,8 +546,9 @@ ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
 
         ngx_memzero(&err, sizeof(rbac_err_t));
 
-        rc = rbac_record_parse(rbac_record_type_of_key(key), value->str,
-                               value->len, &a, &blob, &err);
+        /* the kind, type and id its key names (a member twice: malformed) */
+        rc = rbac_record_parse_key(key, value->str, value->len, &a, &blob,
+                                   &err);
 
         if (rc == RBAC_OK) {
             ok = 1;
