@@ -100,9 +100,11 @@ redisReply *rbacctl_cmd(rbacctl_conn_t *conn, int argc, const char **argv);
  * subscribers in the same pass as its reply to the publisher, in no set
  * order; the reply to a later command comes after that pass.  So when this
  * returns, every nginx subscribed has the invalidation in its socket, and
- * a request sent from now on is decided after it.
+ * a request sent from now on is decided after it.  `heard` is the fewest
+ * subscribers a PUBLISH of the change reached: at 0 a warning goes to
+ * stderr (the write happened; no nginx was listening).
  */
-void rbacctl_settle(rbacctl_conn_t *conn);
+void rbacctl_settle(rbacctl_conn_t *conn, long long heard);
 
 /*
  * Every key (prefix removed) that matches prefix + `pattern` (a glob on

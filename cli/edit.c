@@ -1602,6 +1602,7 @@ rbacctl_invalidate(int argc, char **argv)
 {
     int              rc;
     char             chan[128], full[1024];
+    long long        heard;
     const char      *cargv[3];
     redisReply      *r;
     rbacctl_args_t   a;
@@ -1640,10 +1641,11 @@ rbacctl_invalidate(int argc, char **argv)
     if (r == NULL) {
         rc = RBACCTL_FAIL;
     } else {
+        heard = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
         printf("published %s on %s to %lld subscriber(s)\n", full, chan,
-               r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
+               heard);
         freeReplyObject(r);
-        rbacctl_settle(&conn);
+        rbacctl_settle(&conn, heard);
     }
 
     rbacctl_disconnect(&conn);

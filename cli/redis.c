@@ -683,7 +683,7 @@ rbacctl_strv_free(char **v, long n)
 
 
 void
-rbacctl_settle(rbacctl_conn_t *conn)
+rbacctl_settle(rbacctl_conn_t *conn, long long heard)
 {
     redisReply  *r;
     const char  *argv[1] = { "PING" };
@@ -691,5 +691,14 @@ rbacctl_settle(rbacctl_conn_t *conn)
     r = rbacctl_cmd(conn, 1, argv);
     if (r != NULL) {
         freeReplyObject(r);
+    }
+
+    if (heard == 0) {
+        fprintf(stderr, "rbacctl: warning: the change was written, but its "
+                "invalidation on %sinv reached no subscriber: an nginx cut "
+                "off from Redis now may serve what it cached until it "
+                "reconnects (or, with stale=, while Redis is unreachable); "
+                "set stale=0 where a revocation must be final\n",
+                conn->prefix);
     }
 }

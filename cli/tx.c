@@ -211,6 +211,7 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
 {
     char            full[1024], chan[128], ver[128];
     size_t          i, queued;
+    long long       heard;
     const char     *argv[3];
     redisReply     *r;
     rbacctl_ent_t  *e;
@@ -327,9 +328,22 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
         return RBACCTL_FAIL;
     }
 
+    /* the PUBLISH replies end EXEC's: subscribers each message reached */
+    heard = -1;
+
+    i = r->elements > tx->changed ? r->elements - tx->changed : 0;
+
+    for ( /* void */ ; i < r->elements; i++) {
+        if (r->element[i]->type == REDIS_REPLY_INTEGER
+            && (heard < 0 || r->element[i]->integer < heard))
+        {
+            heard = r->element[i]->integer;
+        }
+    }
+
     freeReplyObject(r);
 
-    rbacctl_settle(tx->conn);
+    rbacctl_settle(tx->conn, heard);
 
     return RBACCTL_OK;
 

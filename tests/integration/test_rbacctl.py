@@ -685,3 +685,32 @@ def test_help_lists_the_commands():
     assert r.returncode == 0 and "--prune" in r.stdout
     r = run("apply", "--bogus")
     assert r.returncode == 2 and "--bogus" in r.stderr
+
+
+def test_publish_to_no_subscriber_warns(rs):
+    # no nginx listening: the write happens (exit 0) and stderr says the
+    # invalidation reached nobody, pointing at stale=0
+    r = run("org", "create", "orgW", redis=rs)
+    assert r.returncode == 0, r.stderr
+    assert "reached no subscriber" in r.stderr
+    assert "stale=0" in r.stderr
+    assert rs.client().get("rbac:org:orgW") is not None
+
+    r = run("invalidate", "--all", redis=rs)
+    assert r.returncode == 0
+    assert "to 0 subscriber(s)" in r.stdout
+    assert "reached no subscriber" in r.stderr
+
+    # with a subscriber: no warning
+    inv = Inv(rs)
+    r = run("org", "create", "orgV", redis=rs)
+    assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+    assert inv.drain() == ["rbac:org:orgV"]
+    r = run("invalidate", "--all", redis=rs)
+    assert r.returncode == 0 and "warning" not in r.stderr
+
+    # a no-op writes and publishes nothing, and warns of nothing
+    del inv
+    r = run("org", "update", "orgV", redis=rs)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
