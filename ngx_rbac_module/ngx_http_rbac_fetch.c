@@ -276,11 +276,13 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
                 }
 
                 ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+                ctx->hits++;
                 continue;
             }
         }
 
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
+        ctx->misses++;
 
         flight = ngx_http_rbac_flight(rmcf, &rec->key, seq, 0,
                                       r->connection->log);

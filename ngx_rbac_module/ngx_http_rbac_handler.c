@@ -196,6 +196,20 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
         return ngx_http_rbac_finish(r, lcf, ctx);
     }
 
+    if (!ctx->memo_tried) {
+        ctx->memo_tried = 1;
+
+        rc = ngx_http_rbac_memo_lookup(r, lcf, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            return ngx_http_rbac_finish(r, lcf, ctx);
+        }
+    }
+
     rc = ngx_http_rbac_run(r, lcf, ctx);
 
     if (rc == NGX_ERROR) {
@@ -281,6 +295,7 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     if (ctx->status == 0) {
         ngx_str_set(&ctx->var_decision, "allow");
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_ALLOW);
+        ngx_http_rbac_memo_store(r, ctx);
 
     } else if (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         ngx_str_set(&ctx->var_decision, "error");

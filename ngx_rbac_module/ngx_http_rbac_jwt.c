@@ -35,7 +35,7 @@ typedef struct {
     uint64_t            seq;
     int64_t             exp;
     uint32_t            subject;
-    uint32_t            reserved;
+    uint32_t            age;      /* ms from the subject's oldest record */
 } ngx_http_rbac_jwt_entry_t;
 
 
@@ -404,18 +404,21 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     u_char                      *p;
     size_t                       size;
     ngx_str_t                    value;
+    ngx_msec_t                   fetched;
     ngx_http_rbac_jwt_entry_t   *e;
 
     if (ngx_http_rbac_cache_get(cache, &ctx->jwt_key, 0, r->pool, &value,
-                                NULL)
+                                &fetched)
         != NGX_HTTP_RBAC_CACHE_FRESH
         || !ngx_http_rbac_jwt_entry_ok(&value))
     {
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_MISSES);
+        ctx->misses++;
         return NGX_DECLINED;
     }
 
     ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+    ctx->hits++;
     ctx->used_cache = 1;
 
     e = (ngx_http_rbac_jwt_entry_t *) value.data;
@@ -429,6 +432,13 @@ ngx_http_rbac_jwt_cached(ngx_http_request_t *r, ngx_http_rbac_cache_t *cache,
     if (e->seq == ctx->jwt_seq) {
         ctx->idp_user = e->subject ? (rbac_user_rec_t *) p : NULL;
         ctx->idp_done = 1;
+
+        /* what is decided from this subject holds no longer than it */
+        fetched -= e->age;
+
+        if ((ngx_msec_int_t) (fetched - ctx->born) < 0) {
+            ctx->born = fetched;
+        }
     }
 
     return NGX_OK;
@@ -523,7 +533,8 @@ ngx_http_rbac_jwt_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     e->seq = ctx->jwt_seq;
     e->exp = ctx->jwt_exp;
     e->subject = user ? user->hdr.size : 0;
-    e->reserved = 0;
+    e->age = (uint32_t) ngx_min(ngx_current_msec - ctx->born,
+                                NGX_MAX_UINT32_VALUE);
 
     p = value.data + sizeof(ngx_http_rbac_jwt_entry_t);
 

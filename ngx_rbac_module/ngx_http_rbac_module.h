@@ -90,6 +90,7 @@ typedef struct {
     ngx_http_rbac_redis_t      *sub;         /* per worker: rbac:inv */
     ngx_rbtree_t                flights;     /* per worker: keys in flight */
     ngx_rbtree_node_t           flight_sentinel;
+    void                       *memo;        /* per worker: decisions */
 } ngx_http_rbac_main_conf_t;
 
 typedef struct {
@@ -186,6 +187,14 @@ struct ngx_http_rbac_ctx_s {
     /* the subject of a JWT: its record, IdP sync applied, once done */
     rbac_user_rec_t            *idp_user;
     unsigned                    idp_done:1;
+
+    /* the decision memo (ngx_http_rbac_memo.c) */
+    unsigned                    memo_tried:1;
+    ngx_str_t                   memo_key;    /* empty: not to be kept */
+    uint64_t                    memo_hash;
+    ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
+    ngx_uint_t                  hits;        /* zone hits and misses */
+    ngx_uint_t                  misses;
 };
 
 
@@ -240,6 +249,12 @@ void ngx_http_rbac_heap_free(void *ud, void *p);
 ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_idpsync_exit(void);     /* exit_process: frees regexes */
+
+/* ngx_http_rbac_memo.c: allows kept per worker while nothing changed */
+ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+void ngx_http_rbac_memo_store(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 
 /* ngx_http_rbac_status.c: counters and the rbac_status handler */
 ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);

@@ -1,0 +1,450 @@
+
+/*
+ * ngx_http_rbac_memo.c: the decision memo, one per worker and per
+ * configuration cycle.  An allow decided entirely from the cache zone is
+ * kept under everything the decision was made of in the request: the
+ * location (its configuration), the method, the credential sources the
+ * handler reads, and the arguments and actions of rbac_object and
+ * rbac_also.  The next request with the same bytes is answered from the
+ * memo, without verifying the credential again, copying records out of
+ * the zone or running the engine.
+ *
+ * An entry never outlives what it was decided from: it holds while the
+ * zone's invalidation sequence is the one read before the first record was
+ * looked up (any publish, any new epoch ends every entry), no longer than
+ * ttl from the fetch of its oldest record, and no longer than the JWT's exp
+ * or the API token's expiry.  The memo lives in the cycle's pool, so a
+ * reload (new catalog, keys, locations) starts with an empty one.
+ *
+ * Slots are direct-mapped by a SipHash of the key under a key drawn per
+ * worker (a client cannot aim at a slot); a hit compares the whole key in
+ * constant time.  Denials are never kept.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/rand.h>
+
+#include "ngx_http_rbac_module.h"
+#include "rbac_siphash.h"
+
+
+#define NGX_HTTP_RBAC_MEMO_SLOTS  1024         /* a power of two */
+#define NGX_HTTP_RBAC_MEMO_SIZE   2048         /* bytes per slot */
+#define NGX_HTTP_RBAC_MEMO_KEY    1536         /* longest key kept */
+
+
+typedef struct {
+    uint64_t                    hash;
+    ngx_atomic_uint_t           seq;
+    ngx_msec_t                  expire;
+    ngx_uint_t                  hits;         /* zone hits it replaces */
+    ngx_str_t                   kind;         /* static */
+    uint16_t                    key;          /* lengths of what follows */
+    uint16_t                    user;
+    uint16_t                    org;
+    uint16_t                    roles;
+    uint16_t                    reason;
+    unsigned                    used:1;
+    unsigned                    authenticated:1;
+    unsigned                    org_set:1;    /* $rbac_org found */
+} ngx_http_rbac_memo_slot_t;
+
+typedef struct {
+    rbac_siphash_key_t          key;
+    u_char                     *slots;
+} ngx_http_rbac_memo_t;
+
+
+#define ngx_http_rbac_memo_data(s)  ((u_char *) (s)                          \
+                                     + sizeof(ngx_http_rbac_memo_slot_t))
+
+
+static ngx_http_rbac_memo_t *ngx_http_rbac_memo_get(
+    ngx_http_rbac_main_conf_t *rmcf, ngx_log_t *log);
+static u_char *ngx_http_rbac_memo_put(u_char *p, u_char *end, void *data,
+    size_t len);
+static u_char *ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p,
+    u_char *end, ngx_http_complex_value_t *cv);
+static ngx_int_t ngx_http_rbac_memo_key(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, u_char *buf, ngx_str_t *key);
+static ngx_msec_int_t ngx_http_rbac_memo_left(int64_t sec);
+static u_char *ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s);
+static ngx_uint_t ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len);
+
+
+/* The worker's memo, made on first use; NULL when out of memory. */
+static ngx_http_rbac_memo_t *
+ngx_http_rbac_memo_get(ngx_http_rbac_main_conf_t *rmcf, ngx_log_t *log)
+{
+    ngx_http_rbac_memo_t  *m;
+
+    if (rmcf->memo != NULL) {
+        return rmcf->memo;
+    }
+
+    m = ngx_palloc(ngx_cycle->pool, sizeof(ngx_http_rbac_memo_t));
+    if (m == NULL) {
+        return NULL;
+    }
+
+    if (RAND_bytes((unsigned char *) &m->key, sizeof(m->key)) != 1) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "rbac: no random key for the decision memo");
+        return NULL;
+    }
+
+    m->slots = ngx_pcalloc(ngx_cycle->pool,
+                           NGX_HTTP_RBAC_MEMO_SLOTS * NGX_HTTP_RBAC_MEMO_SIZE);
+    if (m->slots == NULL) {
+        return NULL;
+    }
+
+    rmcf->memo = m;
+
+    return m;
+}
+
+
+/* len, then the bytes; NULL once the key would not fit. */
+static u_char *
+ngx_http_rbac_memo_put(u_char *p, u_char *end, void *data, size_t len)
+{
+    if (p == NULL || (size_t) (end - p) < len + 2) {
+        return NULL;
+    }
+
+    *p++ = (u_char) (len >> 8);
+    *p++ = (u_char) len;
+
+    return len ? ngx_cpymem(p, data, len) : p;
+}
+
+
+static u_char *
+ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p, u_char *end,
+    ngx_http_complex_value_t *cv)
+{
+    ngx_str_t  v;
+
+    if (cv == NULL) {
+        return ngx_http_rbac_memo_put(p, end, NULL, 0);
+    }
+
+    if (p == NULL || ngx_http_complex_value(r, cv, &v) != NGX_OK) {
+        return NULL;
+    }
+
+    return ngx_http_rbac_memo_put(p, end, v.data, v.len);
+}
+
+
+/*
+ * What the decision depends on in this request, in buf.  The credential
+ * sources are taken as the handler takes them: up to the first one it
+ * would use, so that no later source can change which credential counts.
+ * NGX_OK, or NGX_DECLINED (too long to keep, or a variable failed).
+ */
+static ngx_int_t
+ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    u_char *buf, ngx_str_t *key)
+{
+    u_char                      *p, *end;
+    ngx_str_t                    v;
+    ngx_uint_t                   i, n;
+    rbac_str_t                   sv, out;
+    ngx_http_rbac_also_conf_t   *ac;
+    ngx_http_rbac_token_src_t   *src;
+    ngx_http_rbac_object_conf_t *oc;
+
+    end = buf + NGX_HTTP_RBAC_MEMO_KEY;
+
+    p = ngx_http_rbac_memo_put(buf, end, &lcf, sizeof(lcf));
+    p = ngx_http_rbac_memo_put(p, end, &r->method, sizeof(r->method));
+
+    src = lcf->tokens->elts;
+
+    for (i = 0; p != NULL && i < lcf->tokens->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        p = ngx_http_rbac_memo_put(p, end, v.data, v.len);
+
+        if (v.len == 0) {
+            continue;
+        }
+
+        sv.data = (const char *) v.data;
+        sv.len = v.len;
+
+        if (src[i].authorization && !rbac_cred_bearer(sv, &out)) {
+            continue;
+        }
+
+        break;
+    }
+
+    n = lcf->also != NULL ? lcf->also->nelts : 0;
+    ac = n ? lcf->also->elts : NULL;
+
+    if (lcf->object != NULL) {
+        p = ngx_http_rbac_memo_cv(r, p, end, lcf->action);
+
+        for (i = 0; i <= n; i++) {
+            oc = (i == 0) ? lcf->object : &ac[i - 1].object;
+
+            p = ngx_http_rbac_memo_cv(r, p, end, oc->id);
+            p = ngx_http_rbac_memo_cv(r, p, end, oc->org);
+            p = ngx_http_rbac_memo_cv(r, p, end, oc->owner);
+
+            if (i > 0) {
+                p = ngx_http_rbac_memo_cv(r, p, end, ac[i - 1].action);
+            }
+        }
+    }
+
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    key->data = buf;
+    key->len = p - buf;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A decision kept for this request's key: NGX_OK with ctx filled as the
+ * decision left it (an allow); NGX_DECLINED otherwise, the key noted in ctx
+ * for ngx_http_rbac_memo_store; NGX_ERROR when out of memory.
+ */
+ngx_int_t
+ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
+{
+    u_char                     *d, *p, buf[NGX_HTTP_RBAC_MEMO_KEY];
+    uint64_t                    hash;
+    ngx_str_t                   key;
+    ngx_uint_t                  i;
+    ngx_http_rbac_memo_t       *m;
+    ngx_http_rbac_memo_slot_t  *s;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+
+    if (rmcf->cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* before any lookup: what is read after this may predate a change */
+    ctx->memo_seq = ngx_http_rbac_cache_seq(rmcf->cache);
+
+    m = ngx_http_rbac_memo_get(rmcf, r->connection->log);
+    if (m == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_rbac_memo_key(r, lcf, buf, &key) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    hash = rbac_siphash(&m->key, key.data, key.len);
+
+    s = (ngx_http_rbac_memo_slot_t *)
+        (m->slots + (hash & (NGX_HTTP_RBAC_MEMO_SLOTS - 1))
+                    * NGX_HTTP_RBAC_MEMO_SIZE);
+    d = ngx_http_rbac_memo_data(s);
+
+    if (s->used && s->hash == hash && s->key == key.len
+        && s->seq == ctx->memo_seq
+        && (ngx_msec_int_t) (s->expire - ngx_current_msec) > 0
+        && ngx_http_rbac_memo_eq(d, key.data, key.len))
+    {
+        /* a copy: the slot may be taken by another request meanwhile */
+        p = ngx_pnalloc(r->pool, s->user + s->org + s->roles + s->reason
+                                 + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        d += s->key;
+
+        ctx->var_user.data = p;
+        ctx->var_user.len = s->user;
+        p = ngx_cpymem(p, d, s->user);
+        d += s->user;
+
+        if (s->org_set) {
+            ctx->var_org.data = p;
+            ctx->var_org.len = s->org;
+            p = ngx_cpymem(p, d, s->org);
+            d += s->org;
+        }
+
+        if (s->roles) {
+            ctx->var_roles.data = p;
+            ctx->var_roles.len = s->roles;
+            p = ngx_cpymem(p, d, s->roles);
+            d += s->roles;
+        }
+
+        ctx->reason.data = p;
+        ctx->reason.len = s->reason;
+        ngx_memcpy(p, d, s->reason);      /* d and p are never NULL */
+
+        ctx->var_kind = s->kind;
+        ctx->authenticated = s->authenticated;
+        ctx->status = 0;
+        ctx->used_cache = 1;
+
+        for (i = 0; i < s->hits; i++) {
+            ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_HITS);
+        }
+
+        return NGX_OK;
+    }
+
+    ctx->memo_key.data = ngx_pnalloc(r->pool, key.len);
+    if (ctx->memo_key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->memo_key.data, key.data, key.len);
+    ctx->memo_key.len = key.len;
+    ctx->memo_hash = hash;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * 1 if the len bytes are equal, in time that depends on len only: a word
+ * at a time, the differences or'ed together.
+ */
+static ngx_uint_t
+ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len)
+{
+    size_t    i;
+    uint64_t  x, y, diff;
+
+    diff = 0;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        ngx_memcpy(&x, a + i, 8);
+        ngx_memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
+
+    for ( /* void */ ; i < len; i++) {
+        diff |= a[i] ^ b[i];
+    }
+
+    return diff == 0;
+}
+
+
+/* Milliseconds from now to the second `sec` of the epoch (wall clock). */
+static ngx_msec_int_t
+ngx_http_rbac_memo_left(int64_t sec)
+{
+    int64_t      left;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    left = (sec - (int64_t) tp->sec) * 1000 - (int64_t) tp->msec;
+
+    if (left > NGX_MAX_INT32_VALUE) {
+        left = NGX_MAX_INT32_VALUE;
+    }
+
+    return left < 0 ? 0 : (ngx_msec_int_t) left;
+}
+
+
+/* Keeps the allow just decided, when everything it used came warm. */
+void
+ngx_http_rbac_memo_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
+{
+    u_char                     *p;
+    size_t                      size;
+    ngx_msec_int_t              left, t;
+    ngx_http_rbac_memo_t       *m;
+    ngx_http_rbac_memo_slot_t  *s;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    if (ctx->memo_key.len == 0 || ctx->status != 0 || !ctx->used_cache
+        || ctx->used_redis || ctx->used_stale || ctx->misses)
+    {
+        return;
+    }
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+    m = rmcf->memo;
+
+    if (m == NULL || ngx_http_rbac_cache_seq(rmcf->cache) != ctx->memo_seq) {
+        return;
+    }
+
+    size = ctx->memo_key.len + ctx->var_user.len + ctx->var_org.len
+           + ctx->var_roles.len + ctx->reason.len;
+
+    if (size > NGX_HTTP_RBAC_MEMO_SIZE - sizeof(ngx_http_rbac_memo_slot_t)) {
+        return;
+    }
+
+    /* ttl from the oldest record; the credential's own end */
+
+    left = (ngx_msec_int_t) (ctx->born + rmcf->cache->ttl - ngx_current_msec);
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT) {
+        t = ngx_http_rbac_memo_left(ctx->jwt_exp);
+        left = ngx_min(left, t);
+    }
+
+    if (ctx->token != NULL && ctx->token->expires_at != 0) {
+        t = ngx_http_rbac_memo_left(ctx->token->expires_at);
+        left = ngx_min(left, t);
+    }
+
+    if (left <= 0) {
+        return;
+    }
+
+    s = (ngx_http_rbac_memo_slot_t *)
+        (m->slots + (ctx->memo_hash & (NGX_HTTP_RBAC_MEMO_SLOTS - 1))
+                    * NGX_HTTP_RBAC_MEMO_SIZE);
+
+    s->used = 1;
+    s->hash = ctx->memo_hash;
+    s->seq = ctx->memo_seq;
+    s->expire = ngx_current_msec + (ngx_msec_t) left;
+    s->hits = ctx->hits;
+    s->kind = ctx->var_kind;
+    s->authenticated = ctx->authenticated;
+    s->org_set = (ctx->var_org.data != NULL);
+    s->key = (uint16_t) ctx->memo_key.len;
+    s->user = (uint16_t) ctx->var_user.len;
+    s->org = (uint16_t) ctx->var_org.len;
+    s->roles = (uint16_t) ctx->var_roles.len;
+    s->reason = (uint16_t) ctx->reason.len;
+
+    p = ngx_http_rbac_memo_data(s);
+    p = ngx_http_rbac_memo_copy(p, &ctx->memo_key);
+    p = ngx_http_rbac_memo_copy(p, &ctx->var_user);
+    p = ngx_http_rbac_memo_copy(p, &ctx->var_org);
+    p = ngx_http_rbac_memo_copy(p, &ctx->var_roles);
+    (void) ngx_http_rbac_memo_copy(p, &ctx->reason);
+}
+
+
+static u_char *
+ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
+{
+    return s->len ? ngx_cpymem(p, s->data, s->len) : p;
+}
