@@ -537,6 +537,12 @@ rbac_body_string(rbac_body_scan_t *s)
 
     while (p < s->end && *p != '"') {
 
+        /* plain ASCII, the bulk of any body, a byte at a time */
+        if (*p >= 0x20 && *p < 0x80 && *p != '\\') {
+            p++;
+            continue;
+        }
+
         if (*p < 0x20) {
             return rbac_err_set(s->err, RBAC_EPARSE,
                                 "body has a control character in a string");
