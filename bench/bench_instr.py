@@ -18,6 +18,9 @@ as a percentage of the bare GET.  Rows with an internal redirect also say
 how many decisions that is (their extra over the direct request's).
 
     bench/bench_instr.py [--n1 200] [--n2 1200] [--only NAME] [--jobs 2]
+
+With RBAC_PROFILE=DIR the runs use callgrind instead and leave their
+profiles in DIR (callgrind_annotate DIR/callgrind.<row>.<n>).
 """
 
 import argparse
@@ -42,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("RBAC_BUILD", os.path.join(ROOT, "build"))
 MODULE = os.path.join(BUILD, "ngx_http_rbac_module.so")
+PROFILE = os.environ.get("RBAC_PROFILE")   # a directory: callgrind there
 
 
 def free_port():
@@ -212,9 +216,15 @@ def measure(base, rport, row, n):
         f.write(CONF.format(module=MODULE, dir=d, base=base, redis=rport,
                             port=port))
     out = os.path.join(d, "cg.out")
+    tool = ["--tool=cachegrind", "--cache-sim=no",
+            "--cachegrind-out-file=" + out]
+    if PROFILE:
+        # callgrind, its output kept: callgrind_annotate shows where it goes
+        out = os.path.join(PROFILE, "callgrind.%s.%d" % (
+            re.sub(r"\W+", "_", name), n))
+        tool = ["--tool=callgrind", "--callgrind-out-file=" + out]
     proc = subprocess.Popen(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-         "--cachegrind-out-file=" + out, "--log-file=" + out + ".log",
+        ["valgrind"] + tool + ["--log-file=" + out + ".log",
          "nginx", "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -235,7 +245,7 @@ def measure(base, rport, row, n):
             proc.kill()
             proc.wait()
     with open(out + ".log") as f:
-        m = re.search(r"I\s+refs:\s+([\d,]+)", f.read())
+        m = re.search(r"(?:I\s+refs|Collected)\s*:\s+([\d,]+)", f.read())
     if not m:
         raise RuntimeError("%s: no instruction count" % name)
     return int(m.group(1).replace(",", ""))
@@ -270,30 +280,37 @@ def main():
                            "pad": "x" * 979}).encode()
         assert len(body) == 1024, len(body)
 
-        # (name, method, path, token, body, status), its baseline row
+        # (name, method, path, token, body, status), its baseline row:
+        # the same request (same headers, same body) with the module off
         rows = [
-            (("bare nginx, static 3-byte file", "GET", "/bare", None, b"",
+            (("bare GET, static 3-byte file", "GET", "/bare", None, b"",
               200), None),
-            (("warm API token", "GET", "/ws", api, b"", 200), 0),
-            (("warm JWT HS256", "GET", "/ws", hs, b"", 200), 0),
-            (("warm JWT ES256", "GET", "/ws", es, b"", 200), 0),
+            (("bare GET with the API token header", "GET", "/bare", api, b"",
+              200), None),
+            (("bare GET with the HS256 JWT header", "GET", "/bare", hs, b"",
+              200), None),
+            (("bare GET with the ES256 JWT header", "GET", "/bare", es, b"",
+              200), None),
+            (("warm API token", "GET", "/ws", api, b"", 200), 1),
+            (("warm JWT HS256", "GET", "/ws", hs, b"", 200), 2),
+            (("warm JWT ES256", "GET", "/ws", es, b"", 200), 3),
             (("shared workspace, ACL of 1 user", "GET", "/acl/s1", api, b"",
-              200), 0),
+              200), 1),
             (("shared workspace, ACL of 1,000 users + 50 groups", "GET",
-              "/acl/s1000", api, b"", 200), 0),
-            (("bare POST, 1 KiB body (405)", "POST", "/post", None, body,
+              "/acl/s1000", api, b"", 200), 1),
+            (("bare POST, 1 KiB body (405)", "POST", "/post", api, body,
               405), None),
             (("rbac_json_body 1 KiB + rbac_also (405)", "POST", "/body", api,
-              body, 405), 6),
-            (("bare index redirect", "GET", "/ix/", None, b"", 200), None),
-            (("internal redirect: index", "GET", "/rix/", api, b"", 200), 8),
-            (("bare try_files redirect", "GET", "/tf", None, b"", 200), None),
+              body, 405), 9),
+            (("bare index redirect", "GET", "/ix/", api, b"", 200), None),
+            (("internal redirect: index", "GET", "/rix/", api, b"", 200), 11),
+            (("bare try_files redirect", "GET", "/tf", api, b"", 200), None),
             (("internal redirect: try_files", "GET", "/rtf", api, b"", 200),
-             10),
-            (("bare error_page redirect", "GET", "/ep", None, b"", 200),
+             13),
+            (("bare error_page redirect", "GET", "/ep", api, b"", 200),
              None),
             (("internal redirect: error_page", "GET", "/rep", api, b"", 200),
-             12),
+             15),
         ]
         wanted = [i for i, (row, b) in enumerate(rows)
                   if not args.only or args.only in row[0]
@@ -323,19 +340,23 @@ def main():
     per = {i: (ir[(i, args.n2)] - ir[(i, args.n1)]) / (args.n2 - args.n1)
            for i in todo}
     bare = per[0]
-    out = ["| request | instructions/request | extra over its baseline "
-           "| % of bare GET |", "|---|---|---|---|"]
+    out = ["| request | instructions/request | extra over bare GET "
+           "| % of bare GET | extra over the same request, module off |",
+           "|---|---|---|---|---|"]
     for i in todo:
         (name, *_), b = rows[i]
         if b is None:
-            out.append("| %s | %.0f | | |" % (name, per[i]))
+            out.append("| %s | %.0f | %+.0f | %+.0f%% | |" % (
+                name, per[i], per[i] - bare, 100 * (per[i] - bare) / bare))
             continue
         extra = per[i] - per[b]
         note = ""
-        if "redirect" in name and 1 in per:
-            note = " (%.2f decisions)" % (extra / (per[1] - bare))
-        out.append("| %s | %.0f | %+.0f%s | %+.0f%% |" % (
-            name, per[i], extra, note, 100 * extra / bare))
+        if "redirect" in name and 4 in per:
+            note = " (%.2f decisions)" % (extra / (per[4] - per[1]))
+        out.append("| %s | %.0f | %+.0f | %+.0f%% | %+.0f (%+.0f%% of bare)%s |"
+                   % (name, per[i], per[i] - bare,
+                      100 * (per[i] - bare) / bare, extra,
+                      100 * extra / bare, note))
     out.append("")
     out.append("valgrind --tool=cachegrind --cache-sim=no, user-space "
                "instructions of one nginx process, (Ir(%d) - Ir(%d)) / %d "
