@@ -340,8 +340,8 @@ ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx)
                                      r->connection->log)
             == NULL)
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "rbac: redis %V unavailable", &rmcf->redis.name);
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "rbac: redis %V unavailable", &rmcf->redis.name);
             goto failed;
         }
     }
@@ -698,4 +698,41 @@ ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf, u_char *msg,
     }
 
     ngx_http_rbac_cache_invalidate(rmcf->cache, NULL);
+}
+
+
+/*
+ * A request refused (503) or answered stale because Redis was away.  The
+ * first one is logged at once; the rest are counted and summed up in at
+ * most one line a second per worker, so an outage under load does not
+ * write a line per request.
+ */
+void
+ngx_http_rbac_note_down(ngx_http_request_t *r, ngx_uint_t stale)
+{
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+
+    if (stale) {
+        rmcf->down_stale++;
+
+    } else {
+        rmcf->down_refused++;
+    }
+
+    if (rmcf->down_logged != 0
+        && ngx_current_msec - rmcf->down_logged < 1000)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "rbac: redis %V unavailable: %ui requests refused, "
+                  "%ui answered stale since the last such line",
+                  &rmcf->redis.name, rmcf->down_refused, rmcf->down_stale);
+
+    rmcf->down_logged = ngx_current_msec;
+    rmcf->down_refused = 0;
+    rmcf->down_stale = 0;
 }

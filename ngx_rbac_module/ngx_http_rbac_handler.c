@@ -287,8 +287,7 @@ static ngx_int_t
 ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  level;
+    ngx_int_t  rc;
 
     ctx->done = 1;
 
@@ -314,11 +313,12 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         ngx_http_rbac_stat_unauthorized(&ctx->reason);
     }
 
-    if (ctx->status) {
-        level = (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE)
-                ? NGX_LOG_WARN : NGX_LOG_INFO;
+    if (ctx->status == NGX_HTTP_SERVICE_UNAVAILABLE || ctx->used_stale) {
+        /* while Redis is away: a summary a second, not a line a request */
+        ngx_http_rbac_note_down(r, ctx->status == 0);
 
-        ngx_log_error(level, r->connection->log, 0,
+    } else if (ctx->status) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "rbac: %V %i \"%V\" user \"%V\"",
                       &ctx->var_decision, ctx->status, &ctx->reason,
                       &ctx->var_user);
@@ -1446,8 +1446,8 @@ ngx_http_rbac_wake(ngx_event_t *ev)
     if (ev->timedout) {
         ev->timedout = 0;
 
-        ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                      "rbac: redis did not answer in time");
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "rbac: redis did not answer in time");
 
         ngx_http_rbac_fetch_cancel(ctx);
         ctx->redis_error = 1;

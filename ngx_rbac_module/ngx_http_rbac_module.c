@@ -470,6 +470,9 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /* workers reach Redis only when some location decides */
+    rmcf->used = 1;
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
@@ -510,7 +513,7 @@ ngx_http_rbac_init_process(ngx_cycle_t *cycle)
     }
 
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rbac_module);
-    if (rmcf == NULL || !rmcf->redis_set) {
+    if (rmcf == NULL || !rmcf->redis_set || !rmcf->used) {
         return NGX_OK;
     }
 

@@ -82,6 +82,7 @@ typedef struct {
 typedef struct {
     ngx_http_rbac_redis_conf_t  redis;
     ngx_uint_t                  redis_set;
+    ngx_uint_t                  used;        /* some rbac on or shadow */
     ngx_str_t                   roles_file;
     rbac_catalog_t             *catalog;
     ngx_str_t                   catalog_text; /* in the JWT cache key */
@@ -91,6 +92,9 @@ typedef struct {
     ngx_rbtree_t                flights;     /* per worker: keys in flight */
     ngx_rbtree_node_t           flight_sentinel;
     void                       *memo;        /* per worker: decisions */
+    ngx_msec_t                  down_logged; /* per worker: the summary */
+    ngx_uint_t                  down_refused;
+    ngx_uint_t                  down_stale;
 } ngx_http_rbac_main_conf_t;
 
 typedef struct {
@@ -236,6 +240,7 @@ void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
 ngx_int_t ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_fetch_stale(ngx_http_rbac_ctx_t *ctx);
+void ngx_http_rbac_note_down(ngx_http_request_t *r, ngx_uint_t stale);
 void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
 void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,

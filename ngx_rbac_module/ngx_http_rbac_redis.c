@@ -56,6 +56,8 @@ static void ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd);
 static void ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd,
     const char *what, const char *why);
 static void ngx_http_rbac_redis_recovered(ngx_http_rbac_redis_t *rd);
+static void ngx_http_rbac_redis_ping_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
 static void ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac,
@@ -365,8 +367,21 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
 
     ngx_http_rbac_redis_state(rd, 1);
 
+    /*
+     * a connect is not a recovery: a server that accepts and then drops
+     * every connection would otherwise reset the backoff and log an error
+     * on every retry; the command connection has recovered once Redis
+     * answers (a PING queued behind AUTH and SELECT)
+     */
+
     if (rd->on_message == NULL) {
-        ngx_http_rbac_redis_recovered(rd);
+        if (redisAsyncCommand(rd->ac, ngx_http_rbac_redis_ping_reply, NULL,
+                              "PING")
+            != REDIS_OK)
+        {
+            ngx_http_rbac_redis_failed(rd, "PING", "out of memory");
+        }
+
         return;
     }
 
@@ -385,6 +400,22 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
         != REDIS_OK)
     {
         ngx_http_rbac_redis_failed(rd, "SUBSCRIBE", "out of memory");
+    }
+}
+
+
+static void
+ngx_http_rbac_redis_ping_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply             *rp;
+    ngx_http_rbac_redis_t  *rd;
+
+    rp = reply;
+    rd = ac->data;
+
+    if (rd != NULL && rp != NULL && rp->type != REDIS_REPLY_ERROR) {
+        ngx_http_rbac_redis_recovered(rd);
     }
 }
 
@@ -490,12 +521,10 @@ ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    ngx_log_error(NGX_LOG_ERR, rd->log, 0, "rbac: redis %V %s failed: %*s",
-                  &rd->conf->name, (char *) privdata,
-                  (size_t) rp->len, rp->str);
+    /* hiredis ends every reply string with a NUL */
+    ngx_http_rbac_redis_failed(rd, privdata, rp->str);
 
     /* a wrong password or db stays wrong: retry slowly */
-    rd->failures++;
     rd->backoff = NGX_HTTP_RBAC_BACKOFF_MAX;
     ngx_http_rbac_redis_close(rd);
     ngx_http_rbac_redis_schedule(rd);
