@@ -27,3 +27,11 @@ bench-http: all
 # nginx with master_process off, N1 then N2 keep-alive requests per row.
 bench-instr: all
 	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_instr.py $(BENCH_ARGS)
+
+# rbacctl's admin plane at 10k, 100k and 1M records: apply from empty,
+# no-op, 1% change, export, feed; time, records/s, peak RSS, slowest Redis
+# command.  BENCH_ADMIN_ARGS="--sizes 10000,100000" for a shorter run.
+.PHONY: bench-admin
+bench-admin: $(BUILD)/rbacctl
+	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_admin.py \
+	    $(BENCH_ADMIN_ARGS)

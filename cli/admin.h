@@ -164,6 +164,111 @@ int rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
     int dry_run, FILE *diff, size_t *changed);
 
 
+/* ---- progress line (progress.c) ---- */
+
+typedef struct {
+    const char  *what;
+    size_t       total;         /* 0: unknown */
+    double       start;
+    double       last;
+    int          tty;
+    int          shown;
+} rbacctl_progress_t;
+
+/* Seconds on a monotonic clock. */
+double rbacctl_now(void);
+
+void rbacctl_progress_init(rbacctl_progress_t *p, const char *what,
+    size_t total);
+void rbacctl_progress_step(rbacctl_progress_t *p, size_t done);
+void rbacctl_progress_end(rbacctl_progress_t *p);
+
+
+/* ---- the writer lock (lock.c) ---- */
+
+#define RBACCTL_LOCK_TTL_MS  15000
+#define RBACCTL_LOCK_WAIT    60.0       /* default --wait, seconds */
+
+typedef struct {
+    rbacctl_conn_t  *conn;
+    char             key[128];
+    char             token[300];
+    int              held;
+    double           renewed;
+} rbacctl_lock_t;
+
+/*
+ * Takes <prefix>lock for a bulk writer, waiting up to `wait` seconds for
+ * another writer to finish; RBACCTL_FAIL after a message naming the owner.
+ */
+int rbacctl_lock_take(rbacctl_lock_t *l, rbacctl_conn_t *conn,
+    const char *what, double wait);
+
+/* WATCHes the lock and checks it is still ours (before a MULTI). */
+int rbacctl_lock_watch(rbacctl_lock_t *l);
+
+/* Appends a PEXPIRE of the lock (inside a MULTI the caller sends). */
+void rbacctl_lock_append_renew(rbacctl_lock_t *l);
+
+/* Renews the lock when a quarter of its time has gone (long reads). */
+int rbacctl_lock_keep(rbacctl_lock_t *l);
+
+void rbacctl_lock_release(rbacctl_lock_t *l);
+
+/*
+ * For small transactions: WATCHes the lock and returns RBACCTL_OK once
+ * nobody holds it (the WATCH stays), RBACCTL_FAIL after `wait` seconds.
+ */
+int rbacctl_lock_wait_free(rbacctl_conn_t *conn, double wait);
+
+
+/* ---- bulk reads and writes (bulk.c) ---- */
+
+/* Past this many changed keys a write publishes one "*" (a cache flush). */
+#define RBACCTL_INV_KEYS  1000
+
+/* The key (without the prefix) of item i. */
+typedef const char *(*rbacctl_key_pt)(void *ud, size_t i);
+
+/* The value of item i (NULL: absent or not a string). */
+typedef int (*rbacctl_val_pt)(void *ud, size_t i, const char *val,
+    size_t len);
+
+/* Reads n keys with pipelined MGETs of bounded size. */
+int rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
+    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog);
+
+typedef struct {
+    rbacctl_conn_t  *conn;
+    rbacctl_lock_t  *lock;          /* NULL: no lock check */
+    size_t           total;         /* keys announced to _init */
+    int              per_key;       /* PUBLISH each key, else one "*" */
+    int              open;          /* a MULTI is queued */
+    size_t           queued;        /* commands after MULTI */
+    size_t           keys;          /* writes in the open chunk */
+    size_t           bytes;
+    size_t           written;       /* writes in committed chunks */
+    char             chan[128];
+} rbacctl_writer_t;
+
+/*
+ * A write of about `nkeys` keys in chunks (each MULTI/EXEC well under
+ * 5 ms in Redis), rbac:version incremented and "*" published in the last.
+ */
+void rbacctl_writer_init(rbacctl_writer_t *w, rbacctl_conn_t *conn,
+    rbacctl_lock_t *lock, size_t nkeys);
+
+/* SET (val NULL: DEL) of key (without the prefix). */
+int rbacctl_writer_put(rbacctl_writer_t *w, const char *key,
+    const char *val);
+
+/* Sends the last chunk with INCR version; waits for the subscribers. */
+int rbacctl_writer_finish(rbacctl_writer_t *w);
+
+/* Drops a chunk still queued (after a failure). */
+void rbacctl_writer_abandon(rbacctl_writer_t *w);
+
+
 /* ---- records (policy.c) ---- */
 
 /*

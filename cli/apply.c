@@ -1,12 +1,28 @@
 /*
  * apply.c: `rbacctl apply -f policy.json [--dry-run] [--prune]`: the
- * declarative write of a policy file (DESIGN 8): every record validated and
- * made canonical before Redis is touched, references checked against the
- * table the write would leave, `orggroups` rebuilt from the groups, and one
- * atomic, published transaction for what differs.
+ * declarative write of a policy file (DESIGN 8), linear in its size:
+ *
+ *   1. load: the file is walked element by element (no tree of the whole
+ *      document); each record is parsed by core, made canonical and kept as
+ *      its key and canonical text only; references are collected, once per
+ *      key.  Nothing touches Redis before every record is valid.
+ *   2. under the writer lock (lock.c): references not in the file checked
+ *      with MGET, `orggroups` rebuilt, the stored values read with
+ *      pipelined MGETs and compared in memory (no WATCH, no GET per key).
+ *   3. the changed keys written in chunks (bulk.c), each a MULTI/EXEC of a
+ *      few hundred writes, rbac:version incremented once, invalidation
+ *      published per key or as one "*" past RBACCTL_INV_KEYS.
+ *
+ * What atomicity is kept: every key holds its old or its new value at any
+ * moment; writers never lose each other's changes (bulk writers are
+ * serialized by the lock, small transactions wait for it and WATCH it); a
+ * whole apply is not one transaction: a reader may see some keys new and
+ * others old while it runs, and an apply stopped half-way leaves what it
+ * wrote (run it again: apply is idempotent).
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,27 +30,70 @@
 
 
 static const char  rbacctl_apply_usage[] =
-    "apply -f FILE [--dry-run] [--prune] [--redis URL] [--prefix P]\n"
-    "  writes the records of the policy FILE (\"-\" = stdin); prints\n"
-    "  \"+ key\", \"~ key\", \"- key\" for what changes; --dry-run writes\n"
-    "  nothing; --prune also deletes records of the policy's kinds that the\n"
-    "  file does not name.";
+    "apply -f FILE [--dry-run] [--prune] [--wait SECONDS] [--redis URL]\n"
+    "  [--prefix P]\n"
+    "  writes the records of the policy FILE (\"-\" = stdin); prints a\n"
+    "  summary per record kind, then \"+ key\", \"~ key\", \"- key\" for\n"
+    "  what changes; --dry-run writes nothing; --prune also deletes records\n"
+    "  of the policy's kinds that the file does not name; --wait: how long\n"
+    "  to wait for another writer's lock (default 60 s).";
 
+
+enum {
+    RBACCTL_SAME = 0,
+    RBACCTL_ADDED,
+    RBACCTL_CHANGED,
+    RBACCTL_REMOVED
+};
 
 typedef struct {
-    rbac_rec_type_t   type;
-    char             *key;
-    char             *canon;
-    void             *rec;
-    cJSON            *json;         /* idp_sync only */
-    char              what[96];
+    char       *kv;                 /* key, NUL, canonical JSON, NUL */
+    uint32_t    klen;
+    uint8_t     type;
+    uint8_t     state;
 } rbacctl_item_t;
+
+/* A record another record names: one entry per key. */
+typedef struct {
+    char       *key;                /* "org:x" */
+    char       *alt;                /* a group may be an org's Everyone */
+    char       *msg;                /* the refusal, for the first user */
+    int         found;
+} rbacctl_need_t;
+
+typedef struct {
+    char       *org;
+    char       *name;
+    char       *id;
+} rbacctl_grp_t;
+
+/* Open addressing over indexes + 1 into an array of strings. */
+typedef struct {
+    uint32_t   *slot;
+    size_t      mask;
+    size_t      n;
+} rbacctl_index_t;
 
 typedef struct {
     rbacctl_item_t   *items;
-    size_t            n;
+    size_t            n, cap;
+    rbacctl_index_t   ix;
+
+    rbacctl_need_t   *needs;
+    size_t            nneeds, capneeds;
+    rbacctl_index_t   needix;
+
+    rbacctl_grp_t    *grps;
+    size_t            ngrps, capgrps;
+
+    char            **dels;         /* keys to delete */
+    size_t            ndels, capdels;
+
+    cJSON            *idp;          /* idp_sync as written, or NULL */
+    long              idp_item;
     int               prune;
-    rbacctl_arena_t  *ar;
+    size_t            changed;
+    size_t            list_n;       /* elements of the list being read */
 } rbacctl_policy_t;
 
 
@@ -50,17 +109,103 @@ static const struct {
     { "objects", RBAC_REC_OBJ },
     { "tokens", RBAC_REC_TOKEN },
     { "provisioner_keys", RBAC_REC_PKEY },
+    { "deployment", RBAC_REC_DEPLOYMENT },
+    { "idp_sync", RBAC_REC_IDPSYNC },
 };
 
 #define RBACCTL_NLISTS  (sizeof(rbacctl_lists) / sizeof(rbacctl_lists[0]))
 
-/* Key patterns of the kinds a policy manages (for --prune). */
+/* Key prefixes of the kinds a policy manages (for --prune). */
 static const char  *rbacctl_managed[] = {
-    "org:*", "group:*", "user:*", "role:*", "siterole:*", "obj:*",
-    "token:*", "pkey:*", "deployment", "idpsync"
+    "org:", "group:", "user:", "role:", "siterole:", "obj:", "token:",
+    "pkey:", "deployment", "idpsync"
 };
 
 #define RBACCTL_NMANAGED  (sizeof(rbacctl_managed) / sizeof(char *))
+
+
+/* ---- the index ---- */
+
+static uint32_t
+rbacctl_hash(const char *s)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; *s; s++) {
+        h = (h ^ (unsigned char) *s) * 16777619u;
+    }
+
+    return h;
+}
+
+
+typedef const char *(*rbacctl_ixkey_pt)(void *ud, size_t i);
+
+
+/* The index + 1 of `key`, or 0; with `add` (an index + 1), inserts it. */
+static size_t
+rbacctl_index(rbacctl_index_t *ix, const char *key, rbacctl_ixkey_pt get,
+    void *ud, size_t add)
+{
+    size_t     i, j, size;
+    uint32_t  *ns, v;
+
+    if (add && (ix->n + 1) * 2 > ix->mask) {
+        size = ix->mask ? (ix->mask + 1) * 2 : 1024;
+        ns = calloc(size, sizeof(uint32_t));
+        if (ns == NULL) {
+            return (size_t) -1;
+        }
+
+        for (i = 0; ix->mask && i <= ix->mask; i++) {
+            v = ix->slot[i];
+            if (v) {
+                j = rbacctl_hash(get(ud, v - 1)) & (size - 1);
+                while (ns[j]) {
+                    j = (j + 1) & (size - 1);
+                }
+                ns[j] = v;
+            }
+        }
+
+        free(ix->slot);
+        ix->slot = ns;
+        ix->mask = size - 1;
+    }
+
+    if (ix->mask == 0) {
+        return 0;
+    }
+
+    for (i = rbacctl_hash(key) & ix->mask; ix->slot[i];
+         i = (i + 1) & ix->mask)
+    {
+        if (strcmp(get(ud, ix->slot[i] - 1), key) == 0) {
+            return ix->slot[i];
+        }
+    }
+
+    if (add) {
+        ix->slot[i] = (uint32_t) add;
+        ix->n++;
+    }
+
+    return 0;
+}
+
+
+static const char *
+rbacctl_item_key(void *ud, size_t i)
+{
+    return ((rbacctl_policy_t *) ud)->items[i].kv;
+}
+
+
+static const char *
+rbacctl_need_key(void *ud, size_t i)
+{
+    return ((rbacctl_policy_t *) ud)->needs[i].key;
+}
 
 
 static rbacctl_item_t *
@@ -68,13 +213,32 @@ rbacctl_policy_find(rbacctl_policy_t *p, const char *key)
 {
     size_t  i;
 
-    for (i = 0; i < p->n; i++) {
-        if (strcmp(p->items[i].key, key) == 0) {
-            return &p->items[i];
-        }
+    i = rbacctl_index(&p->ix, key, rbacctl_item_key, p, 0);
+
+    return i ? &p->items[i - 1] : NULL;
+}
+
+
+static void *
+rbacctl_grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+    void    *na;
+    size_t   nc;
+
+    if (n < *cap) {
+        return arr;
     }
 
-    return NULL;
+    nc = *cap ? *cap * 2 : 64;
+    na = realloc(arr, nc * size);
+    if (na == NULL) {
+        fprintf(stderr, "rbacctl: out of memory\n");
+        return NULL;
+    }
+
+    *cap = nc;
+
+    return na;
 }
 
 
@@ -84,238 +248,144 @@ rbacctl_policy_free(rbacctl_policy_t *p)
     size_t  i;
 
     for (i = 0; i < p->n; i++) {
-        free(p->items[i].key);
-        free(p->items[i].canon);
-        free(p->items[i].rec);
-        cJSON_Delete(p->items[i].json);
+        free(p->items[i].kv);
+    }
+
+    for (i = 0; i < p->nneeds; i++) {
+        free(p->needs[i].key);
+        free(p->needs[i].alt);
+        free(p->needs[i].msg);
+    }
+
+    for (i = 0; i < p->ngrps; i++) {
+        free(p->grps[i].org);
+        free(p->grps[i].name);
+        free(p->grps[i].id);
+    }
+
+    for (i = 0; i < p->ndels; i++) {
+        free(p->dels[i]);
     }
 
     free(p->items);
-    rbacctl_arena_free(p->ar);
+    free(p->ix.slot);
+    free(p->needs);
+    free(p->needix.slot);
+    free(p->grps);
+    free(p->dels);
+    cJSON_Delete(p->idp);
 }
 
 
-/* Validates one record and adds it; RBACCTL_USAGE after a message. */
+/* Adds key and canonical text as an item; RBACCTL_USAGE on a second one. */
 static int
-rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type, cJSON *j,
-    const char *what)
+rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
+    const char *key, const char *canon, const char *what)
 {
-    int              rc;
-    char            *canon, *key;
-    void            *rec;
-    rbacctl_item_t  *it;
-
-    if (!cJSON_IsObject(j)) {
-        fprintf(stderr, "rbacctl: %s: not a JSON object\n", what);
-        return RBACCTL_USAGE;
-    }
-
-    if (type == RBAC_REC_NONE) {
-        type = rbacctl_role_type(j);
-    }
-
-    canon = rbacctl_canon(type, j, what);
-    if (canon == NULL) {
-        return RBACCTL_USAGE;
-    }
-
-    rec = rbacctl_parse_stored(type, what, canon);
-    if (rec == NULL) {
-        free(canon);
-        return RBACCTL_FAIL;
-    }
-
-    key = rbacctl_record_key(rec, what);
-    if (key == NULL) {
-        free(canon);
-        free(rec);
-        return RBACCTL_USAGE;
-    }
-
-    it = &p->items[p->n];
-    memset(it, 0, sizeof(*it));
-    it->type = type;
-    it->key = key;
-    it->canon = canon;
-    it->rec = rec;
-    snprintf(it->what, sizeof(it->what), "%s", what);
+    char            *kv;
+    size_t           kl, cl;
+    rbacctl_item_t  *items;
 
     if (rbacctl_policy_find(p, key) != NULL) {
         fprintf(stderr, "rbacctl: %s: a second record for key %s\n", what,
                 key);
-        free(key);
-        free(canon);
-        free(rec);
         return RBACCTL_USAGE;
     }
 
+    items = rbacctl_grow(p->items, &p->cap, p->n, sizeof(rbacctl_item_t));
+    if (items == NULL) {
+        return RBACCTL_FAIL;
+    }
+    p->items = items;
+
+    kl = strlen(key);
+    cl = strlen(canon);
+    kv = malloc(kl + cl + 2);
+    if (kv == NULL) {
+        fprintf(stderr, "rbacctl: out of memory\n");
+        return RBACCTL_FAIL;
+    }
+
+    memcpy(kv, key, kl + 1);
+    memcpy(kv + kl + 1, canon, cl + 1);
+
+    items[p->n].kv = kv;
+    items[p->n].klen = (uint32_t) kl;
+    items[p->n].type = (uint8_t) type;
+    items[p->n].state = RBACCTL_SAME;
     p->n++;
 
-    if (type == RBAC_REC_ROLE || type == RBAC_REC_SITEROLE) {
-        rc = rbacctl_role_check(rec, what, NULL);
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
+    if (rbacctl_index(&p->ix, kv, rbacctl_item_key, p, p->n)
+        == (size_t) -1)
+    {
+        fprintf(stderr, "rbacctl: out of memory\n");
+        return RBACCTL_FAIL;
     }
 
     return RBACCTL_OK;
 }
 
 
-static int
-rbacctl_policy_load(rbacctl_policy_t *p, const char *text, size_t len)
+static const char *
+rbacctl_item_canon(const rbacctl_item_t *it)
 {
-    int           rc;
-    char          what[96];
-    size_t        i, n, total;
-    cJSON        *doc, *list, *el;
-    const char   *known;
-
-    doc = cJSON_ParseWithLength(text, len);
-    if (doc == NULL) {
-        fprintf(stderr, "rbacctl apply: the policy file is not JSON (near "
-                "byte %zu)\n", (size_t) (cJSON_GetErrorPtr()
-                                         ? cJSON_GetErrorPtr() - text : 0));
-        return RBACCTL_USAGE;
-    }
-
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
-        fprintf(stderr, "rbacctl apply: the policy file must be a JSON "
-                "object\n");
-        return RBACCTL_USAGE;
-    }
-
-    known = " organizations groups users roles objects tokens "
-            "provisioner_keys deployment idp_sync ";
-    total = 2;
-
-    cJSON_ArrayForEach(el, doc) {
-        snprintf(what, sizeof(what), " %s ", el->string);
-        if (strstr(known, what) == NULL) {
-            fprintf(stderr, "rbacctl apply: %s: not a part of a policy "
-                    "file (%s)\n", el->string, known);
-            cJSON_Delete(doc);
-            return RBACCTL_USAGE;
-        }
-
-        if (cJSON_IsArray(el)) {
-            total += (size_t) cJSON_GetArraySize(el);
-        }
-    }
-
-    p->items = calloc(total, sizeof(rbacctl_item_t));
-    if (p->items == NULL) {
-        cJSON_Delete(doc);
-        return RBACCTL_FAIL;
-    }
-
-    rc = RBACCTL_OK;
-
-    for (i = 0; i < RBACCTL_NLISTS && rc == RBACCTL_OK; i++) {
-        list = cJSON_GetObjectItemCaseSensitive(doc, rbacctl_lists[i].name);
-        if (list == NULL || cJSON_IsNull(list)) {
-            continue;
-        }
-
-        if (!cJSON_IsArray(list)) {
-            fprintf(stderr, "rbacctl: %s: must be a list\n",
-                    rbacctl_lists[i].name);
-            rc = RBACCTL_USAGE;
-            break;
-        }
-
-        n = 0;
-        cJSON_ArrayForEach(el, list) {
-            snprintf(what, sizeof(what), "%s[%zu]", rbacctl_lists[i].name,
-                     n++);
-            rc = rbacctl_policy_add(p, rbacctl_lists[i].type, el, what);
-            if (rc != RBACCTL_OK) {
-                break;
-            }
-        }
-    }
-
-    if (rc == RBACCTL_OK) {
-        el = cJSON_GetObjectItemCaseSensitive(doc, "deployment");
-        if (el && !cJSON_IsNull(el)) {
-            rc = rbacctl_policy_add(p, RBAC_REC_DEPLOYMENT, el,
-                                    "deployment");
-        }
-    }
-
-    if (rc == RBACCTL_OK) {
-        el = cJSON_GetObjectItemCaseSensitive(doc, "idp_sync");
-        if (el && !cJSON_IsNull(el)) {
-            rc = rbacctl_policy_add(p, RBAC_REC_IDPSYNC, el, "idp_sync");
-            if (rc == RBACCTL_OK) {
-                p->items[p->n - 1].json = cJSON_Duplicate(el, 1);
-                if (p->items[p->n - 1].json == NULL) {
-                    rc = RBACCTL_FAIL;
-                }
-            }
-        }
-    }
-
-    cJSON_Delete(doc);
-
-    return rc;
+    return it->kv + it->klen + 1;
 }
 
 
-/* ---- the transaction ---- */
+/* ---- references ---- */
 
-/* 1 if `key` exists in the table the write leaves; -1 on failure. */
+/* Notes that `what`.`field` names the record kind:id. */
 static int
-rbacctl_apply_exists(rbacctl_tx_t *tx, rbacctl_policy_t *p, const char *key)
+rbacctl_policy_need(rbacctl_policy_t *p, const char *what, const char *field,
+    const char *kind, rbac_str_t id)
 {
-    const char  *val;
-
-    if (rbacctl_policy_find(p, key)) {
-        return 1;
-    }
-
-    if (p->prune) {
-        return 0;
-    }
-
-    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-        return -1;
-    }
-
-    return val != NULL;
-}
-
-
-static int
-rbacctl_apply_ref(rbacctl_tx_t *tx, rbacctl_policy_t *p, const char *what,
-    const char *field, const char *kind, rbac_str_t id)
-{
-    int   rc;
-    char  key[400];
+    char             key[400], msg[1200];
+    rbacctl_need_t  *nd;
 
     snprintf(key, sizeof(key), "%s:%.*s", kind, (int) id.len, id.data);
 
-    rc = rbacctl_apply_exists(tx, p, key);
-    if (rc < 0) {
+    if (rbacctl_index(&p->needix, key, rbacctl_need_key, p, 0)) {
+        return RBACCTL_OK;
+    }
+
+    nd = rbacctl_grow(p->needs, &p->capneeds, p->nneeds,
+                      sizeof(rbacctl_need_t));
+    if (nd == NULL) {
+        return RBACCTL_FAIL;
+    }
+    p->needs = nd;
+    nd = &p->needs[p->nneeds];
+
+    snprintf(msg, sizeof(msg), "%s: %s: no %s \"%.*s\" in the policy%s",
+             what, field, strcmp(kind, "org") == 0 ? "organization" : kind,
+             (int) id.len, id.data, p->prune ? "" : " or in Redis");
+
+    memset(nd, 0, sizeof(*nd));
+    nd->key = strdup(key);
+    nd->msg = strdup(msg);
+    if (strcmp(kind, "group") == 0) {
+        /* the Everyone group has the org's id */
+        snprintf(key, sizeof(key), "org:%.*s", (int) id.len, id.data);
+        nd->alt = strdup(key);
+    }
+
+    if (nd->key == NULL || nd->msg == NULL
+        || (strcmp(kind, "group") == 0 && nd->alt == NULL))
+    {
+        free(nd->key);
+        free(nd->msg);
+        free(nd->alt);
+        fprintf(stderr, "rbacctl: out of memory\n");
         return RBACCTL_FAIL;
     }
 
-    if (rc == 0 && strcmp(kind, "group") == 0) {
-        /* the Everyone group has the org's id */
-        snprintf(key, sizeof(key), "org:%.*s", (int) id.len, id.data);
-        rc = rbacctl_apply_exists(tx, p, key);
-        if (rc < 0) {
-            return RBACCTL_FAIL;
-        }
-    }
+    p->nneeds++;
 
-    if (rc == 0) {
-        fprintf(stderr, "rbacctl: %s: %s: no %s \"%.*s\" in the policy%s\n",
-                what, field,
-                strcmp(kind, "org") == 0 ? "organization" : kind,
-                (int) id.len, id.data, p->prune ? "" : " or in Redis");
-        return RBACCTL_USAGE;
+    if (rbacctl_index(&p->needix, nd->key, rbacctl_need_key, p, p->nneeds)
+        == (size_t) -1)
+    {
+        return RBACCTL_FAIL;
     }
 
     return RBACCTL_OK;
@@ -323,52 +393,52 @@ rbacctl_apply_ref(rbacctl_tx_t *tx, rbacctl_policy_t *p, const char *what,
 
 
 static int
-rbacctl_apply_refs(rbacctl_tx_t *tx, rbacctl_policy_t *p,
-    rbacctl_item_t *it)
+rbacctl_policy_refs(rbacctl_policy_t *p, const void *rec, const char *what)
 {
     int                          rc;
     char                         field[300];
     size_t                       i;
     rbac_str_t                   s;
     const rbac_ref_t            *refs;
+    const rbac_rec_hdr_t        *h = rec;
     const rbac_user_rec_t       *u;
     const rbac_user_org_rec_t   *uo;
     const rbac_obj_rec_t        *o;
 
-    switch (it->type) {
+    switch (h->type) {
 
     case RBAC_REC_GROUP:
-        return rbacctl_apply_ref(tx, p, it->what, "org", "org",
-                   rbac_ref(it->rec, ((rbac_group_rec_t *) it->rec)->org));
+        return rbacctl_policy_need(p, what, "org", "org",
+                   rbac_ref(rec, ((const rbac_group_rec_t *) rec)->org));
 
     case RBAC_REC_ROLE:
-        return rbacctl_apply_ref(tx, p, it->what, "organization_id", "org",
-                   rbac_ref(it->rec, ((rbac_role_rec_t *) it->rec)->org));
+        return rbacctl_policy_need(p, what, "organization_id", "org",
+                   rbac_ref(rec, ((const rbac_role_rec_t *) rec)->org));
 
     case RBAC_REC_TOKEN:
-        return rbacctl_apply_ref(tx, p, it->what, "user", "user",
-                   rbac_ref(it->rec, ((rbac_token_rec_t *) it->rec)->user));
+        return rbacctl_policy_need(p, what, "user", "user",
+                   rbac_ref(rec, ((const rbac_token_rec_t *) rec)->user));
 
     case RBAC_REC_PKEY:
-        return rbacctl_apply_ref(tx, p, it->what, "org", "org",
-                   rbac_ref(it->rec, ((rbac_pkey_rec_t *) it->rec)->org));
+        return rbacctl_policy_need(p, what, "org", "org",
+                   rbac_ref(rec, ((const rbac_pkey_rec_t *) rec)->org));
 
     case RBAC_REC_OBJ:
-        o = it->rec;
+        o = rec;
         s = rbac_ref(o, o->org);
         if (s.len == 0) {
             return RBACCTL_OK;
         }
-        return rbacctl_apply_ref(tx, p, it->what, "org", "org", s);
+        return rbacctl_policy_need(p, what, "org", "org", s);
 
     case RBAC_REC_USER:
-        u = it->rec;
+        u = rec;
         uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
 
         for (i = 0; i < u->orgs.n; i++) {
             s = rbac_ref(u, uo[i].org);
             snprintf(field, sizeof(field), "orgs.%.*s", (int) s.len, s.data);
-            rc = rbacctl_apply_ref(tx, p, it->what, field, "org", s);
+            rc = rbacctl_policy_need(p, what, field, "org", s);
             if (rc != RBACCTL_OK) {
                 return rc;
             }
@@ -378,8 +448,8 @@ rbacctl_apply_refs(rbacctl_tx_t *tx, rbacctl_policy_t *p,
 
         for (i = 0; i < u->groups.n; i++) {
             snprintf(field, sizeof(field), "groups[%zu]", i);
-            rc = rbacctl_apply_ref(tx, p, it->what, field, "group",
-                                   rbac_ref(u, refs[i]));
+            rc = rbacctl_policy_need(p, what, field, "group",
+                                     rbac_ref(u, refs[i]));
             if (rc != RBACCTL_OK) {
                 return rc;
             }
@@ -393,19 +463,497 @@ rbacctl_apply_refs(rbacctl_tx_t *tx, rbacctl_policy_t *p,
 }
 
 
+static int
+rbacctl_policy_group(rbacctl_policy_t *p, const rbac_group_rec_t *g)
+{
+    rbac_str_t      s[3];
+    char           *v[3];
+    size_t          i;
+    rbacctl_grp_t  *ng;
+
+    ng = rbacctl_grow(p->grps, &p->capgrps, p->ngrps, sizeof(rbacctl_grp_t));
+    if (ng == NULL) {
+        return RBACCTL_FAIL;
+    }
+    p->grps = ng;
+
+    s[0] = rbac_ref(g, g->org);
+    s[1] = rbac_ref(g, g->name);
+    s[2] = rbac_ref(g, g->id);
+
+    for (i = 0; i < 3; i++) {
+        v[i] = strndup(s[i].data, s[i].len);
+    }
+
+    if (v[0] == NULL || v[1] == NULL || v[2] == NULL) {
+        free(v[0]);
+        free(v[1]);
+        free(v[2]);
+        return RBACCTL_FAIL;
+    }
+
+    ng[p->ngrps].org = v[0];
+    ng[p->ngrps].name = v[1];
+    ng[p->ngrps].id = v[2];
+    p->ngrps++;
+
+    return RBACCTL_OK;
+}
+
+
+/* ---- loading ---- */
+
+/* Validates one record given as JSON text and adds it. */
+static int
+rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
+    const char *json, size_t len, const char *what)
+{
+    int          rc;
+    char        *canon, *key;
+    void        *rec;
+    cJSON       *j;
+    rbac_err_t   err;
+
+    if (json[0] != '{') {
+        fprintf(stderr, "rbacctl: %s: not a JSON object\n", what);
+        return RBACCTL_USAGE;
+    }
+
+    if (type == RBAC_REC_NONE || type == RBAC_REC_IDPSYNC) {
+        j = cJSON_ParseWithLength(json, len);
+        if (j == NULL) {
+            fprintf(stderr, "rbacctl: %s: not JSON\n", what);
+            return RBACCTL_USAGE;
+        }
+
+        if (type == RBAC_REC_NONE) {
+            type = rbacctl_role_type(j);
+            cJSON_Delete(j);
+
+        } else {
+            cJSON_Delete(p->idp);
+            p->idp = j;
+            p->idp_item = (long) p->n;
+        }
+    }
+
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
+    canon = NULL;
+
+    if (rbac_record_parse(type, json, len, &rbac_malloc_allocator, &rec,
+                          &err) != RBAC_OK
+        || rbac_record_json(rec, &rbac_malloc_allocator, &canon, NULL, &err)
+           != RBAC_OK)
+    {
+        fprintf(stderr, "rbacctl: %s: %s\n", what,
+                err.msg[0] ? err.msg : "not a valid record");
+        free(rec);
+        return RBACCTL_USAGE;
+    }
+
+    rc = RBACCTL_USAGE;
+    key = rbacctl_record_key(rec, what);
+    if (key == NULL) {
+        goto done;
+    }
+
+    if (type == RBAC_REC_ROLE || type == RBAC_REC_SITEROLE) {
+        rc = rbacctl_role_check(rec, what, NULL);
+        if (rc != RBACCTL_OK) {
+            goto done;
+        }
+    }
+
+    rc = rbacctl_policy_refs(p, rec, what);
+
+    if (rc == RBACCTL_OK && type == RBAC_REC_GROUP) {
+        rc = rbacctl_policy_group(p, rec);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_policy_item(p, type, key, canon, what);
+    }
+
+done:
+
+    free(key);
+    free(canon);
+    free(rec);
+
+    return rc;
+}
+
+
+/* The JSON text walker: spans of values, no tree. */
+
+static const char *
+rbacctl_js_ws(const char *s, const char *e)
+{
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+    }
+
+    return s;
+}
+
+
+/* s at '"': past the closing quote, or NULL. */
+static const char *
+rbacctl_js_string(const char *s, const char *e)
+{
+    for (s++; s < e; s++) {
+        if (*s == '\\') {
+            s++;
+        } else if (*s == '"') {
+            return s + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* Past one value starting at s, or NULL (its inside is core's to check). */
+static const char *
+rbacctl_js_value(const char *s, const char *e)
+{
+    size_t  depth;
+
+    if (s >= e) {
+        return NULL;
+    }
+
+    if (*s == '"') {
+        return rbacctl_js_string(s, e);
+    }
+
+    if (*s != '{' && *s != '[') {
+        while (s < e && strchr(",}] \t\r\n", *s) == NULL) {
+            s++;
+        }
+        return s;
+    }
+
+    depth = 0;
+
+    while (s < e) {
+        if (*s == '"') {
+            s = rbacctl_js_string(s, e);
+            if (s == NULL) {
+                return NULL;
+            }
+            continue;
+        }
+
+        if (*s == '{' || *s == '[') {
+            depth++;
+
+        } else if (*s == '}' || *s == ']') {
+            if (--depth == 0) {
+                return s + 1;
+            }
+        }
+
+        s++;
+    }
+
+    return NULL;
+}
+
+
+/* One member of the policy object: v .. *end is its value. */
+static int
+rbacctl_policy_member(rbacctl_policy_t *p, const char *name, size_t nlen,
+    const char *v, const char *e, const char **end, rbacctl_progress_t *pr)
+{
+    int           rc;
+    char          what[96];
+    size_t        i, n;
+    const char   *s, *x;
+
+    for (i = 0; i < RBACCTL_NLISTS; i++) {
+        if (strlen(rbacctl_lists[i].name) == nlen
+            && memcmp(rbacctl_lists[i].name, name, nlen) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == RBACCTL_NLISTS) {
+        fprintf(stderr, "rbacctl apply: %.*s: not a part of a policy file "
+                "(organizations groups users roles objects tokens "
+                "provisioner_keys deployment idp_sync)\n", (int) nlen, name);
+        return RBACCTL_USAGE;
+    }
+
+    x = rbacctl_js_value(v, e);
+    if (x == NULL) {
+        return -1;
+    }
+    *end = x;
+
+    if (x - v == 4 && memcmp(v, "null", 4) == 0) {
+        return RBACCTL_OK;
+    }
+
+    if (rbacctl_lists[i].type == RBAC_REC_DEPLOYMENT
+        || rbacctl_lists[i].type == RBAC_REC_IDPSYNC)
+    {
+        return rbacctl_policy_add(p, rbacctl_lists[i].type, v,
+                                  (size_t) (x - v), rbacctl_lists[i].name);
+    }
+
+    if (*v != '[') {
+        fprintf(stderr, "rbacctl: %s: must be a list\n",
+                rbacctl_lists[i].name);
+        return RBACCTL_USAGE;
+    }
+
+    s = rbacctl_js_ws(v + 1, x);
+    n = 0;
+
+    while (s < x - 1) {
+        v = rbacctl_js_value(s, x);
+        if (v == NULL) {
+            return -1;
+        }
+
+        snprintf(what, sizeof(what), "%s[%zu]", rbacctl_lists[i].name, n++);
+        rc = rbacctl_policy_add(p, rbacctl_lists[i].type, s,
+                                (size_t) (v - s), what);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        if ((p->n & 4095) == 0) {
+            rbacctl_progress_step(pr, p->n);
+        }
+
+        s = rbacctl_js_ws(v, x);
+        if (*s == ',') {
+            s = rbacctl_js_ws(s + 1, x);
+        } else if (s != x - 1) {
+            return -1;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+static int
+rbacctl_policy_load(rbacctl_policy_t *p, const char *text, size_t len)
+{
+    int                  rc;
+    const char          *s, *e, *name, *v, *end;
+    rbacctl_progress_t   pr;
+
+    rbacctl_progress_init(&pr, "reading", 0);
+    s = text;
+    e = text + len;
+    p->idp_item = -1;
+
+    s = rbacctl_js_ws(s, e);
+    if (s == e || *s != '{') {
+        if (s < e && (*s == '[' || *s == '"')) {
+            fprintf(stderr, "rbacctl apply: the policy file must be a JSON "
+                    "object\n");
+            return RBACCTL_USAGE;
+        }
+        goto nojson;
+    }
+
+    s = rbacctl_js_ws(s + 1, e);
+
+    while (s < e && *s != '}') {
+        if (*s != '"') {
+            goto nojson;
+        }
+
+        name = s + 1;
+        v = rbacctl_js_string(s, e);
+        if (v == NULL) {
+            goto nojson;
+        }
+
+        s = rbacctl_js_ws(v, e);
+        if (s == e || *s != ':') {
+            goto nojson;
+        }
+
+        s = rbacctl_js_ws(s + 1, e);
+        rc = rbacctl_policy_member(p, name, (size_t) (v - 1 - name), s, e,
+                                   &end, &pr);
+        if (rc < 0) {
+            goto nojson;
+        }
+        if (rc != RBACCTL_OK) {
+            rbacctl_progress_end(&pr);
+            return rc;
+        }
+
+        s = rbacctl_js_ws(end, e);
+        if (s < e && *s == ',') {
+            s = rbacctl_js_ws(s + 1, e);
+            if (s < e && *s == '}') {
+                goto nojson;
+            }
+        } else if (s == e || *s != '}') {
+            goto nojson;
+        }
+    }
+
+    if (s == e || rbacctl_js_ws(s + 1, e) != e) {
+        goto nojson;
+    }
+
+    rbacctl_progress_end(&pr);
+
+    return RBACCTL_OK;
+
+nojson:
+
+    rbacctl_progress_end(&pr);
+    fprintf(stderr, "rbacctl apply: the policy file is not JSON (near byte "
+            "%zu)\n", (size_t) (s - text));
+
+    return RBACCTL_USAGE;
+}
+
+
+/* ---- checks against Redis ---- */
+
+typedef struct {
+    rbacctl_policy_t   *p;
+    const char        **keys;
+    char              **vals;       /* copies, or NULL */
+    int                *present;
+} rbacctl_fetch_t;
+
+
+static const char *
+rbacctl_fetch_key(void *ud, size_t i)
+{
+    return ((rbacctl_fetch_t *) ud)->keys[i];
+}
+
+
+static int
+rbacctl_fetch_val(void *ud, size_t i, const char *val, size_t len)
+{
+    rbacctl_fetch_t  *f = ud;
+
+    f->present[i] = val != NULL;
+
+    if (f->vals && val) {
+        f->vals[i] = strndup(val, len);
+        if (f->vals[i] == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/* Reads n keys: which exist, and their values with `vals` non-NULL. */
+static int
+rbacctl_fetch(rbacctl_conn_t *conn, const char **keys, size_t n,
+    int *present, char **vals)
+{
+    rbacctl_fetch_t  f;
+
+    f.keys = keys;
+    f.vals = vals;
+    f.present = present;
+
+    if (vals) {
+        memset(vals, 0, n * sizeof(char *));
+    }
+
+    return rbacctl_mget(conn, n, rbacctl_fetch_key, rbacctl_fetch_val, &f,
+                        NULL);
+}
+
+
+/* Every record named must be in the policy or (without --prune) Redis. */
+static int
+rbacctl_apply_needs(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+{
+    int              rc, *present;
+    size_t           i, n;
+    const char     **keys;
+    rbacctl_need_t  *nd;
+
+    keys = calloc(2 * p->nneeds + 1, sizeof(char *));
+    present = calloc(2 * p->nneeds + 1, sizeof(int));
+    if (keys == NULL || present == NULL) {
+        free(keys);
+        free(present);
+        return RBACCTL_FAIL;
+    }
+
+    n = 0;
+
+    for (i = 0; i < p->nneeds; i++) {
+        nd = &p->needs[i];
+        nd->found = rbacctl_policy_find(p, nd->key) != NULL
+                    || (nd->alt && rbacctl_policy_find(p, nd->alt) != NULL);
+
+        if (!nd->found && !p->prune) {
+            keys[n++] = nd->key;
+            if (nd->alt) {
+                keys[n++] = nd->alt;
+            }
+        }
+    }
+
+    rc = n ? rbacctl_fetch(conn, keys, n, present, NULL) : RBACCTL_OK;
+
+    for (i = 0, n = 0; i < p->nneeds && rc == RBACCTL_OK; i++) {
+        nd = &p->needs[i];
+
+        if (!nd->found && !p->prune) {
+            nd->found = present[n++];
+            if (nd->alt) {
+                nd->found |= present[n++];
+            }
+        }
+
+        if (!nd->found) {
+            fprintf(stderr, "rbacctl: %s\n", nd->msg);
+            rc = RBACCTL_USAGE;
+        }
+    }
+
+    free(keys);
+    free(present);
+
+    return rc;
+}
+
+
 /* IdP sync settings carry a version that rbacctl bumps on every change. */
 static int
-rbacctl_apply_idpsync(rbacctl_tx_t *tx, rbacctl_item_t *it)
+rbacctl_apply_idpsync(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 {
-    char           *canon;
-    void           *rec;
-    double          ver;
-    cJSON          *old, *v;
-    rbac_err_t      err;
-    const char     *stored;
-    rbac_idp_rx_t  *rx;
+    int              rc;
+    char            *canon, *stored, *kv;
+    void            *rec;
+    double           ver;
+    cJSON           *old, *v;
+    rbac_err_t       err;
+    rbac_idp_rx_t   *rx;
+    rbacctl_item_t  *it;
 
-    if (rbacctl_tx_get(tx, "idpsync", &stored) != RBACCTL_OK) {
+    if (p->idp_item < 0) {
+        return RBACCTL_OK;
+    }
+
+    it = &p->items[p->idp_item];
+
+    if (rbacctl_get(conn, "idpsync", &stored) != RBACCTL_OK) {
         return RBACCTL_FAIL;
     }
 
@@ -420,332 +968,578 @@ rbacctl_apply_idpsync(rbacctl_tx_t *tx, rbacctl_item_t *it)
         cJSON_Delete(old);
     }
 
-    cJSON_DeleteItemFromObjectCaseSensitive(it->json, "version");
-    if (cJSON_AddNumberToObject(it->json, "version", stored ? ver : 1)
+    cJSON_DeleteItemFromObjectCaseSensitive(p->idp, "version");
+    if (cJSON_AddNumberToObject(p->idp, "version", stored ? ver : 1)
         == NULL)
     {
+        free(stored);
         return RBACCTL_FAIL;
     }
 
-    canon = rbacctl_canon(RBAC_REC_IDPSYNC, it->json, it->what);
-    if (canon == NULL) {
-        return RBACCTL_USAGE;
+    canon = rbacctl_canon(RBAC_REC_IDPSYNC, p->idp, "idp_sync");
+
+    if (canon && stored && strcmp(canon, stored) != 0) {
+        free(canon);
+        cJSON_DeleteItemFromObjectCaseSensitive(p->idp, "version");
+        canon = cJSON_AddNumberToObject(p->idp, "version", ver + 1)
+                ? rbacctl_canon(RBAC_REC_IDPSYNC, p->idp, "idp_sync") : NULL;
     }
 
-    if (stored && strcmp(canon, stored) != 0) {
-        free(canon);
-        cJSON_DeleteItemFromObjectCaseSensitive(it->json, "version");
-        if (cJSON_AddNumberToObject(it->json, "version", ver + 1) == NULL) {
-            return RBACCTL_FAIL;
-        }
-        canon = rbacctl_canon(RBAC_REC_IDPSYNC, it->json, it->what);
-        if (canon == NULL) {
-            return RBACCTL_USAGE;
-        }
+    free(stored);
+
+    if (canon == NULL) {
+        return RBACCTL_USAGE;
     }
 
     /* the regex filters must compile as the module compiles them */
     memset(&err, 0, sizeof(err));
     rec = NULL;
     rx = NULL;
+    rc = RBACCTL_OK;
 
     if (rbac_record_parse(RBAC_REC_IDPSYNC, canon, strlen(canon),
                           &rbac_malloc_allocator, &rec, &err) != RBAC_OK
         || rbac_idp_compile(rec, &rbac_malloc_allocator, &rx, &err)
            != RBAC_OK)
     {
-        fprintf(stderr, "%s: %s\n", it->what, err.msg);
-        free(rec);
-        free(canon);
-        return RBACCTL_USAGE;
+        fprintf(stderr, "idp_sync: %s\n", err.msg);
+        rc = RBACCTL_USAGE;
     }
 
     rbac_idp_rx_free(rx);
     free(rec);
 
-    free(it->canon);
-    it->canon = canon;
-
-    return rbacctl_tx_put(tx, it->key, canon);
-}
-
-
-typedef struct {
-    rbac_str_t   org;
-    rbac_str_t   name;
-    rbac_str_t   id;
-} rbacctl_gref_t;
-
-
-static int
-rbacctl_gref_cmp(const void *a, const void *b)
-{
-    const rbacctl_gref_t  *x = a, *y = b;
-    size_t                 n;
-    int                    c;
-
-    n = x->org.len < y->org.len ? x->org.len : y->org.len;
-    c = memcmp(x->org.data, y->org.data, n);
-    if (c == 0 && x->org.len != y->org.len) {
-        c = x->org.len < y->org.len ? -1 : 1;
-    }
-
-    if (c == 0) {
-        n = x->name.len < y->name.len ? x->name.len : y->name.len;
-        c = memcmp(x->name.data, y->name.data, n);
-        if (c == 0 && x->name.len != y->name.len) {
-            c = x->name.len < y->name.len ? -1 : 1;
+    if (rc == RBACCTL_OK) {
+        kv = malloc(it->klen + strlen(canon) + 2);
+        if (kv == NULL) {
+            rc = RBACCTL_FAIL;
+        } else {
+            memcpy(kv, it->kv, it->klen + 1);
+            strcpy(kv + it->klen + 1, canon);
+            free(it->kv);
+            it->kv = kv;
         }
     }
 
-    return c;
-}
-
-
-/* rbac:orggroups:<org> for every org, from the groups the write leaves. */
-static int
-rbacctl_apply_orggroups(rbacctl_tx_t *tx, rbacctl_policy_t *p)
-{
-    int                      rc;
-    long                     ng, no, k;
-    char                   **gkeys, **okeys, key[300], *canon, name[300];
-    size_t                   i, j, n, cap;
-    cJSON                   *idx;
-    const char              *val;
-    rbacctl_gref_t          *g;
-    const rbac_group_rec_t  *rec;
-
-    gkeys = NULL;
-    okeys = NULL;
-    g = NULL;
-    rc = RBACCTL_FAIL;
-
-    ng = rbacctl_scan(tx->conn, "group:*", &gkeys);
-    if (ng < 0) {
-        return RBACCTL_FAIL;
-    }
-
-    no = rbacctl_scan(tx->conn, "orggroups:*", &okeys);
-    if (no < 0) {
-        goto done;
-    }
-
-    cap = p->n + (size_t) ng + 1;
-    g = calloc(cap, sizeof(rbacctl_gref_t));
-    if (g == NULL) {
-        goto done;
-    }
-
-    n = 0;
-
-    for (i = 0; i < p->n; i++) {
-        if (p->items[i].type == RBAC_REC_GROUP) {
-            rec = p->items[i].rec;
-            g[n].org = rbac_ref(rec, rec->org);
-            g[n].name = rbac_ref(rec, rec->name);
-            g[n].id = rbac_ref(rec, rec->id);
-            n++;
-        }
-    }
-
-    for (k = 0; k < ng && !p->prune; k++) {
-        if (rbacctl_policy_find(p, gkeys[k])) {
-            continue;
-        }
-
-        if (rbacctl_tx_get(tx, gkeys[k], &val) != RBACCTL_OK) {
-            goto done;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        rec = rbacctl_parse_key(tx->conn->prefix, gkeys[k], val,
-                                rbacctl_arena_allocator(p->ar));
-        if (rec == NULL) {
-            goto done;
-        }
-
-        g[n].org = rbac_ref(rec, rec->org);
-        g[n].name = rbac_ref(rec, rec->name);
-        g[n].id = rbac_ref(rec, rec->id);
-        n++;
-    }
-
-    qsort(g, n, sizeof(rbacctl_gref_t), rbacctl_gref_cmp);
-
-    for (i = 0; i < n; i = j) {
-        idx = cJSON_CreateObject();
-        if (idx == NULL) {
-            goto done;
-        }
-
-        for (j = i; j < n && rbac_str_eq(g[j].org, g[i].org); j++) {
-            if (j > i && rbac_str_eq(g[j].name, g[j - 1].name)) {
-                fprintf(stderr, "rbacctl: groups: \"%.*s\" and \"%.*s\" "
-                        "have the same name \"%.*s\" in organization "
-                        "\"%.*s\"\n", (int) g[j - 1].id.len,
-                        g[j - 1].id.data, (int) g[j].id.len, g[j].id.data,
-                        (int) g[j].name.len, g[j].name.data,
-                        (int) g[j].org.len, g[j].org.data);
-                cJSON_Delete(idx);
-                rc = RBACCTL_USAGE;
-                goto done;
-            }
-
-            snprintf(name, sizeof(name), "%.*s", (int) g[j].name.len,
-                     g[j].name.data);
-            snprintf(key, sizeof(key), "%.*s", (int) g[j].id.len,
-                     g[j].id.data);
-            if (cJSON_AddStringToObject(idx, name, key) == NULL) {
-                cJSON_Delete(idx);
-                goto done;
-            }
-        }
-
-        snprintf(key, sizeof(key), "orggroups:%.*s", (int) g[i].org.len,
-                 g[i].org.data);
-        canon = rbacctl_canon(RBAC_REC_ORGGROUPS, idx, key);
-        cJSON_Delete(idx);
-        if (canon == NULL) {
-            goto done;
-        }
-
-        if (rbacctl_tx_put(tx, key, canon) != RBACCTL_OK) {
-            free(canon);
-            goto done;
-        }
-        free(canon);
-    }
-
-    /* indexes of orgs that no longer have groups */
-    for (k = 0; k < no; k++) {
-        for (i = 0; i < n; i++) {
-            snprintf(key, sizeof(key), "orggroups:%.*s", (int) g[i].org.len,
-                     g[i].org.data);
-            if (strcmp(key, okeys[k]) == 0) {
-                break;
-            }
-        }
-
-        if (i == n && rbacctl_tx_put(tx, okeys[k], NULL) != RBACCTL_OK) {
-            goto done;
-        }
-    }
-
-    rc = RBACCTL_OK;
-
-done:
-
-    free(g);
-    rbacctl_strv_free(gkeys, ng < 0 ? 0 : ng);
-    rbacctl_strv_free(okeys, no < 0 ? 0 : no);
+    free(canon);
 
     return rc;
 }
 
 
 static int
-rbacctl_apply_build(rbacctl_tx_t *tx, void *ud)
+rbacctl_grp_cmp(const void *a, const void *b)
 {
-    int                rc;
-    long               nk, k;
-    char             **keys;
-    size_t             i, m;
-    rbacctl_policy_t  *p = ud;
+    const rbacctl_grp_t  *x = a, *y = b;
+    int                   c;
 
-    /* read (and watch) what the file names */
-    for (i = 0; i < p->n; i++) {
-        if (p->items[i].type == RBAC_REC_IDPSYNC) {
-            rc = rbacctl_apply_idpsync(tx, &p->items[i]);
-        } else {
-            rc = rbacctl_tx_put(tx, p->items[i].key, p->items[i].canon);
-        }
+    c = strcmp(x->org, y->org);
 
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
-    }
-
-    for (i = 0; i < p->n; i++) {
-        rc = rbacctl_apply_refs(tx, p, &p->items[i]);
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
-    }
-
-    if (p->prune) {
-        for (m = 0; m < RBACCTL_NMANAGED; m++) {
-            nk = rbacctl_scan(tx->conn, rbacctl_managed[m], &keys);
-            if (nk < 0) {
-                return RBACCTL_FAIL;
-            }
-
-            for (k = 0; k < nk; k++) {
-                if (rbacctl_policy_find(p, keys[k]) == NULL
-                    && rbacctl_tx_put(tx, keys[k], NULL) != RBACCTL_OK)
-                {
-                    rbacctl_strv_free(keys, nk);
-                    return RBACCTL_FAIL;
-                }
-            }
-
-            rbacctl_strv_free(keys, nk);
-        }
-    }
-
-    return rbacctl_apply_orggroups(tx, p);
+    return c ? c : strcmp(x->name, y->name);
 }
 
 
-/* Loads the policy text and writes it in one transaction. */
 static int
-rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, const char *text,
-    size_t len, int prune)
+rbacctl_policy_del(rbacctl_policy_t *p, const char *key)
 {
-    int                rc;
-    size_t             changed;
-    rbacctl_conn_t     conn;
-    rbacctl_policy_t   p;
+    char  **nd;
 
-    memset(&p, 0, sizeof(p));
-    p.prune = prune;
-    p.ar = rbacctl_arena_new();
+    nd = rbacctl_grow(p->dels, &p->capdels, p->ndels, sizeof(char *));
+    if (nd == NULL) {
+        return RBACCTL_FAIL;
+    }
+    p->dels = nd;
 
-    rc = p.ar ? rbacctl_policy_load(&p, text, len) : RBACCTL_FAIL;
+    p->dels[p->ndels] = strdup(key);
+    if (p->dels[p->ndels] == NULL) {
+        return RBACCTL_FAIL;
+    }
+    p->ndels++;
 
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
-        rbacctl_policy_free(&p);
-        return rc;
+    return RBACCTL_OK;
+}
+
+
+/* The groups in Redis that the file does not name (without --prune). */
+static int
+rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+{
+    int                      rc, *present;
+    long                     ng, k;
+    char                   **gkeys, **vals;
+    size_t                   n;
+    void                    *rec;
+    const char             **keys;
+    rbac_err_t               err;
+
+    ng = rbacctl_scan(conn, "group:*", &gkeys);
+    if (ng < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    keys = calloc((size_t) ng + 1, sizeof(char *));
+    vals = calloc((size_t) ng + 1, sizeof(char *));
+    present = calloc((size_t) ng + 1, sizeof(int));
+    rc = keys && vals && present ? RBACCTL_OK : RBACCTL_FAIL;
+    n = 0;
+
+    for (k = 0; k < ng && rc == RBACCTL_OK; k++) {
+        if (rbacctl_policy_find(p, gkeys[k]) == NULL) {
+            keys[n++] = gkeys[k];
+        }
+    }
+
+    if (rc == RBACCTL_OK && n) {
+        rc = rbacctl_fetch(conn, keys, n, present, vals);
+    }
+
+    for (k = 0; k < (long) n && rc == RBACCTL_OK; k++) {
+        if (vals[k] == NULL) {
+            continue;           /* deleted since the SCAN */
+        }
+
+        memset(&err, 0, sizeof(err));
+        rec = NULL;
+
+        if (rbac_record_parse(RBAC_REC_GROUP, vals[k], strlen(vals[k]),
+                              &rbac_malloc_allocator, &rec, &err) != RBAC_OK)
+        {
+            fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
+                    conn->prefix, keys[k], err.msg);
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
+        rc = rbacctl_policy_group(p, rec);
+        free(rec);
+    }
+
+    for (k = 0; vals && k < (long) n; k++) {
+        free(vals[k]);
+    }
+
+    free(keys);
+    free(vals);
+    free(present);
+    rbacctl_strv_free(gkeys, ng);
+
+    return rc;
+}
+
+
+/* rbac:orggroups:<org> for every org, from the groups the write leaves. */
+static int
+rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+{
+    int             rc;
+    long            no, k;
+    char          **okeys, key[400], *canon;
+    size_t          i, j;
+    cJSON          *idx;
+    rbacctl_grp_t  *g;
+
+    if (!p->prune && rbacctl_apply_stored_groups(conn, p) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    no = rbacctl_scan(conn, "orggroups:*", &okeys);
+    if (no < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    g = p->grps;
+    qsort(g, p->ngrps, sizeof(rbacctl_grp_t), rbacctl_grp_cmp);
+    rc = RBACCTL_OK;
+
+    for (i = 0; i < p->ngrps && rc == RBACCTL_OK; i = j) {
+        idx = cJSON_CreateObject();
+        if (idx == NULL) {
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
+        for (j = i; j < p->ngrps && strcmp(g[j].org, g[i].org) == 0; j++) {
+            if (j > i && strcmp(g[j].name, g[j - 1].name) == 0) {
+                fprintf(stderr, "rbacctl: groups: \"%s\" and \"%s\" have the "
+                        "same name \"%s\" in organization \"%s\"\n",
+                        g[j - 1].id, g[j].id, g[j].name, g[j].org);
+                rc = RBACCTL_USAGE;
+                break;
+            }
+
+            if (cJSON_AddStringToObject(idx, g[j].name, g[j].id) == NULL) {
+                rc = RBACCTL_FAIL;
+                break;
+            }
+        }
+
+        snprintf(key, sizeof(key), "orggroups:%s", g[i].org);
+        canon = rc == RBACCTL_OK ? rbacctl_canon(RBAC_REC_ORGGROUPS, idx, key)
+                                 : NULL;
+        cJSON_Delete(idx);
+
+        if (rc == RBACCTL_OK) {
+            rc = canon ? rbacctl_policy_item(p, RBAC_REC_ORGGROUPS, key, canon,
+                                             key)
+                       : RBACCTL_FAIL;
+        }
+
+        free(canon);
+    }
+
+    /* indexes of orgs that no longer have groups */
+    for (k = 0; k < no && rc == RBACCTL_OK; k++) {
+        if (rbacctl_policy_find(p, okeys[k]) == NULL) {
+            rc = rbacctl_policy_del(p, okeys[k]);
+        }
+    }
+
+    rbacctl_strv_free(okeys, no);
+
+    return rc;
+}
+
+
+/* --prune: every managed key that the file does not name. */
+static int
+rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+{
+    int     rc;
+    long    nk, k;
+    char  **keys;
+    size_t  m;
+
+    nk = rbacctl_scan(conn, "*", &keys);
+    if (nk < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = RBACCTL_OK;
+
+    for (k = 0; k < nk && rc == RBACCTL_OK; k++) {
+        for (m = 0; m < RBACCTL_NMANAGED; m++) {
+            if (strncmp(keys[k], rbacctl_managed[m],
+                        strlen(rbacctl_managed[m])) == 0)
+            {
+                break;
+            }
+        }
+
+        if (m == RBACCTL_NMANAGED
+            || (strchr(rbacctl_managed[m], ':') == NULL
+                && strcmp(keys[k], rbacctl_managed[m]) != 0))
+        {
+            continue;
+        }
+
+        if (rbacctl_policy_find(p, keys[k]) == NULL) {
+            rc = rbacctl_policy_del(p, keys[k]);
+        }
+    }
+
+    rbacctl_strv_free(keys, nk);
+
+    return rc;
+}
+
+
+/* ---- the diff ---- */
+
+static int
+rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
+{
+    rbacctl_policy_t  *p = ud;
+    rbacctl_item_t    *it = &p->items[i];
+    const char        *canon;
+
+    canon = rbacctl_item_canon(it);
+
+    if (val == NULL) {
+        it->state = RBACCTL_ADDED;
+
+    } else if (len != strlen(canon) || memcmp(val, canon, len) != 0) {
+        it->state = RBACCTL_CHANGED;
+
+    } else {
+        it->state = RBACCTL_SAME;
+        return RBACCTL_OK;
+    }
+
+    p->changed++;
+
+    return RBACCTL_OK;
+}
+
+
+/* The kind of a key, for the summary: what comes before the first ':'. */
+static size_t
+rbacctl_kind_len(const char *key)
+{
+    return strcspn(key, ":");
+}
+
+
+typedef struct {
+    char    kind[32];
+    size_t  n[4];
+} rbacctl_count_t;
+
+
+static void
+rbacctl_count(rbacctl_count_t *c, size_t *nc, const char *key, int state)
+{
+    size_t  i, kl;
+
+    kl = rbacctl_kind_len(key);
+    if (kl >= sizeof(c[0].kind)) {
+        kl = sizeof(c[0].kind) - 1;
+    }
+
+    for (i = 0; i < *nc; i++) {
+        if (strlen(c[i].kind) == kl && memcmp(c[i].kind, key, kl) == 0) {
+            break;
+        }
+    }
+
+    if (i == *nc) {
+        if (*nc == 16) {
+            return;
+        }
+        memset(&c[i], 0, sizeof(c[i]));
+        memcpy(c[i].kind, key, kl);
+        (*nc)++;
+    }
+
+    c[i].n[state]++;
+}
+
+
+/* "# user: 3 added, 1 changed, 0 removed" for each kind that changes. */
+static void
+rbacctl_diff_summary(rbacctl_policy_t *p, FILE *f)
+{
+    size_t           i, nc;
+    rbacctl_count_t  c[16];
+
+    nc = 0;
+
+    for (i = 0; i < p->n; i++) {
+        if (p->items[i].state != RBACCTL_SAME) {
+            rbacctl_count(c, &nc, p->items[i].kv, p->items[i].state);
+        }
+    }
+
+    for (i = 0; i < p->ndels; i++) {
+        rbacctl_count(c, &nc, p->dels[i], RBACCTL_REMOVED);
+    }
+
+    for (i = 0; i < nc; i++) {
+        fprintf(f, "# %s: %zu added, %zu changed, %zu removed\n", c[i].kind,
+                c[i].n[RBACCTL_ADDED], c[i].n[RBACCTL_CHANGED],
+                c[i].n[RBACCTL_REMOVED]);
+    }
+}
+
+
+static void
+rbacctl_diff_print(rbacctl_conn_t *conn, rbacctl_policy_t *p, FILE *f)
+{
+    size_t  i;
+
+    for (i = 0; i < p->n; i++) {
+        if (p->items[i].state != RBACCTL_SAME) {
+            fprintf(f, "%c %s%s\n",
+                    p->items[i].state == RBACCTL_ADDED ? '+' : '~',
+                    conn->prefix, p->items[i].kv);
+        }
+    }
+
+    for (i = 0; i < p->ndels; i++) {
+        fprintf(f, "- %s%s\n", conn->prefix, p->dels[i]);
+    }
+
+    fflush(f);
+}
+
+
+/* ---- the write ---- */
+
+static int
+rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
+    rbacctl_policy_t *p, const char *cmd)
+{
+    size_t               i, total;
+    rbacctl_writer_t     w;
+    rbacctl_progress_t   pr;
+
+    total = p->changed + p->ndels;
+    rbacctl_writer_init(&w, conn, lock, total);
+    rbacctl_progress_init(&pr, "writing", total);
+
+    for (i = 0; i < p->n; i++) {
+        if (p->items[i].state == RBACCTL_SAME) {
+            continue;
+        }
+
+        if (rbacctl_writer_put(&w, p->items[i].kv,
+                               rbacctl_item_canon(&p->items[i]))
+            != RBACCTL_OK)
+        {
+            goto failed;
+        }
+
+        rbacctl_progress_step(&pr, w.written);
+    }
+
+    for (i = 0; i < p->ndels; i++) {
+        if (rbacctl_writer_put(&w, p->dels[i], NULL) != RBACCTL_OK) {
+            goto failed;
+        }
+    }
+
+    if (rbacctl_writer_finish(&w) != RBACCTL_OK) {
+        goto failed;
+    }
+
+    rbacctl_progress_end(&pr);
+
+    return RBACCTL_OK;
+
+failed:
+
+    rbacctl_writer_abandon(&w);
+    rbacctl_progress_end(&pr);
+
+    if (w.written) {
+        fprintf(stderr, "rbacctl %s: stopped after %zu of %zu key(s) were "
+                "written; each key holds its old or its new value: run the "
+                "command again to finish\n", cmd, w.written, total);
+    }
+
+    return RBACCTL_FAIL;
+}
+
+
+/* Everything after loading: checks, diff and write, under the lock. */
+static int
+rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
+{
+    int                  rc, dry;
+    char                *end;
+    double               wait;
+    const char          *ws;
+    rbacctl_conn_t       conn;
+    rbacctl_lock_t       lock;
+    rbacctl_progress_t   pr;
+
+    dry = rbacctl_flag(a, "dry-run");
+    wait = RBACCTL_LOCK_WAIT;
+    ws = rbacctl_arg(a, "wait");
+
+    if (ws) {
+        wait = strtod(ws, &end);
+        if (*ws == '\0' || *end != '\0' || wait < 0 || wait > 86400) {
+            fprintf(stderr, "rbacctl %s: --wait: \"%s\" is not a number of "
+                    "seconds\n", cmd, ws);
+            return RBACCTL_USAGE;
+        }
     }
 
     rc = rbacctl_connect(a, &conn);
     if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    memset(&lock, 0, sizeof(lock));
+
+    if (!dry) {
+        rc = rbacctl_lock_take(&lock, &conn, cmd, wait);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_apply_idpsync(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_apply_needs(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_apply_orggroups(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK && p->prune) {
+        rc = rbacctl_apply_prune(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_lock_keep(&lock);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rbacctl_progress_init(&pr, "comparing", p->n);
+        rc = rbacctl_mget(&conn, p->n, rbacctl_item_key, rbacctl_diff_val, p,
+                          &pr);
+        rbacctl_progress_end(&pr);
+    }
+
+    if (rc == RBACCTL_OK && !dry && p->changed + p->ndels) {
+        rc = rbacctl_lock_keep(&lock);
+        if (rc == RBACCTL_OK) {
+            rc = rbacctl_apply_write(&conn, &lock, p, cmd);
+        }
+    }
+
+    rbacctl_lock_release(&lock);
+
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing more was written\n", cmd);
+
+    } else if (p->changed + p->ndels == 0) {
+        fprintf(stderr, "rbacctl %s: no changes\n", cmd);
+
+    } else {
+        rbacctl_diff_summary(p, stdout);
+        rbacctl_diff_print(&conn, p, stdout);
+
+        if (dry) {
+            fprintf(stderr, "rbacctl %s: dry run, %zu key(s) would change; "
+                    "nothing was written\n", cmd, p->changed + p->ndels);
+        } else {
+            fprintf(stderr, "rbacctl %s: %zu key(s) written\n", cmd,
+                    p->changed + p->ndels);
+        }
+    }
+
+    rbacctl_disconnect(&conn);
+
+    return rc;
+}
+
+
+/* Loads the policy text and writes what differs. */
+static int
+rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
+    size_t len, int prune)
+{
+    int               rc;
+    rbacctl_policy_t  p;
+
+    memset(&p, 0, sizeof(p));
+    p.prune = prune;
+
+    rc = rbacctl_policy_load(&p, text, len);
+
+    /* from here on only the canonical records are kept */
+    free(text);
+
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
         rbacctl_policy_free(&p);
         return rc;
     }
 
-    changed = 0;
-    rc = rbacctl_tx_run(&conn, rbacctl_apply_build, &p,
-                        rbacctl_flag(a, "dry-run"), stdout, &changed);
-
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
-
-    } else if (changed == 0) {
-        fprintf(stderr, "rbacctl %s: no changes\n", cmd);
-
-    } else if (rbacctl_flag(a, "dry-run")) {
-        fprintf(stderr, "rbacctl %s: dry run, %zu key(s) would change; "
-                "nothing was written\n", cmd, changed);
-
-    } else {
-        fprintf(stderr, "rbacctl %s: %zu key(s) written\n", cmd, changed);
-    }
-
-    rbacctl_disconnect(&conn);
+    rc = rbacctl_apply_run(a, cmd, &p);
     rbacctl_policy_free(&p);
 
     return rc;
@@ -762,7 +1556,7 @@ rbacctl_apply(int argc, char **argv)
     rbacctl_args_t   a;
 
     rc = rbacctl_args_parse(&a, "apply", argc - 1, argv + 1,
-                            "file= dry-run prune", rbacctl_apply_usage);
+                            "file= dry-run prune wait=", rbacctl_apply_usage);
     if (rc != RBACCTL_OK || a.help) {
         return rc;
     }
@@ -779,11 +1573,8 @@ rbacctl_apply(int argc, char **argv)
                             strerror(errno));
     }
 
-    rc = rbacctl_apply_text(&a, "apply", text, len,
-                            rbacctl_flag(&a, "prune"));
-    free(text);
-
-    return rc;
+    return rbacctl_apply_text(&a, "apply", text, len,
+                              rbacctl_flag(&a, "prune"));
 }
 
 
@@ -851,8 +1642,5 @@ rbacctl_idpsync(int argc, char **argv)
     len = sprintf(doc, "{\"idp_sync\":%.*s\n}", (int) len, text);
     free(text);
 
-    rc = rbacctl_apply_text(&a, "idpsync set", doc, len, 0);
-    free(doc);
-
-    return rc;
+    return rbacctl_apply_text(&a, "idpsync set", doc, len, 0);
 }

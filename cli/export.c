@@ -1,7 +1,10 @@
 /*
  * export.c: `rbacctl export`: the decision table as a policy file that
  * `apply` turns back into the same table (records in canonical form, sorted
- * by key; hashes of tokens and keys included, never a secret).
+ * by key within each list; hashes of tokens and keys included, never a
+ * secret).  One SCAN for the keys, pipelined MGETs for the values, and each
+ * record written out as it arrives: memory holds the key names, not the
+ * table.
  */
 
 #include <stdlib.h>
@@ -18,17 +21,17 @@ static const char  rbacctl_export_usage[] =
 static const struct {
     const char       *list;         /* NULL: a single object */
     const char       *name;
-    const char       *pattern;
+    const char       *prefix;       /* of the keys */
     rbac_rec_type_t   type;
 } rbacctl_export_kinds[] = {
-    { "organizations", NULL, "org:*", RBAC_REC_ORG },
-    { "groups", NULL, "group:*", RBAC_REC_GROUP },
-    { "users", NULL, "user:*", RBAC_REC_USER },
-    { "roles", NULL, "role:*", RBAC_REC_ROLE },
-    { "roles", NULL, "siterole:*", RBAC_REC_SITEROLE },
-    { "objects", NULL, "obj:*", RBAC_REC_OBJ },
-    { "tokens", NULL, "token:*", RBAC_REC_TOKEN },
-    { "provisioner_keys", NULL, "pkey:*", RBAC_REC_PKEY },
+    { "organizations", NULL, "org:", RBAC_REC_ORG },
+    { "groups", NULL, "group:", RBAC_REC_GROUP },
+    { "users", NULL, "user:", RBAC_REC_USER },
+    { "roles", NULL, "role:", RBAC_REC_ROLE },
+    { "roles", NULL, "siterole:", RBAC_REC_SITEROLE },
+    { "objects", NULL, "obj:", RBAC_REC_OBJ },
+    { "tokens", NULL, "token:", RBAC_REC_TOKEN },
+    { "provisioner_keys", NULL, "pkey:", RBAC_REC_PKEY },
     { NULL, "deployment", "deployment", RBAC_REC_DEPLOYMENT },
     { NULL, "idp_sync", "idpsync", RBAC_REC_IDPSYNC },
 };
@@ -37,35 +40,162 @@ static const struct {
     (sizeof(rbacctl_export_kinds) / sizeof(rbacctl_export_kinds[0]))
 
 
-/* The canonical form of the stored record as cJSON; NULL after a message. */
-static cJSON *
-rbacctl_export_one(rbacctl_conn_t *conn, rbac_rec_type_t type,
-    const char *key, const char *val)
+typedef struct {
+    rbacctl_conn_t       *conn;
+    FILE                 *out;
+    char                **keys;         /* of the kind being written */
+    size_t                n;
+    rbac_rec_type_t       type;
+    size_t                written;      /* in this list */
+    size_t                done;         /* in all */
+    rbacctl_progress_t    pr;
+} rbacctl_export_t;
+
+
+/* The kind of a key (an index into rbacctl_export_kinds), or -1. */
+static int
+rbacctl_export_kind(const char *key)
 {
-    char   full[700], *canon;
-    void  *rec;
-    cJSON  *j;
+    size_t       i, l;
+    const char  *p;
 
-    snprintf(full, sizeof(full), "%s%s", conn->prefix, key);
+    for (i = 0; i < RBACCTL_NEXPORT; i++) {
+        p = rbacctl_export_kinds[i].prefix;
+        l = strlen(p);
 
-    /* as the module reads it: the key's kind, type and id */
-    rec = rbacctl_parse_key(conn->prefix, key, val, NULL);
-    if (rec == NULL) {
-        return NULL;
+        if (strncmp(key, p, l) == 0
+            && (p[l - 1] == ':' || key[l] == '\0'))
+        {
+            return (int) i;
+        }
     }
 
-    free(rec);
+    return -1;
+}
 
-    canon = rbacctl_canon_text(type, val, full);
+
+static const char *
+rbacctl_export_key(void *ud, size_t i)
+{
+    return ((rbacctl_export_t *) ud)->keys[i];
+}
+
+
+/* One record: validated and canonical, then written. */
+static int
+rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
+{
+    char               full[700], *canon;
+    rbacctl_export_t  *x = ud;
+
+    if (val == NULL) {
+        return RBACCTL_OK;          /* deleted since the SCAN */
+    }
+
+    snprintf(full, sizeof(full), "%s%s", x->conn->prefix, x->keys[i]);
+
+    canon = rbacctl_canon_text(x->type, val, full);
     if (canon == NULL) {
         fprintf(stderr, "rbacctl export: malformed record at %s\n", full);
-        return NULL;
+        return RBACCTL_FAIL;
     }
 
-    j = cJSON_Parse(canon);
+    fprintf(x->out, "%s%s", x->written ? ",\n  " : "\n  ", canon);
     free(canon);
+    x->written++;
+    x->done++;
 
-    return j;
+    return RBACCTL_OK;
+}
+
+
+static int
+rbacctl_export_write(rbacctl_conn_t *conn, FILE *out)
+{
+    int                rc, k;
+    long               nk, i;
+    char             **all, **sel;
+    size_t             j, ns, nlists;
+    rbacctl_export_t   x;
+
+    nk = rbacctl_scan(conn, "*", &all);
+    if (nk < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    sel = calloc((size_t) nk + 1, sizeof(char *));
+    if (sel == NULL) {
+        rbacctl_strv_free(all, nk);
+        return RBACCTL_FAIL;
+    }
+
+    memset(&x, 0, sizeof(x));
+    x.conn = conn;
+    x.out = out;
+    rbacctl_progress_init(&x.pr, "export", (size_t) nk);
+
+    rc = RBACCTL_OK;
+    nlists = 0;
+    fputs("{", out);
+
+    for (j = 0; j < RBACCTL_NEXPORT && rc == RBACCTL_OK; j++) {
+        ns = 0;
+
+        for (i = 0; i < nk; i++) {
+            k = rbacctl_export_kind(all[i]);
+            if (k == (int) j) {
+                sel[ns++] = all[i];
+            }
+        }
+
+        /* a list opens at its first kind ("roles": role, then siterole) */
+        if (rbacctl_export_kinds[j].list
+            && (j == 0 || rbacctl_export_kinds[j - 1].list == NULL
+                || strcmp(rbacctl_export_kinds[j - 1].list,
+                          rbacctl_export_kinds[j].list) != 0))
+        {
+            fprintf(out, "%s\n\"%s\": [", nlists++ ? "," : "",
+                    rbacctl_export_kinds[j].list);
+            x.written = 0;
+
+        } else if (rbacctl_export_kinds[j].list == NULL) {
+            if (ns == 0) {
+                continue;
+            }
+
+            fprintf(out, "%s\n\"%s\":", nlists++ ? "," : "",
+                    rbacctl_export_kinds[j].name);
+            x.written = 0;
+        }
+
+        x.keys = sel;
+        x.n = ns;
+        x.type = rbacctl_export_kinds[j].type;
+
+        rc = rbacctl_mget(conn, ns, rbacctl_export_key, rbacctl_export_val,
+                          &x, NULL);
+        rbacctl_progress_step(&x.pr, x.done);
+
+        if (rbacctl_export_kinds[j].list
+            && (j + 1 == RBACCTL_NEXPORT
+                || rbacctl_export_kinds[j + 1].list == NULL
+                || strcmp(rbacctl_export_kinds[j + 1].list,
+                          rbacctl_export_kinds[j].list) != 0))
+        {
+            fputs(x.written ? "\n]" : "]", out);
+
+        } else if (rbacctl_export_kinds[j].list == NULL && x.written == 0) {
+            fputs("null", out);     /* deleted since the SCAN */
+        }
+    }
+
+    fputs("\n}\n", out);
+    rbacctl_progress_end(&x.pr);
+
+    free(sel);
+    rbacctl_strv_free(all, nk);
+
+    return rc;
 }
 
 
@@ -73,10 +203,7 @@ int
 rbacctl_export(int argc, char **argv)
 {
     int              rc;
-    long             n, k;
-    char           **keys, *val, *text;
-    size_t           i;
-    cJSON           *doc, *list, *j;
+    char             tmp[4096];
     FILE            *out;
     const char      *file;
     rbacctl_args_t   a;
@@ -98,88 +225,43 @@ rbacctl_export(int argc, char **argv)
         return rc;
     }
 
-    doc = cJSON_CreateObject();
-    rc = doc ? RBACCTL_OK : RBACCTL_FAIL;
-
-    for (i = 0; i < RBACCTL_NEXPORT && rc == RBACCTL_OK; i++) {
-        n = rbacctl_scan(&conn, rbacctl_export_kinds[i].pattern, &keys);
-        if (n < 0) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        list = NULL;
-
-        if (rbacctl_export_kinds[i].list) {
-            list = cJSON_GetObjectItemCaseSensitive(doc,
-                                                rbacctl_export_kinds[i].list);
-            if (list == NULL) {
-                list = cJSON_AddArrayToObject(doc,
-                                              rbacctl_export_kinds[i].list);
-            }
-            if (list == NULL) {
-                rc = RBACCTL_FAIL;
-            }
-        }
-
-        for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            if (rbacctl_get(&conn, keys[k], &val) != RBACCTL_OK) {
-                rc = RBACCTL_FAIL;
-                break;
-            }
-
-            if (val == NULL) {
-                continue;           /* deleted since the SCAN */
-            }
-
-            j = rbacctl_export_one(&conn, rbacctl_export_kinds[i].type,
-                                   keys[k], val);
-            free(val);
-
-            if (j == NULL) {
-                rc = RBACCTL_FAIL;
-                break;
-            }
-
-            if (list) {
-                cJSON_AddItemToArray(list, j);
-            } else {
-                cJSON_AddItemToObject(doc, rbacctl_export_kinds[i].name, j);
-            }
-        }
-
-        rbacctl_strv_free(keys, n);
-    }
-
-    rbacctl_disconnect(&conn);
-
-    if (rc != RBACCTL_OK) {
-        cJSON_Delete(doc);
-        return rc;
-    }
-
-    text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-
-    if (text == NULL) {
-        return rbacctl_fail(&a, RBACCTL_FAIL, "out of memory");
-    }
-
+    /* into FILE.tmp, renamed at the end: a failure leaves no half file */
     file = rbacctl_arg(&a, "file");
-    out = file && strcmp(file, "-") != 0 ? fopen(file, "w") : stdout;
+    if (file && strcmp(file, "-") == 0) {
+        file = NULL;
+    }
+
+    if (file) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+    }
+
+    out = file ? fopen(tmp, "w") : stdout;
 
     if (out == NULL) {
-        cJSON_free(text);
+        rbacctl_disconnect(&conn);
         return rbacctl_fail(&a, RBACCTL_USAGE, "cannot write %s", file);
     }
 
-    fprintf(out, "%s\n", text);
-    cJSON_free(text);
+    setvbuf(out, NULL, _IOFBF, 1 << 20);
+
+    rc = rbacctl_export_write(&conn, out);
+    rbacctl_disconnect(&conn);
 
     if (out != stdout) {
-        rc = fclose(out) == 0 ? RBACCTL_OK : RBACCTL_FAIL;
-    } else {
-        rc = fflush(out) == 0 ? RBACCTL_OK : RBACCTL_FAIL;
+        if (fclose(out) != 0 && rc == RBACCTL_OK) {
+            rc = rbacctl_fail(&a, RBACCTL_FAIL, "cannot write %s", tmp);
+        }
+
+        if (rc == RBACCTL_OK && rename(tmp, file) != 0) {
+            rc = rbacctl_fail(&a, RBACCTL_FAIL, "cannot rename %s", tmp);
+        }
+
+        if (rc != RBACCTL_OK) {
+            (void) remove(tmp);
+        }
+
+    } else if (fflush(out) != 0 && rc == RBACCTL_OK) {
+        rc = RBACCTL_FAIL;
     }
 
     return rc;

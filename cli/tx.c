@@ -4,7 +4,9 @@
  * the commit compares staged values with what was read, prints the diff and
  * writes the changed keys with MULTI/EXEC, INCR <prefix>version and one
  * PUBLISH <prefix>inv per changed key.  A conflicting writer makes EXEC
- * fail; the builder then runs again from scratch.
+ * fail; the builder then runs again from scratch.  The writer lock of the
+ * bulk writers (lock.c) is watched too: while it is held, a transaction
+ * waits for it.
  */
 
 #include <stdlib.h>
@@ -371,6 +373,12 @@ rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
 
     for (attempt = 0; attempt < RBACCTL_TX_ATTEMPTS; attempt++) {
         rbacctl_tx_reset(&tx);
+
+        /* a bulk writer's lock taken after this makes EXEC fail */
+        rc = rbacctl_lock_wait_free(conn, RBACCTL_LOCK_WAIT);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
 
         rc = build(&tx, ud);
         if (rc != RBACCTL_OK) {

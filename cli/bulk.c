@@ -1,0 +1,334 @@
+/*
+ * bulk.c: reads and writes of many keys without stalling Redis: pipelined
+ * MGETs of bounded size, and a writer that sends SETs and DELs in chunks,
+ * each one MULTI/EXEC under the writer lock (lock.c), with the invalidation
+ * in proportion: one PUBLISH per key while the change is small, one "*"
+ * after the last chunk past RBACCTL_INV_KEYS.  rbac:version moves once, in
+ * the last chunk.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+
+
+/* Keys per MGET and MGETs in flight: one MGET stays well under 1 ms. */
+#define RBACCTL_MGET_KEYS      250
+#define RBACCTL_MGET_INFLIGHT  8
+
+/* A chunk: at most this many writes or bytes of values (about 1 ms). */
+#define RBACCTL_CHUNK_KEYS     400
+#define RBACCTL_CHUNK_BYTES    (256 * 1024)
+
+
+/* Appends one MGET of keys [from, to) to the output buffer. */
+static int
+rbacctl_mget_append(rbacctl_conn_t *conn, size_t from, size_t to,
+    rbacctl_key_pt key, void *ud)
+{
+    int           rc;
+    char         *buf, *p;
+    size_t        i, n, plen, total, klen[RBACCTL_MGET_KEYS];
+    const char   *k[RBACCTL_MGET_KEYS], *argv[RBACCTL_MGET_KEYS + 1];
+
+    n = to - from;
+    plen = strlen(conn->prefix);
+    total = 0;
+
+    for (i = 0; i < n; i++) {
+        k[i] = key(ud, from + i);
+        klen[i] = strlen(k[i]);
+        total += plen + klen[i] + 1;
+    }
+
+    buf = malloc(total ? total : 1);
+    if (buf == NULL) {
+        fprintf(stderr, "rbacctl: out of memory\n");
+        return RBACCTL_FAIL;
+    }
+
+    argv[0] = "MGET";
+    p = buf;
+
+    for (i = 0; i < n; i++) {
+        argv[i + 1] = p;
+        memcpy(p, conn->prefix, plen);
+        memcpy(p + plen, k[i], klen[i] + 1);
+        p += plen + klen[i] + 1;
+    }
+
+    rc = redisAppendCommandArgv(conn->c, (int) n + 1, argv, NULL);
+    free(buf);
+
+    return rc == REDIS_OK ? RBACCTL_OK : RBACCTL_FAIL;
+}
+
+
+int
+rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
+    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog)
+{
+    int           rc;
+    size_t        sent, got, i, m;
+    redisReply   *r, *e;
+
+    sent = 0;
+    got = 0;
+    rc = RBACCTL_OK;
+
+    while (got < n) {
+        while (sent < n
+               && sent - got < RBACCTL_MGET_KEYS * RBACCTL_MGET_INFLIGHT)
+        {
+            m = n - sent < RBACCTL_MGET_KEYS ? n - sent : RBACCTL_MGET_KEYS;
+            if (rbacctl_mget_append(conn, sent, sent + m, key, ud)
+                != RBACCTL_OK)
+            {
+                return RBACCTL_FAIL;
+            }
+            sent += m;
+        }
+
+        if (redisGetReply(conn->c, (void **) &r) != REDIS_OK || r == NULL) {
+            fprintf(stderr, "rbacctl: Redis at %s: MGET failed: %s\n",
+                    conn->where,
+                    conn->c->errstr[0] ? conn->c->errstr : "no reply");
+            return RBACCTL_FAIL;
+        }
+
+        m = n - got < RBACCTL_MGET_KEYS ? n - got : RBACCTL_MGET_KEYS;
+
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
+            fprintf(stderr, "rbacctl: Redis at %s: MGET failed: %s\n",
+                    conn->where, r->type == REDIS_REPLY_ERROR
+                                 ? r->str : "unexpected reply");
+            freeReplyObject(r);
+            return RBACCTL_FAIL;
+        }
+
+        /* after a failure the replies still in flight are read and dropped */
+        for (i = 0; i < m && rc == RBACCTL_OK; i++) {
+            e = r->element[i];
+            rc = val(ud, got + i,
+                     e->type == REDIS_REPLY_STRING ? e->str : NULL,
+                     e->type == REDIS_REPLY_STRING ? e->len : 0);
+        }
+
+        freeReplyObject(r);
+        got += m;
+
+        if (prog) {
+            rbacctl_progress_step(prog, got);
+        }
+    }
+
+    return rc;
+}
+
+
+/* ---- the chunked writer ---- */
+
+void
+rbacctl_writer_init(rbacctl_writer_t *w, rbacctl_conn_t *conn,
+    rbacctl_lock_t *lock, size_t nkeys)
+{
+    memset(w, 0, sizeof(*w));
+    w->conn = conn;
+    w->lock = lock;
+    w->total = nkeys;
+    w->per_key = nkeys <= RBACCTL_INV_KEYS;
+    snprintf(w->chan, sizeof(w->chan), "%sinv", conn->prefix);
+}
+
+
+static int
+rbacctl_writer_open(rbacctl_writer_t *w)
+{
+    const char  *argv[1];
+
+    if (w->lock && rbacctl_lock_watch(w->lock) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    argv[0] = "MULTI";
+    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+    w->queued = 1;
+    w->keys = 0;
+    w->bytes = 0;
+    w->open = 1;
+
+    return RBACCTL_OK;
+}
+
+
+/* Sends the open chunk (with the version and "*" when `last`). */
+static int
+rbacctl_writer_flush(rbacctl_writer_t *w, int last)
+{
+    int           ok;
+    char          ver[128];
+    size_t        i;
+    const char   *argv[3];
+    redisReply   *r;
+
+    if (!w->open && rbacctl_writer_open(w) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    if (last) {
+        snprintf(ver, sizeof(ver), "%sversion", w->conn->prefix);
+        argv[0] = "INCR";
+        argv[1] = ver;
+        redisAppendCommandArgv(w->conn->c, 2, argv, NULL);
+        w->queued++;
+
+        if (!w->per_key) {
+            argv[0] = "PUBLISH";
+            argv[1] = w->chan;
+            argv[2] = "*";
+            redisAppendCommandArgv(w->conn->c, 3, argv, NULL);
+            w->queued++;
+        }
+    }
+
+    if (w->lock) {
+        rbacctl_lock_append_renew(w->lock);
+        w->queued++;
+    }
+
+    argv[0] = "EXEC";
+    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+    w->open = 0;
+    ok = 1;
+
+    for (i = 0; i <= w->queued; i++) {
+        if (redisGetReply(w->conn->c, (void **) &r) != REDIS_OK
+            || r == NULL)
+        {
+            fprintf(stderr, "rbacctl: Redis at %s: connection lost during "
+                    "the write (%s)\n", w->conn->where,
+                    w->conn->c->errstr[0] ? w->conn->c->errstr
+                                          : "no reply");
+            return RBACCTL_FAIL;
+        }
+
+        if (r->type == REDIS_REPLY_ERROR) {
+            fprintf(stderr, "rbacctl: Redis at %s refused the write: %s\n",
+                    w->conn->where, r->str);
+            ok = 0;
+        }
+
+        if (i == w->queued && r->type != REDIS_REPLY_ARRAY) {
+            if (r->type == REDIS_REPLY_NIL) {
+                fprintf(stderr, "rbacctl: the writer lock changed hands "
+                        "during the write\n");
+            }
+            ok = 0;
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (!ok) {
+        return RBACCTL_FAIL;
+    }
+
+    w->written += w->keys;
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_writer_put(rbacctl_writer_t *w, const char *key, const char *val)
+{
+    int          argc;
+    char         full[1024];
+    const char  *argv[3];
+
+    if (!w->open && rbacctl_writer_open(w) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    snprintf(full, sizeof(full), "%s%s", w->conn->prefix, key);
+
+    argv[0] = val ? "SET" : "DEL";
+    argv[1] = full;
+    argv[2] = val;
+    argc = val ? 3 : 2;
+    redisAppendCommandArgv(w->conn->c, argc, argv, NULL);
+    w->queued++;
+
+    if (w->per_key) {
+        argv[0] = "PUBLISH";
+        argv[1] = w->chan;
+        argv[2] = full;
+        redisAppendCommandArgv(w->conn->c, 3, argv, NULL);
+        w->queued++;
+    }
+
+    w->keys++;
+    w->bytes += strlen(full) + (val ? strlen(val) : 0);
+
+    if (w->keys >= RBACCTL_CHUNK_KEYS || w->bytes >= RBACCTL_CHUNK_BYTES) {
+        return rbacctl_writer_flush(w, 0);
+    }
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_writer_finish(rbacctl_writer_t *w)
+{
+    if (w->written + w->keys == 0) {
+        return RBACCTL_OK;
+    }
+
+    if (rbacctl_writer_flush(w, 1) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    rbacctl_settle(w->conn);
+
+    return RBACCTL_OK;
+}
+
+
+void
+rbacctl_writer_abandon(rbacctl_writer_t *w)
+{
+    const char  *argv[1];
+    redisReply  *r;
+    size_t       i;
+
+    if (!w->open) {
+        goto publish;
+    }
+
+    /* the queued commands are dropped with DISCARD */
+    argv[0] = "DISCARD";
+    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+
+    for (i = 0; i <= w->queued; i++) {
+        if (redisGetReply(w->conn->c, (void **) &r) != REDIS_OK
+            || r == NULL)
+        {
+            break;
+        }
+        freeReplyObject(r);
+    }
+
+    w->open = 0;
+
+publish:
+
+    /* what was written in "*" mode has not been published yet */
+    if (!w->per_key && w->written) {
+        r = redisCommand(w->conn->c, "PUBLISH %s *", w->chan);
+        if (r) {
+            freeReplyObject(r);
+        }
+    }
+}
