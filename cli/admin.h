@@ -302,6 +302,17 @@ void *rbacctl_parse_stored(rbac_rec_type_t type, const char *key,
 /* The key (without the prefix) of a parsed record; NULL on a bad id. */
 char *rbacctl_record_key(const void *rec, const char *what);
 
+/*
+ * The records that `rec` names, one call each: ref(ud, what, field, kind,
+ * id) with kind "org", "user" or "group" (a group id may also be the id
+ * of an org: its Everyone group).  Returns the first non-OK of the calls.
+ */
+typedef int (*rbacctl_ref_pt)(void *ud, const char *what, const char *field,
+    const char *kind, rbac_str_t id);
+
+int rbacctl_record_refs(const void *rec, const char *what, rbacctl_ref_pt ref,
+    void *ud);
+
 /* The embedded catalog, loaded once per process (NULL after a message). */
 const rbac_catalog_t *rbacctl_catalog(void);
 

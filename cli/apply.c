@@ -337,11 +337,12 @@ rbacctl_item_canon(const rbacctl_item_t *it)
 
 /* Notes that `what`.`field` names the record kind:id. */
 static int
-rbacctl_policy_need(rbacctl_policy_t *p, const char *what, const char *field,
+rbacctl_policy_need(void *ud, const char *what, const char *field,
     const char *kind, rbac_str_t id)
 {
-    char             key[400], msg[1200];
-    rbacctl_need_t  *nd;
+    char               key[400], msg[1200];
+    rbacctl_need_t    *nd;
+    rbacctl_policy_t  *p = ud;
 
     snprintf(key, sizeof(key), "%s:%.*s", kind, (int) id.len, id.data);
 
@@ -389,77 +390,6 @@ rbacctl_policy_need(rbacctl_policy_t *p, const char *what, const char *field,
     }
 
     return RBACCTL_OK;
-}
-
-
-static int
-rbacctl_policy_refs(rbacctl_policy_t *p, const void *rec, const char *what)
-{
-    int                          rc;
-    char                         field[300];
-    size_t                       i;
-    rbac_str_t                   s;
-    const rbac_ref_t            *refs;
-    const rbac_rec_hdr_t        *h = rec;
-    const rbac_user_rec_t       *u;
-    const rbac_user_org_rec_t   *uo;
-    const rbac_obj_rec_t        *o;
-
-    switch (h->type) {
-
-    case RBAC_REC_GROUP:
-        return rbacctl_policy_need(p, what, "org", "org",
-                   rbac_ref(rec, ((const rbac_group_rec_t *) rec)->org));
-
-    case RBAC_REC_ROLE:
-        return rbacctl_policy_need(p, what, "organization_id", "org",
-                   rbac_ref(rec, ((const rbac_role_rec_t *) rec)->org));
-
-    case RBAC_REC_TOKEN:
-        return rbacctl_policy_need(p, what, "user", "user",
-                   rbac_ref(rec, ((const rbac_token_rec_t *) rec)->user));
-
-    case RBAC_REC_PKEY:
-        return rbacctl_policy_need(p, what, "org", "org",
-                   rbac_ref(rec, ((const rbac_pkey_rec_t *) rec)->org));
-
-    case RBAC_REC_OBJ:
-        o = rec;
-        s = rbac_ref(o, o->org);
-        if (s.len == 0) {
-            return RBACCTL_OK;
-        }
-        return rbacctl_policy_need(p, what, "org", "org", s);
-
-    case RBAC_REC_USER:
-        u = rec;
-        uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
-
-        for (i = 0; i < u->orgs.n; i++) {
-            s = rbac_ref(u, uo[i].org);
-            snprintf(field, sizeof(field), "orgs.%.*s", (int) s.len, s.data);
-            rc = rbacctl_policy_need(p, what, field, "org", s);
-            if (rc != RBACCTL_OK) {
-                return rc;
-            }
-        }
-
-        refs = rbac_rec_at(u, u->groups, rbac_ref_t);
-
-        for (i = 0; i < u->groups.n; i++) {
-            snprintf(field, sizeof(field), "groups[%zu]", i);
-            rc = rbacctl_policy_need(p, what, field, "group",
-                                     rbac_ref(u, refs[i]));
-            if (rc != RBACCTL_OK) {
-                return rc;
-            }
-        }
-
-        return RBACCTL_OK;
-
-    default:
-        return RBACCTL_OK;
-    }
 }
 
 
@@ -565,7 +495,7 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
         }
     }
 
-    rc = rbacctl_policy_refs(p, rec, what);
+    rc = rbacctl_record_refs(rec, what, rbacctl_policy_need, p);
 
     if (rc == RBACCTL_OK && type == RBAC_REC_GROUP) {
         rc = rbacctl_policy_group(p, rec);

@@ -309,6 +309,80 @@ rbacctl_record_key(const void *rec, const char *what)
 }
 
 
+/* ---- references between records ---- */
+
+int
+rbacctl_record_refs(const void *rec, const char *what, rbacctl_ref_pt ref,
+    void *ud)
+{
+    int                          rc;
+    char                         field[300];
+    size_t                       i;
+    rbac_str_t                   s;
+    const rbac_ref_t            *refs;
+    const rbac_rec_hdr_t        *h = rec;
+    const rbac_user_rec_t       *u;
+    const rbac_user_org_rec_t   *uo;
+    const rbac_obj_rec_t        *o;
+
+    switch (h->type) {
+
+    case RBAC_REC_GROUP:
+        return ref(ud, what, "org", "org",
+                   rbac_ref(rec, ((const rbac_group_rec_t *) rec)->org));
+
+    case RBAC_REC_ROLE:
+        return ref(ud, what, "organization_id", "org",
+                   rbac_ref(rec, ((const rbac_role_rec_t *) rec)->org));
+
+    case RBAC_REC_TOKEN:
+        return ref(ud, what, "user", "user",
+                   rbac_ref(rec, ((const rbac_token_rec_t *) rec)->user));
+
+    case RBAC_REC_PKEY:
+        return ref(ud, what, "org", "org",
+                   rbac_ref(rec, ((const rbac_pkey_rec_t *) rec)->org));
+
+    case RBAC_REC_OBJ:
+        o = rec;
+        s = rbac_ref(o, o->org);
+        if (s.len == 0) {
+            return RBACCTL_OK;
+        }
+        return ref(ud, what, "org", "org", s);
+
+    case RBAC_REC_USER:
+        u = rec;
+        uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
+
+        for (i = 0; i < u->orgs.n; i++) {
+            s = rbac_ref(u, uo[i].org);
+            snprintf(field, sizeof(field), "orgs.%.*s", (int) s.len, s.data);
+            rc = ref(ud, what, field, "org", s);
+            if (rc != RBACCTL_OK) {
+                return rc;
+            }
+        }
+
+        refs = rbac_rec_at(u, u->groups, rbac_ref_t);
+
+        for (i = 0; i < u->groups.n; i++) {
+            snprintf(field, sizeof(field), "groups[%zu]", i);
+            rc = ref(ud, what, field, "group",
+                                     rbac_ref(u, refs[i]));
+            if (rc != RBACCTL_OK) {
+                return rc;
+            }
+        }
+
+        return RBACCTL_OK;
+
+    default:
+        return RBACCTL_OK;
+    }
+}
+
+
 const rbac_catalog_t *
 rbacctl_catalog(void)
 {

@@ -22,8 +22,11 @@ static const rbacctl_cmd_t  rbacctl_cmds[] = {
       "check --user U --action A --object TYPE[:ID] [--org O] [--owner X]"
       " [--claims FILE] [--explain]" },
     { "apply", rbacctl_apply,
-      "apply -f policy.json [--dry-run] [--prune]" },
+      "apply -f policy.json [--dry-run] [--prune] [--wait SECONDS]" },
     { "export", rbacctl_export, "export [-f FILE]" },
+    { "feed", rbacctl_feed,
+      "feed [--wait SECONDS] < changes.ndjson   upserts and deletes, one "
+      "a line" },
     { "org", rbacctl_org,
       "org create|update ID [--name N] [--sharing everyone|service_accounts"
       "|none] [--default-role R]..." },

@@ -21,6 +21,7 @@ int rbacctl_eval(int argc, char **argv);
 int rbacctl_apply(int argc, char **argv);
 int rbacctl_idpsync(int argc, char **argv);
 int rbacctl_export(int argc, char **argv);
+int rbacctl_feed(int argc, char **argv);
 int rbacctl_check(int argc, char **argv);
 int rbacctl_org(int argc, char **argv);
 int rbacctl_user(int argc, char **argv);
