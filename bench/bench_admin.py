@@ -6,7 +6,9 @@ another user for `use`), then against a fresh redis-server on loopback:
 apply into the empty table, the same apply again (no-op), an apply with 1%
 of the records changed, export, and the change feed with as many changes
 as records.  Each step prints its time, records/s, rbacctl's peak RSS and
-the largest single command latency Redis saw (SLOWLOG, threshold 0).
+the largest latencies Redis saw: single commands (SLOWLOG, commands over
+0.5 ms), commands or transactions as a whole (LATENCY, 1 ms resolution),
+and the longest PING round trip of a client pinging every millisecond.
 
     bench_admin.py [--sizes 10000,100000,1000000] [--write FILE]
 
@@ -18,10 +20,10 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests",
@@ -103,35 +105,84 @@ def write_feed(path, n, size):
             f.write(json.dumps(line) + "\n")
 
 
+def hwm(pid):
+    """VmHWM of a live process in kB (0 once it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def run(args, rs, stdin=None):
-    """Runs rbacctl; returns (seconds, peak RSS of the child in MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Runs rbacctl; returns (seconds, its peak RSS in MB): VmHWM, read
+    while it runs (ru_maxrss would count the forked Python too)."""
     t = time.monotonic()
-    with open(stdin or os.devnull, "rb") as inp:
-        r = subprocess.run([RBACCTL] + args + ["--redis", rs.url], stdin=inp,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    dt = time.monotonic() - t
-    if r.returncode != 0:
-        raise RuntimeError("rbacctl %s: exit %d: %s"
-                           % (" ".join(args), r.returncode,
-                              r.stderr.decode()[-2000:]))
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest so far: run sizes in growing order
-    return dt, max(before, after) / 1024.0
+    peak = 0
+    with open(stdin or os.devnull, "rb") as inp, \
+            tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([RBACCTL] + args + ["--redis", rs.url],
+                             stdin=inp, stdout=subprocess.DEVNULL, stderr=err)
+        while p.poll() is None:
+            peak = max(peak, hwm(p.pid))
+            time.sleep(0.01)
+        dt = time.monotonic() - t
+        if p.returncode != 0:
+            err.seek(0)
+            raise RuntimeError("rbacctl %s: exit %d: %s"
+                               % (" ".join(args), p.returncode,
+                                  err.read().decode()[-2000:]))
+    return dt, peak / 1024.0
 
 
 def slowest(rs):
-    """The longest single command since the last call, in ms, and its name."""
+    """Since the last call: the longest single command (SLOWLOG, us
+    resolution, its name) and the longest command or transaction as a whole
+    (LATENCY, ms resolution: an EXEC counts once with all it ran)."""
     c = rs.client()
+    lat = c.execute_command("LATENCY", "LATEST")
+    c.execute_command("LATENCY", "RESET")
+    whole = max([int(e[3]) for e in lat
+                 if e[0] in ("command", "fast-command")] or [0])
     log = c.slowlog_get(100000)
     c.slowlog_reset()
     if not log:
-        return 0.0, "-"
+        return 0.5, "all < 0.5 ms", whole
     top = max(log, key=lambda e: e["duration"])
     cmd = top["command"]
     if isinstance(cmd, bytes):
         cmd = cmd.decode(errors="replace")
-    return top["duration"] / 1000.0, cmd.split(" ")[0]
+    return top["duration"] / 1000.0, cmd.split(" ")[0], whole
+
+
+class Probe:
+    """PINGs Redis every millisecond from another connection and keeps the
+    longest round trip: what a client (nginx) would have waited."""
+
+    def __init__(self, rs):
+        self.c = rs.client()
+        self.worst = 0.0
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            t = time.monotonic()
+            self.c.ping()
+            self.worst = max(self.worst, time.monotonic() - t)
+            time.sleep(0.001)
+
+    def take(self):
+        w, self.worst = self.worst, 0.0
+        return w * 1000.0
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
 
 
 def main():
@@ -154,8 +205,9 @@ def main():
             write_feed(feed, n, n)
             mb = os.path.getsize(pol) / 1e6
             with RedisServer(os.path.join(tmp, "redis%d" % n),
-                             extra=["--slowlog-log-slower-than", "0",
-                                    "--slowlog-max-len", "1000000"]) as rs:
+                             extra=["--slowlog-log-slower-than", "500",
+                                    "--slowlog-max-len", "100000",
+                                    "--latency-monitor-threshold", "1"]) as rs:
                 steps = [
                     ("apply, empty Redis", ["apply", "-f", pol], None, recs),
                     ("apply again (no-op)", ["apply", "-f", pol], None, recs),
@@ -164,23 +216,31 @@ def main():
                      None, recs),
                     ("feed, %d changes" % n, ["feed"], feed, n),
                 ]
-                rs.client().slowlog_reset()
+                slowest(rs)
+                probe = Probe(rs)
+                probe.take()
                 for name, argv, stdin, count in steps:
                     dt, rss = run(argv, rs, stdin)
-                    ms, cmd = slowest(rs)
-                    worst = max(worst, ms)
-                    rows.append((n, name, dt, count / dt, rss, ms, cmd, mb))
+                    ping = probe.take()
+                    ms, cmd, whole = slowest(rs)
+                    worst = max(worst, ms, whole)
+                    rows.append((n, name, dt, count / dt, rss, ms, cmd, mb,
+                                 whole, ping))
                     if name.startswith("apply, empty"):
                         per[n] = dt / recs
                     print("%9d  %-22s %8.2f s %10.0f rec/s %7.0f MB  "
-                          "slowest %.2f ms (%s)" % (n, name, dt, count / dt,
-                                                    rss, ms, cmd), flush=True)
+                          "slowest %.2f ms (%s), whole %d ms, ping %.1f ms"
+                          % (n, name, dt, count / dt, rss, ms, cmd, whole,
+                             ping), flush=True)
+                probe.close()
 
-    lines = ["| records | step | time s | records/s | peak RSS MB | slowest Redis command ms |",
-             "|---|---|---|---|---|---|"]
-    for n, name, dt, rate, rss, ms, cmd, mb in rows:
-        lines.append("| %d | %s | %.2f | %.0f | %.0f | %.2f (%s) |"
-                     % (n, name, dt, rate, rss, ms, cmd))
+    lines = ["| records | step | time s | records/s | peak RSS MB | "
+             "slowest command ms | slowest EXEC ms | worst PING ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, name, dt, rate, rss, ms, cmd, mb, whole, ping in rows:
+        lines.append("| %d | %s | %.2f | %.0f | %.0f | %.2f (%s) | %s | %.1f |"
+                     % (n, name, dt, rate, rss, ms, cmd,
+                        "<1" if whole == 0 else str(whole), ping))
     lo, hi = min(per), max(per)
     lines.append("")
     lines.append("Policy file at %d records: %.0f MB. Time per record from "

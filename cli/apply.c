@@ -22,9 +22,13 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin.h"
 
@@ -88,6 +92,9 @@ typedef struct {
 
     char            **dels;         /* keys to delete */
     size_t            ndels, capdels;
+
+    const char       *base;         /* the policy text */
+    int               mapped;       /* mmap()ed: read pages are dropped */
 
     cJSON            *idp;          /* idp_sync as written, or NULL */
     long              idp_item;
@@ -592,6 +599,29 @@ rbacctl_js_value(const char *s, const char *e)
 }
 
 
+/*
+ * A mapped policy file: the pages before `upto` are read and done with;
+ * dropping them keeps the file out of the peak memory (the canonical
+ * records are what stays).
+ */
+static void
+rbacctl_policy_forget(rbacctl_policy_t *p, const char *upto)
+{
+    size_t  n, page;
+
+    if (!p->mapped) {
+        return;
+    }
+
+    page = (size_t) sysconf(_SC_PAGESIZE);
+    n = (size_t) (upto - p->base) & ~(page - 1);
+
+    if (n) {
+        (void) madvise((void *) p->base, n, MADV_DONTNEED);
+    }
+}
+
+
 /* One member of the policy object: v .. *end is its value. */
 static int
 rbacctl_policy_member(rbacctl_policy_t *p, const char *name, size_t nlen,
@@ -658,6 +688,7 @@ rbacctl_policy_member(rbacctl_policy_t *p, const char *name, size_t nlen,
 
         if ((p->n & 4095) == 0) {
             rbacctl_progress_step(pr, p->n);
+            rbacctl_policy_forget(p, s);
         }
 
         s = rbacctl_js_ws(v, x);
@@ -1447,21 +1478,68 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
 }
 
 
+/*
+ * The policy file: a regular file is mapped (no size limit, and its pages
+ * are dropped as they are read); stdin is read whole (rbacctl_read_file's
+ * limit).  *mapped says which; NULL with errno set.
+ */
+static char *
+rbacctl_apply_open(const char *path, size_t *len, int *mapped)
+{
+    int           fd;
+    void         *m;
+    struct stat   st;
+
+    *mapped = 0;
+
+    if (strcmp(path, "-") != 0) {
+        fd = open(path, O_RDONLY);
+        if (fd < 0) {
+            return NULL;
+        }
+
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+            m = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd,
+                     0);
+            close(fd);
+            if (m == MAP_FAILED) {
+                return NULL;
+            }
+
+            (void) madvise(m, (size_t) st.st_size, MADV_SEQUENTIAL);
+            *len = (size_t) st.st_size;
+            *mapped = 1;
+            return m;
+        }
+
+        close(fd);
+    }
+
+    return rbacctl_read_file(path, len);
+}
+
+
 /* Loads the policy text and writes what differs. */
 static int
 rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
-    size_t len, int prune)
+    size_t len, int prune, int mapped)
 {
     int               rc;
     rbacctl_policy_t  p;
 
     memset(&p, 0, sizeof(p));
     p.prune = prune;
+    p.base = text;
+    p.mapped = mapped;
 
     rc = rbacctl_policy_load(&p, text, len);
 
     /* from here on only the canonical records are kept */
-    free(text);
+    if (mapped) {
+        munmap(text, len);
+    } else {
+        free(text);
+    }
 
     if (rc != RBACCTL_OK) {
         fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
@@ -1479,7 +1557,7 @@ rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
 int
 rbacctl_apply(int argc, char **argv)
 {
-    int              rc;
+    int              rc, mapped;
     char            *text;
     size_t           len;
     const char      *file;
@@ -1497,14 +1575,14 @@ rbacctl_apply(int argc, char **argv)
         return RBACCTL_USAGE;
     }
 
-    text = rbacctl_read_file(file, &len);
+    text = rbacctl_apply_open(file, &len, &mapped);
     if (text == NULL) {
         return rbacctl_fail(&a, RBACCTL_USAGE, "%s: %s", file,
                             strerror(errno));
     }
 
     return rbacctl_apply_text(&a, "apply", text, len,
-                              rbacctl_flag(&a, "prune"));
+                              rbacctl_flag(&a, "prune"), mapped);
 }
 
 
@@ -1572,5 +1650,5 @@ rbacctl_idpsync(int argc, char **argv)
     len = sprintf(doc, "{\"idp_sync\":%.*s\n}", (int) len, text);
     free(text);
 
-    return rbacctl_apply_text(&a, "idpsync set", doc, len, 0);
+    return rbacctl_apply_text(&a, "idpsync set", doc, len, 0, 0);
 }
