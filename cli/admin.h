@@ -248,6 +248,7 @@ typedef struct {
     size_t           keys;          /* writes in the open chunk */
     size_t           bytes;
     size_t           written;       /* writes in committed chunks */
+    long long        heard;         /* fewest subscribers reached; -1 */
     char             chan[128];
 } rbacctl_writer_t;
 

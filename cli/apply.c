@@ -1031,7 +1031,6 @@ rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
     size_t                   n;
     void                    *rec;
     const char             **keys;
-    rbac_err_t               err;
 
     ng = rbacctl_scan(conn, "group:*", &gkeys);
     if (ng < 0) {
@@ -1059,14 +1058,8 @@ rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
             continue;           /* deleted since the SCAN */
         }
 
-        memset(&err, 0, sizeof(err));
-        rec = NULL;
-
-        if (rbac_record_parse(RBAC_REC_GROUP, vals[k], strlen(vals[k]),
-                              &rbac_malloc_allocator, &rec, &err) != RBAC_OK)
-        {
-            fprintf(stderr, "rbacctl: malformed record at %s%s: %s\n",
-                    conn->prefix, keys[k], err.msg);
+        rec = rbacctl_parse_key(conn->prefix, keys[k], vals[k], NULL);
+        if (rec == NULL) {
             rc = RBACCTL_FAIL;
             break;
         }

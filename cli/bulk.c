@@ -138,6 +138,7 @@ rbacctl_writer_init(rbacctl_writer_t *w, rbacctl_conn_t *conn,
     w->lock = lock;
     w->total = nkeys;
     w->per_key = nkeys <= RBACCTL_INV_KEYS;
+    w->heard = -1;
     snprintf(w->chan, sizeof(w->chan), "%sinv", conn->prefix);
 }
 
@@ -159,6 +160,41 @@ rbacctl_writer_open(rbacctl_writer_t *w)
     w->open = 1;
 
     return RBACCTL_OK;
+}
+
+
+/*
+ * The fewest subscribers a PUBLISH of this chunk reached, from EXEC's
+ * replies: per key, each write's reply is followed by its PUBLISH's; with
+ * "*", the last chunk's PUBLISH follows the writes and the INCR.
+ */
+static void
+rbacctl_writer_heard(rbacctl_writer_t *w, redisReply *r, int last)
+{
+    size_t       k;
+    redisReply  *e;
+
+    for (k = 0; k < w->keys + 1; k++) {
+        if (w->per_key) {
+            if (k == w->keys || 2 * k + 1 >= r->elements) {
+                break;
+            }
+            e = r->element[2 * k + 1];
+
+        } else {
+            if (!last || w->keys + 1 >= r->elements) {
+                break;
+            }
+            e = r->element[w->keys + 1];
+            k = w->keys;
+        }
+
+        if (e->type == REDIS_REPLY_INTEGER
+            && (w->heard < 0 || e->integer < w->heard))
+        {
+            w->heard = e->integer;
+        }
+    }
 }
 
 
@@ -225,6 +261,9 @@ rbacctl_writer_flush(rbacctl_writer_t *w, int last)
                         "during the write\n");
             }
             ok = 0;
+
+        } else if (i == w->queued) {
+            rbacctl_writer_heard(w, r, last);
         }
 
         freeReplyObject(r);
@@ -290,7 +329,7 @@ rbacctl_writer_finish(rbacctl_writer_t *w)
         return RBACCTL_FAIL;
     }
 
-    rbacctl_settle(w->conn);
+    rbacctl_settle(w->conn, w->heard);
 
     return RBACCTL_OK;
 }

@@ -85,20 +85,34 @@ rbacctl_export_key(void *ud, size_t i)
 static int
 rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
 {
-    char               full[700], *canon;
+    char              *canon;
+    void              *rec;
+    rbac_err_t         err;
     rbacctl_export_t  *x = ud;
 
     if (val == NULL) {
         return RBACCTL_OK;          /* deleted since the SCAN */
     }
 
-    snprintf(full, sizeof(full), "%s%s", x->conn->prefix, x->keys[i]);
-
-    canon = rbacctl_canon_text(x->type, val, full);
-    if (canon == NULL) {
-        fprintf(stderr, "rbacctl export: malformed record at %s\n", full);
+    /* as the module reads it: the key's kind, type and id checked */
+    rec = rbacctl_parse_key(x->conn->prefix, x->keys[i], val, NULL);
+    if (rec == NULL) {
         return RBACCTL_FAIL;
     }
+
+    memset(&err, 0, sizeof(err));
+    canon = NULL;
+
+    if (rbac_record_json(rec, &rbac_malloc_allocator, &canon, NULL, &err)
+        != RBAC_OK)
+    {
+        fprintf(stderr, "rbacctl export: malformed record at %s%s: %s\n",
+                x->conn->prefix, x->keys[i], err.msg);
+        free(rec);
+        return RBACCTL_FAIL;
+    }
+
+    free(rec);
 
     fprintf(x->out, "%s%s", x->written ? ",\n  " : "\n  ", canon);
     free(canon);
