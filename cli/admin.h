@@ -65,6 +65,12 @@ int rbacctl_fail(const rbacctl_args_t *a, int code, const char *fmt, ...)
 #endif
     ;
 
+/*
+ * token verify --jwks FILE [--alg A] [--iss I]... [--aud A]... [--leeway S]
+ * TOKEN (verify.c): exit 0 valid, 1 invalid.
+ */
+int rbacctl_token_verify(rbacctl_args_t *a, const char *usage);
+
 /* Reads a whole file ("-" = stdin), NUL-terminated; NULL with errno set. */
 char *rbacctl_read_file(const char *path, size_t *len);
 

@@ -51,7 +51,8 @@ static const rbacctl_cmd_t  rbacctl_cmds[] = {
       "ID" },
     { "token", rbacctl_token,
       "token create --user U [--scope S]... [--ttl D] [--allow TYPE:ID]... |"
-      " token revoke ID | token list" },
+      " token revoke ID | token list |"
+      " token verify --jwks FILE JWT" },
     { "pkey", rbacctl_pkey,
       "pkey create --org O [--name N] [--tag k=v]... | pkey revoke ID" },
     { "idpsync", rbacctl_idpsync,

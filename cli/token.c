@@ -19,7 +19,10 @@ static const char  rbacctl_token_usage[] =
     "      prints <id>-<secret> once (D: 3600, 90s, 30m, 12h, 7d; default\n"
     "      never expires; no --scope = all)\n"
     "  token revoke ID\n"
-    "  token list [--user U]";
+    "  token list [--user U]\n"
+    "  token verify --jwks FILE [--alg ALG] [--iss I]... [--aud A]...\n"
+    "      [--leeway S] JWT   checks a JWT offline against a JWKS, as the\n"
+    "      module does (exit 0 valid, 1 invalid with the 401's reason)";
 
 static const char  rbacctl_pkey_usage[] =
     "pkey create --org O [--name N] [--tag k=v]...   prints <id>-<secret>\n"
@@ -605,7 +608,8 @@ rbacctl_token(int argc, char **argv)
     rbacctl_args_t  a;
 
     rc = rbacctl_args_parse(&a, "token", argc - 1, argv + 1,
-                            "user= scope= ttl= allow=", rbacctl_token_usage);
+                            "user= scope= ttl= allow= jwks= alg= iss= aud= "
+                            "leeway=", rbacctl_token_usage);
     if (rc != RBACCTL_OK || a.help) {
         return rc;
     }
@@ -620,6 +624,10 @@ rbacctl_token(int argc, char **argv)
 
     if (a.npos == 1 && strcmp(a.pos[0], "list") == 0) {
         return rbacctl_token_list(&a);
+    }
+
+    if (a.npos >= 1 && strcmp(a.pos[0], "verify") == 0) {
+        return rbacctl_token_verify(&a, rbacctl_token_usage);
     }
 
     fprintf(stderr, "usage: rbacctl %s\n", rbacctl_token_usage);

@@ -265,6 +265,11 @@ ngx_http_rbac_run(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
             return NGX_ERROR;
         }
 
+        if (rc == NGX_BUSY) {
+            /* waiting for the JWKS (ngx_http_rbac_jwks.c) */
+            return NGX_AGAIN;
+        }
+
         if (rc != NGX_AGAIN) {
             return NGX_OK;
         }
@@ -374,8 +379,8 @@ ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
 
 /*
- * One pass.  NGX_OK: decided; NGX_AGAIN: records wanted; NGX_ERROR: an
- * internal failure (500).
+ * One pass.  NGX_OK: decided; NGX_AGAIN: records wanted; NGX_BUSY: the
+ * JWKS wanted; NGX_ERROR: an internal failure (500).
  */
 static ngx_int_t
 ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
@@ -556,7 +561,10 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 }
 
 
-/* The credential and, for a JWT, its subject.  NGX_AGAIN: carry on. */
+/*
+ * The credential and, for a JWT, its subject.  NGX_AGAIN: carry on;
+ * NGX_BUSY: waiting for the JWKS, run again when it is there.
+ */
 static ngx_int_t
 ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
@@ -623,6 +631,10 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         if (rc == NGX_DECLINED) {
             return ngx_http_rbac_deny_str(ctx, NGX_HTTP_UNAUTHORIZED,
                                           &reason);
+        }
+
+        if (rc == NGX_AGAIN) {
+            return NGX_BUSY;
         }
 
         return rc == NGX_OK ? NGX_AGAIN : rc;

@@ -70,8 +70,7 @@ ngx_http_rbac_jwks_keyset_cleanup(void *data)
 }
 
 
-/* alg=<ALG> (NGX_OK), or an error logged on the directive (NGX_ERROR). */
-static ngx_int_t
+ngx_int_t
 ngx_http_rbac_jwks_alg_param(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *v, rbac_jwt_alg_t *alg)
 {

@@ -18,6 +18,7 @@ typedef struct {
     rbac_jwt_keyset_t  *ks;
     rbac_jwt_checks_t   chk;
     uint8_t             identity[RBAC_SHA256_LEN];
+    void               *jwks;       /* rbac_jwt_key_request: its keys */
 } ngx_http_rbac_jwt_verifier_t;
 
 
@@ -273,6 +274,14 @@ ngx_http_rbac_jwt_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
         return NGX_ERROR;
     }
 
+    if (conf->jwks != NULL) {
+        v->jwks = ngx_http_rbac_jwks_use(cf, conf->jwks, v->ks, &v->chk,
+                                         catalog);
+        if (v->jwks == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     conf->verifier = v;
 
     return NGX_OK;
@@ -285,16 +294,30 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
     ngx_str_t *reason)
 {
     uint8_t                        digest[RBAC_SHA256_LEN];
+    ngx_int_t                      nrc;
     rbac_rc_t                      rc;
     rbac_str_t                     t;
     rbac_err_t                     err;
+    const uint8_t                 *identity;
     rbac_allocator_t               a;
     rbac_jwt_result_t              res;
+    rbac_jwt_keyset_t             *ks;
     ngx_http_rbac_cache_t         *cache;
     ngx_http_rbac_main_conf_t     *rmcf;
     ngx_http_rbac_jwt_verifier_t  *v;
 
     v = conf->verifier;
+    ks = v->ks;
+    identity = v->identity;
+
+    if (v->jwks != NULL) {
+        /* the set fetched from the JWKS location, and the server's keys */
+        nrc = ngx_http_rbac_jwks_keys(r, ctx, v->jwks, &ks, &identity,
+                                      reason);
+        if (nrc != NGX_OK) {
+            return nrc;
+        }
+    }
 
     t.data = (const char *) ctx->cred.data;
     t.len = ctx->cred.len;
@@ -304,7 +327,7 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
 
     if (cache != NULL
         && t.len <= RBAC_MAX_TOKEN
-        && rbac_jwt_cache_key(t, v->identity, digest) == RBAC_OK)
+        && rbac_jwt_cache_key(t, identity, digest) == RBAC_OK)
     {
         ctx->jwt_key.data = ngx_pnalloc(r->pool, NGX_HTTP_RBAC_JWT_KEY_LEN);
         if (ctx->jwt_key.data == NULL) {
@@ -330,8 +353,16 @@ ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
     ngx_memzero(&err, sizeof(rbac_err_t));
     ngx_memzero(&res, sizeof(rbac_jwt_result_t));
 
-    rc = rbac_jwt_verify(v->ks, &v->chk, t, (int64_t) ngx_time(), &a, &res,
+    rc = rbac_jwt_verify(ks, &v->chk, t, (int64_t) ngx_time(), &a, &res,
                          &err);
+
+    if (rc == RBAC_ETOKEN && v->jwks != NULL
+        && ngx_strcmp(err.msg, RBAC_JWT_R_UNKNOWN_KID) == 0
+        && ngx_http_rbac_jwks_unknown_kid(r, ctx, v->jwks) == NGX_AGAIN)
+    {
+        /* the set fetched again, at most every kid_refetch= */
+        return NGX_AGAIN;
+    }
 
     if (rc == RBAC_ETOKEN) {
         reason->len = ngx_strlen(err.msg);

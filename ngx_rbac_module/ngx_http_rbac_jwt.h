@@ -37,7 +37,9 @@ ngx_int_t ngx_http_rbac_jwt_init(ngx_conf_t *cf,
  * and checks, never past exp).  NGX_OK with ctx->uid set and either
  * ctx->claims (verified now) or, from the cache, the subject when it is
  * still current (ctx->idp_done); NGX_DECLINED with *reason set to the 401
- * detail; NGX_ERROR on a server-side failure.
+ * detail; NGX_AGAIN while the keys of rbac_jwt_key_request are fetched
+ * (the request is woken and verifies again); NGX_ERROR on a server-side
+ * failure.
  */
 ngx_int_t ngx_http_rbac_jwt_verify(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *conf, ngx_http_rbac_ctx_t *ctx,

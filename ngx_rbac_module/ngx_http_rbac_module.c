@@ -111,6 +111,13 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
       0,
       NULL },
 
+    { ngx_string("rbac_jwt_key_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_rbac_jwks_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("rbac_jwt_issuer"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
       ngx_http_rbac_jwt_strings,
@@ -447,7 +454,12 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->jwt_keys = prev->jwt_keys;
     }
 
+    if (conf->jwks == NULL) {
+        conf->jwks = prev->jwks;
+    }
+
     if (prev->verifier != NULL && conf->jwt_keys == prev->jwt_keys
+        && conf->jwks == prev->jwks
         && conf->issuers == prev->issuers && conf->audiences == prev->audiences
         && conf->leeway == prev->leeway)
     {

@@ -95,6 +95,7 @@ typedef struct {
     ngx_msec_t                  down_logged; /* per worker: the summary */
     ngx_uint_t                  down_refused;
     ngx_uint_t                  down_stale;
+    ngx_array_t                *jwks;        /* ngx_http_rbac_jwks.c */
 } ngx_http_rbac_main_conf_t;
 
 typedef struct {
@@ -105,6 +106,7 @@ typedef struct {
     ngx_array_t                *audiences;   /* ngx_str_t */
     ngx_msec_t                  leeway;
     void                       *verifier;    /* ngx_http_rbac_jwt.c */
+    void                       *jwks;        /* rbac_jwt_key_request */
     ngx_http_rbac_object_conf_t *object;
     ngx_http_complex_value_t   *action;
     ngx_uint_t                  principals;  /* 0 = every kind */
@@ -153,6 +155,7 @@ struct ngx_http_rbac_ctx_s {
     ngx_str_t                   jwt_key;     /* its cache key */
     ngx_atomic_uint_t           jwt_seq;     /* cache seq when verified */
     int64_t                     jwt_exp;
+    void                       *jwks;        /* ngx_http_rbac_jwks.c */
     ngx_msec_t                  born;        /* oldest record's fetch */
 
     /* records of the principal */

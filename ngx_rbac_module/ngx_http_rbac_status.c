@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_rbac_module.h"
+#include "ngx_http_rbac_jwks.h"
 
 
 #define NGX_HTTP_RBAC_MAX_REASONS   32
@@ -233,7 +234,8 @@ ngx_http_rbac_status_handler(ngx_http_request_t *r)
                   && ngx_strncmp(format.data, "prometheus", 10) == 0);
 
     size = 4096 + NGX_HTTP_RBAC_MAX_REASONS * (NGX_HTTP_RBAC_REASON_LEN + 80)
-           + NGX_HTTP_RBAC_MAX_WORKERS * 200;
+           + NGX_HTTP_RBAC_MAX_WORKERS * 200
+           + ngx_http_rbac_jwks_status_size(r);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -243,12 +245,15 @@ ngx_http_rbac_status_handler(ngx_http_request_t *r)
     if (prometheus) {
         b->last = ngx_http_rbac_status_prometheus(b->last, ngx_http_rbac_stats,
                                                   used, total);
+        b->last = ngx_http_rbac_jwks_status(r, b->last, 1);
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4");
 
     } else {
         b->last = ngx_http_rbac_status_json(b->last, ngx_http_rbac_stats,
                                             used, total);
+        b->last = ngx_http_rbac_jwks_status(r, b->last, 0);
+        b->last = ngx_cpymem(b->last, "}\n", 2);
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }
 
@@ -320,7 +325,7 @@ ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st, size_t used,
                         w[NGX_HTTP_RBAC_W_INFLIGHT]);
     }
 
-    return ngx_sprintf(p, "],\"invalidations\":%uA}\n",
+    return ngx_sprintf(p, "],\"invalidations\":%uA",
                        st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS]);
 }
 

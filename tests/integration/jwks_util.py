@@ -66,7 +66,8 @@ def jwks(*keys):
 
 
 def make_ca(d):
-    """A CA and a certificate for 127.0.0.1 signed by it, with openssl.
+    """A CA and a certificate for localhost (127.0.0.1) signed by it, with
+    openssl.
     Returns (ca.pem, cert.pem, key.pem) paths."""
     d = str(d)
     os.makedirs(d, exist_ok=True)
@@ -80,9 +81,9 @@ def make_ca(d):
         "ca.pem", "-days", "2", "-subj", "/CN=rbac test CA")
     run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
         "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj",
-        "/CN=127.0.0.1")
+        "/CN=localhost")
     with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
         "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2",
         "-extfile", "ext.cnf")
@@ -102,6 +103,7 @@ class JwksServer:
         self.max_age = max_age
         self.status = 200
         self.fetches = 0
+        self.headers = []       # the request headers of each fetch
         self.port = free_port()
         self.httpd = None
         self.lock = threading.Lock()
@@ -113,6 +115,7 @@ class JwksServer:
             def do_GET(self):
                 with srv.lock:
                     srv.fetches += 1
+                    srv.headers.append(dict(self.headers))
                     body = srv.body.encode()
                     status = srv.status
                 self.send_response(status)

@@ -166,3 +166,34 @@ def test_jwks_file_bad_document(tmp_path, nginx, text, says):
     rc, err = nginx("rbac_jwt_key_file %s;" % (tmp_path / "d.jwks"), "",
                     run=False).test_config()
     assert rc != 0 and says in err, err
+
+
+def rbacctl(*args):
+    import os
+    import subprocess
+    from conftest import BUILD
+    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_rbacctl_token_verify_against_jwks(tmp_path, fkeys):
+    """The same reader and verifier offline: valid, the 401's reason, the
+    keys the module would refuse named on stderr."""
+    f = tmp_path / "idp.jwks"
+    f.write_text(jwks(jwk(fkeys["r1"], "r1", "RS256"), jwk(fkeys["e1"], "e1"),
+                      jwk(fkeys["r1024"], "weak", "RS256")))
+    p = rbacctl("token", "verify", "--jwks", str(f),
+                sign(fkeys["r1"], "RS256", "r1"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("valid: sub=u1 ")
+    assert 'kid="weak" refused: alg=RS256 key has 1024 bits' in p.stderr
+    p = rbacctl("token", "verify", "--jwks", str(f),
+                sign(fkeys["r1"], "RS256", "e1"))
+    assert p.returncode == 1
+    assert p.stdout.splitlines() == ["invalid: wrong alg",
+                                     "keys: r1(RS256) e1(ES256)"]
+    p = rbacctl("token", "verify", "--jwks", str(f), "--iss", "https://x",
+                sign(fkeys["e1"], "ES256", "e1"))
+    assert p.returncode == 1 and "invalid: wrong issuer" in p.stdout
+    p = rbacctl("token", "verify", "--jwks", str(f), "--alg", "none", "x")
+    assert p.returncode == 2
