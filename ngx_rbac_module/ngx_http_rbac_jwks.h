@@ -70,6 +70,15 @@ ngx_int_t ngx_http_rbac_jwks_keys(ngx_http_request_t *r,
 ngx_int_t ngx_http_rbac_jwks_unknown_kid(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, void *use);
 
+/*
+ * For the decision memo's key: *tag 0 without rbac_jwt_key_request, else
+ * the generation of the fetched set.  NGX_DECLINED when the set is not to
+ * be used as it is (none, older than max_age, or due for a fetch): the
+ * memo is then neither read nor written.
+ */
+ngx_int_t ngx_http_rbac_jwks_memo_tag(ngx_http_rbac_loc_conf_t *lcf,
+    ngx_atomic_uint_t *tag);
+
 /* rbac_status: ,"jwks":[...] (JSON) or rbac_jwks_* lines (Prometheus). */
 size_t ngx_http_rbac_jwks_status_size(ngx_http_request_t *r);
 u_char *ngx_http_rbac_jwks_status(ngx_http_request_t *r, u_char *p,

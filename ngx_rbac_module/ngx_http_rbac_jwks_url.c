@@ -431,6 +431,36 @@ ngx_http_rbac_jwks_unknown_kid(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_http_rbac_jwks_memo_tag(ngx_http_rbac_loc_conf_t *lcf,
+    ngx_atomic_uint_t *tag)
+{
+    time_t                    now;
+    ngx_http_rbac_jwks_t     *jk;
+    ngx_http_rbac_jwks_sh_t  *sh;
+
+    *tag = 0;
+    jk = lcf->jwks;
+
+    if (jk == NULL) {
+        return NGX_OK;
+    }
+
+    sh = jk->sh;
+    now = ngx_time();
+
+    if (sh->gen == 0 || now - sh->fetched >= jk->max_age
+        || now >= sh->refresh)
+    {
+        return NGX_DECLINED;
+    }
+
+    *tag = sh->gen;
+
+    return NGX_OK;
+}
+
+
 /* The request's part in fetches, made on first use. */
 static ngx_http_rbac_jwks_req_t *
 ngx_http_rbac_jwks_req(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,

@@ -13,7 +13,9 @@
  * zone's invalidation sequence is the one read before the first record was
  * looked up (any publish, any new epoch ends every entry), no longer than
  * ttl from the fetch of its oldest record, and no longer than the JWT's exp
- * or the API token's expiry.  The memo lives in the cycle's pool, so a
+ * or the API token's expiry; with rbac_jwt_key_request, only while the
+ * fetched key set is the one it was decided with and serves as it is (not
+ * due for a fetch, not older than max_age).  The memo lives in the cycle's pool, so a
  * reload (new catalog, keys, locations) starts with an empty one.
  *
  * Slots are direct-mapped by a SipHash of the key under a key drawn per
@@ -29,6 +31,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_rbac_module.h"
+#include "ngx_http_rbac_jwks.h"
 #include "rbac_siphash.h"
 
 
@@ -156,14 +159,21 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_str_t                    v;
     ngx_uint_t                   i, n;
     rbac_str_t                   sv, out;
+    ngx_atomic_uint_t            keys;
     ngx_http_rbac_also_conf_t   *ac;
     ngx_http_rbac_token_src_t   *src;
     ngx_http_rbac_object_conf_t *oc;
 
     end = buf + NGX_HTTP_RBAC_MEMO_KEY;
 
+    /* keys from rbac_jwt_key_request: the set's generation, if it serves */
+    if (ngx_http_rbac_jwks_memo_tag(lcf, &keys) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
     p = ngx_http_rbac_memo_put(buf, end, &lcf, sizeof(lcf));
     p = ngx_http_rbac_memo_put(p, end, &r->method, sizeof(r->method));
+    p = ngx_http_rbac_memo_put(p, end, &keys, sizeof(keys));
 
     src = lcf->tokens->elts;
 
