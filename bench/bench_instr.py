@@ -24,6 +24,7 @@ profiles in DIR (callgrind_annotate DIR/callgrind.<row>.<n>).
 """
 
 import argparse
+import base64
 import concurrent.futures
 import hashlib
 import json
@@ -130,6 +131,25 @@ http {{
             try_files /nope =404;
         }}
     }}
+
+    # the ES256 key again, from a JWKS fetched by a subrequest (a static
+    # file here: what is measured is the warm request, not the fetch)
+    server {{
+        listen 127.0.0.1:{port};
+        server_name jwks;
+        root {base}/html;
+        rbac_jwt_key_request /_jwks;
+
+        location = /_jwks {{
+            internal;
+            alias {base}/es.jwks;
+        }}
+        location = /ws {{
+            rbac on;
+            rbac_object workspace id=w1;
+            try_files /f.txt =404;
+        }}
+    }}
 }}
 """
 
@@ -170,14 +190,26 @@ def keys(base):
         f.write(ek.public_key().public_bytes(
             serialization.Encoding.PEM,
             serialization.PublicFormat.SubjectPublicKeyInfo))
+    nums = ek.public_key().public_numbers()
+    with open(os.path.join(base, "es.jwks"), "w") as f:
+        json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": "esj",
+                             "x": b64url(nums.x.to_bytes(32, "big")),
+                             "y": b64url(nums.y.to_bytes(32, "big"))}]}, f)
     now = int(time.time())
     claims = {"sub": "alice", "iat": now, "exp": now + 7200}
     return (jwt.encode(claims, hs, "HS256", headers={"kid": "hs"}),
-            jwt.encode(claims, ek, "ES256", headers={"kid": "es"}))
+            jwt.encode(claims, ek, "ES256", headers={"kid": "es"}),
+            jwt.encode(claims, ek, "ES256", headers={"kid": "esj"}))
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
 def request(method, path, token, body=b""):
-    h = ["%s %s HTTP/1.1" % (method, path), "Host: bench"]
+    # "host:/path" asks that server ("jwks:/ws"); plain paths ask "bench"
+    host, _, path = path.rpartition(":")
+    h = ["%s %s HTTP/1.1" % (method, path), "Host: " + (host or "bench")]
     if token:
         h.append("Authorization: Bearer " + token)
     if body:
@@ -274,7 +306,7 @@ def main():
              "--logfile", os.path.join(base, "redis.log")]))
         wait_port(rport, procs[0])
         seed(redis.Redis(port=rport))
-        hs, es = keys(base)
+        hs, es, esj = keys(base)
         api = "t1-bench-secret"
         body = json.dumps({"name": "w", "template_id": "t1",
                            "pad": "x" * 979}).encode()
@@ -311,6 +343,8 @@ def main():
              None),
             (("internal redirect: error_page", "GET", "/rep", api, b"", 200),
              15),
+            (("warm JWT ES256, key from rbac_jwt_key_request (vs PEM)", "GET",
+              "jwks:/ws", esj, b"", 200), 6),
         ]
         wanted = [i for i, (row, b) in enumerate(rows)
                   if not args.only or args.only in row[0]
