@@ -297,6 +297,14 @@ ngx_http_rbac_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_rbac_handler;
 
+    /* client copies of X-Rbac-* go before the rewrite phases */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rbac_post_read_handler;
+
     return ngx_http_rbac_stats_add(cf);
 }
 

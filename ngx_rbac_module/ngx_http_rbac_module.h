@@ -17,6 +17,7 @@
 #include "rbac_cred.h"
 #include "rbac_jwt.h"
 #include "rbac_body.h"
+#include "rbac_hdr.h"
 #include "ngx_http_rbac_redis.h"
 #include "ngx_http_rbac_cache.h"
 
@@ -180,6 +181,7 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
+    unsigned                    hard:1;      /* refused in shadow mode too */
 
     /* rbac_json_body: the body's top-level fields */
     rbac_body_t                *body;
@@ -209,6 +211,7 @@ extern ngx_module_t  ngx_http_rbac_module;
 
 
 ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rbac_post_read_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
 ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
@@ -222,7 +225,7 @@ ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value);
+    ngx_str_t *value, ngx_uint_t encode);
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
