@@ -20,6 +20,7 @@
 #include "rbac_claims.h"
 #include "rbac_object.h"
 #include "rbac_hdr.h"
+#include "rbac_carrier.h"
 
 
 #endif /* RBAC_H */

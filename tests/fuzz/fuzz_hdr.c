@@ -3,7 +3,9 @@
  * encoding of any input is as long as measured, holds no control byte,
  * space, non-ASCII byte or ',', and percent-decodes back to the input;
  * rbac_hdr_has_ctl and rbac_hdr_is_identity agree with a byte-wise
- * reading of their rule.
+ * reading of their rule.  The credential carriers (rbac_carrier.h) read
+ * the same input as a Cookie line and as a query: every pair lies inside
+ * it, and what rbac_carrier_unescape decodes is never longer.
  */
 
 #include <stdint.h>
@@ -11,6 +13,54 @@
 #include <string.h>
 
 #include "rbac.h"
+
+
+static void
+in_input(rbac_str_t s, const uint8_t *data, size_t size)
+{
+    if (s.len > size || (s.len && ((const uint8_t *) s.data < data
+                                   || (const uint8_t *) s.data + s.len
+                                      > data + size)))
+    {
+        __builtin_trap();
+    }
+}
+
+
+static void
+carriers(const uint8_t *data, size_t size)
+{
+    int          cookie;
+    char        *buf;
+    size_t       n;
+    rbac_str_t   rest, name, value;
+
+    buf = malloc(size + 1);
+    if (buf == NULL) {
+        return;
+    }
+
+    for (cookie = 0; cookie < 2; cookie++) {
+        rest.data = (const char *) data;
+        rest.len = size;
+
+        while (cookie ? rbac_carrier_cookie_next(&rest, &name, &value)
+                      : rbac_carrier_arg_next(&rest, &name, &value))
+        {
+            in_input(name, data, size);
+            in_input(value, data, size);
+
+            n = rbac_carrier_unescape(value, buf);
+            if (n != (size_t) -1 && n > value.len) {
+                __builtin_trap();
+            }
+
+            (void) rbac_carrier_name_eq(name, value, cookie);
+        }
+    }
+
+    free(buf);
+}
 
 
 static int
@@ -107,6 +157,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rbac_hdr_has_ctl(in) != ctl) {
         __builtin_trap();
     }
+
+    carriers(data, size);
 
     /* the name rule, spelled the other way round */
     ctl = size >= 7;
