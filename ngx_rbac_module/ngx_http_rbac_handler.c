@@ -673,46 +673,29 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 {
     ngx_int_t                   rc;
     ngx_str_t                   v, reason;
-    rbac_str_t                  sv, out;
-    ngx_uint_t                  i, type;
+    rbac_str_t                  sv;
+    ngx_uint_t                  type;
     rbac_err_t                  err;
     rbac_cred_t                 cred;
-    ngx_http_rbac_token_src_t  *src;
 
-    src = lcf->tokens->elts;
-    type = NGX_HTTP_RBAC_CRED_AUTO;
-    v.len = 0;
-    v.data = NULL;
+    /* every source, every copy: one credential, or a 401 */
+    rc = ngx_http_rbac_carrier(r, lcf, &v, &type);
 
-    for (i = 0; i < lcf->tokens->nelts; i++) {
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
-        if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    ctx->cred = v;
 
-        if (v.len == 0) {
-            continue;
-        }
-
-        if (src[i].authorization) {
-            if (!rbac_cred_bearer(ngx_http_rbac_vstr(v), &out)) {
-                v.len = 0;
-                continue;
-            }
-
-            v = ngx_http_rbac_nstr(out);
-        }
-
-        type = src[i].type;
-        break;
+    if (rc == NGX_DECLINED) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                  "ambiguous credential");
     }
 
     if (v.len == 0) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
                                   "no credential");
     }
-
-    ctx->cred = v;
 
     if (v.len > RBAC_MAX_TOKEN) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, "oversize");

@@ -18,6 +18,7 @@
 #include "rbac_jwt.h"
 #include "rbac_body.h"
 #include "rbac_hdr.h"
+#include "rbac_carrier.h"
 #include "ngx_http_rbac_redis.h"
 #include "ngx_http_rbac_cache.h"
 
@@ -31,6 +32,12 @@
 #define NGX_HTTP_RBAC_CRED_JWT        1
 #define NGX_HTTP_RBAC_CRED_API_TOKEN  2
 #define NGX_HTTP_RBAC_CRED_PKEY       3
+
+/* rbac_token: what a source reads (every copy of it, for all but VALUE) */
+#define NGX_HTTP_RBAC_CARRIER_VALUE   0     /* any other value */
+#define NGX_HTTP_RBAC_CARRIER_HEADER  1     /* $http_<name> */
+#define NGX_HTTP_RBAC_CARRIER_COOKIE  2     /* $cookie_<name> */
+#define NGX_HTTP_RBAC_CARRIER_ARG     3     /* $arg_<name> */
 
 /* rbac_principals: a bit per rbac_kind_t */
 #define NGX_HTTP_RBAC_KIND_BIT(k)     ((ngx_uint_t) 1 << (k))
@@ -62,6 +69,8 @@
 typedef struct {
     ngx_http_complex_value_t   value;
     ngx_uint_t                 type;         /* NGX_HTTP_RBAC_CRED_* */
+    ngx_uint_t                 carrier;      /* NGX_HTTP_RBAC_CARRIER_* */
+    ngx_str_t                  name;         /* of the header, cookie, arg */
     unsigned                   authorization:1;   /* $http_authorization */
 } ngx_http_rbac_token_src_t;
 
@@ -210,6 +219,18 @@ struct ngx_http_rbac_ctx_s {
 extern ngx_module_t  ngx_http_rbac_module;
 
 
+static ngx_inline rbac_str_t
+ngx_http_rbac_rstr(ngx_str_t s)
+{
+    rbac_str_t  r;
+
+    r.data = (const char *) s.data;
+    r.len = s.len;
+
+    return r;
+}
+
+
 ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_post_read_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
@@ -221,6 +242,10 @@ ngx_int_t ngx_http_rbac_read_body(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+/* ngx_http_rbac_carrier.c: the one credential of every rbac_token source */
+ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t *type);
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
