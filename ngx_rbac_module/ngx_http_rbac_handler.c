@@ -229,6 +229,28 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
         return ngx_http_rbac_finish(r, lcf, ctx);
     }
 
+    if (!ctx->cred_read) {
+        /* every source, every copy: one credential, or a 401 */
+        ctx->cred_read = 1;
+
+        rc = ngx_http_rbac_carrier(r, lcf, &ctx->cred, &ctx->cred_src_type);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            if (ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "ambiguous credential")
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_rbac_finish(r, lcf, ctx);
+        }
+    }
+
     if (!ctx->memo_tried) {
         ctx->memo_tried = 1;
 
@@ -678,19 +700,9 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     rbac_err_t                  err;
     rbac_cred_t                 cred;
 
-    /* every source, every copy: one credential, or a 401 */
-    rc = ngx_http_rbac_carrier(r, lcf, &v, &type);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    ctx->cred = v;
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
-                                  "ambiguous credential");
-    }
+    /* the one credential of every source (ngx_http_rbac_handler) */
+    v = ctx->cred;
+    type = ctx->cred_src_type;
 
     if (v.len == 0) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,

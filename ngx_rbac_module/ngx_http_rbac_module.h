@@ -158,6 +158,7 @@ struct ngx_http_rbac_ctx_s {
     /* credential */
     ngx_uint_t                  cred_type;
     ngx_str_t                   cred;
+    ngx_uint_t                  cred_src_type;   /* its source's type= */
     ngx_str_t                   cred_id;     /* token or key id */
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
@@ -187,6 +188,7 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    used_cache:1;
     unsigned                    malformed:1;
     unsigned                    cred_ready:1;
+    unsigned                    cred_read:1;  /* cred, cred_src_type set */
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;

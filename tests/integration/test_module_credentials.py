@@ -27,9 +27,11 @@ def env(tmp_path_factory, upstream):
     user(r, "sa1", orgs={"orgA": []}, kind="service_account")
     toks = {"u1": api_token(r, "tu1", "u1", secret="secret-u1"),
             "sa1": api_token(r, "tsa1", "sa1", secret="secret-sa1")}
+    # with a cache zone, as in production: allows are also memoized
     http = """
     rbac_redis 127.0.0.1:%d timeout=%dms;
     rbac_jwt_key %s alg=HS256;
+    rbac_cache_zone creds:1m;
 """ % (rs.port, 500 * SLOW, tmp / "hs.key")
     server = """
         underscores_in_headers on;
@@ -164,3 +166,18 @@ def test_configured_sources_are_all_read(env):
     status, _, _ = raw_request(port, "/own/x?key=" + toks["u1"],
                                [("Authorization", "Bearer " + toks["sa1"])])
     assert status == 200
+
+
+def test_a_memoized_allow_is_not_served_to_an_ambiguous_request(env):
+    """The decision memo is keyed by the one credential found: a request
+    that adds a second, different one is not the same request."""
+    u1, sa1 = env["tokens"]["u1"], env["tokens"]["sa1"]
+    for _ in range(3):
+        status, _ = send(env, "/api/memo", [("bearer", u1)])
+        assert status == 200
+    for carrier in ("cookie", "header", "query"):
+        status, body = send(env, "/api/memo", [("bearer", u1),
+                                               (carrier, sa1)])
+        assert (status, body) == (401, AMBIGUOUS), carrier
+        status, _ = send(env, "/api/memo", [("bearer", u1), (carrier, u1)])
+        assert status == 200
