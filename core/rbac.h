@@ -19,6 +19,8 @@
 #include "rbac_idpsync.h"
 #include "rbac_claims.h"
 #include "rbac_object.h"
+#include "rbac_hdr.h"
+#include "rbac_carrier.h"
 
 
 #endif /* RBAC_H */

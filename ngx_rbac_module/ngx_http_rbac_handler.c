@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_rbac_run(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_finish(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_evaluate(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_credential(ngx_http_request_t *r,
@@ -110,6 +112,27 @@ ngx_http_rbac_nstr(rbac_str_t s)
     n.len = s.len;
 
     return n;
+}
+
+
+/*
+ * POST_READ: client copies of X-Rbac-* go before any phase can read them
+ * ($http_x_rbac_user in set, if, map or return), wherever the server's
+ * level has identity headers on; the location is not known yet.  The
+ * access handler removes them again for a location that turns them on.
+ */
+ngx_int_t
+ngx_http_rbac_post_read_handler(ngx_http_request_t *r)
+{
+    ngx_http_rbac_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rbac_module);
+
+    if (lcf->identity_headers && ngx_http_rbac_strip_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -196,6 +219,38 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
         return ngx_http_rbac_finish(r, lcf, ctx);
     }
 
+    rc = ngx_http_rbac_object_args(r, lcf, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_rbac_finish(r, lcf, ctx);
+    }
+
+    if (!ctx->cred_read) {
+        /* every source, every copy: one credential, or a 401 */
+        ctx->cred_read = 1;
+
+        rc = ngx_http_rbac_carrier(r, lcf, &ctx->cred, &ctx->cred_src_type);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            if (ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "ambiguous credential")
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_rbac_finish(r, lcf, ctx);
+        }
+    }
+
     if (!ctx->memo_tried) {
         ctx->memo_tried = 1;
 
@@ -234,6 +289,70 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_rbac_finish(r, lcf, ctx);
+}
+
+
+/*
+ * The arguments of rbac_object and rbac_also (id=, org=, owner=, whatever
+ * variables they hold: captures, query arguments, $rbac_body_* fields) may
+ * not hold a control byte: such a value names no object, and would carry
+ * whatever follows a CR/LF to the upstream.  Refused with 400 before
+ * anything is decided, in shadow mode too.  NGX_OK: clean; NGX_DECLINED:
+ * refused (ctx says why); NGX_ERROR.
+ */
+static ngx_int_t
+ngx_http_rbac_object_args(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_str_t                     v;
+    ngx_uint_t                    i, j, n;
+    rbac_str_t                    sv;
+    ngx_http_complex_value_t     *cv[3];
+    ngx_http_rbac_also_conf_t    *ac;
+    ngx_http_rbac_object_conf_t  *oc;
+
+    if (lcf->object == NULL) {
+        return NGX_OK;
+    }
+
+    ac = lcf->also != NULL ? lcf->also->elts : NULL;
+    n = lcf->also != NULL ? lcf->also->nelts : 0;
+
+    for (i = 0; i <= n; i++) {
+        oc = (i == 0) ? lcf->object : &ac[i - 1].object;
+
+        cv[0] = oc->id;
+        cv[1] = oc->org;
+        cv[2] = oc->owner;
+
+        for (j = 0; j < 3; j++) {
+            if (cv[j] == NULL) {
+                continue;
+            }
+
+            if (ngx_http_complex_value(r, cv[j], &v) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            sv = ngx_http_rbac_vstr(v);
+
+            if (rbac_hdr_has_ctl(sv)) {
+                ctx->hard = 1;
+
+                if (ngx_http_rbac_deny(ctx, NGX_HTTP_BAD_REQUEST,
+                                       "control character in object "
+                                       "argument")
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -305,7 +424,7 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         ngx_str_set(&ctx->var_decision, "error");
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_ERROR);
 
-    } else if (lcf->mode == NGX_HTTP_RBAC_SHADOW) {
+    } else if (lcf->mode == NGX_HTTP_RBAC_SHADOW && !ctx->hard) {
         ngx_str_set(&ctx->var_decision, "shadow_deny");
         ngx_http_rbac_stat(NGX_HTTP_RBAC_STAT_SHADOW_DENY);
 
@@ -329,7 +448,9 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                       &ctx->var_user);
     }
 
-    if (ctx->status == 0 || lcf->mode == NGX_HTTP_RBAC_SHADOW) {
+    if (ctx->status == 0
+        || (lcf->mode == NGX_HTTP_RBAC_SHADOW && !ctx->hard))
+    {
 
         if (lcf->identity_headers && ctx->authenticated
             && ngx_http_rbac_identity(r, ctx) != NGX_OK)
@@ -348,19 +469,22 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 }
 
 
+/* The identity headers: single values encoded here, roles already are. */
 static ngx_int_t
 ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 {
-    if (ngx_http_rbac_set_header(r, &ngx_http_rbac_h_user, &ctx->var_user)
+    if (ngx_http_rbac_set_header(r, &ngx_http_rbac_h_user, &ctx->var_user, 1)
         != NGX_OK
-        || ngx_http_rbac_set_header(r, &ngx_http_rbac_h_kind, &ctx->var_kind)
+        || ngx_http_rbac_set_header(r, &ngx_http_rbac_h_kind, &ctx->var_kind,
+                                    1)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (ctx->var_org.len
-        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_org, &ctx->var_org)
+        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_org, &ctx->var_org,
+                                    1)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -368,7 +492,7 @@ ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     if (ctx->var_roles.len
         && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_roles,
-                                    &ctx->var_roles)
+                                    &ctx->var_roles, 0)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -571,46 +695,19 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 {
     ngx_int_t                   rc;
     ngx_str_t                   v, reason;
-    rbac_str_t                  sv, out;
-    ngx_uint_t                  i, type;
+    rbac_str_t                  sv;
+    ngx_uint_t                  type;
     rbac_err_t                  err;
     rbac_cred_t                 cred;
-    ngx_http_rbac_token_src_t  *src;
 
-    src = lcf->tokens->elts;
-    type = NGX_HTTP_RBAC_CRED_AUTO;
-    v.len = 0;
-    v.data = NULL;
-
-    for (i = 0; i < lcf->tokens->nelts; i++) {
-
-        if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (v.len == 0) {
-            continue;
-        }
-
-        if (src[i].authorization) {
-            if (!rbac_cred_bearer(ngx_http_rbac_vstr(v), &out)) {
-                v.len = 0;
-                continue;
-            }
-
-            v = ngx_http_rbac_nstr(out);
-        }
-
-        type = src[i].type;
-        break;
-    }
+    /* the one credential of every source (ngx_http_rbac_handler) */
+    v = ctx->cred;
+    type = ctx->cred_src_type;
 
     if (v.len == 0) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
                                   "no credential");
     }
-
-    ctx->cred = v;
 
     if (v.len > RBAC_MAX_TOKEN) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, "oversize");
@@ -1278,7 +1375,10 @@ ngx_http_rbac_action(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
 }
 
 
-/* $rbac_roles: site roles, then the roles held in the object's org. */
+/*
+ * $rbac_roles and X-Rbac-Roles: site roles, then the roles held in the
+ * object's org, each name encoded by rbac_hdr_encode, joined with ','.
+ */
 static ngx_int_t
 ngx_http_rbac_roles_var(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     rbac_subject_t *s, rbac_str_t org)
@@ -1286,6 +1386,7 @@ ngx_http_rbac_roles_var(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     u_char                    *p;
     size_t                     len;
     ngx_uint_t                 i, j, pass;
+    rbac_str_t                 name;
     const rbac_subject_org_t  *so;
 
     len = 0;
@@ -1293,39 +1394,34 @@ ngx_http_rbac_roles_var(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
 
     for (pass = 0; pass < 2; pass++) {
 
-        for (i = 0; i < s->nsite_roles; i++) {
-            if (pass) {
+        for (i = 0; i < s->nsite_roles + s->norgs; i++) {
+
+            if (i < s->nsite_roles) {
+                so = NULL;
+
+            } else {
+                so = &s->orgs[i - s->nsite_roles];
+
+                if (org.len == 0 || !rbac_str_eq(so->org, org)) {
+                    continue;
+                }
+            }
+
+            for (j = 0; j < (so != NULL ? so->nroles : 1); j++) {
+                name.data = (so != NULL) ? so->roles[j]->name
+                                         : s->site_roles[i]->name;
+                name.len = ngx_strlen(name.data);
+
+                if (pass == 0) {
+                    len += rbac_hdr_encode(name, NULL) + 1;
+                    continue;
+                }
+
                 if (p != ctx->var_roles.data) {
                     *p++ = ',';
                 }
 
-                p = ngx_cpymem(p, s->site_roles[i]->name,
-                               ngx_strlen(s->site_roles[i]->name));
-
-            } else {
-                len += ngx_strlen(s->site_roles[i]->name) + 1;
-            }
-        }
-
-        for (i = 0; i < s->norgs; i++) {
-            so = &s->orgs[i];
-
-            if (org.len == 0 || !rbac_str_eq(so->org, org)) {
-                continue;
-            }
-
-            for (j = 0; j < so->nroles; j++) {
-                if (pass) {
-                    if (p != ctx->var_roles.data) {
-                        *p++ = ',';
-                    }
-
-                    p = ngx_cpymem(p, so->roles[j]->name,
-                                   ngx_strlen(so->roles[j]->name));
-
-                } else {
-                    len += ngx_strlen(so->roles[j]->name) + 1;
-                }
+                p += rbac_hdr_encode(name, (char *) p);
             }
         }
 

@@ -73,7 +73,8 @@ static u_char *ngx_http_rbac_memo_put(u_char *p, u_char *end, void *data,
 static u_char *ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p,
     u_char *end, ngx_http_complex_value_t *cv);
 static ngx_int_t ngx_http_rbac_memo_key(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, u_char *buf, ngx_str_t *key);
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx, u_char *buf,
+    ngx_str_t *key);
 static ngx_msec_int_t ngx_http_rbac_memo_left(int64_t sec);
 static u_char *ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s);
 static ngx_uint_t ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len);
@@ -146,22 +147,19 @@ ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p, u_char *end,
 
 
 /*
- * What the decision depends on in this request, in buf.  The credential
- * sources are taken as the handler takes them: up to the first one it
- * would use, so that no later source can change which credential counts.
- * NGX_OK, or NGX_DECLINED (too long to keep, or a variable failed).
+ * What the decision depends on in this request, in buf.  The credential is
+ * the one ngx_http_rbac_carrier found in every source (two different ones
+ * were refused before), with its source's type=.  NGX_OK, or NGX_DECLINED
+ * (too long to keep, or a variable failed).
  */
 static ngx_int_t
 ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
-    u_char *buf, ngx_str_t *key)
+    ngx_http_rbac_ctx_t *ctx, u_char *buf, ngx_str_t *key)
 {
     u_char                      *p, *end;
-    ngx_str_t                    v;
     ngx_uint_t                   i, n;
-    rbac_str_t                   sv, out;
     ngx_atomic_uint_t            keys;
     ngx_http_rbac_also_conf_t   *ac;
-    ngx_http_rbac_token_src_t   *src;
     ngx_http_rbac_object_conf_t *oc;
 
     end = buf + NGX_HTTP_RBAC_MEMO_KEY;
@@ -174,30 +172,9 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     p = ngx_http_rbac_memo_put(buf, end, &lcf, sizeof(lcf));
     p = ngx_http_rbac_memo_put(p, end, &r->method, sizeof(r->method));
     p = ngx_http_rbac_memo_put(p, end, &keys, sizeof(keys));
-
-    src = lcf->tokens->elts;
-
-    for (i = 0; p != NULL && i < lcf->tokens->nelts; i++) {
-
-        if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
-            return NGX_DECLINED;
-        }
-
-        p = ngx_http_rbac_memo_put(p, end, v.data, v.len);
-
-        if (v.len == 0) {
-            continue;
-        }
-
-        sv.data = (const char *) v.data;
-        sv.len = v.len;
-
-        if (src[i].authorization && !rbac_cred_bearer(sv, &out)) {
-            continue;
-        }
-
-        break;
-    }
+    p = ngx_http_rbac_memo_put(p, end, &ctx->cred_src_type,
+                               sizeof(ctx->cred_src_type));
+    p = ngx_http_rbac_memo_put(p, end, ctx->cred.data, ctx->cred.len);
 
     n = lcf->also != NULL ? lcf->also->nelts : 0;
     ac = n ? lcf->also->elts : NULL;
@@ -260,7 +237,7 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_rbac_memo_key(r, lcf, buf, &key) != NGX_OK) {
+    if (ngx_http_rbac_memo_key(r, lcf, ctx, buf, &key) != NGX_OK) {
         return NGX_DECLINED;
     }
 

@@ -297,6 +297,14 @@ ngx_http_rbac_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_rbac_handler;
 
+    /* client copies of X-Rbac-* go before the rewrite phases */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rbac_post_read_handler;
+
     return ngx_http_rbac_stats_add(cf);
 }
 
@@ -388,7 +396,8 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     static ngx_str_t  defaults[] = {
         ngx_string("$http_authorization"),
         ngx_string("$http_coder_session_token"),
-        ngx_string("$cookie_coder_session_token")
+        ngx_string("$cookie_coder_session_token"),
+        ngx_string("$arg_coder_session_token")
     };
 
     ngx_uint_t                  i;
@@ -426,7 +435,7 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->tokens == NULL) {
 
         if (prev->tokens == NULL) {
-            prev->tokens = ngx_array_create(cf->pool, 3,
+            prev->tokens = ngx_array_create(cf->pool, 4,
                                             sizeof(ngx_http_rbac_token_src_t));
             if (prev->tokens == NULL) {
                 return NGX_CONF_ERROR;
@@ -1053,7 +1062,16 @@ static ngx_int_t
 ngx_http_rbac_token_src(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t type,
     ngx_http_rbac_token_src_t *src)
 {
+    u_char                             c;
+    ngx_uint_t                         i, j;
     ngx_http_compile_complex_value_t   ccv;
+
+    /* in the order of NGX_HTTP_RBAC_CARRIER_HEADER, _COOKIE, _ARG */
+    static ngx_str_t  prefix[] = {
+        ngx_string("$http_"),
+        ngx_string("$cookie_"),
+        ngx_string("$arg_")
+    };
 
     ngx_memzero(src, sizeof(ngx_http_rbac_token_src_t));
     ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
@@ -1067,10 +1085,40 @@ ngx_http_rbac_token_src(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t type,
     }
 
     src->type = type;
-    src->authorization = (value->len == sizeof("$http_authorization") - 1
-                          && ngx_strncasecmp(value->data,
-                                             (u_char *) "$http_authorization",
-                                             value->len)
+
+    /* a header, cookie or argument alone: every copy of it is read */
+    for (i = 0; i < sizeof(prefix) / sizeof(ngx_str_t); i++) {
+        if (value->len <= prefix[i].len
+            || ngx_strncasecmp(value->data, prefix[i].data, prefix[i].len)
+               != 0)
+        {
+            continue;
+        }
+
+        for (j = prefix[i].len; j < value->len; j++) {
+            c = value->data[j] | 0x20;
+
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                  || value->data[j] == '_'))
+            {
+                break;
+            }
+        }
+
+        if (j == value->len) {
+            src->carrier = i + 1;
+            src->name.data = value->data + prefix[i].len;
+            src->name.len = value->len - prefix[i].len;
+        }
+
+        break;
+    }
+
+    src->authorization = (src->carrier == NGX_HTTP_RBAC_CARRIER_HEADER
+                          && src->name.len == sizeof("authorization") - 1
+                          && ngx_strncasecmp(src->name.data,
+                                             (u_char *) "authorization",
+                                             src->name.len)
                              == 0);
 
     return NGX_OK;

@@ -17,6 +17,8 @@
 #include "rbac_cred.h"
 #include "rbac_jwt.h"
 #include "rbac_body.h"
+#include "rbac_hdr.h"
+#include "rbac_carrier.h"
 #include "ngx_http_rbac_redis.h"
 #include "ngx_http_rbac_cache.h"
 
@@ -30,6 +32,12 @@
 #define NGX_HTTP_RBAC_CRED_JWT        1
 #define NGX_HTTP_RBAC_CRED_API_TOKEN  2
 #define NGX_HTTP_RBAC_CRED_PKEY       3
+
+/* rbac_token: what a source reads (every copy of it, for all but VALUE) */
+#define NGX_HTTP_RBAC_CARRIER_VALUE   0     /* any other value */
+#define NGX_HTTP_RBAC_CARRIER_HEADER  1     /* $http_<name> */
+#define NGX_HTTP_RBAC_CARRIER_COOKIE  2     /* $cookie_<name> */
+#define NGX_HTTP_RBAC_CARRIER_ARG     3     /* $arg_<name> */
 
 /* rbac_principals: a bit per rbac_kind_t */
 #define NGX_HTTP_RBAC_KIND_BIT(k)     ((ngx_uint_t) 1 << (k))
@@ -61,6 +69,8 @@
 typedef struct {
     ngx_http_complex_value_t   value;
     ngx_uint_t                 type;         /* NGX_HTTP_RBAC_CRED_* */
+    ngx_uint_t                 carrier;      /* NGX_HTTP_RBAC_CARRIER_* */
+    ngx_str_t                  name;         /* of the header, cookie, arg */
     unsigned                   authorization:1;   /* $http_authorization */
 } ngx_http_rbac_token_src_t;
 
@@ -148,6 +158,7 @@ struct ngx_http_rbac_ctx_s {
     /* credential */
     ngx_uint_t                  cred_type;
     ngx_str_t                   cred;
+    ngx_uint_t                  cred_src_type;   /* its source's type= */
     ngx_str_t                   cred_id;     /* token or key id */
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
@@ -177,9 +188,11 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    used_cache:1;
     unsigned                    malformed:1;
     unsigned                    cred_ready:1;
+    unsigned                    cred_read:1;  /* cred, cred_src_type set */
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
+    unsigned                    hard:1;      /* refused in shadow mode too */
 
     /* rbac_json_body: the body's top-level fields */
     rbac_body_t                *body;
@@ -208,7 +221,20 @@ struct ngx_http_rbac_ctx_s {
 extern ngx_module_t  ngx_http_rbac_module;
 
 
+static ngx_inline rbac_str_t
+ngx_http_rbac_rstr(ngx_str_t s)
+{
+    rbac_str_t  r;
+
+    r.data = (const char *) s.data;
+    r.len = s.len;
+
+    return r;
+}
+
+
 ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rbac_post_read_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
 ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
@@ -219,10 +245,14 @@ ngx_int_t ngx_http_rbac_read_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
+/* ngx_http_rbac_carrier.c: the one credential of every rbac_token source */
+ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t *type);
+
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value);
+    ngx_str_t *value, ngx_uint_t encode);
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 

@@ -17,10 +17,24 @@ static u_char *ngx_http_rbac_json_escape(u_char *dst, ngx_str_t *s);
 static size_t ngx_http_rbac_json_len(ngx_str_t *s);
 
 
+/* An X-Rbac-* header in any spelling (X_Rbac_User, x-RBAC_roles, ...). */
+static ngx_inline ngx_uint_t
+ngx_http_rbac_identity_name(ngx_table_elt_t *h)
+{
+    rbac_str_t  name;
+
+    name.data = (const char *) h->key.data;
+    name.len = h->key.len;
+
+    return rbac_hdr_is_identity(name);
+}
+
+
 /*
- * Rebuilds r->headers_in.headers without any X-Rbac-* header, so that only
- * the identity headers this module sets ever reach the upstream.  The list
- * is left alone (no allocation) when no such header is present.
+ * Rebuilds r->headers_in.headers without any X-Rbac-* header, in any
+ * spelling, so that only the identity headers this module sets ever reach
+ * the upstream.  The list is left alone (no allocation) when no such
+ * header is present.
  */
 ngx_int_t
 ngx_http_rbac_strip_headers(ngx_http_request_t *r)
@@ -46,9 +60,7 @@ ngx_http_rbac_strip_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len >= 7
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-rbac-", 7) == 0)
-        {
+        if (ngx_http_rbac_identity_name(&h[i])) {
             found = 1;
             break;
         }
@@ -83,9 +95,7 @@ ngx_http_rbac_strip_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len >= 7
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-rbac-", 7) == 0)
-        {
+        if (ngx_http_rbac_identity_name(&h[i])) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "rbac: removed client header \"%V\"", &h[i].key);
             continue;
@@ -103,11 +113,16 @@ ngx_http_rbac_strip_headers(ngx_http_request_t *r)
 }
 
 
-/* Adds a request header for the upstream (client copies already gone). */
+/*
+ * Adds a request header for the upstream (client copies already gone).
+ * With encode, the value is written as rbac_hdr_encode writes one value;
+ * without, it must be a list already encoded element by element.
+ */
 ngx_int_t
 ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value)
+    ngx_str_t *value, ngx_uint_t encode)
 {
+    rbac_str_t        v;
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_in.headers);
@@ -117,6 +132,22 @@ ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
 
     h->key = *name;
     h->value = *value;
+
+    if (encode) {
+        v.data = (const char *) value->data;
+        v.len = value->len;
+
+        h->value.len = rbac_hdr_encode(v, NULL);
+
+        if (h->value.len != value->len) {
+            h->value.data = ngx_pnalloc(r->pool, h->value.len);
+            if (h->value.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            (void) rbac_hdr_encode(v, (char *) h->value.data);
+        }
+    }
     h->lowcase_key = ngx_pnalloc(r->pool, name->len);
     if (h->lowcase_key == NULL) {
         return NGX_ERROR;

@@ -1,0 +1,104 @@
+/*
+ * rbac_hdr.c: the identity-header value encoding, the control-byte test
+ * and the identity-header name test (rbac_hdr.h).
+ */
+
+#include <assert.h>
+
+#include "rbac_hdr.h"
+
+
+static int
+rbac_hdr_plain(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '%' && c != ',';
+}
+
+
+size_t
+rbac_hdr_encode(rbac_str_t in, char *out)
+{
+    size_t          i, n;
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    assert(in.data != NULL || in.len == 0);
+
+    n = 0;
+
+    for (i = 0; i < in.len; i++) {
+        c = (unsigned char) in.data[i];
+
+        if (rbac_hdr_plain(c)) {
+            if (out != NULL) {
+                out[n] = (char) c;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (out != NULL) {
+            out[n] = '%';
+            out[n + 1] = hex[c >> 4];
+            out[n + 2] = hex[c & 0xf];
+        }
+
+        n += 3;
+    }
+
+    return n;
+}
+
+
+int
+rbac_hdr_has_ctl(rbac_str_t s)
+{
+    size_t  i;
+
+    assert(s.data != NULL || s.len == 0);
+
+    for (i = 0; i < s.len; i++) {
+        if ((unsigned char) s.data[i] < 0x20
+            || (unsigned char) s.data[i] == 0x7f)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+rbac_hdr_is_identity(rbac_str_t name)
+{
+    size_t  i;
+    char    c;
+
+    static const char  prefix[] = "x-rbac-";
+
+    assert(name.data != NULL || name.len == 0);
+
+    if (name.len < sizeof(prefix) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) - 1; i++) {
+        c = name.data[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char) (c - 'A' + 'a');
+
+        } else if (c == '_') {
+            c = '-';
+        }
+
+        if (c != prefix[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}

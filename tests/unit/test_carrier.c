@@ -1,0 +1,152 @@
+/*
+ * test_carrier.c: cookie pairs, query arguments, percent-decoding and
+ * names of the credential carriers (core/rbac_carrier.c).
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rbac_carrier.h"
+
+
+static rbac_str_t
+S(const char *s)
+{
+    rbac_str_t  r;
+
+    r.data = s;
+    r.len = strlen(s);
+
+    return r;
+}
+
+
+/* Every pair of a cookie line or a query, as "name=value|...". */
+static const char *
+pairs(const char *in, int cookie)
+{
+    int          more;
+    size_t       n;
+    rbac_str_t   rest, name, value;
+    static char  out[512];
+
+    rest = S(in);
+    n = 0;
+    out[0] = '\0';
+
+    for ( ;; ) {
+        more = cookie ? rbac_carrier_cookie_next(&rest, &name, &value)
+                      : rbac_carrier_arg_next(&rest, &name, &value);
+        if (!more) {
+            break;
+        }
+
+        n += snprintf(out + n, sizeof(out) - n, "%s%.*s=%.*s",
+                      n ? "|" : "", (int) name.len, name.data,
+                      (int) value.len, value.data);
+    }
+
+    return out;
+}
+
+
+static void
+test_cookie(void **state)
+{
+    (void) state;
+
+    assert_string_equal(pairs("a=1; b=2", 1), "a=1|b=2");
+    assert_string_equal(pairs("  a=1 ;;  b=\"2\"  ;", 1), "a=1|b=2");
+    assert_string_equal(pairs("a=\"\"; c=\"x", 1), "a=|c=\"x");
+    assert_string_equal(pairs("flag; x==y", 1), "flag=|x==y");
+    assert_string_equal(pairs("", 1), "");
+    assert_string_equal(pairs(" ; ", 1), "");
+}
+
+
+static void
+test_args(void **state)
+{
+    (void) state;
+
+    assert_string_equal(pairs("a=1&b=2", 0), "a=1|b=2");
+    assert_string_equal(pairs("&&a=%41&&b&c=", 0), "a=%41|b=|c=");
+    assert_string_equal(pairs("a=1;b=2", 0), "a=1;b=2");
+    assert_string_equal(pairs("", 0), "");
+}
+
+
+static const char *
+unescape(const char *in)
+{
+    size_t       n;
+    static char  out[256];
+
+    n = rbac_carrier_unescape(S(in), out);
+    if (n == (size_t) -1) {
+        return "!bad";
+    }
+
+    out[n] = '\0';
+
+    return out;
+}
+
+
+static void
+test_unescape(void **state)
+{
+    (void) state;
+
+    assert_string_equal(unescape("abc-DEF.123"), "abc-DEF.123");
+    assert_string_equal(unescape("coder%5Fsession%5ftoken"),
+                        "coder_session_token");
+    assert_string_equal(unescape("a+b%20c"), "a b c");
+    assert_string_equal(unescape("%2B%25"), "+%");
+    assert_string_equal(unescape(""), "");
+    assert_string_equal(unescape("%"), "!bad");
+    assert_string_equal(unescape("%4"), "!bad");
+    assert_string_equal(unescape("%zz"), "!bad");
+    assert_string_equal(unescape("ok%4g"), "!bad");
+}
+
+
+static void
+test_name_eq(void **state)
+{
+    (void) state;
+
+    assert_true(rbac_carrier_name_eq(S("Coder-Session-Token"),
+                                     S("coder_session_token"), 1));
+    assert_true(rbac_carrier_name_eq(S("CODER_session-TOKEN"),
+                                     S("coder_session_token"), 1));
+    assert_false(rbac_carrier_name_eq(S("Coder-Session-Token"),
+                                      S("coder_session_token"), 0));
+    assert_true(rbac_carrier_name_eq(S("CODER_SESSION_TOKEN"),
+                                     S("coder_session_token"), 0));
+    assert_false(rbac_carrier_name_eq(S("coder_session_toke"),
+                                      S("coder_session_token"), 0));
+    assert_false(rbac_carrier_name_eq(S("coder_session_tokens"),
+                                      S("coder_session_token"), 1));
+    assert_true(rbac_carrier_name_eq(S(""), S(""), 0));
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_args),
+        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_name_eq),
+    };
+
+    return cmocka_run_group_tests_name("carrier", tests, NULL, NULL);
+}
