@@ -1,7 +1,8 @@
 """The object resolver, through nginx and through `rbacctl check`: a
 generated matrix of every resource type x id given or not (present, absent,
 "me") x org= and owner= not given, matching or contradicting the record x
-callers with and without rights.  Every row must get the same answer, and
+callers with and without rights (the types kept in Redis also as the
+object of an rbac_also).  Every row must get the same answer, and
 the same reason when denied, from both; the module and rbacctl share one
 resolver in core/ (rbac_object_resolve), so a row that disagrees is a bug
 in one of the two callers."""
@@ -99,6 +100,22 @@ def env(tmp_path_factory, upstream):
             %(p)s
         }
 """ % {"t": t, "p": p}
+    for t in RECORDS:
+        # the same objects as a further object of rbac_also, behind one that
+        # every caller may read (themselves)
+        server += """
+        location = /a/%(t)s/id {
+            rbac on; rbac_object user id=me; rbac_action read;
+            rbac_also %(t)s id=$arg_id org=$arg_org owner=$arg_owner
+                      action=$arg_action;
+            %(p)s
+        }
+        location = /a/%(t)s/noid {
+            rbac on; rbac_object user id=me; rbac_action read;
+            rbac_also %(t)s org=$arg_org owner=$arg_owner action=$arg_action;
+            %(p)s
+        }
+""" % {"t": t, "p": p}
 
     http = """
     rbac_redis 127.0.0.1:%d timeout=%dms;
@@ -118,12 +135,12 @@ def token(sub):
                         HS_SECRET, algorithm="HS256")
 
 
-def through_nginx(env, session, tokens, row):
+def through_nginx(env, session, tokens, row, base="/m"):
     t, act, i, o, w, c = row
     params = {"action": act, "org": o, "owner": w}
     if i is not None:
         params["id"] = i
-    path = "/m/%s/%s" % (t, "noid" if i is None else "id")
+    path = "%s/%s/%s" % (base, t, "noid" if i is None else "id")
     r = session.get(env["nginx"].url + path, params=params,
                     headers={"Authorization": "Bearer " + tokens[c]},
                     timeout=10 * SLOW)
@@ -164,6 +181,11 @@ def test_matrix_agrees(env):
         n += 1
         if a != b:
             disagree.append((row, a, b))
+        if row[0] in RECORDS:
+            # through rbac_also: the same resolver, the same answer
+            a = through_nginx(env, session, tokens, row, base="/a")
+            if a != b:
+                disagree.append((row, "rbac_also", a, b))
     assert not disagree, "%d of %d rows disagree, e.g. %r" % (
         len(disagree), n, disagree[:5])
     # the matrix decides both ways, in every part of it
