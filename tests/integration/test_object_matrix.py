@@ -16,8 +16,8 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from conftest import (BUILD, HS_SECRET, ROOT, SLOW, Nginx, RedisServer, obj,
-                      org, proxy, user)
+from conftest import (BUILD, HS_SECRET, ROOT, SLOW, Nginx, RedisServer,
+                      api_token, obj, org, proxy, user)
 
 RBACCTL = os.path.join(BUILD, "rbacctl")
 
@@ -30,8 +30,8 @@ def vocabulary():
     body = text.split("#define RBAC_TYPES(X)", 1)[1].split("typedef", 1)[0]
     body = body.replace("\\\n", " ")
     out = []
-    for name, expr in re.findall(r'X\(\w+,\s*"(\w+)",\s*([^X]*?)\)\s*(?=X\(|$)',
-                                 body):
+    pattern = r'X\(\w+,\s*"(\w+)",\s*([^X]*?)\)\s*(?=X\(|$)'
+    for name, expr in re.findall(pattern, body):
         acts = [a.lower() for a in re.findall(r"RBAC_AM\((\w+)\)", expr)]
         if "RBAC_CRUD" in expr or "RBAC_WS12" in expr:
             acts = ["create", "read", "update", "delete"] + acts
@@ -47,7 +47,7 @@ TYPES = vocabulary()
 RECORDS = {"workspace": ["x1"], "template": ["x1"], "group": ["x1"],
            "organization": ["orgA"], "user": ["alice", "carol"]}
 ABSENT = "x9"
-CALLERS = ["root", "adminA", "alice"]
+CALLERS = ["root", "adminA", "alice", "bot"]     # bot: an API token
 
 
 def rows():
@@ -81,6 +81,9 @@ def env(tmp_path_factory, upstream):
     user(r, "adminA", orgs={"orgA": ["organization-admin"]})
     user(r, "alice", orgs={"orgA": ["organization-workspace-access"]})
     user(r, "carol")
+    user(r, "bot", kind="service_account",
+         orgs={"orgA": ["organization-auditor"]})
+    api_token(r, "tbot", "bot", secret="s3cret")
     obj(r, "workspace", "x1", "orgA", owner="alice")
     obj(r, "template", "x1", "orgA")
     obj(r, "group", "x1", "orgA")
@@ -130,6 +133,8 @@ def env(tmp_path_factory, upstream):
 
 
 def token(sub):
+    if sub == "bot":
+        return "tbot-s3cret"
     now = int(time.time())
     return pyjwt.encode({"sub": sub, "exp": now + 600, "iat": now},
                         HS_SECRET, algorithm="HS256")
