@@ -4,7 +4,9 @@
  * leak": a failure leaves nothing allocated and says why; a record that
  * parses prints JSON that parses back to the identical block and prints
  * identically (the no-op-write detection of rbacctl relies on it); user and
- * object records also go through the views the engine decides on.
+ * object records also go through the views the engine decides on; a record
+ * is accepted under the key its own type/id/name make, and refused under
+ * another.
  */
 
 #include <stdint.h>
@@ -108,6 +110,121 @@ fz_resolve_role(void *ud, rbac_str_t org, rbac_str_t name)
 
     return rbac_str_eq_cstr(org, "o1") ? &((rbac_role_rec_t *) fz_role)->role
                                         : NULL;
+}
+
+
+/*
+ * The key rec is stored under, from its own identity, into buf; 0 when its
+ * kind has none or it cannot be spelled unambiguously (a ':' in a role's
+ * org).
+ */
+static int
+fz_own_key(const void *rec, char *buf, size_t size)
+{
+    rbac_str_t              a, b;
+    const char             *kind;
+    const rbac_obj_rec_t   *o = rec;
+    const rbac_role_rec_t  *r = rec;
+
+    kind = NULL;
+    b.data = "";
+    b.len = 0;
+
+    switch (((const rbac_rec_hdr_t *) rec)->type) {
+
+    case RBAC_REC_USER:
+        kind = "user";
+        a = rbac_ref(rec, ((const rbac_user_rec_t *) rec)->id);
+        break;
+
+    case RBAC_REC_ORG:
+        kind = "org";
+        a = rbac_ref(rec, ((const rbac_org_rec_t *) rec)->id);
+        break;
+
+    case RBAC_REC_GROUP:
+        kind = "group";
+        a = rbac_ref(rec, ((const rbac_group_rec_t *) rec)->id);
+        break;
+
+    case RBAC_REC_TOKEN:
+        kind = "token";
+        a = rbac_ref(rec, ((const rbac_token_rec_t *) rec)->id);
+        break;
+
+    case RBAC_REC_PKEY:
+        kind = "pkey";
+        a = rbac_ref(rec, ((const rbac_pkey_rec_t *) rec)->id);
+        break;
+
+    case RBAC_REC_OBJ:
+        kind = "obj";
+        a = rbac_ref(rec, o->type_name);
+        b = rbac_ref(rec, o->id);
+        break;
+
+    case RBAC_REC_ROLE:
+        kind = "role";
+        a = rbac_ref(rec, r->org);
+        b.data = r->role.name;
+        b.len = strlen(r->role.name);
+
+        if (memchr(a.data, ':', a.len) != NULL) {
+            return 0;
+        }
+
+        break;
+
+    case RBAC_REC_SITEROLE:
+        kind = "siterole";
+        a.data = r->role.name;
+        a.len = strlen(r->role.name);
+        break;
+
+    default:
+        return 0;
+    }
+
+    snprintf(buf, size, "%s:%.*s%s%.*s", kind, (int) a.len, a.data,
+             b.len ? ":" : "", (int) b.len, b.data);
+
+    return 1;
+}
+
+
+static void
+fz_keys(const void *rec, const char *json, size_t len)
+{
+    char        key[600];
+    void       *r2;
+    rbac_str_t  k;
+    rbac_err_t  err;
+
+    if (!fz_own_key(rec, key, sizeof(key))) {
+        return;
+    }
+
+    k.data = key;
+    k.len = strlen(key);
+
+    if (rbac_record_key_check(rec, k, &err) != RBAC_OK) {
+        fprintf(stderr, "refused under its own key %s: %s\n", key, err.msg);
+        abort();
+    }
+
+    if (rbac_record_parse_key(k, json, len, &fz_a, &r2, &err) != RBAC_OK) {
+        abort();
+    }
+
+    free(r2);
+
+    /* one more byte of id: another key, refused */
+    key[k.len] = 'x';
+    k.len++;
+
+    if (rbac_record_key_check(rec, k, &err) != RBAC_EINVAL) {
+        abort();
+    }
 }
 
 
@@ -235,6 +352,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fz_views(r1);
+    fz_keys(r1, (const char *) data + 1, size - 1);
 
     free(j1);
     free(j2);

@@ -1,7 +1,8 @@
 """The object resolver, through nginx and through `rbacctl check`: a
 generated matrix of every resource type x id given or not (present, absent,
 "me") x org= and owner= not given, matching or contradicting the record x
-callers with and without rights.  Every row must get the same answer, and
+callers with and without rights (the types kept in Redis also as the
+object of an rbac_also).  Every row must get the same answer, and
 the same reason when denied, from both; the module and rbacctl share one
 resolver in core/ (rbac_object_resolve), so a row that disagrees is a bug
 in one of the two callers."""
@@ -15,8 +16,8 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from conftest import (BUILD, HS_SECRET, ROOT, SLOW, Nginx, RedisServer, obj,
-                      org, proxy, user)
+from conftest import (BUILD, HS_SECRET, ROOT, SLOW, Nginx, RedisServer,
+                      api_token, obj, org, proxy, user)
 
 RBACCTL = os.path.join(BUILD, "rbacctl")
 
@@ -29,8 +30,8 @@ def vocabulary():
     body = text.split("#define RBAC_TYPES(X)", 1)[1].split("typedef", 1)[0]
     body = body.replace("\\\n", " ")
     out = []
-    for name, expr in re.findall(r'X\(\w+,\s*"(\w+)",\s*([^X]*?)\)\s*(?=X\(|$)',
-                                 body):
+    pattern = r'X\(\w+,\s*"(\w+)",\s*([^X]*?)\)\s*(?=X\(|$)'
+    for name, expr in re.findall(pattern, body):
         acts = [a.lower() for a in re.findall(r"RBAC_AM\((\w+)\)", expr)]
         if "RBAC_CRUD" in expr or "RBAC_WS12" in expr:
             acts = ["create", "read", "update", "delete"] + acts
@@ -46,7 +47,7 @@ TYPES = vocabulary()
 RECORDS = {"workspace": ["x1"], "template": ["x1"], "group": ["x1"],
            "organization": ["orgA"], "user": ["alice", "carol"]}
 ABSENT = "x9"
-CALLERS = ["root", "adminA", "alice"]
+CALLERS = ["root", "adminA", "alice", "bot"]     # bot: an API token
 
 
 def rows():
@@ -80,6 +81,9 @@ def env(tmp_path_factory, upstream):
     user(r, "adminA", orgs={"orgA": ["organization-admin"]})
     user(r, "alice", orgs={"orgA": ["organization-workspace-access"]})
     user(r, "carol")
+    user(r, "bot", kind="service_account",
+         orgs={"orgA": ["organization-auditor"]})
+    api_token(r, "tbot", "bot", secret="s3cret")
     obj(r, "workspace", "x1", "orgA", owner="alice")
     obj(r, "template", "x1", "orgA")
     obj(r, "group", "x1", "orgA")
@@ -99,6 +103,22 @@ def env(tmp_path_factory, upstream):
             %(p)s
         }
 """ % {"t": t, "p": p}
+    for t in RECORDS:
+        # the same objects as a further object of rbac_also, behind one that
+        # every caller may read (themselves)
+        server += """
+        location = /a/%(t)s/id {
+            rbac on; rbac_object user id=me; rbac_action read;
+            rbac_also %(t)s id=$arg_id org=$arg_org owner=$arg_owner
+                      action=$arg_action;
+            %(p)s
+        }
+        location = /a/%(t)s/noid {
+            rbac on; rbac_object user id=me; rbac_action read;
+            rbac_also %(t)s org=$arg_org owner=$arg_owner action=$arg_action;
+            %(p)s
+        }
+""" % {"t": t, "p": p}
 
     http = """
     rbac_redis 127.0.0.1:%d timeout=%dms;
@@ -113,17 +133,19 @@ def env(tmp_path_factory, upstream):
 
 
 def token(sub):
+    if sub == "bot":
+        return "tbot-s3cret"
     now = int(time.time())
     return pyjwt.encode({"sub": sub, "exp": now + 600, "iat": now},
                         HS_SECRET, algorithm="HS256")
 
 
-def through_nginx(env, session, tokens, row):
+def through_nginx(env, session, tokens, row, base="/m"):
     t, act, i, o, w, c = row
     params = {"action": act, "org": o, "owner": w}
     if i is not None:
         params["id"] = i
-    path = "/m/%s/%s" % (t, "noid" if i is None else "id")
+    path = "%s/%s/%s" % (base, t, "noid" if i is None else "id")
     r = session.get(env["nginx"].url + path, params=params,
                     headers={"Authorization": "Bearer " + tokens[c]},
                     timeout=10 * SLOW)
@@ -164,6 +186,11 @@ def test_matrix_agrees(env):
         n += 1
         if a != b:
             disagree.append((row, a, b))
+        if row[0] in RECORDS:
+            # through rbac_also: the same resolver, the same answer
+            a = through_nginx(env, session, tokens, row, base="/a")
+            if a != b:
+                disagree.append((row, "rbac_also", a, b))
     assert not disagree, "%d of %d rows disagree, e.g. %r" % (
         len(disagree), n, disagree[:5])
     # the matrix decides both ways, in every part of it

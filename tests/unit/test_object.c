@@ -112,7 +112,8 @@ static const char  carol_json[] =
     "{\"id\":\"carol\",\"orgs\":{}}";
 
 static const char  dave_json[] =
-    "{\"id\":\"dave\",\"orgs\":{\"orgA\":[],\"orgB\":[\"organization-admin\"]}}";
+    "{\"id\":\"dave\",\"orgs\":{\"orgA\":[],"
+    "\"orgB\":[\"organization-admin\"]}}";
 
 
 static void
