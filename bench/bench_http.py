@@ -39,7 +39,7 @@ import time
 import jwt
 import redis
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("RBAC_BUILD", os.path.join(ROOT, "build"))
@@ -79,6 +79,7 @@ http {{
     rbac_redis 127.0.0.1:{redis} timeout=500ms;
     rbac_jwt_key {dir}/hs.key alg=HS256 kid=hs;
     rbac_jwt_key {dir}/rsa.pub alg=RS256 kid=rs;
+    rbac_jwt_key {dir}/es.pub alg=ES256 kid=es;
     {zone}
     upstream decide {{ server 127.0.0.1:{decider}; keepalive 16; }}
     server {{
@@ -104,6 +105,26 @@ http {{
         }}
         location = /status {{ rbac_status; }}
         location = /authn {{ rbac on; try_files /index.html =404; }}
+        location ~ ^/acl/(\w+)$ {{
+            rbac on;
+            rbac_object workspace id=$1;
+            try_files /index.html =404;
+        }}
+        location = /post {{ try_files /index.html =404; }}
+        location = /body {{
+            rbac on;
+            rbac_json_body 4k;
+            rbac_object workspace org=orgA owner=me;
+            rbac_action create;
+            rbac_also template id=$rbac_body_template_id action=use;
+            try_files /index.html =404;
+        }}
+        location /ix/ {{ index index.html; }}
+        location /rix/ {{
+            rbac on;
+            rbac_object workspace id=w1;
+            index index.html;
+        }}
         location ~ ^/obj/(.+)$ {{
             rbac on;
             rbac_object workspace id=$1;
@@ -131,10 +152,11 @@ class Nginx:
     def __init__(self, base, name, redis_port, zone=True, decider=1,
                  template=CONF):
         self.dir = os.path.join(base, name)
-        os.makedirs(os.path.join(self.dir, "html"))
-        with open(os.path.join(self.dir, "html", "index.html"), "w") as f:
-            f.write("x" * 600)     # a small static page
-        for k in ("hs.key", "rsa.pub"):
+        for d in ("html", "html/ix", "html/rix"):
+            os.makedirs(os.path.join(self.dir, d))
+            with open(os.path.join(self.dir, d, "index.html"), "w") as f:
+                f.write("x" * 600)     # a small static page
+        for k in ("hs.key", "rsa.pub", "es.pub"):
             shutil.copy(os.path.join(base, k), self.dir)
         self.port = free_port()
         self.conf = os.path.join(self.dir, "nginx.conf")
@@ -189,11 +211,19 @@ def start(started, n):
     return n.start()
 
 
-def wrk(n, path, token, seconds, also=None):
+def wrk(n, path, token, seconds, also=None, body=None):
     args = ["taskset", "-c", "1", "wrk", "-t1", "-c16", "-d%ds" % seconds,
             "--latency", "http://127.0.0.1:%d%s" % (n.port, path)]
     if token:
         args[4:4] = ["-H", "Authorization: Bearer " + token]
+    if body:
+        # a POST of `body`: the static file answers 405 once access allowed
+        script = os.path.join(n.dir, "post.lua")
+        with open(script, "w") as f:
+            f.write('wrk.method = "POST"\n'
+                    'wrk.headers["Content-Type"] = "application/json"\n'
+                    'wrk.body = %s\n' % json.dumps(body.decode()))
+        args[4:4] = ["-s", script]
     others = [n] + ([also] if also else [])
     cpu0 = sum(x.cpu() for x in others)
     out = subprocess.run(args, check=True, capture_output=True, text=True,
@@ -204,7 +234,7 @@ def wrk(n, path, token, seconds, also=None):
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     p99 = float(p99.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
+    if non2xx and not body:
         raise RuntimeError("%s: %s non-2xx answers" % (path, non2xx.group(1)))
     return {"rps": rps, "p99": p99, "cpu_us": cpu * 1e6 / reqs}
 
@@ -215,7 +245,20 @@ def seed(r, n_users=0, n_objs=0):
     put("org:orgA", {"id": "orgA", "name": "A",
                      "default_org_member_roles":
                          ["organization-workspace-access"]})
-    put("user:alice", {"id": "alice", "orgs": {"orgA": []}})
+    put("user:alice", {"id": "alice", "orgs": {"orgA": [], "orgS": []}})
+    put("org:orgS", {"id": "orgS", "name": "S",
+                     "default_org_member_roles": []})
+    put("obj:template:t1", {"type": "template", "id": "t1", "org": "orgA",
+                            "acl_groups": {"orgA": "use"}})
+    # shared workspaces: alice reaches them only through their ACL, last
+    acl = {"u%d" % i: "use" for i in range(999)}
+    acl["alice"] = "use"
+    put("obj:workspace:s1", {"type": "workspace", "id": "s1", "org": "orgS",
+                             "owner": "bob", "acl_users": {"alice": "use"}})
+    put("obj:workspace:s1000", {
+        "type": "workspace", "id": "s1000", "org": "orgS", "owner": "bob",
+        "acl_users": acl,
+        "acl_groups": {"g%d" % i: "use" for i in range(50)}})
     put("obj:workspace:w1", {"type": "workspace", "id": "w1", "org": "orgA",
                              "owner": "alice"})
     put("token:t1", {"id": "t1", "user": "alice", "secret_sha256":
@@ -236,12 +279,19 @@ def tokens(base):
         f.write(rk.public_key().public_bytes(
             serialization.Encoding.PEM,
             serialization.PublicFormat.SubjectPublicKeyInfo))
+    ek = ec.generate_private_key(ec.SECP256R1())
+    with open(os.path.join(base, "es.pub"), "wb") as f:
+        f.write(ek.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo))
     now = int(time.time())
 
     def mint(sub, alg="HS256"):
         claims = {"sub": sub, "iat": now, "exp": now + 3600}
         if alg == "HS256":
             return jwt.encode(claims, hs, "HS256", headers={"kid": "hs"})
+        if alg == "ES256":
+            return jwt.encode(claims, ek, "ES256", headers={"kid": "es"})
         return jwt.encode(claims, rk, "RS256", headers={"kid": "rs"})
     return mint
 
@@ -314,31 +364,53 @@ def main():
         seed(r, n_users=1000, n_objs=1010)
         mint = tokens(base)
         hs, rs, api = mint("alice"), mint("alice", "RS256"), "t1-bench-secret"
+        es = mint("alice", "ES256")
+        body = json.dumps({"name": "w", "template_id": "t1",
+                           "pad": "x" * 979}).encode()     # 1 KiB
 
         decider = start(nginxes, Nginx(base, "decider", rport,
                                        template=DECIDER))
         warm = start(nginxes, Nginx(base, "warm", rport,
                                     decider=decider.port))
         cold = start(nginxes, Nginx(base, "cold", rport, zone=False))
-        for n, tok in ((warm, hs), (warm, rs), (warm, api), (cold, hs)):
+        for n, tok in ((warm, hs), (warm, rs), (warm, es), (warm, api),
+                       (cold, hs)):
             assert n.get("/ws", tok)[0] == 200, "setup: /ws not allowed"
+        for path in ("/acl/s1", "/acl/s1000", "/rix/"):
+            assert warm.get(path, api)[0] == 200, "setup: %s" % path
 
         # each row runs --repeat times, in rotation, and its median counts:
         # a shared machine drifts by more than the differences measured
-        plan = [("bare nginx, static file", warm, "/bare", None, None),
-                ("module, warm cache, JWT HS256", warm, "/ws", hs, None),
-                ("module, warm cache, JWT RS256", warm, "/ws", rs, None),
-                ("module, warm cache, API token", warm, "/ws", api, None),
+        plan = [("bare nginx, static file", warm, "/bare", None, None, None),
+                ("module, warm cache, JWT HS256", warm, "/ws", hs, None,
+                 None),
+                ("module, warm cache, JWT RS256", warm, "/ws", rs, None,
+                 None),
+                ("module, warm cache, API token", warm, "/ws", api, None,
+                 None),
+                ("module, warm cache, JWT ES256", warm, "/ws", es, None,
+                 None),
+                ("module, warm, ACL of 1 user (API token)", warm, "/acl/s1",
+                 api, None, None),
+                ("module, warm, ACL of 1,000 users + 50 groups", warm,
+                 "/acl/s1000", api, None, None),
+                ("bare POST, 1 KiB body (405)", warm, "/post", api, None,
+                 body),
+                ("module, rbac_json_body 1 KiB + rbac_also (405)", warm,
+                 "/body", api, None, body),
+                ("bare index redirect", warm, "/ix/", api, None, None),
+                ("module, internal redirect (index)", warm, "/rix/", api,
+                 None, None),
                 ("module, no cache (Redis per request), HS256", cold,
-                 "/ws", hs, None),
+                 "/ws", hs, None, None),
                 ("auth_request to an nginx answering 204", warm,
-                 "/auth_request", None, decider)]
+                 "/auth_request", None, decider, None)]
         runs = {name: [] for name, *_ in plan}
-        for name, n, path, tok, also in plan:
-            wrk(n, path, tok, 1, also)                    # warm-up
+        for name, n, path, tok, also, b in plan:
+            wrk(n, path, tok, 1, also, b)                 # warm-up
         for _ in range(args.repeat):
-            for name, n, path, tok, also in plan:
-                runs[name].append(wrk(n, path, tok, args.seconds, also))
+            for name, n, path, tok, also, b in plan:
+                runs[name].append(wrk(n, path, tok, args.seconds, also, b))
         rows = [(name, {k: median([m[k] for m in runs[name]])
                         for k in ("rps", "p99", "cpu_us")})
                 for name, *_ in plan]

@@ -272,6 +272,50 @@ test_alloc_failure(void **state)
 }
 
 
+/*
+ * Every byte value at every place of a 16-byte string value (both halves
+ * of the eight-byte scan and the byte loop after it): refused exactly when
+ * it is a control byte, a lone byte over 0x7f, or a '"' or '\\' that
+ * breaks the JSON; otherwise kept as sent.
+ */
+static void
+test_every_byte_everywhere(void **state)
+{
+    char         j[64], v[17];
+    size_t       pos, len;
+    unsigned     c;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+    rbac_body_t  b;
+
+    (void) state;
+
+    for (len = 15; len <= 16; len++) {
+        for (pos = 0; pos < len; pos++) {
+            for (c = 1; c < 256; c++) {
+                memset(v, 'a', len);
+                v[len] = '\0';
+                v[pos] = (char) c;
+
+                snprintf(j, sizeof(j), "{\"k\":\"%s\"}", v);
+
+                rc = rbac_body_parse(j, strlen(j), &rbac_malloc_allocator,
+                                     &b, &err);
+
+                if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+                    assert_int_not_equal(rc, RBAC_OK);
+                    continue;
+                }
+
+                assert_int_equal(rc, RBAC_OK);
+                assert_field(&b, "k", v);
+                rbac_malloc_allocator.free(NULL, b.fields);
+            }
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -281,6 +325,7 @@ main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_every_byte_everywhere),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
