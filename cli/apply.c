@@ -1426,12 +1426,21 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
         rc = rbacctl_apply_idpsync(&conn, p);
     }
 
+    /* between the reads, the lock is renewed when it is due */
     if (rc == RBACCTL_OK) {
         rc = rbacctl_apply_needs(&conn, p);
     }
 
     if (rc == RBACCTL_OK) {
+        rc = rbacctl_lock_keep(&lock);
+    }
+
+    if (rc == RBACCTL_OK) {
         rc = rbacctl_apply_orggroups(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_lock_keep(&lock);
     }
 
     if (rc == RBACCTL_OK && p->prune) {
