@@ -216,7 +216,10 @@ int rbacctl_lock_watch(rbacctl_lock_t *l);
 /* Appends a PEXPIRE of the lock (inside a MULTI the caller sends). */
 void rbacctl_lock_append_renew(rbacctl_lock_t *l);
 
-/* Renews the lock when a quarter of its time has gone (long reads). */
+/* 1 when a quarter of the lock's time has gone since its renewal. */
+int rbacctl_lock_due(rbacctl_lock_t *l);
+
+/* Renews the lock when it is due (between reads, nothing in flight). */
 int rbacctl_lock_keep(rbacctl_lock_t *l);
 
 void rbacctl_lock_release(rbacctl_lock_t *l);
@@ -240,9 +243,13 @@ typedef const char *(*rbacctl_key_pt)(void *ud, size_t i);
 typedef int (*rbacctl_val_pt)(void *ud, size_t i, const char *val,
     size_t len);
 
-/* Reads n keys with pipelined MGETs of bounded size. */
+/*
+ * Reads n keys with pipelined MGETs of bounded size; with `lock` (held),
+ * renews it as the read goes on.
+ */
 int rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
-    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog);
+    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog,
+    rbacctl_lock_t *lock);
 
 typedef struct {
     rbacctl_conn_t  *conn;

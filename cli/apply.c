@@ -834,7 +834,7 @@ rbacctl_fetch(rbacctl_conn_t *conn, const char **keys, size_t n,
     }
 
     return rbacctl_mget(conn, n, rbacctl_fetch_key, rbacctl_fetch_val, &f,
-                        NULL);
+                        NULL, NULL);
 }
 
 
@@ -1023,19 +1023,15 @@ rbacctl_policy_del(rbacctl_policy_t *p, const char *key)
 
 /* The groups in Redis that the file does not name (without --prune). */
 static int
-rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p,
+    char **gkeys, long ng)
 {
     int                      rc, *present;
-    long                     ng, k;
-    char                   **gkeys, **vals;
+    long                     k;
+    char                   **vals;
     size_t                   n;
     void                    *rec;
     const char             **keys;
-
-    ng = rbacctl_scan(conn, "group:*", &gkeys);
-    if (ng < 0) {
-        return RBACCTL_FAIL;
-    }
 
     keys = calloc((size_t) ng + 1, sizeof(char *));
     vals = calloc((size_t) ng + 1, sizeof(char *));
@@ -1075,7 +1071,6 @@ rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
     free(keys);
     free(vals);
     free(present);
-    rbacctl_strv_free(gkeys, ng);
 
     return rc;
 }
@@ -1086,24 +1081,39 @@ static int
 rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 {
     int             rc;
-    long            no, k;
-    char          **okeys, key[400], *canon;
+    long            na, ng, no, k;
+    char          **all, **gkeys, **okeys, key[400], *canon;
     size_t          i, j;
     cJSON          *idx;
     rbacctl_grp_t  *g;
 
-    if (!p->prune && rbacctl_apply_stored_groups(conn, p) != RBACCTL_OK) {
+    /* one pass over the keyspace for group:* and orggroups:* */
+    na = rbacctl_scan(conn, "*group*", &all);
+    if (na < 0) {
         return RBACCTL_FAIL;
     }
 
-    no = rbacctl_scan(conn, "orggroups:*", &okeys);
-    if (no < 0) {
-        return RBACCTL_FAIL;
+    gkeys = calloc((size_t) na + 1, sizeof(char *));
+    okeys = calloc((size_t) na + 1, sizeof(char *));
+    ng = 0;
+    no = 0;
+
+    for (k = 0; gkeys && okeys && k < na; k++) {
+        if (strncmp(all[k], "group:", 6) == 0) {
+            gkeys[ng++] = all[k];
+        } else if (strncmp(all[k], "orggroups:", 10) == 0) {
+            okeys[no++] = all[k];
+        }
+    }
+
+    rc = gkeys && okeys ? RBACCTL_OK : RBACCTL_FAIL;
+
+    if (rc == RBACCTL_OK && !p->prune) {
+        rc = rbacctl_apply_stored_groups(conn, p, gkeys, ng);
     }
 
     g = p->grps;
     qsort(g, p->ngrps, sizeof(rbacctl_grp_t), rbacctl_grp_cmp);
-    rc = RBACCTL_OK;
 
     for (i = 0; i < p->ngrps && rc == RBACCTL_OK; i = j) {
         idx = cJSON_CreateObject();
@@ -1148,7 +1158,9 @@ rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
         }
     }
 
-    rbacctl_strv_free(okeys, no);
+    free(gkeys);
+    free(okeys);
+    rbacctl_strv_free(all, na);
 
     return rc;
 }
@@ -1414,12 +1426,21 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
         rc = rbacctl_apply_idpsync(&conn, p);
     }
 
+    /* between the reads, the lock is renewed when it is due */
     if (rc == RBACCTL_OK) {
         rc = rbacctl_apply_needs(&conn, p);
     }
 
     if (rc == RBACCTL_OK) {
+        rc = rbacctl_lock_keep(&lock);
+    }
+
+    if (rc == RBACCTL_OK) {
         rc = rbacctl_apply_orggroups(&conn, p);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_lock_keep(&lock);
     }
 
     if (rc == RBACCTL_OK && p->prune) {
@@ -1433,7 +1454,7 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
     if (rc == RBACCTL_OK) {
         rbacctl_progress_init(&pr, "comparing", p->n);
         rc = rbacctl_mget(&conn, p->n, rbacctl_item_key, rbacctl_diff_val, p,
-                          &pr);
+                          &pr, &lock);
         rbacctl_progress_end(&pr);
     }
 

@@ -67,7 +67,8 @@ rbacctl_mget_append(rbacctl_conn_t *conn, size_t from, size_t to,
 
 int
 rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
-    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog)
+    rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog,
+    rbacctl_lock_t *lock)
 {
     int           rc;
     size_t        sent, got, i, m;
@@ -78,8 +79,16 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     rc = RBACCTL_OK;
 
     while (got < n) {
+        /* a long read renews the lock between MGETs, the pipe drained */
+        if (lock && got == sent && rbacctl_lock_due(lock)
+            && rbacctl_lock_keep(lock) != RBACCTL_OK)
+        {
+            return RBACCTL_FAIL;
+        }
+
         while (sent < n
-               && sent - got < RBACCTL_MGET_KEYS * RBACCTL_MGET_INFLIGHT)
+               && sent - got < RBACCTL_MGET_KEYS * RBACCTL_MGET_INFLIGHT
+               && (lock == NULL || !rbacctl_lock_due(lock)))
         {
             m = n - sent < RBACCTL_MGET_KEYS ? n - sent : RBACCTL_MGET_KEYS;
             if (rbacctl_mget_append(conn, sent, sent + m, key, ud)

@@ -187,7 +187,7 @@ rbacctl_export_write(rbacctl_conn_t *conn, FILE *out)
         x.type = rbacctl_export_kinds[j].type;
 
         rc = rbacctl_mget(conn, ns, rbacctl_export_key, rbacctl_export_val,
-                          &x, NULL);
+                          &x, NULL, NULL);
         rbacctl_progress_step(&x.pr, x.done);
 
         if (rbacctl_export_kinds[j].list

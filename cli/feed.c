@@ -559,7 +559,7 @@ rbacctl_feed_read(rbacctl_feed_t *f, const char **keys, size_t n,
     k.vals = vals;
 
     return rbacctl_mget(f->conn, n, rbacctl_fkeys_key, rbacctl_fkeys_val, &k,
-                        NULL);
+                        NULL, NULL);
 }
 
 

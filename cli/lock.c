@@ -285,11 +285,17 @@ rbacctl_lock_guarded(rbacctl_lock_t *l, int del)
 
 
 int
+rbacctl_lock_due(rbacctl_lock_t *l)
+{
+    return l->held
+           && rbacctl_now() - l->renewed >= RBACCTL_LOCK_TTL_MS / 4000.0;
+}
+
+
+int
 rbacctl_lock_keep(rbacctl_lock_t *l)
 {
-    if (!l->held
-        || rbacctl_now() - l->renewed < RBACCTL_LOCK_TTL_MS / 4000.0)
-    {
+    if (!rbacctl_lock_due(l)) {
         return RBACCTL_OK;
     }
 

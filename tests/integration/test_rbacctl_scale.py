@@ -301,3 +301,25 @@ def test_large_apply_under_load_no_503_and_enforced(tmp_path, nginx,
         assert requests.get(url, headers={"Coder-Session-Token":
                                           "tnew-" + secret},
                             timeout=5).status_code == 200
+
+
+# ---- what a person at a terminal sees ----
+
+def test_dry_run_summary_before_the_keys_and_no_progress_when_piped(
+        tmp_path):
+    a = write(tmp_path, "a.json", policy(30))
+    with RedisServer(tmp_path / "redis") as rs:
+        assert run(rs, "apply", "-f", a).returncode == 0
+        b = policy(40, extra_users=[])
+        b["users"][3]["status"] = "suspended"
+        r = run(rs, "apply", "-f", write(tmp_path, "b.json", b), "--dry-run")
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0] == "# user: 10 added, 1 changed, 0 removed", lines
+        assert sorted(lines[1:]) == sorted(
+            ["~ rbac:user:u3"] + ["+ rbac:user:u%d" % i
+                                  for i in range(30, 40)])
+        assert "dry run, 11 key(s) would change" in r.stderr
+        assert rs.client().get("rbac:user:u35") is None
+        # stderr is a pipe here: no progress line (no carriage return)
+        assert "\r" not in r.stderr
