@@ -55,44 +55,92 @@ rbac_carrier_pair(rbac_str_t part, rbac_str_t *name, rbac_str_t *value)
 }
 
 
+/* The length of the run at p (of at most len) that holds no byte of stop. */
+static size_t
+rbac_carrier_span(const char *p, size_t len, const char *stop)
+{
+    size_t  n;
+
+    for (n = 0; n < len && (p[n] == '\0' || strchr(stop, p[n]) == NULL);
+         n++)
+    {
+        /* void */
+    }
+
+    return n;
+}
+
+
+/*
+ * Upstreams disagree on where a cookie ends: Go splits at ';' and trims
+ * the name, Python also splits at spaces and allows spaces around '='.
+ * Every pair any of them would see is returned, so that a second
+ * credential hidden in one spelling (`name =v`, `a=b name=v`) is seen.
+ */
 int
 rbac_carrier_cookie_next(rbac_str_t *rest, rbac_str_t *name,
     rbac_str_t *value)
 {
-    rbac_str_t  part;
+    size_t       n;
+    const char  *p, *end, *q;
 
     assert(rest != NULL && name != NULL && value != NULL);
     assert(rest->data != NULL || rest->len == 0);
 
-    while (rest->len) {
-        part = rbac_carrier_part(rest, ';');
+    p = rest->data;
+    end = p + rest->len;
 
-        while (part.len && rbac_carrier_space(part.data[0])) {
-            part.data++;
-            part.len--;
-        }
-
-        while (part.len && rbac_carrier_space(part.data[part.len - 1])) {
-            part.len--;
-        }
-
-        if (part.len == 0) {
-            continue;
-        }
-
-        rbac_carrier_pair(part, name, value);
-
-        if (value->len >= 2 && value->data[0] == '"'
-            && value->data[value->len - 1] == '"')
-        {
-            value->data++;
-            value->len -= 2;
-        }
-
-        return 1;
+    while (p < end && (*p == ';' || rbac_carrier_space(*p))) {
+        p++;
     }
 
-    return 0;
+    if (p == end) {
+        rest->data = end;
+        rest->len = 0;
+        return 0;
+    }
+
+    n = rbac_carrier_span(p, end - p, "=; \t");
+    name->data = p;
+    name->len = n;
+    p += n;
+
+    q = p;
+    while (q < end && rbac_carrier_space(*q)) {
+        q++;
+    }
+
+    value->data = p;
+    value->len = 0;
+
+    if (q < end && *q == '=') {
+        p = q + 1;
+
+        while (p < end && rbac_carrier_space(*p)) {
+            p++;
+        }
+
+        q = (p < end && *p == '"') ? memchr(p + 1, '"', end - p - 1) : NULL;
+
+        if (q != NULL && rbac_carrier_span(p, q - p, ";") == (size_t) (q - p))
+        {
+            /* one pair of double quotes taken off, as Go does */
+            value->data = p + 1;
+            value->len = q - p - 1;
+            p = q + 1;
+
+        } else {
+            n = rbac_carrier_span(p, end - p, "; \t");
+            value->data = p;
+            value->len = n;
+            p += n;
+        }
+    }
+
+    rest->data = p;
+    rest->len = end - p;
+
+    return 1;
 }
 
 

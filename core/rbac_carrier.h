@@ -5,8 +5,9 @@
  * by issue 16: two different credentials in one request are a 401).
  *
  * - rbac_carrier_cookie_next: the name=value pairs of one Cookie header
- *   value, split at ';', spaces around trimmed, one pair of surrounding
- *   double quotes taken off the value (as Go does);
+ *   value, split at ';' and at spaces (as Python reads it), spaces around
+ *   '=' allowed, one pair of surrounding double quotes taken off the value
+ *   (as Go does): a superset of the pairs any upstream sees;
  * - rbac_carrier_arg_next: the name=value pairs of a query string, split
  *   at '&' (raw: decode them with rbac_carrier_unescape);
  * - rbac_carrier_unescape: percent-decoding with '+' as a space (Go's

@@ -222,7 +222,8 @@ rbac_object_resolve(const rbac_object_args_t *args, const void *rec,
         out->owner = rbac_object_none;
     }
 
-    out->any_org = args->any_org;
+    /* an object read from its record is in the record's org, never "any" */
+    out->any_org = args->any_org && kind == RBAC_REC_NONE;
 
     switch (kind) {
 

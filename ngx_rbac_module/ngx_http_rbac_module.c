@@ -1331,6 +1331,13 @@ ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
         }
     }
 
+    if (obj->any_org && obj->id != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\": \"any_org\" names no object, it cannot "
+                           "be used with \"id=\"", name);
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 

@@ -48,6 +48,10 @@ def test_valid_configuration_passes(nginx, keys, upstream):
     ("rbac_redis 127.0.0.1:6379;",
      "location / { rbac maybe; }",
      'invalid value "maybe"'),
+    # any_org with id= would let an admin of any org act on the object
+    ("rbac_redis 127.0.0.1:6379;",
+     "location / { rbac on; rbac_object workspace id=$arg_id any_org; }",
+     '"any_org" names no object'),
     ("rbac_redis 127.0.0.1:6379;",
      "location / { rbac on; rbac_token $http_x type=magic; }",
      'type=magic'),

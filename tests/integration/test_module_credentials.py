@@ -133,6 +133,10 @@ def test_service_account_cookie_and_human_jwt(env):
     ([], "coder%5Fsession%5Ftoken={sa1}&x=1"),
     ([("Coder_Session_Token", "{u1}"), ("Coder-Session-Token", "{sa1}")],
      ""),
+    # spellings Go (name trimmed) or Python (split at spaces) still read
+    ([("Cookie", "coder_session_token ={sa1}")], ""),
+    ([("Cookie", "coder_session_token\t= {sa1}")], ""),
+    ([("Cookie", "a=b coder_session_token={sa1}")], ""),
 ])
 def test_copies_in_other_spellings_count(env, headers, query):
     toks = env["tokens"]

@@ -67,6 +67,21 @@ test_cookie(void **state)
     assert_string_equal(pairs("flag; x==y", 1), "flag=|x==y");
     assert_string_equal(pairs("", 1), "");
     assert_string_equal(pairs(" ; ", 1), "");
+    /* spellings Go or Python read as the same cookie */
+    assert_string_equal(pairs("tok =x", 1), "tok=x");
+    assert_string_equal(pairs("tok\t= x ; a=1", 1), "tok=x|a=1");
+    assert_string_equal(pairs("a=b tok=x", 1), "a=b|tok=x");
+    {
+        /* a NUL is an ordinary byte: no pair is read twice */
+        rbac_str_t  rest = { "a\0b=1 c", 8 }, n, v;
+
+        assert_int_equal(rbac_carrier_cookie_next(&rest, &n, &v), 1);
+        assert_int_equal(n.len, 3);
+        assert_int_equal(v.len, 1);
+        assert_int_equal(rbac_carrier_cookie_next(&rest, &n, &v), 1);
+        assert_int_equal(rbac_carrier_cookie_next(&rest, &n, &v), 0);
+    }
+    assert_string_equal(pairs("a=\"b;c\"", 1), "a=\"b|c\"=");
 }
 
 
