@@ -112,13 +112,17 @@ rbac_object_differs(rbac_str_t given, rbac_str_t have)
 }
 
 
-/* A user object: owned by the user, in an org only if it is a membership. */
+/*
+ * A user object: owned by the user and in no org, as Coder's user objects
+ * are.  An org= names no org of a user (an org admin would otherwise act
+ * on any member, site owners included, by naming his own org): it is a
+ * mismatch.  Org-scoped views of a user are organization_member objects.
+ */
 static const char *
 rbac_object_user(const rbac_user_rec_t *u, rbac_str_t v[3],
     rbac_object_t *out)
 {
-    size_t                      i;
-    const rbac_user_org_rec_t  *uo;
+    (void) u;
 
     out->owner = out->id;
 
@@ -126,20 +130,11 @@ rbac_object_user(const rbac_user_rec_t *u, rbac_str_t v[3],
         return "object owner mismatch";
     }
 
-    if (v[1].data == NULL) {
-        return NULL;
+    if (v[1].data != NULL) {
+        return "object org mismatch";
     }
 
-    uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
-
-    for (i = 0; i < u->orgs.n; i++) {
-        if (rbac_str_eq(rbac_ref(u, uo[i].org), v[1])) {
-            out->org = v[1];
-            return NULL;
-        }
-    }
-
-    return "object org mismatch";
+    return NULL;
 }
 
 

@@ -205,7 +205,9 @@ KNOWN = [
     (("user", "delete", "carol", "orgA", "", "adminA"),
      ("deny", "object org mismatch")),
     (("user", "delete", "carol", "", "", "adminA"), ("deny", None)),
-    (("user", "delete", "alice", "orgA", "", "adminA"), ("allow", None)),
+    # not even a member of his org: a user object is in no org (Coder's)
+    (("user", "delete", "alice", "orgA", "", "adminA"),
+     ("deny", "object org mismatch")),
     (("user", "delete", "alice", "orgB", "", "adminA"),
      ("deny", "object org mismatch")),
     (("user", "delete", None, "orgA", "", "adminA"),
