@@ -406,13 +406,15 @@ def fake_sentinel():
     srv.server_close()
 
 
-def test_host_name_answer_is_refused(fake_sentinel, nginx, upstream,
-                                     tmp_path):
+def test_host_name_answer_needs_a_resolver(fake_sentinel, nginx, upstream,
+                                           tmp_path):
+    """A sentinel naming the master by a host name, with no "resolver" in
+    nginx: 503, and the log says what is missing."""
     port = fake_sentinel.server_address[1]
     n = nginx(*conf(tmp_path, upstream, "127.0.0.1:%d" % port))
     assert wait_for(lambda: fake_sentinel.asked >= 1, 3 * SLOW)
     assert_503(n.get("/ws/w1", token=tok("alice")))
-    assert wait_for(lambda: 'host name "localhost", refused' in n.log(),
+    assert wait_for(lambda: 'host name "localhost": no "resolver"' in n.log(),
                     3 * SLOW), n.log()
 
 
@@ -461,7 +463,7 @@ def test_answer_that_is_a_replica_is_not_used(nginx, upstream, tmp_path):
     ("127.0.0.1:6379 sentinel=127.0.0.1:26379 master=m",
      'an address and "sentinel=" exclude each other'),
     ("sentinel=localhost:26379 master=m",
-     'invalid sentinel address "localhost:26379"'),
+     '"localhost" is a host name, and no "resolver"'),
     ("sentinel=127.0.0.1:26379,,127.0.0.1:26380 master=m",
      'invalid sentinel address ""'),
     ("sentinel=127.0.0.1 master=m", 'invalid sentinel address "127.0.0.1"'),
