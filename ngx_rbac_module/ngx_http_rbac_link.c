@@ -344,7 +344,12 @@ ngx_http_rbac_link_connecting(ngx_event_t *ev)
     c->read->handler = ngx_http_rbac_link_read;
     c->write->handler = ngx_http_rbac_link_write;
 
-    if (ngx_ssl_create_connection(lk->tls->ssl, c, NGX_SSL_CLIENT) != NGX_OK)
+    /* ngx_ssl allocates from the connection's pool (destroyed by shut) */
+    c->pool = ngx_create_pool(512, c->log);
+
+    if (c->pool == NULL
+        || ngx_ssl_create_connection(lk->tls->ssl, c, NGX_SSL_CLIENT)
+           != NGX_OK)
     {
         ngx_http_rbac_link_fail(lk, "cannot create an SSL connection");
         return;
@@ -849,6 +854,7 @@ ngx_http_rbac_link_report(ngx_event_t *ev)
 static void
 ngx_http_rbac_link_shut(ngx_http_rbac_link_t *lk)
 {
+    ngx_pool_t                *pool;
     ngx_queue_t               *q;
     ngx_connection_t          *c;
     ngx_http_rbac_link_cmd_t  *cmd;
@@ -869,7 +875,12 @@ ngx_http_rbac_link_shut(ngx_http_rbac_link_t *lk)
             (void) ngx_ssl_shutdown(c);
         }
 
+        pool = c->pool;
         ngx_close_connection(c);
+
+        if (pool != NULL) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     lk->up = 0;

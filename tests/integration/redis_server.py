@@ -28,7 +28,8 @@ def free_port():
 class RedisServer:
     """tls: {"cert", "key", "ca"} and optionally "auth_clients" (a client
     certificate required) with "client_cert", "client_key" for .client();
-    the server then listens with TLS only (--port 0 --tls-port)."""
+    "insecure" makes .client() accept any server certificate; the server
+    then listens with TLS only (--port 0 --tls-port)."""
 
     def __init__(self, workdir, port=None, password=None, extra=(),
                  tls=None):
@@ -88,7 +89,9 @@ class RedisServer:
                                decode_responses=True, ssl=True,
                                ssl_ca_certs=self.tls["ca"],
                                ssl_certfile=self.tls.get("client_cert"),
-                               ssl_keyfile=self.tls.get("client_key"))
+                               ssl_keyfile=self.tls.get("client_key"),
+                               ssl_cert_reqs="none"
+                               if self.tls.get("insecure") else "required")
         return redis.Redis(host="127.0.0.1", port=self.port,
                            password=self.password, socket_timeout=5,
                            decode_responses=True)
