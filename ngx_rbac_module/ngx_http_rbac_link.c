@@ -633,13 +633,6 @@ ngx_http_rbac_link_push(ngx_http_rbac_link_t *lk,
 }
 
 
-ngx_str_t *
-ngx_http_rbac_link_name(ngx_http_rbac_link_t *lk)
-{
-    return &lk->name;
-}
-
-
 void *
 ngx_http_rbac_link_data(ngx_http_rbac_link_t *lk)
 {

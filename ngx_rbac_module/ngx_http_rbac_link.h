@@ -89,9 +89,6 @@ ngx_int_t ngx_http_rbac_link_auth(ngx_http_rbac_link_t *lk, ngx_str_t *user,
 void ngx_http_rbac_link_push(ngx_http_rbac_link_t *lk,
     ngx_http_rbac_link_reply_pt handler, void *data);
 
-/* The address connected to, for logs ("10.0.0.5:6379"), or the host. */
-ngx_str_t *ngx_http_rbac_link_name(ngx_http_rbac_link_t *lk);
-
 /* The data given to ngx_http_rbac_link_open(). */
 void *ngx_http_rbac_link_data(ngx_http_rbac_link_t *lk);
 

@@ -32,8 +32,9 @@ class RedisServer:
     then listens with TLS only (--port 0 --tls-port)."""
 
     def __init__(self, workdir, port=None, password=None, extra=(),
-                 tls=None):
+                 tls=None, host="127.0.0.1"):
         self.dir = str(workdir)
+        self.host = host
         self.port = port or free_port()
         self.password = password
         self.extra = list(extra)
@@ -47,7 +48,7 @@ class RedisServer:
 
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
-        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+        args = ["redis-server", "--bind", self.host, "--port", str(self.port),
                 "--save", "", "--appendonly", "no", "--dir", self.dir,
                 "--logfile", os.path.join(self.dir, "redis-%d.log" % self.port)]
         if self.tls:
@@ -84,7 +85,7 @@ class RedisServer:
 
     def client(self):
         if self.tls:
-            return redis.Redis(host="127.0.0.1", port=self.port,
+            return redis.Redis(host=self.host, port=self.port,
                                password=self.password, socket_timeout=5,
                                decode_responses=True, ssl=True,
                                ssl_ca_certs=self.tls["ca"],
@@ -92,7 +93,7 @@ class RedisServer:
                                ssl_keyfile=self.tls.get("client_key"),
                                ssl_cert_reqs="none"
                                if self.tls.get("insecure") else "required")
-        return redis.Redis(host="127.0.0.1", port=self.port,
+        return redis.Redis(host=self.host, port=self.port,
                            password=self.password, socket_timeout=5,
                            decode_responses=True)
 

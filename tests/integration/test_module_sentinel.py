@@ -418,12 +418,38 @@ def test_host_name_answer_needs_a_resolver(fake_sentinel, nginx, upstream,
                     3 * SLOW), n.log()
 
 
-def test_rbacctl_refuses_a_host_name_answer(fake_sentinel):
-    r = rbacctl("seats", "--sentinel",
-                "127.0.0.1:%d" % fake_sentinel.server_address[1],
-                "--master", MASTER)
-    assert r.returncode != 0
-    assert 'host name "localhost"; refused' in r.stderr, r.stderr
+def test_host_name_answer_followed_with_a_resolver(fake_sentinel, nginx,
+                                                  upstream, tmp_path):
+    """Sentinels that announce host names (announce-hostnames yes): the
+    name is resolved by nginx's resolver and the master reached."""
+    from dns_server import DnsServer
+
+    with RedisServer(tmp_path / "m") as m:
+        seed(m.client())
+        fake_sentinel.answer = (b"redis-master.test", str(m.port).encode())
+        dns = DnsServer({"redis-master.test": "127.0.0.1"}).start()
+        try:
+            http, server = conf(tmp_path, upstream, "127.0.0.1:%d"
+                                % fake_sentinel.server_address[1])
+            http = "resolver 127.0.0.1:%d ipv6=off;\n" % dns.port + http
+            n = nginx(http, server)
+            assert wait_for(lambda: n.get("/ws/w1", token=tok("alice"))
+                            .status_code == 200, 5 * SLOW), n.log()
+            assert n.get("/ws/w1", token=tok("bob")).status_code == 403
+            assert 'master "%s" is at redis-master.test:%d' % (
+                MASTER, m.port) in n.log()
+        finally:
+            dns.stop()
+
+
+def test_rbacctl_follows_a_host_name_answer(fake_sentinel, tmp_path):
+    with RedisServer(tmp_path / "m") as m:
+        seed(m.client())
+        fake_sentinel.answer = (b"localhost", str(m.port).encode())
+        r = rbacctl("seats", "--sentinel",
+                    "127.0.0.1:%d" % fake_sentinel.server_address[1],
+                    "--master", MASTER)
+        assert r.returncode == 0, r.stderr
 
 
 def test_answer_that_is_a_replica_is_not_used(nginx, upstream, tmp_path):

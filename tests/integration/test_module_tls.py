@@ -197,13 +197,20 @@ PROXY_ACL = ["on", ">proxy-secret", "resetkeys", "~rbac:*", "resetchannels",
              "&rbac:inv", "-@all", "+mget", "+subscribe", "+ping", "+role"]
 
 
+def acl_user(r, tmp_path, name, acl):
+    """Creates the ACL user (acl holds ">password"); returns the path of a
+    file holding its password, as nginx and rbacctl read it."""
+    r.execute_command("ACL", "SETUSER", name, *acl)
+    pw = tmp_path / (name + ".pw")
+    pw.write_text([a for a in acl if a.startswith(">")][0][1:] + "\n")
+    return pw
+
+
 def test_acl_user_with_least_privileges(nginx, upstream, tmp_path, pki):
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
         seed(r)
-        r.execute_command("ACL", "SETUSER", "rbac-proxy", *PROXY_ACL)
-        pw = tmp_path / "redis.pw"
-        pw.write_text("proxy-secret\n")
+        pw = acl_user(r, tmp_path, "rbac-proxy", PROXY_ACL)
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "user=rbac-proxy password=%s"
@@ -233,10 +240,8 @@ def test_acl_user_without_channel_not_subscribed(nginx, upstream, tmp_path,
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
         seed(r)
-        acl = [a for a in PROXY_ACL if a != "&rbac:inv"]
-        r.execute_command("ACL", "SETUSER", "rbac-proxy", *acl)
-        pw = tmp_path / "redis.pw"
-        pw.write_text("proxy-secret")
+        pw = acl_user(r, tmp_path, "rbac-proxy",
+                      [a for a in PROXY_ACL if a != "&rbac:inv"])
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "user=rbac-proxy password=%s"
@@ -264,3 +269,135 @@ def test_wrong_acl_password_is_503_with_reason(nginx, upstream, tmp_path):
         assert wait_for(lambda: "AUTH failed: WRONGPASS" in n.log(), 3), \
             n.log()
         assert "not-the-password" not in n.log()
+
+
+def test_host_name_followed_on_reconnect(nginx, upstream, tmp_path):
+    """rbac_redis redis.test:P with nginx's resolver pointed at a DNS
+    responder the test controls: when the name moves to another Redis
+    (another loopback address, same port), the next reconnect goes there,
+    without a reload."""
+    from conftest import free_port
+    from dns_server import DnsServer
+
+    port = free_port()
+    a = RedisServer(tmp_path / "a", port=port, host="127.0.0.2").start()
+    b = RedisServer(tmp_path / "b", port=port, host="127.0.0.3").start()
+    dns = DnsServer({"redis.test": "127.0.0.2"}, ttl=1).start()
+    try:
+        seed(a.client(), owner="alice")
+        seed(b.client(), owner="bob")
+        n = nginx(*conf(tmp_path, upstream, "redis.test:%d" % port,
+                        cache=False,
+                        main_http="resolver 127.0.0.1:%d valid=1s ipv6=off;"
+                                  % dns.port))
+        alice, bob = tok("alice"), tok("bob")
+        assert wait_for(lambda: n.get("/ws/w1", token=alice).status_code
+                        == 200, 5), n.log()
+        assert n.get("/ws/w1", token=bob).status_code == 403
+        master = n.pid
+
+        # the name moves; the old server goes away
+        dns.names["redis.test"] = "127.0.0.3"
+        a.stop()
+        assert wait_for(lambda: n.get("/ws/w1", token=bob).status_code
+                        == 200, 10), n.log()
+        assert n.get("/ws/w1", token=alice).status_code == 403
+        assert n.pid == master
+        assert [c for c in b.client().client_list()
+                if c.get("cmd") == "mget"]
+    finally:
+        dns.stop()
+        b.stop()
+        a.stop()
+
+
+# --------------------------------------------------------------------------
+# rbacctl
+
+def rbacctl(*args):
+    import os
+    import subprocess
+    from conftest import BUILD
+    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
+                          capture_output=True, text=True, timeout=60)
+
+
+# What rbacctl needs, as docs/redis.md gives it.
+ADMIN_ACL = ["on", ">admin-secret", "resetkeys", "~rbac:*", "resetchannels",
+             "&rbac:inv", "-@all", "+get", "+mget", "+set", "+del", "+incr",
+             "+scan", "+watch", "+unwatch", "+multi", "+exec", "+discard",
+             "+publish", "+ping", "+role", "+type"]
+
+
+def test_rbacctl_over_tls_as_an_acl_user(nginx, upstream, tmp_path, pki):
+    """rbacctl writes over TLS (rediss://, --tls-ca) as an ACL user with the
+    documented privileges; nginx, subscribed over TLS, enforces it."""
+    with tls_redis(tmp_path, pki) as rs:
+        r = rs.client()
+        seed(r)
+        pw = acl_user(r, tmp_path, "rbac-admin", ADMIN_ACL)
+        n = nginx(*conf(tmp_path, upstream,
+                        "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
+                        % (rs.port, pki.ca)))
+        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert n.get("/ws/w1", token=tok("carol")).status_code == 403
+
+        url = "rediss://127.0.0.1:%d" % rs.port
+        res = rbacctl("user", "create", "carol", "--redis", url,
+                      "--tls-ca", pki.ca, "--user", "rbac-admin",
+                      "--password-file", str(pw))
+        assert res.returncode == 0, res.stderr
+        assert r.get("rbac:user:carol")
+        res = rbacctl("export", "--redis", url, "--tls-ca", pki.ca,
+                      "--user", "rbac-admin", "--password-file", str(pw))
+        assert res.returncode == 0, res.stderr
+        assert "carol" in res.stdout
+        assert "admin-secret" not in res.stdout + res.stderr
+
+        # the same with --tls and a user:password URL
+        res = rbacctl("seats", "--redis",
+                      "redis://rbac-admin:admin-secret@127.0.0.1:%d" % rs.port,
+                      "--tls", "--tls-ca", pki.ca)
+        assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("other_ca", "SSL certificate verify error: (20:unable to get local "
+                 "issuer certificate)"),
+    ("expired", "SSL certificate verify error: (10:certificate has "
+                "expired)"),
+    ("wrong_name", "SSL certificate verify error: (64:IP address "
+                   "mismatch)"),
+])
+def test_rbacctl_refuses_bad_certificates(tmp_path, pki, case, reason):
+    kw = {}
+    if case == "other_ca":
+        kw["issuer"] = Pki(tmp_path / "other", name="another CA")
+    elif case == "expired":
+        kw["expired"] = True
+    else:
+        kw.update(dns=("redis.other.example",), ips=())
+    with tls_redis(tmp_path, pki, **kw) as rs:
+        res = rbacctl("seats", "--redis", "rediss://127.0.0.1:%d" % rs.port,
+                      "--tls-ca", pki.ca)
+        assert res.returncode == 3, res.stderr
+        assert reason in res.stderr, res.stderr
+
+
+def test_rbacctl_mutual_tls_and_server_name(tmp_path, pki):
+    with tls_redis(tmp_path, pki, dns=("redis.internal",), ips=(),
+                   auth_clients=True) as rs:
+        seed(rs.client())
+        url = "rediss://127.0.0.1:%d" % rs.port
+        # the name is wrong without --tls-server-name
+        res = rbacctl("seats", "--redis", url, "--tls-ca", pki.ca)
+        assert res.returncode == 3, res.stderr
+        cert, key = pki.leaf("rbacctl-client", client=True)
+        # no client certificate: the server refuses
+        res = rbacctl("seats", "--redis", url, "--tls-ca", pki.ca,
+                      "--tls-server-name", "redis.internal")
+        assert res.returncode == 3, res.stderr
+        res = rbacctl("seats", "--redis", url, "--tls-ca", pki.ca,
+                      "--tls-server-name", "redis.internal",
+                      "--tls-cert", cert, "--tls-key", key)
+        assert res.returncode == 0, res.stderr
