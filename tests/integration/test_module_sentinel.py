@@ -64,18 +64,26 @@ def assert_503(resp):
 class Sentinel:
     """A `redis-server --sentinel` of the test's own."""
 
-    def __init__(self, workdir, master_port, port=None):
+    def __init__(self, workdir, master_port, port=None, tls=None):
         self.dir = str(workdir)
         self.port = port or free_port()
         self.master_port = master_port
+        self.tls = tls          # as RedisServer's: TLS only, to all
         self.proc = None
 
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         conf = os.path.join(self.dir, "sentinel.conf")
         with open(conf, "w") as f:
-            f.write("port %d\n" % self.port +
-                    "bind 127.0.0.1\n"
+            if self.tls:
+                f.write("port 0\ntls-port %d\n" % self.port +
+                        "tls-cert-file %s\n" % self.tls["cert"] +
+                        "tls-key-file %s\n" % self.tls["key"] +
+                        "tls-ca-cert-file %s\n" % self.tls["ca"] +
+                        "tls-auth-clients no\ntls-replication yes\n")
+            else:
+                f.write("port %d\n" % self.port)
+            f.write("bind 127.0.0.1\n"
                     "daemonize no\n"
                     "dir %s\n" % self.dir +
                     "logfile %s/sentinel.log\n" % self.dir +
@@ -100,6 +108,10 @@ class Sentinel:
             return False
 
     def client(self):
+        if self.tls:
+            return redispy.Redis(host="127.0.0.1", port=self.port,
+                                 socket_timeout=5, decode_responses=True,
+                                 ssl=True, ssl_ca_certs=self.tls["ca"])
         return redispy.Redis(host="127.0.0.1", port=self.port,
                              socket_timeout=5, decode_responses=True)
 

@@ -401,3 +401,67 @@ def test_rbacctl_mutual_tls_and_server_name(tmp_path, pki):
                       "--tls-server-name", "redis.internal",
                       "--tls-cert", cert, "--tls-key", key)
         assert res.returncode == 0, res.stderr
+
+
+# --------------------------------------------------------------------------
+# Sentinel over TLS
+
+def test_sentinel_over_tls_follows_a_failover(nginx, upstream, tmp_path,
+                                              pki):
+    """Master, replica and sentinel all TLS only: nginx asks the sentinel
+    over TLS, reads from the master over TLS, and after SENTINEL FAILOVER
+    reads (and hears invalidations) from the new master."""
+    from test_module_sentinel import MASTER, Sentinel
+
+    cert, key = pki.leaf("node", ["localhost"], ["127.0.0.1"])
+    tls = {"cert": cert, "key": key, "ca": pki.ca}
+    m = RedisServer(tmp_path / "m", tls=tls).start()
+    rep = RedisServer(tmp_path / "r", tls=tls, extra=[
+        "--replicaof", "127.0.0.1", str(m.port)]).start()
+    s = Sentinel(tmp_path / "s", m.port, tls=tls)
+    try:
+        assert wait_for(lambda: rep.client().info("replication")
+                        ["master_link_status"] == "up", 10)
+        s.start()
+        seed(m.client())
+        assert wait_for(lambda: rep.client().get("rbac:obj:workspace:w1"),
+                        5)
+        n = nginx(*conf(tmp_path, upstream,
+                        "sentinel=127.0.0.1:%d master=%s ssl "
+                        "ssl_trusted_certificate=%s" % (s.port, MASTER,
+                                                        pki.ca)))
+        assert wait_for(lambda: subscribed(n), 5), n.log()
+        alice, bob = tok("alice"), tok("bob")
+        assert n.get("/ws/w1", token=alice).status_code == 200
+        assert n.get("/ws/w1", token=bob).status_code == 403
+
+        # the sentinel must know the replica before it can promote it
+        def failed_over():
+            try:
+                s.client().execute_command("SENTINEL", "FAILOVER", MASTER)
+            except Exception:
+                pass
+            return s.master_port_now() == rep.port
+        assert wait_for(failed_over, 20, step=0.5), s.log()
+        new = rep.client()
+        assert wait_for(lambda: new.info("replication")["role"] == "master",
+                        5)
+        put(new, "obj:workspace:w1", {"type": "workspace", "id": "w1",
+                                      "org": "orgA", "owner": "bob"})
+
+        def followed():
+            return subscribed(n) and \
+                new.pubsub_numsub("rbac:inv")[0][1] >= 1 and \
+                n.get("/ws/w1", token=bob).status_code == 200
+        assert wait_for(followed, 10), n.log()
+        assert n.get("/ws/w1", token=alice).status_code == 403
+        # an invalidation published on the new master is heard
+        put(new, "obj:workspace:w1", {"type": "workspace", "id": "w1",
+                                      "org": "orgA", "owner": "alice"})
+        assert new.publish("rbac:inv", "rbac:obj:workspace:w1") >= 1
+        new.ping()
+        assert n.get("/ws/w1", token=alice).status_code == 200
+    finally:
+        s.stop()
+        rep.stop()
+        m.stop()
