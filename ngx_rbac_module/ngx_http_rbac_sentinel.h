@@ -8,9 +8,10 @@
  * (SENTINEL get-master-addr-by-name) over links on nginx's event loop
  * (ngx_http_rbac_link.h: TLS and the resolver as for Redis itself), one
  * sentinel at a time, each under a timer; the answer may be a numeric
- * address or a host name (resolved by the link).  Once connected, it checks with ROLE that the node is a master, and asks the
- * sentinels again now and then: when they name another master, the
- * connection is told to reconnect.
+ * address or a host name (resolved by the link).  Once connected, it
+ * checks with ROLE that the node is a master, and asks the sentinels
+ * again now and then: when they name another master, the connection is
+ * told to reconnect.
  */
 
 
