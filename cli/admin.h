@@ -88,6 +88,9 @@ typedef struct {
     rbacctl_ssl_t      *ssl;        /* or NULL: clear text */
     rbacctl_ssl_ctx_t  *ctx;
     redisReader        *reader;
+    char               *obuf;       /* commands not written yet */
+    size_t              olen;
+    size_t              osize;
     char                prefix[64];
     char                where[300]; /* "127.0.0.1:6379", for messages */
     char                errstr[256];
@@ -114,8 +117,9 @@ void rbacctl_disconnect(rbacctl_conn_t *conn);
 
 /*
  * The connection's own I/O (hiredis 0.14 has none for TLS): send one
- * command (argv strings), receive one reply (in order; pipelining is
- * sending several before receiving).  -1 with conn->errstr set when the
+ * command (argv strings; buffered, written at 64 KB or before the next
+ * receive), receive one reply (in order; pipelining is sending several
+ * before receiving).  -1 with conn->errstr set when the
  * connection is lost; it is closed then.  rbacctl_call does both, with no
  * message printed.
  */

@@ -436,6 +436,11 @@ rbacctl_io_close(rbacctl_conn_t *conn)
         redisReaderFree(conn->reader);
         conn->reader = NULL;
     }
+
+    free(conn->obuf);
+    conn->obuf = NULL;
+    conn->olen = 0;
+    conn->osize = 0;
 }
 
 
@@ -473,13 +478,49 @@ rbacctl_open(rbacctl_conn_t *conn, const char *host, int port,
 }
 
 
+/* Writes what rbacctl_send buffered; -1 (connection closed) on failure. */
+static int
+rbacctl_flush(rbacctl_conn_t *conn)
+{
+    ssize_t  n;
+    size_t   sent;
+
+    for (sent = 0; sent < conn->olen; sent += (size_t) n) {
+        if (conn->ssl) {
+            n = SSL_write(conn->ssl, conn->obuf + sent,
+                          (int) (conn->olen - sent));
+            if (n <= 0) {
+                rbacctl_ssl_error(conn, "SSL_write() failed");
+                break;
+            }
+
+        } else {
+            n = write(conn->fd, conn->obuf + sent, conn->olen - sent);
+            if (n <= 0) {
+                rbacctl_io_error(conn, "%s", n == 0 ? "connection closed"
+                                                    : strerror(errno));
+                break;
+            }
+        }
+    }
+
+    if (sent < conn->olen) {
+        rbacctl_io_close(conn);
+        return -1;
+    }
+
+    conn->olen = 0;
+
+    return 0;
+}
+
+
 int
 rbacctl_send(rbacctl_conn_t *conn, int argc, const char **argv)
 {
     int      len;
-    char    *cmd;
-    ssize_t  n;
-    size_t   sent;
+    char    *cmd, *nb;
+    size_t   size;
 
     if (conn->fd == -1) {
         return -1;
@@ -491,32 +532,28 @@ rbacctl_send(rbacctl_conn_t *conn, int argc, const char **argv)
         return -1;
     }
 
-    for (sent = 0; sent < (size_t) len; sent += (size_t) n) {
-        if (conn->ssl) {
-            n = SSL_write(conn->ssl, cmd + sent, len - (int) sent);
-            if (n <= 0) {
-                rbacctl_ssl_error(conn, "SSL_write() failed");
-                break;
-            }
-
-        } else {
-            n = write(conn->fd, cmd + sent, (size_t) len - sent);
-            if (n <= 0) {
-                rbacctl_io_error(conn, "%s", n == 0 ? "connection closed"
-                                                    : strerror(errno));
-                break;
-            }
+    if (conn->olen + (size_t) len > conn->osize) {
+        size = conn->osize ? conn->osize : 65536;
+        while (size < conn->olen + (size_t) len) {
+            size *= 2;
         }
+
+        nb = realloc(conn->obuf, size);
+        if (nb == NULL) {
+            redisFreeCommand(cmd);
+            rbacctl_io_error(conn, "%s", "out of memory");
+            return -1;
+        }
+
+        conn->obuf = nb;
+        conn->osize = size;
     }
 
+    memcpy(conn->obuf + conn->olen, cmd, (size_t) len);
+    conn->olen += (size_t) len;
     redisFreeCommand(cmd);
 
-    if (sent < (size_t) len) {
-        rbacctl_io_close(conn);
-        return -1;
-    }
-
-    return 0;
+    return conn->olen >= 65536 ? rbacctl_flush(conn) : 0;
 }
 
 
@@ -528,6 +565,10 @@ rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply)
     ssize_t   n;
 
     *reply = NULL;
+
+    if (conn->olen && rbacctl_flush(conn) != 0) {
+        return -1;
+    }
 
     for ( ;; ) {
         if (conn->reader == NULL) {
