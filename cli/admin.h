@@ -80,11 +80,31 @@ int rbacctl_id_ok(const char *s, size_t len);
 
 /* ---- connection (redis.c) ---- */
 
+typedef struct ssl_st      rbacctl_ssl_t;
+typedef struct ssl_ctx_st  rbacctl_ssl_ctx_t;
+
 typedef struct {
-    redisContext  *c;
-    char           prefix[64];
-    char           where[300];  /* "127.0.0.1:6379", for messages */
+    int                 fd;
+    rbacctl_ssl_t      *ssl;        /* or NULL: clear text */
+    rbacctl_ssl_ctx_t  *ctx;
+    redisReader        *reader;
+    char               *obuf;       /* commands not written yet */
+    size_t              olen;
+    size_t              osize;
+    char                prefix[64];
+    char                where[300]; /* "127.0.0.1:6379", for messages */
+    char                errstr[256];
 } rbacctl_conn_t;
+
+/* TLS options (--tls, rediss://, --tls-*). */
+typedef struct {
+    int          on;
+    int          insecure;
+    const char  *ca;
+    const char  *cert;
+    const char  *key;
+    const char  *server_name;
+} rbacctl_tls_t;
 
 /*
  * Connects as the options say (--redis URL, RBAC_REDIS, default
@@ -94,6 +114,18 @@ typedef struct {
  */
 int rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn);
 void rbacctl_disconnect(rbacctl_conn_t *conn);
+
+/*
+ * The connection's own I/O (hiredis 0.14 has none for TLS): send one
+ * command (argv strings; buffered, written at 64 KB or before the next
+ * receive), receive one reply (in order; pipelining is sending several
+ * before receiving).  -1 with conn->errstr set when the
+ * connection is lost; it is closed then.  rbacctl_call does both, with no
+ * message printed.
+ */
+int rbacctl_send(rbacctl_conn_t *conn, int argc, const char **argv);
+int rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply);
+redisReply *rbacctl_call(rbacctl_conn_t *conn, int argc, const char **argv);
 
 /*
  * Runs one command (argv form); a NULL reply or an error reply is printed

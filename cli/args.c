@@ -12,7 +12,9 @@
 
 
 static const char  rbacctl_global_spec[] =
-    "redis= sentinel= master= prefix= password-file= db=";
+    "redis= sentinel= master= prefix= password-file= db= user= "
+    "sentinel-user= sentinel-password-file= tls tls-ca= tls-cert= "
+    "tls-key= tls-server-name= tls-insecure";
 
 
 /* 1 if `name` is in spec; *value says whether it takes a value. */

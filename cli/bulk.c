@@ -58,7 +58,7 @@ rbacctl_mget_append(rbacctl_conn_t *conn, size_t from, size_t to,
         p += plen + klen[i] + 1;
     }
 
-    rc = redisAppendCommandArgv(conn->c, (int) n + 1, argv, NULL);
+    rc = rbacctl_send(conn, (int) n + 1, argv);
     free(buf);
 
     return rc == REDIS_OK ? RBACCTL_OK : RBACCTL_FAIL;
@@ -99,10 +99,10 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
             sent += m;
         }
 
-        if (redisGetReply(conn->c, (void **) &r) != REDIS_OK || r == NULL) {
+        if (rbacctl_recv(conn, &r) != 0 || r == NULL) {
             fprintf(stderr, "rbacctl: Redis at %s: MGET failed: %s\n",
                     conn->where,
-                    conn->c->errstr[0] ? conn->c->errstr : "no reply");
+                    conn->errstr[0] ? conn->errstr : "no reply");
             return RBACCTL_FAIL;
         }
 
@@ -162,7 +162,7 @@ rbacctl_writer_open(rbacctl_writer_t *w)
     }
 
     argv[0] = "MULTI";
-    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+    rbacctl_send(w->conn, 1, argv);
     w->queued = 1;
     w->keys = 0;
     w->bytes = 0;
@@ -225,14 +225,14 @@ rbacctl_writer_flush(rbacctl_writer_t *w, int last)
         snprintf(ver, sizeof(ver), "%sversion", w->conn->prefix);
         argv[0] = "INCR";
         argv[1] = ver;
-        redisAppendCommandArgv(w->conn->c, 2, argv, NULL);
+        rbacctl_send(w->conn, 2, argv);
         w->queued++;
 
         if (!w->per_key) {
             argv[0] = "PUBLISH";
             argv[1] = w->chan;
             argv[2] = "*";
-            redisAppendCommandArgv(w->conn->c, 3, argv, NULL);
+            rbacctl_send(w->conn, 3, argv);
             w->queued++;
         }
     }
@@ -243,17 +243,17 @@ rbacctl_writer_flush(rbacctl_writer_t *w, int last)
     }
 
     argv[0] = "EXEC";
-    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+    rbacctl_send(w->conn, 1, argv);
     w->open = 0;
     ok = 1;
 
     for (i = 0; i <= w->queued; i++) {
-        if (redisGetReply(w->conn->c, (void **) &r) != REDIS_OK
+        if (rbacctl_recv(w->conn, &r) != 0
             || r == NULL)
         {
             fprintf(stderr, "rbacctl: Redis at %s: connection lost during "
                     "the write (%s)\n", w->conn->where,
-                    w->conn->c->errstr[0] ? w->conn->c->errstr
+                    w->conn->errstr[0] ? w->conn->errstr
                                           : "no reply");
             return RBACCTL_FAIL;
         }
@@ -305,14 +305,14 @@ rbacctl_writer_put(rbacctl_writer_t *w, const char *key, const char *val)
     argv[1] = full;
     argv[2] = val;
     argc = val ? 3 : 2;
-    redisAppendCommandArgv(w->conn->c, argc, argv, NULL);
+    rbacctl_send(w->conn, argc, argv);
     w->queued++;
 
     if (w->per_key) {
         argv[0] = "PUBLISH";
         argv[1] = w->chan;
         argv[2] = full;
-        redisAppendCommandArgv(w->conn->c, 3, argv, NULL);
+        rbacctl_send(w->conn, 3, argv);
         w->queued++;
     }
 
@@ -347,7 +347,7 @@ rbacctl_writer_finish(rbacctl_writer_t *w)
 void
 rbacctl_writer_abandon(rbacctl_writer_t *w)
 {
-    const char  *argv[1];
+    const char  *argv[3];
     redisReply  *r;
     size_t       i;
 
@@ -357,10 +357,10 @@ rbacctl_writer_abandon(rbacctl_writer_t *w)
 
     /* the queued commands are dropped with DISCARD */
     argv[0] = "DISCARD";
-    redisAppendCommandArgv(w->conn->c, 1, argv, NULL);
+    rbacctl_send(w->conn, 1, argv);
 
     for (i = 0; i <= w->queued; i++) {
-        if (redisGetReply(w->conn->c, (void **) &r) != REDIS_OK
+        if (rbacctl_recv(w->conn, &r) != 0
             || r == NULL)
         {
             break;
@@ -374,7 +374,10 @@ publish:
 
     /* what was written in "*" mode has not been published yet */
     if (!w->per_key && w->written) {
-        r = redisCommand(w->conn->c, "PUBLISH %s *", w->chan);
+        argv[0] = "PUBLISH";
+        argv[1] = w->chan;
+        argv[2] = "*";
+        r = rbacctl_call(w->conn, 3, argv);
         if (r) {
             freeReplyObject(r);
         }

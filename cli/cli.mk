@@ -9,6 +9,6 @@ $(BUILD)/plain/cli/%.o: cli/%.c $(CLI_HDRS) $(CORE_HDRS)
 
 $(BUILD)/rbacctl: $(patsubst cli/%.c,$(BUILD)/plain/cli/%.o,$(CLI_SRCS)) \
                   $(CORE_PLAIN)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) -lhiredis
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) -lhiredis -lssl
 
 all: $(BUILD)/rbacctl

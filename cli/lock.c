@@ -231,7 +231,7 @@ rbacctl_lock_append_renew(rbacctl_lock_t *l)
     argv[0] = "PEXPIRE";
     argv[1] = l->key;
     argv[2] = ttl;
-    redisAppendCommandArgv(l->conn->c, 3, argv, NULL);
+    rbacctl_send(l->conn, 3, argv);
     l->renewed = rbacctl_now();
 }
 
@@ -250,24 +250,24 @@ rbacctl_lock_guarded(rbacctl_lock_t *l, int del)
     }
 
     argv[0] = "MULTI";
-    redisAppendCommandArgv(l->conn->c, 1, argv, NULL);
+    rbacctl_send(l->conn, 1, argv);
 
     if (del) {
         argv[0] = "DEL";
         argv[1] = l->key;
-        redisAppendCommandArgv(l->conn->c, 2, argv, NULL);
+        rbacctl_send(l->conn, 2, argv);
 
     } else {
         rbacctl_lock_append_renew(l);
     }
 
     argv[0] = "EXEC";
-    redisAppendCommandArgv(l->conn->c, 1, argv, NULL);
+    rbacctl_send(l->conn, 1, argv);
 
     ok = 1;
 
     for (i = 0; i < 3; i++) {
-        if (redisGetReply(l->conn->c, (void **) &r) != REDIS_OK
+        if (rbacctl_recv(l->conn, &r) != 0
             || r == NULL)
         {
             return RBACCTL_FAIL;

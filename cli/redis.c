@@ -1,14 +1,27 @@
 /*
  * redis.c: rbacctl's connection to the decision table: URL parsing
- * (redis://[[user]:password@]host:port[/db], unix:///path?db=N&password=P),
- * Sentinel discovery, authentication, and the SCAN and command helpers.
+ * (redis[s]://[[user]:password@]host:port[/db],
+ * unix:///path?db=N&password=P), TLS (OpenSSL), Sentinel discovery,
+ * authentication (ACL users), and the SCAN and command helpers.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "admin.h"
 
@@ -24,7 +37,12 @@ typedef struct {
     char   user[128];
     char   password[256];
     int    db;
+    int    tls;                 /* rediss:// */
 } rbacctl_url_t;
+
+
+static int rbacctl_check_reply(rbacctl_conn_t *conn, redisReply *r,
+    const char *what);
 
 
 static int
@@ -81,11 +99,17 @@ rbacctl_url_parse(const char *url, rbacctl_url_t *u)
         return 0;
     }
 
-    if (strncmp(url, "redis://", 8) != 0) {
+    if (strncmp(url, "rediss://", 9) == 0) {
+        u->tls = 1;
+        p = url + 9;
+
+    } else if (strncmp(url, "redis://", 8) == 0) {
+        p = url + 8;
+
+    } else {
         return -1;
     }
 
-    p = url + 8;
     at = strrchr(p, '@');
 
     if (at) {
@@ -159,63 +183,502 @@ rbacctl_url_parse(const char *url, rbacctl_url_t *u)
 }
 
 
-static redisContext *
-rbacctl_open(const char *host, int port, const char *path, char *where,
-    size_t wsize)
-{
-    struct timeval   tv;
-    redisContext    *c;
+/*
+ * The connection itself: a socket (TCP or unix), TLS with OpenSSL when
+ * asked, commands formatted by hiredis (redisFormatCommandArgv) and
+ * replies parsed by its redisReader; hiredis 0.14 has no TLS, so the I/O
+ * is ours.
+ */
 
-    tv.tv_sec = RBACCTL_CONNECT_TIMEOUT;
-    tv.tv_usec = 0;
+
+static void
+rbacctl_io_error(rbacctl_conn_t *conn, const char *fmt, const char *what)
+{
+    snprintf(conn->errstr, sizeof(conn->errstr), fmt, what);
+}
+
+
+/* A connected socket (connect under a timeout), or -1 with errstr set. */
+static int
+rbacctl_dial(rbacctl_conn_t *conn, const char *host, int port,
+    const char *path)
+{
+    int                  fd, rc, err;
+    char                 sport[16];
+    socklen_t            len;
+    struct pollfd        pfd;
+    struct timeval       tv;
+    struct addrinfo      hints, *res, *ai;
+    struct sockaddr_un   sun;
 
     if (path && path[0]) {
-        snprintf(where, wsize, "unix:%s", path);
-        c = redisConnectUnixWithTimeout(path, tv);
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 
-    } else {
-        snprintf(where, wsize, "%s:%d", host, port);
-        c = redisConnectWithTimeout(host, port, tv);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd == -1 || connect(fd, (struct sockaddr *) &sun, sizeof(sun))
+                        == -1)
+        {
+            rbacctl_io_error(conn, "%s", strerror(errno));
+            if (fd != -1) {
+                close(fd);
+            }
+            return -1;
+        }
+
+        goto done;
     }
 
-    if (c == NULL) {
-        fprintf(stderr, "rbacctl: cannot connect to Redis at %s: "
-                "out of memory\n", where);
-        return NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(sport, sizeof(sport), "%d", port);
+
+    rc = getaddrinfo(host, sport, &hints, &res);
+    if (rc != 0) {
+        rbacctl_io_error(conn, "cannot resolve the host name: %s",
+                         gai_strerror(rc));
+        return -1;
     }
 
-    if (c->err) {
-        fprintf(stderr, "rbacctl: cannot connect to Redis at %s: %s\n",
-                where, c->errstr);
-        redisFree(c);
-        return NULL;
+    fd = -1;
+    err = 0;
+
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            err = errno;
+            continue;
+        }
+
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            break;
+        }
+
+        err = errno;
+
+        if (err == EINPROGRESS) {
+            pfd.fd = fd;
+            pfd.events = POLLOUT;
+
+            rc = poll(&pfd, 1, RBACCTL_CONNECT_TIMEOUT * 1000);
+            len = sizeof(err);
+
+            if (rc == 1
+                && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
+                && err == 0)
+            {
+                break;
+            }
+
+            if (rc == 0) {
+                err = ETIMEDOUT;
+            }
+        }
+
+        close(fd);
+        fd = -1;
     }
+
+    freeaddrinfo(res);
+
+    if (fd == -1) {
+        rbacctl_io_error(conn, "%s", strerror(err));
+        return -1;
+    }
+
+    /* blocking from now on, each read and write under a timeout */
+    (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    rc = 1;
+    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &rc, sizeof(rc));
+
+done:
 
     tv.tv_sec = RBACCTL_CMD_TIMEOUT;
-    redisSetTimeout(c, tv);
+    tv.tv_usec = 0;
+    (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
-    return c;
+    return fd;
 }
 
 
-static int
-rbacctl_numeric(const char *host)
+/* The OpenSSL error queue as one line (the last error), then cleared. */
+static void
+rbacctl_ssl_error(rbacctl_conn_t *conn, const char *what)
 {
+    char           buf[200];
+    unsigned long  e, last;
+
+    last = 0;
+    while ((e = ERR_get_error()) != 0) {
+        last = e;
+    }
+
+    if (last) {
+        ERR_error_string_n(last, buf, sizeof(buf));
+        snprintf(conn->errstr, sizeof(conn->errstr), "%s: %s", what, buf);
+
+    } else {
+        snprintf(conn->errstr, sizeof(conn->errstr), "%s", what);
+    }
+}
+
+
+/*
+ * TLS as nginx's rbac_redis ssl does it: the server's chain checked
+ * against the CA file (or the system's CAs), then the host name (or
+ * --tls-server-name, or the address), SNI sent for a host name; a client
+ * certificate when given.
+ */
+static int
+rbacctl_tls_start(rbacctl_conn_t *conn, const rbacctl_tls_t *t,
+    const char *host)
+{
+    long           rc;
+    const char    *name;
     unsigned char  buf[16];
+    int            numeric;
 
-    return inet_pton(AF_INET, host, buf) == 1
-           || inet_pton(AF_INET6, host, buf) == 1;
+    conn->ctx = SSL_CTX_new(TLS_client_method());
+    if (conn->ctx == NULL) {
+        rbacctl_ssl_error(conn, "SSL_CTX_new() failed");
+        return -1;
+    }
+
+    if (!t->insecure) {
+        if ((t->ca ? SSL_CTX_load_verify_locations(conn->ctx, t->ca, NULL)
+                   : SSL_CTX_set_default_verify_paths(conn->ctx)) != 1)
+        {
+            rbacctl_ssl_error(conn, "cannot load the CA certificates");
+            return -1;
+        }
+
+        SSL_CTX_set_verify(conn->ctx, SSL_VERIFY_PEER, NULL);
+    }
+
+    if (t->cert
+        && (SSL_CTX_use_certificate_chain_file(conn->ctx, t->cert) != 1
+            || SSL_CTX_use_PrivateKey_file(conn->ctx,
+                                           t->key ? t->key : t->cert,
+                                           SSL_FILETYPE_PEM) != 1))
+    {
+        rbacctl_ssl_error(conn, "cannot load the client certificate");
+        return -1;
+    }
+
+    conn->ssl = SSL_new(conn->ctx);
+    if (conn->ssl == NULL || SSL_set_fd(conn->ssl, conn->fd) != 1) {
+        rbacctl_ssl_error(conn, "SSL_new() failed");
+        return -1;
+    }
+
+    name = t->server_name ? t->server_name : host;
+    numeric = name == host && host != NULL
+              && (inet_pton(AF_INET, host, buf) == 1
+                  || inet_pton(AF_INET6, host, buf) == 1);
+
+    if (name != NULL && name[0] && !numeric) {
+        (void) SSL_set_tlsext_host_name(conn->ssl, name);
+    }
+
+    if (!t->insecure && name != NULL && name[0]) {
+        if (numeric) {
+            (void) X509_VERIFY_PARAM_set1_ip_asc(
+                                      SSL_get0_param(conn->ssl), name);
+        } else {
+            (void) SSL_set1_host(conn->ssl, name);
+        }
+    }
+
+    if (SSL_connect(conn->ssl) != 1) {
+        rc = SSL_get_verify_result(conn->ssl);
+
+        if (!t->insecure && rc != X509_V_OK) {
+            snprintf(conn->errstr, sizeof(conn->errstr),
+                     "SSL certificate verify error: (%ld:%s)", rc,
+                     X509_verify_cert_error_string(rc));
+            ERR_clear_error();
+            return -1;
+        }
+
+        rbacctl_ssl_error(conn, "SSL handshake failed");
+        return -1;
+    }
+
+    return 0;
 }
 
 
-/* Asks the sentinels in turn for the master's address. */
-static int
-rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
+static void
+rbacctl_io_close(rbacctl_conn_t *conn)
 {
-    char           buf[512], where[300], *p, *item, *save, *colon, *end;
-    long           port;
-    redisContext  *c;
-    redisReply    *r;
+    if (conn->ssl) {
+        (void) SSL_shutdown(conn->ssl);
+        SSL_free(conn->ssl);
+        conn->ssl = NULL;
+    }
+
+    if (conn->ctx) {
+        SSL_CTX_free(conn->ctx);
+        conn->ctx = NULL;
+    }
+
+    if (conn->fd > 0) {
+        close(conn->fd);
+    }
+
+    conn->fd = -1;
+
+    if (conn->reader) {
+        redisReaderFree(conn->reader);
+        conn->reader = NULL;
+    }
+
+    free(conn->obuf);
+    conn->obuf = NULL;
+    conn->olen = 0;
+    conn->osize = 0;
+}
+
+
+/* Opens conn (where set for messages); prints why and returns -1. */
+static int
+rbacctl_open(rbacctl_conn_t *conn, const char *host, int port,
+    const char *path, const rbacctl_tls_t *tls)
+{
+    if (path && path[0]) {
+        snprintf(conn->where, sizeof(conn->where), "unix:%s", path);
+
+    } else if (strchr(host, ':')) {
+        snprintf(conn->where, sizeof(conn->where), "[%s]:%d", host, port);
+
+    } else {
+        snprintf(conn->where, sizeof(conn->where), "%s:%d", host, port);
+    }
+
+    conn->errstr[0] = '\0';
+    conn->fd = rbacctl_dial(conn, host, port, path);
+    conn->reader = redisReaderCreate();
+
+    if (conn->fd == -1 || conn->reader == NULL
+        || (tls->on && rbacctl_tls_start(conn, tls, path && path[0]
+                                                    ? NULL : host) != 0))
+    {
+        fprintf(stderr, "rbacctl: cannot connect to Redis at %s%s: %s\n",
+                tls->on ? "(TLS) " : "", conn->where,
+                conn->errstr[0] ? conn->errstr : "out of memory");
+        rbacctl_io_close(conn);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* Writes what rbacctl_send buffered; -1 (connection closed) on failure. */
+static int
+rbacctl_flush(rbacctl_conn_t *conn)
+{
+    ssize_t  n;
+    size_t   sent;
+
+    for (sent = 0; sent < conn->olen; sent += (size_t) n) {
+        if (conn->ssl) {
+            n = SSL_write(conn->ssl, conn->obuf + sent,
+                          (int) (conn->olen - sent));
+            if (n <= 0) {
+                rbacctl_ssl_error(conn, "SSL_write() failed");
+                break;
+            }
+
+        } else {
+            n = write(conn->fd, conn->obuf + sent, conn->olen - sent);
+            if (n <= 0) {
+                rbacctl_io_error(conn, "%s", n == 0 ? "connection closed"
+                                                    : strerror(errno));
+                break;
+            }
+        }
+    }
+
+    if (sent < conn->olen) {
+        rbacctl_io_close(conn);
+        return -1;
+    }
+
+    conn->olen = 0;
+
+    return 0;
+}
+
+
+int
+rbacctl_send(rbacctl_conn_t *conn, int argc, const char **argv)
+{
+    int      len;
+    char    *cmd, *nb;
+    size_t   size;
+
+    if (conn->fd == -1) {
+        return -1;
+    }
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    if (len < 0) {
+        rbacctl_io_error(conn, "%s", "out of memory");
+        return -1;
+    }
+
+    if (conn->olen + (size_t) len > conn->osize) {
+        size = conn->osize ? conn->osize : 65536;
+        while (size < conn->olen + (size_t) len) {
+            size *= 2;
+        }
+
+        nb = realloc(conn->obuf, size);
+        if (nb == NULL) {
+            redisFreeCommand(cmd);
+            rbacctl_io_error(conn, "%s", "out of memory");
+            return -1;
+        }
+
+        conn->obuf = nb;
+        conn->osize = size;
+    }
+
+    memcpy(conn->obuf + conn->olen, cmd, (size_t) len);
+    conn->olen += (size_t) len;
+    redisFreeCommand(cmd);
+
+    return conn->olen >= 65536 ? rbacctl_flush(conn) : 0;
+}
+
+
+int
+rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply)
+{
+    char      buf[16384];
+    void     *r;
+    ssize_t   n;
+
+    *reply = NULL;
+
+    if (conn->olen && rbacctl_flush(conn) != 0) {
+        return -1;
+    }
+
+    for ( ;; ) {
+        if (conn->reader == NULL) {
+            return -1;
+        }
+
+        if (redisReaderGetReply(conn->reader, &r) != REDIS_OK) {
+            rbacctl_io_error(conn, "%s", "protocol error");
+            rbacctl_io_close(conn);
+            return -1;
+        }
+
+        if (r != NULL) {
+            *reply = r;
+            return 0;
+        }
+
+        if (conn->ssl) {
+            n = SSL_read(conn->ssl, buf, sizeof(buf));
+            if (n <= 0) {
+                rbacctl_ssl_error(conn, "connection lost");
+            }
+
+        } else {
+            n = read(conn->fd, buf, sizeof(buf));
+            if (n <= 0) {
+                rbacctl_io_error(conn, "%s",
+                                 n == 0 ? "connection closed by the server"
+                                        : errno == EAGAIN ? "timed out"
+                                                          : strerror(errno));
+            }
+        }
+
+        if (n <= 0) {
+            rbacctl_io_close(conn);
+            return -1;
+        }
+
+        if (redisReaderFeed(conn->reader, buf, (size_t) n) != REDIS_OK) {
+            rbacctl_io_error(conn, "%s", "out of memory");
+            rbacctl_io_close(conn);
+            return -1;
+        }
+    }
+}
+
+
+redisReply *
+rbacctl_call(rbacctl_conn_t *conn, int argc, const char **argv)
+{
+    redisReply  *r;
+
+    if (rbacctl_send(conn, argc, argv) != 0 || rbacctl_recv(conn, &r) != 0) {
+        return NULL;
+    }
+
+    return r;
+}
+
+
+/*
+ * AUTH [user] password on conn, when there is a password; RBACCTL_OK or
+ * RBACCTL_FAIL after printing why (never the password).
+ */
+static int
+rbacctl_auth(rbacctl_conn_t *conn, const char *user, const char *password)
+{
+    int          n;
+    const char  *argv[3];
+    redisReply  *r;
+
+    if (password == NULL || password[0] == '\0') {
+        return RBACCTL_OK;
+    }
+
+    n = 0;
+    argv[n++] = "AUTH";
+    if (user && user[0]) {
+        argv[n++] = user;
+    }
+    argv[n++] = password;
+
+    r = rbacctl_call(conn, n, argv);
+
+    if (r && r->type == REDIS_REPLY_ERROR
+        && strstr(r->str, "without any password"))
+    {
+        fprintf(stderr, "rbacctl: Redis at %s has no password set, "
+                "but one was given\n", conn->where);
+        freeReplyObject(r);
+        return RBACCTL_FAIL;
+    }
+
+    return rbacctl_check_reply(conn, r, "AUTH");
+}
+
+
+/*
+ * Asks the sentinels in turn for the master's address (a host name in the
+ * answer is followed, as nginx does with a resolver).
+ */
+static int
+rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u,
+    const rbacctl_tls_t *tls, const char *suser, const char *spass)
+{
+    char            buf[512], *p, *item, *save, *colon, *end;
+    long            port;
+    const char     *argv[3];
+    redisReply     *r;
+    rbacctl_conn_t  c;
 
     if (strlen(list) >= sizeof(buf)) {
         fprintf(stderr, "rbacctl: --sentinel: list too long\n");
@@ -227,7 +690,7 @@ rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
     for (p = buf; (item = strtok_r(p, ",", &save)) != NULL; p = NULL) {
         colon = strrchr(item, ':');
         if (colon == NULL) {
-            fprintf(stderr, "rbacctl: --sentinel: \"%s\" is not ip:port\n",
+            fprintf(stderr, "rbacctl: --sentinel: \"%s\" is not host:port\n",
                     item);
             return RBACCTL_USAGE;
         }
@@ -246,27 +709,22 @@ rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
             item++;
         }
 
-        c = rbacctl_open(item, (int) port, NULL, where, sizeof(where));
-        if (c == NULL) {
+        memset(&c, 0, sizeof(c));
+
+        if (rbacctl_open(&c, item, (int) port, NULL, tls) != 0) {
             continue;
         }
 
-        r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", master);
-
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
-            && r->element[0]->type == REDIS_REPLY_STRING
-            && r->element[1]->type == REDIS_REPLY_STRING
-            && r->element[0]->len < sizeof(u->host)
-            && !rbacctl_numeric(r->element[0]->str))
-        {
-            /* as in nginx (DESIGN 5): a host name answer is refused */
-            fprintf(stderr, "rbacctl: sentinel %s named master \"%s\" by "
-                    "the host name \"%s\"; refused (numeric addresses "
-                    "only)\n", where, master, r->element[0]->str);
-            freeReplyObject(r);
-            redisFree(c);
+        if (rbacctl_auth(&c, suser, spass) != RBACCTL_OK) {
+            rbacctl_io_close(&c);
             continue;
         }
+
+        argv[0] = "SENTINEL";
+        argv[1] = "get-master-addr-by-name";
+        argv[2] = master;
+
+        r = rbacctl_call(&c, 3, argv);
 
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
             && r->element[0]->type == REDIS_REPLY_STRING
@@ -276,25 +734,26 @@ rbacctl_sentinel(const char *list, const char *master, rbacctl_url_t *u)
             strcpy(u->host, r->element[0]->str);
             u->port = atoi(r->element[1]->str);
             freeReplyObject(r);
-            redisFree(c);
+            rbacctl_io_close(&c);
             return RBACCTL_OK;
         }
 
         if (r == NULL) {
-            fprintf(stderr, "rbacctl: sentinel %s: %s\n", where, c->errstr);
+            fprintf(stderr, "rbacctl: sentinel %s: %s\n", c.where,
+                    c.errstr);
 
         } else if (r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "rbacctl: sentinel %s: %s\n", where, r->str);
+            fprintf(stderr, "rbacctl: sentinel %s: %s\n", c.where, r->str);
 
         } else {
             fprintf(stderr, "rbacctl: sentinel %s does not know master "
-                    "\"%s\"\n", where, master);
+                    "\"%s\"\n", c.where, master);
         }
 
         if (r) {
             freeReplyObject(r);
         }
-        redisFree(c);
+        rbacctl_io_close(&c);
     }
 
     fprintf(stderr, "rbacctl: no sentinel of \"%s\" gave the address of "
@@ -309,7 +768,7 @@ rbacctl_check_reply(rbacctl_conn_t *conn, redisReply *r, const char *what)
 {
     if (r == NULL) {
         fprintf(stderr, "rbacctl: Redis at %s: %s: %s\n", conn->where, what,
-                conn->c->errstr[0] ? conn->c->errstr : "no reply");
+                conn->errstr[0] ? conn->errstr : "no reply");
         return RBACCTL_FAIL;
     }
 
@@ -340,18 +799,52 @@ rbacctl_check_reply(rbacctl_conn_t *conn, redisReply *r, const char *what)
 }
 
 
+/* A password file's content, trailing newlines dropped, into out. */
+static int
+rbacctl_password_file(const rbacctl_args_t *a, const char *opt,
+    const char *file, char *out, size_t size)
+{
+    char    *pw;
+    size_t   n;
+
+    pw = rbacctl_read_file(file, &n);
+    if (pw == NULL) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--%s %s: %s", opt, file,
+                            strerror(errno));
+    }
+
+    while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r')) {
+        pw[--n] = '\0';
+    }
+
+    if (n >= size) {
+        free(pw);
+        return rbacctl_fail(a, RBACCTL_USAGE, "--%s: password too long",
+                            opt);
+    }
+
+    strcpy(out, pw);
+    free(pw);
+
+    return RBACCTL_OK;
+}
+
+
 int
 rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
 {
     int             rc;
     long            db;
-    char           *end, *pw;
-    size_t          n;
-    const char     *url, *sentinel, *master, *prefix, *pwfile, *dbs;
+    char           *end, spass[256];
+    const char     *url, *sentinel, *master, *prefix, *pwfile, *dbs, *user;
+    const char     *argv[2];
+    char            dbbuf[16];
     rbacctl_url_t   u;
+    rbacctl_tls_t   tls;
     redisReply     *r;
 
     memset(conn, 0, sizeof(*conn));
+    conn->fd = -1;
 
     url = rbacctl_arg(a, "redis");
     if (url == NULL) {
@@ -366,6 +859,7 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
     prefix = rbacctl_arg(a, "prefix");
     pwfile = rbacctl_arg(a, "password-file");
     dbs = rbacctl_arg(a, "db");
+    user = rbacctl_arg(a, "user");
 
     if (prefix == NULL) {
         prefix = "rbac:";
@@ -378,8 +872,28 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
 
     if (rbacctl_url_parse(url, &u) != 0) {
         return rbacctl_fail(a, RBACCTL_USAGE, "bad Redis URL \"%s\" "
-                            "(redis://[:password@]host:port[/db] or "
-                            "unix:///path?db=N)", url);
+                            "(redis[s]://[[user]:password@]host:port[/db] "
+                            "or unix:///path?db=N)", url);
+    }
+
+    memset(&tls, 0, sizeof(tls));
+    tls.on = u.tls || rbacctl_flag(a, "tls");
+    tls.ca = rbacctl_arg(a, "tls-ca");
+    tls.cert = rbacctl_arg(a, "tls-cert");
+    tls.key = rbacctl_arg(a, "tls-key");
+    tls.server_name = rbacctl_arg(a, "tls-server-name");
+    tls.insecure = rbacctl_flag(a, "tls-insecure");
+
+    if (!tls.on && (tls.ca || tls.cert || tls.key || tls.server_name
+                    || tls.insecure))
+    {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--tls-* options need --tls "
+                            "or a rediss:// URL");
+    }
+
+    if ((tls.key != NULL) != (tls.cert != NULL)) {
+        return rbacctl_fail(a, RBACCTL_USAGE,
+                            "--tls-cert and --tls-key go together");
     }
 
     if ((sentinel == NULL) != (master == NULL)) {
@@ -387,8 +901,20 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
                             "--sentinel and --master go together");
     }
 
+    spass[0] = '\0';
+
+    if (rbacctl_arg(a, "sentinel-password-file")) {
+        rc = rbacctl_password_file(a, "sentinel-password-file",
+                                   rbacctl_arg(a, "sentinel-password-file"),
+                                   spass, sizeof(spass));
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+    }
+
     if (sentinel) {
-        rc = rbacctl_sentinel(sentinel, master, &u);
+        rc = rbacctl_sentinel(sentinel, master, &u, &tls,
+                              rbacctl_arg(a, "sentinel-user"), spass);
         if (rc != RBACCTL_OK) {
             return rc;
         }
@@ -404,65 +930,48 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
     }
 
     if (pwfile) {
-        pw = rbacctl_read_file(pwfile, &n);
-        if (pw == NULL) {
-            return rbacctl_fail(a, RBACCTL_USAGE, "--password-file %s: %s",
-                                pwfile, strerror(errno));
+        rc = rbacctl_password_file(a, "password-file", pwfile, u.password,
+                                   sizeof(u.password));
+        if (rc != RBACCTL_OK) {
+            return rc;
         }
-        while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r')) {
-            pw[--n] = '\0';
-        }
-        if (n >= sizeof(u.password)) {
-            free(pw);
-            return rbacctl_fail(a, RBACCTL_USAGE, "--password-file: "
-                                "password too long");
-        }
-        strcpy(u.password, pw);
-        free(pw);
     }
 
-    conn->c = rbacctl_open(u.host, u.port, u.path, conn->where,
-                           sizeof(conn->where));
-    if (conn->c == NULL) {
+    if (user) {
+        if (strlen(user) >= sizeof(u.user)) {
+            return rbacctl_fail(a, RBACCTL_USAGE, "--user: too long");
+        }
+        strcpy(u.user, user);
+    }
+
+    if (rbacctl_open(conn, u.host, u.port, u.path, &tls) != 0) {
         return RBACCTL_FAIL;
     }
 
-    if (u.password[0]) {
-        if (u.user[0]) {
-            r = redisCommand(conn->c, "AUTH %s %s", u.user, u.password);
-        } else {
-            r = redisCommand(conn->c, "AUTH %s", u.password);
-        }
-
-        if (r && r->type == REDIS_REPLY_ERROR
-            && strstr(r->str, "without any password"))
-        {
-            fprintf(stderr, "rbacctl: Redis at %s has no password set, "
-                    "but one was given\n", conn->where);
-            freeReplyObject(r);
-            goto failed;
-        }
-
-        if (rbacctl_check_reply(conn, r, "AUTH") != RBACCTL_OK) {
-            goto failed;
-        }
+    if (rbacctl_auth(conn, u.user, u.password) != RBACCTL_OK) {
+        goto failed;
     }
 
     if (u.db) {
-        r = redisCommand(conn->c, "SELECT %d", u.db);
+        snprintf(dbbuf, sizeof(dbbuf), "%d", u.db);
+        argv[0] = "SELECT";
+        argv[1] = dbbuf;
+        r = rbacctl_call(conn, 2, argv);
         if (rbacctl_check_reply(conn, r, "SELECT") != RBACCTL_OK) {
             goto failed;
         }
     }
 
-    r = redisCommand(conn->c, "PING");
+    argv[0] = "PING";
+    r = rbacctl_call(conn, 1, argv);
     if (rbacctl_check_reply(conn, r, "PING") != RBACCTL_OK) {
         goto failed;
     }
 
     if (sentinel) {
         /* the sentinel's answer may be stale during a failover */
-        r = redisCommand(conn->c, "ROLE");
+        argv[0] = "ROLE";
+        r = rbacctl_call(conn, 1, argv);
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
             && r->element[0]->type == REDIS_REPLY_STRING
             && strcmp(r->element[0]->str, "master") != 0)
@@ -482,8 +991,7 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
 
 failed:
 
-    redisFree(conn->c);
-    conn->c = NULL;
+    rbacctl_io_close(conn);
     return RBACCTL_FAIL;
 }
 
@@ -491,10 +999,7 @@ failed:
 void
 rbacctl_disconnect(rbacctl_conn_t *conn)
 {
-    if (conn->c) {
-        redisFree(conn->c);
-        conn->c = NULL;
-    }
+    rbacctl_io_close(conn);
 }
 
 
@@ -503,11 +1008,11 @@ rbacctl_cmd(rbacctl_conn_t *conn, int argc, const char **argv)
 {
     redisReply  *r;
 
-    r = redisCommandArgv(conn->c, argc, argv, NULL);
+    r = rbacctl_call(conn, argc, argv);
 
     if (r == NULL) {
         fprintf(stderr, "rbacctl: Redis at %s: %s failed: %s\n", conn->where,
-                argv[0], conn->c->errstr[0] ? conn->c->errstr : "no reply");
+                argv[0], conn->errstr[0] ? conn->errstr : "no reply");
         return NULL;
     }
 

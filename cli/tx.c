@@ -180,7 +180,7 @@ rbacctl_unwatch(rbacctl_conn_t *conn)
     const char  *argv[1] = { "UNWATCH" };
     redisReply  *r;
 
-    r = redisCommandArgv(conn->c, 1, argv, NULL);
+    r = rbacctl_call(conn, 1, argv);
     if (r) {
         freeReplyObject(r);
     }
@@ -247,7 +247,7 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     queued = 0;
 
     argv[0] = "MULTI";
-    redisAppendCommandArgv(tx->conn->c, 1, argv, NULL);
+    (void) rbacctl_send(tx->conn, 1, argv);
     queued++;
 
     for (i = 0; i < tx->n; i++) {
@@ -263,12 +263,12 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
             argv[0] = "SET";
             argv[1] = full;
             argv[2] = e->val;
-            redisAppendCommandArgv(tx->conn->c, 3, argv, NULL);
+            (void) rbacctl_send(tx->conn, 3, argv);
 
         } else {
             argv[0] = "DEL";
             argv[1] = full;
-            redisAppendCommandArgv(tx->conn->c, 2, argv, NULL);
+            (void) rbacctl_send(tx->conn, 2, argv);
         }
 
         queued++;
@@ -276,7 +276,7 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
 
     argv[0] = "INCR";
     argv[1] = ver;
-    redisAppendCommandArgv(tx->conn->c, 2, argv, NULL);
+    (void) rbacctl_send(tx->conn, 2, argv);
     queued++;
 
     for (i = 0; i < tx->n; i++) {
@@ -290,15 +290,15 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
         argv[0] = "PUBLISH";
         argv[1] = chan;
         argv[2] = full;
-        redisAppendCommandArgv(tx->conn->c, 3, argv, NULL);
+        (void) rbacctl_send(tx->conn, 3, argv);
         queued++;
     }
 
     argv[0] = "EXEC";
-    redisAppendCommandArgv(tx->conn->c, 1, argv, NULL);
+    (void) rbacctl_send(tx->conn, 1, argv);
 
     for (i = 0; i < queued; i++) {
-        if (redisGetReply(tx->conn->c, (void **) &r) != REDIS_OK
+        if (rbacctl_recv(tx->conn, &r) != 0
             || r == NULL)
         {
             goto lost;
@@ -313,7 +313,7 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
         freeReplyObject(r);
     }
 
-    if (redisGetReply(tx->conn->c, (void **) &r) != REDIS_OK || r == NULL) {
+    if (rbacctl_recv(tx->conn, &r) != 0 || r == NULL) {
         goto lost;
     }
 
@@ -354,7 +354,7 @@ lost:
     fprintf(stderr, "rbacctl: Redis at %s: connection lost during the "
             "write (%s); it happened entirely or not at all: run the "
             "command again to see\n", tx->conn->where,
-            tx->conn->c->errstr[0] ? tx->conn->c->errstr : "no reply");
+            tx->conn->errstr[0] ? tx->conn->errstr : "no reply");
 
     return RBACCTL_FAIL;
 }

@@ -2,8 +2,9 @@
 /*
  * ngx_http_rbac_redis.c: the per-worker command connection to Redis.
  *
- * One hiredis async context per worker, on nginx's event loop through
- * ngx_http_rbac_hiredis.c.  Connect and reconnect run from cancelable
+ * One link per worker (ngx_http_rbac_link.h: nginx's own connection,
+ * resolver and TLS; hiredis only formats commands and parses replies).
+ * Connect and reconnect run from cancelable
  * timers (exponential backoff with jitter: first retry within 100 ms,
  * capped at 2 s); AUTH and SELECT are queued right after connecting; a
  * health timer drops a connection that stopped answering.  Requests never
@@ -22,7 +23,6 @@
 #include <ngx_event.h>
 
 #include "ngx_http_rbac_module.h"
-#include "ngx_http_rbac_hiredis.h"
 
 
 #define NGX_HTTP_RBAC_BACKOFF_MIN     100
@@ -33,7 +33,7 @@
 
 struct ngx_http_rbac_redis_s {
     ngx_http_rbac_redis_conf_t  *conf;
-    redisAsyncContext           *ac;
+    ngx_http_rbac_link_t        *link;
     ngx_log_t                   *log;
     ngx_event_t                  connect_timer;
     ngx_event_t                  retry_timer;
@@ -56,23 +56,24 @@ static void ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd);
 static void ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd,
     const char *what, const char *why);
 static void ngx_http_rbac_redis_recovered(ngx_http_rbac_redis_t *rd);
-static void ngx_http_rbac_redis_ping_reply(redisAsyncContext *ac,
-    void *reply, void *privdata);
-static void ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac,
-    void *reply, void *privdata);
-static void ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply,
-    void *privdata);
+static void ngx_http_rbac_redis_ping_reply(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
+static void ngx_http_rbac_redis_on_state(ngx_http_rbac_link_t *lk,
+    ngx_int_t rc, const char *why, void *data);
+static void ngx_http_rbac_redis_on_connect(ngx_http_rbac_redis_t *rd);
+static void ngx_http_rbac_redis_on_disconnect(ngx_http_rbac_redis_t *rd,
+    const char *why);
+static void ngx_http_rbac_redis_setup_reply(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
+static void ngx_http_rbac_redis_reply(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
 static void ngx_http_rbac_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_rbac_redis_connect_timeout(ngx_event_t *ev);
 static void ngx_http_rbac_redis_health(ngx_event_t *ev);
 static void ngx_http_rbac_redis_state(ngx_http_rbac_redis_t *rd,
     ngx_uint_t connected);
-static void ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
-    void *privdata);
+static void ngx_http_rbac_redis_message(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
 static void ngx_http_rbac_redis_sentinel(void *data, ngx_int_t rc);
 
 
@@ -90,12 +91,19 @@ ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
     ngx_http_rbac_redis_conf_t *conf, ngx_http_rbac_message_pt handler,
     void *data)
 {
+    ngx_http_rbac_peer_t    peer;
     ngx_http_rbac_redis_t  *rd;
 
     rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rbac_redis_t));
     if (rd == NULL) {
         return NULL;
     }
+
+    /* what the sentinels' links share with the master's */
+    ngx_memzero(&peer, sizeof(ngx_http_rbac_peer_t));
+    peer.tls = conf->tls;
+    peer.resolver = conf->resolver;
+    peer.resolver_timeout = conf->resolver_timeout;
 
     rd->conf = conf;
     rd->on_message = handler;
@@ -120,7 +128,8 @@ ngx_http_rbac_redis_subscribe(ngx_cycle_t *cycle,
 
     if (conf->sentinel != NULL) {
         rd->sentinel = ngx_http_rbac_sentinel_create(cycle, conf->sentinel,
-                           conf->timeout, ngx_http_rbac_redis_sentinel, rd);
+                           conf->timeout, &peer, ngx_http_rbac_redis_sentinel,
+                           rd);
         if (rd->sentinel == NULL) {
             return NULL;
         }
@@ -190,75 +199,49 @@ ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd)
 static void
 ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 {
-    int                          port;
-    char                        *host;
     u_char                       db[NGX_INT_T_LEN];
     size_t                       argvlen[2];
     const char                  *argv[2];
-    redisAsyncContext           *ac;
+    ngx_http_rbac_peer_t         peer;
+    ngx_http_rbac_link_t        *lk;
     ngx_http_rbac_redis_conf_t  *conf;
 
     conf = rd->conf;
 
-    host = (char *) conf->host.data;
-    port = (int) conf->port;
+    ngx_memzero(&peer, sizeof(ngx_http_rbac_peer_t));
+
+    peer.host = conf->host;
+    peer.port = (in_port_t) conf->port;
+    peer.unix_path = conf->unix_path;
+    peer.tls = conf->tls;
+    peer.resolver = conf->resolver;
+    peer.resolver_timeout = conf->resolver_timeout;
 
     /* every connect asks the sentinels; ngx_http_rbac_redis_sentinel() */
     if (rd->sentinel != NULL
-        && ngx_http_rbac_sentinel_master(rd->sentinel, &host, &port) != NGX_OK)
+        && ngx_http_rbac_sentinel_master(rd->sentinel, &peer.host, &peer.port)
+           != NGX_OK)
     {
         return;
     }
 
-    if (conf->unix_path.len) {
-        ac = redisAsyncConnectUnix((char *) conf->unix_path.data);
-
-    } else {
-        ac = redisAsyncConnect(host, port);
-    }
-
-    if (ac == NULL) {
+    lk = ngx_http_rbac_link_open(&peer, ngx_http_rbac_redis_on_state, rd,
+                                 rd->log);
+    if (lk == NULL) {
         ngx_http_rbac_redis_failed(rd, "connect", "out of memory");
         ngx_http_rbac_redis_schedule(rd);
         return;
     }
 
-    if (ac->err) {
-        ngx_http_rbac_redis_failed(rd, "connect", ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_rbac_redis_schedule(rd);
-        return;
-    }
-
-    /* a peer that vanished without a FIN is noticed (the subscriber idles) */
-    if (conf->unix_path.len == 0) {
-        (void) redisEnableKeepAlive(&ac->c);
-    }
-
-    if (ngx_http_rbac_hiredis_attach(ac, rd->log) != NGX_OK) {
-        ngx_http_rbac_redis_failed(rd, "connect",
-                                   "no free connection (worker_connections)");
-        redisAsyncFree(ac);
-        ngx_http_rbac_redis_schedule(rd);
-        return;
-    }
-
-    ac->data = rd;
-    rd->ac = ac;
+    rd->link = lk;
     ngx_http_rbac_redis_state(rd, 0);
 
-    (void) redisAsyncSetConnectCallback(ac, ngx_http_rbac_redis_on_connect);
-    (void) redisAsyncSetDisconnectCallback(ac,
-                                           ngx_http_rbac_redis_on_disconnect);
+    /* queued now, sent once connected (and TLS verified) */
 
     if (conf->password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (const char *) conf->password.data;
-        argvlen[1] = conf->password.len;
-
-        (void) redisAsyncCommandArgv(ac, ngx_http_rbac_redis_setup_reply,
-                                     (void *) "AUTH", 2, argv, argvlen);
+        (void) ngx_http_rbac_link_auth(lk, &conf->user, &conf->password,
+                                       ngx_http_rbac_redis_setup_reply,
+                                       (void *) "AUTH");
     }
 
     if (conf->db) {
@@ -267,12 +250,12 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
         argv[1] = (const char *) db;
         argvlen[1] = ngx_sprintf(db, "%ui", conf->db) - db;
 
-        (void) redisAsyncCommandArgv(ac, ngx_http_rbac_redis_setup_reply,
-                                     (void *) "SELECT", 2, argv, argvlen);
+        (void) ngx_http_rbac_link_send(lk, ngx_http_rbac_redis_setup_reply,
+                                       (void *) "SELECT", 2, argv, argvlen);
     }
 
     if (rd->sentinel != NULL) {
-        ngx_http_rbac_sentinel_role(rd->sentinel, ac);
+        ngx_http_rbac_sentinel_role(rd->sentinel, lk);
     }
 
     ngx_add_timer(&rd->connect_timer, ngx_max(NGX_HTTP_RBAC_CONNECT_TIMEOUT,
@@ -281,31 +264,27 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 
 
 /*
- * Intentional close (timers, exit_process, a failed AUTH): never from the
- * connect or disconnect callbacks.  Pending commands get a NULL reply.
+ * Intentional close (timers, exit_process, a failed AUTH), also from a
+ * handler of the link.  Pending commands get a NULL reply.
  */
 static void
 ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd)
 {
-    redisAsyncContext  *ac;
+    ngx_http_rbac_link_t  *lk;
 
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
     }
 
-    ac = rd->ac;
-    if (ac == NULL) {
+    lk = rd->link;
+    if (lk == NULL) {
         return;
     }
 
-    rd->ac = NULL;
+    rd->link = NULL;
     ngx_http_rbac_redis_state(rd, 0);
 
-    ac->onDisconnect = NULL;
-    ac->data = NULL;
-
-    /* deferred by hiredis when called from inside one of its callbacks */
-    redisAsyncFree(ac);
+    ngx_http_rbac_link_close(lk);
 }
 
 
@@ -342,27 +321,35 @@ ngx_http_rbac_redis_failed(ngx_http_rbac_redis_t *rd, const char *what,
 }
 
 
+/* The link is up, or failed (it is freed after this returns). */
 static void
-ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
+ngx_http_rbac_redis_on_state(ngx_http_rbac_link_t *lk, ngx_int_t rc,
+    const char *why, void *data)
 {
-    ngx_http_rbac_redis_t  *rd;
+    ngx_http_rbac_redis_t  *rd = data;
 
-    rd = ac->data;
-    if (rd == NULL) {
+    if (rd->link != lk) {
         return;
     }
+
+    if (rc == NGX_OK) {
+        ngx_http_rbac_redis_on_connect(rd);
+        return;
+    }
+
+    ngx_http_rbac_redis_on_disconnect(rd, why);
+}
+
+
+static void
+ngx_http_rbac_redis_on_connect(ngx_http_rbac_redis_t *rd)
+{
+    size_t       argvlen[2];
+    const char  *argv[2];
+    u_char       channel[256];
 
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
-    }
-
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-        ngx_http_rbac_redis_failed(rd, "connect", ac->errstr);
-        rd->ac = NULL;
-        ngx_http_rbac_redis_state(rd, 0);
-        ngx_http_rbac_redis_schedule(rd);
-        return;
     }
 
     ngx_http_rbac_redis_state(rd, 1);
@@ -375,9 +362,12 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
      */
 
     if (rd->on_message == NULL) {
-        if (redisAsyncCommand(rd->ac, ngx_http_rbac_redis_ping_reply, NULL,
-                              "PING")
-            != REDIS_OK)
+        argv[0] = "PING";
+        argvlen[0] = 4;
+
+        if (ngx_http_rbac_link_send(rd->link, ngx_http_rbac_redis_ping_reply,
+                                    rd, 1, argv, argvlen)
+            != NGX_OK)
         {
             ngx_http_rbac_redis_failed(rd, "PING", "out of memory");
         }
@@ -394,10 +384,18 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
 
     rd->progress = ngx_current_msec;
 
-    if (redisAsyncCommand(rd->ac, ngx_http_rbac_redis_message, NULL,
-                          "SUBSCRIBE %b%s", rd->conf->prefix.data,
-                          rd->conf->prefix.len, "inv")
-        != REDIS_OK)
+    argv[0] = "SUBSCRIBE";
+    argvlen[0] = 9;
+    argv[1] = (const char *) channel;
+    argvlen[1] = ngx_snprintf(channel, sizeof(channel), "%Vinv",
+                              &rd->conf->prefix) - channel;
+
+    /* the confirmation answers SUBSCRIBE, the messages answer nothing */
+    ngx_http_rbac_link_push(rd->link, ngx_http_rbac_redis_message, rd);
+
+    if (ngx_http_rbac_link_send(rd->link, ngx_http_rbac_redis_message, rd,
+                                2, argv, argvlen)
+        != NGX_OK)
     {
         ngx_http_rbac_redis_failed(rd, "SUBSCRIBE", "out of memory");
     }
@@ -405,16 +403,12 @@ ngx_http_rbac_redis_on_connect(const redisAsyncContext *ac, int status)
 
 
 static void
-ngx_http_rbac_redis_ping_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_rbac_redis_ping_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
 {
-    redisReply             *rp;
-    ngx_http_rbac_redis_t  *rd;
+    ngx_http_rbac_redis_t  *rd = data;
 
-    rp = reply;
-    rd = ac->data;
-
-    if (rd != NULL && rp != NULL && rp->type != REDIS_REPLY_ERROR) {
+    if (rp != NULL && rp->type != REDIS_REPLY_ERROR && rd->link == lk) {
         ngx_http_rbac_redis_recovered(rd);
     }
 }
@@ -438,16 +432,21 @@ ngx_http_rbac_redis_recovered(ngx_http_rbac_redis_t *rd)
  * have been lost before it: a NULL message), then one per PUBLISH.
  */
 static void
-ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_rbac_redis_message(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
 {
-    redisReply             *rp, *kind, *msg;
-    ngx_http_rbac_redis_t  *rd;
+    redisReply             *kind, *msg;
+    ngx_http_rbac_redis_t  *rd = data;
 
-    rp = reply;
-    rd = ac->data;
+    if (rp == NULL || rd->link != lk) {
+        return;
+    }
 
-    if (rd == NULL || rp == NULL) {
+    if (rp->type == REDIS_REPLY_ERROR) {
+        /* refused (an ACL without the channel): retry, backing off */
+        ngx_http_rbac_redis_failed(rd, "SUBSCRIBE", rp->str);
+        ngx_http_rbac_redis_close(rd);
+        ngx_http_rbac_redis_schedule(rd);
         return;
     }
 
@@ -480,17 +479,14 @@ ngx_http_rbac_redis_message(redisAsyncContext *ac, void *reply,
 
 
 static void
-ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac, int status)
+ngx_http_rbac_redis_on_disconnect(ngx_http_rbac_redis_t *rd,
+    const char *why)
 {
-    ngx_http_rbac_redis_t  *rd;
+    ngx_uint_t  connected;
 
-    rd = ac->data;
-    if (rd == NULL) {
-        return;
-    }
-
-    /* hiredis frees the context after this callback */
-    rd->ac = NULL;
+    /* the link is freed after this returns */
+    connected = rd->connected;
+    rd->link = NULL;
     ngx_http_rbac_redis_state(rd, 0);
 
     if (rd->connect_timer.timer_set) {
@@ -501,28 +497,30 @@ ngx_http_rbac_redis_on_disconnect(const redisAsyncContext *ac, int status)
         return;
     }
 
-    ngx_http_rbac_redis_failed(rd, "connection",
-                               status == REDIS_OK ? "closed" : ac->errstr);
+    ngx_http_rbac_redis_failed(rd, connected ? "connection" : "connect",
+                               why);
     ngx_http_rbac_redis_schedule(rd);
 }
 
 
 static void
-ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_rbac_redis_setup_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
 {
-    redisReply             *rp;
     ngx_http_rbac_redis_t  *rd;
 
-    rp = reply;
-    rd = ac->data;
+    if (rp == NULL || rp->type != REDIS_REPLY_ERROR) {
+        return;
+    }
 
-    if (rd == NULL || rp == NULL || rp->type != REDIS_REPLY_ERROR) {
+    rd = ngx_http_rbac_link_data(lk);
+
+    if (rd->link != lk) {
         return;
     }
 
     /* hiredis ends every reply string with a NUL */
-    ngx_http_rbac_redis_failed(rd, privdata, rp->str);
+    ngx_http_rbac_redis_failed(rd, data, rp->str);
 
     /* a wrong password or db stays wrong: retry slowly */
     rd->backoff = NGX_HTTP_RBAC_BACKOFF_MAX;
@@ -532,14 +530,13 @@ ngx_http_rbac_redis_setup_reply(redisAsyncContext *ac, void *reply,
 
 
 static void
-ngx_http_rbac_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
+ngx_http_rbac_redis_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
 {
-    redisReply               *rp;
     ngx_http_rbac_redis_t    *rd;
     ngx_http_rbac_pending_t  *p;
 
-    p = privdata;
-    rp = reply;
+    p = data;
     rd = p->redis;
 
     rd->inflight--;
@@ -565,14 +562,14 @@ ngx_http_rbac_pending_t *
 ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd, ngx_str_t *keys,
     ngx_uint_t n, ngx_http_rbac_reply_pt handler, void *data, ngx_log_t *log)
 {
-    int                       rc;
+    ngx_int_t                 rc;
     u_char                   *buf, *b;
     size_t                    size, *argvlen;
     ngx_uint_t                i;
     const char              **argv;
     ngx_http_rbac_pending_t  *p;
 
-    if (rd == NULL || rd->ac == NULL) {
+    if (rd == NULL || rd->link == NULL) {
         return NULL;
     }
 
@@ -617,12 +614,12 @@ ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd, ngx_str_t *keys,
     p->data = data;
     p->redis = rd;
 
-    /* hiredis formats the command into its own buffer right away */
-    rc = redisAsyncCommandArgv(rd->ac, ngx_http_rbac_redis_reply, p,
-                               (int) n + 1, argv, argvlen);
+    /* the command is formatted into the link's buffer right away */
+    rc = ngx_http_rbac_link_send(rd->link, ngx_http_rbac_redis_reply, p,
+                                 (int) n + 1, argv, argvlen);
     ngx_free(buf);
 
-    if (rc != REDIS_OK) {
+    if (rc != NGX_OK) {
         ngx_free(p);
         return NULL;
     }
@@ -644,7 +641,7 @@ ngx_http_rbac_redis_retry_handler(ngx_event_t *ev)
 
     rd = ev->data;
 
-    if (rd->ac == NULL) {
+    if (rd->link == NULL) {
         ngx_http_rbac_redis_connect(rd);
     }
 }
@@ -677,7 +674,7 @@ ngx_http_rbac_redis_health(ngx_event_t *ev)
 
     hung = ngx_max(2000, 20 * rd->conf->timeout);
 
-    if (rd->ac != NULL && rd->connected
+    if (rd->link != NULL && rd->connected
         && (rd->inflight || (rd->on_message != NULL && !rd->subscribed))
         && ngx_current_msec - rd->progress > hung)
     {
@@ -705,7 +702,7 @@ ngx_http_rbac_redis_sentinel(void *data, ngx_int_t rc)
     switch (rc) {
 
     case NGX_OK:
-        if (rd->ac == NULL && !rd->retry_timer.timer_set) {
+        if (rd->link == NULL && !rd->retry_timer.timer_set) {
             ngx_http_rbac_redis_connect(rd);
         }
         return;

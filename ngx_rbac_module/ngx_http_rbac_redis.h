@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <hiredis/hiredis.h>
 
+#include "ngx_http_rbac_link.h"
 #include "ngx_http_rbac_sentinel.h"
 
 
@@ -23,14 +24,18 @@
 /* Where Redis is, as parsed from rbac_redis at configuration time. */
 typedef struct {
     ngx_str_t                 name;         /* as written, for logs */
-    ngx_str_t                 host;         /* numeric, NUL-terminated */
+    ngx_str_t                 host;         /* NUL-terminated; or a name */
     ngx_int_t                 port;
     ngx_str_t                 unix_path;    /* NUL-terminated, or empty */
     ngx_uint_t                db;
+    ngx_str_t                 user;         /* ACL user (user=); or empty */
     ngx_str_t                 password;     /* read from the file; or empty */
     ngx_str_t                 prefix;
     ngx_msec_t                timeout;
     ngx_http_rbac_sentinel_conf_t  *sentinel;  /* or NULL: host, port */
+    ngx_http_rbac_tls_t      *tls;          /* or NULL: clear text */
+    ngx_resolver_t           *resolver;     /* http's "resolver" */
+    ngx_msec_t                resolver_timeout;
 } ngx_http_rbac_redis_conf_t;
 
 

@@ -4,12 +4,12 @@
  *
  * One query round asks the sentinels in turn, starting with the one that
  * answered last, until one gives a usable answer.  Each sentinel gets its
- * own short-lived hiredis async context on nginx's event loop (through
- * ngx_http_rbac_hiredis.c) and a cancelable timer, since hiredis 0.14 has
- * no timeouts of its own.  Nothing runs inside a hiredis callback but
- * bookkeeping: moving on to the next sentinel, and telling the connection,
- * happen in a posted event.  The answer must be a numeric address: a host
- * name would mean a blocking getaddrinfo() in the worker, so it is refused.
+ * own short-lived link (ngx_http_rbac_link.h: TLS, resolver and AUTH as
+ * configured) and a cancelable timer.  Nothing runs inside a link's
+ * handler but bookkeeping: moving on to the next sentinel, and telling the
+ * connection, happen in a posted event.  The answer may be a numeric
+ * address or a host name: the master's link resolves it with nginx's
+ * resolver, anew at every connect.
  *
  * Logging: a sentinel that stops answering is a warning once, then info
  * until it answers again; a round in which none answered is an error once,
@@ -22,7 +22,9 @@
 #include <ngx_event.h>
 
 #include "ngx_http_rbac_sentinel.h"
-#include "ngx_http_rbac_hiredis.h"
+
+
+#define NGX_HTTP_RBAC_SENTINEL_HOST     256
 
 
 #define NGX_HTTP_RBAC_SENTINEL_TIMEOUT  500
@@ -34,7 +36,8 @@ struct ngx_http_rbac_sentinel_s {
     ngx_http_rbac_sentinel_handler_pt   handler;
     void                               *data;
 
-    redisAsyncContext                  *ac;       /* the sentinel asked */
+    ngx_http_rbac_link_t               *link;     /* the sentinel asked */
+    ngx_http_rbac_peer_t                peer;     /* TLS, resolver */
     ngx_event_t                         timer;    /* its timeout */
     ngx_event_t                         step;     /* posted: move on */
     ngx_msec_t                          timeout;
@@ -47,15 +50,15 @@ struct ngx_http_rbac_sentinel_s {
     ngx_uint_t                          not_master;
 
     /* the answer of the sentinel asked */
-    u_char                              answer[NGX_INET6_ADDRSTRLEN + 1];
+    u_char                              answer[NGX_HTTP_RBAC_SENTINEL_HOST];
     int                                 answer_port;
 
     /* the last address the sentinels gave */
-    u_char                              host[NGX_INET6_ADDRSTRLEN + 1];
+    u_char                              host[NGX_HTTP_RBAC_SENTINEL_HOST];
     int                                 port;
 
     /* the address handed to the connection */
-    u_char                              master[NGX_INET6_ADDRSTRLEN + 1];
+    u_char                              master[NGX_HTTP_RBAC_SENTINEL_HOST];
     int                                 master_port;
 
     unsigned                            busy:1;     /* a round runs */
@@ -74,12 +77,14 @@ static void ngx_http_rbac_sentinel_done(ngx_http_rbac_sentinel_t *s,
     ngx_int_t rc);
 static void ngx_http_rbac_sentinel_failed(ngx_http_rbac_sentinel_t *s,
     ngx_uint_t level, const char *fmt, const char *what, size_t len);
-static void ngx_http_rbac_sentinel_reply(redisAsyncContext *ac, void *reply,
-    void *privdata);
+static void ngx_http_rbac_sentinel_state(ngx_http_rbac_link_t *lk,
+    ngx_int_t rc, const char *why, void *data);
+static void ngx_http_rbac_sentinel_reply(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
 static ngx_int_t ngx_http_rbac_sentinel_parse(ngx_http_rbac_sentinel_t *s,
     redisReply *rp);
-static void ngx_http_rbac_sentinel_role_reply(redisAsyncContext *ac,
-    void *reply, void *privdata);
+static void ngx_http_rbac_sentinel_role_reply(ngx_http_rbac_link_t *lk,
+    redisReply *rp, void *data);
 static void ngx_http_rbac_sentinel_timeout(ngx_event_t *ev);
 static void ngx_http_rbac_sentinel_step(ngx_event_t *ev);
 
@@ -87,7 +92,8 @@ static void ngx_http_rbac_sentinel_step(ngx_event_t *ev);
 ngx_http_rbac_sentinel_t *
 ngx_http_rbac_sentinel_create(ngx_cycle_t *cycle,
     ngx_http_rbac_sentinel_conf_t *conf, ngx_msec_t timeout,
-    ngx_http_rbac_sentinel_handler_pt handler, void *data)
+    ngx_http_rbac_peer_t *peer, ngx_http_rbac_sentinel_handler_pt handler,
+    void *data)
 {
     ngx_http_rbac_sentinel_t  *s;
 
@@ -97,6 +103,7 @@ ngx_http_rbac_sentinel_create(ngx_cycle_t *cycle,
     }
 
     s->conf = conf;
+    s->peer = *peer;
     s->log = cycle->log;
     s->handler = handler;
     s->data = data;
@@ -135,8 +142,8 @@ ngx_http_rbac_sentinel_destroy(ngx_http_rbac_sentinel_t *s)
 
 
 ngx_int_t
-ngx_http_rbac_sentinel_master(ngx_http_rbac_sentinel_t *s, char **host,
-    int *port)
+ngx_http_rbac_sentinel_master(ngx_http_rbac_sentinel_t *s, ngx_str_t *host,
+    in_port_t *port)
 {
     if (s->fresh) {
         s->fresh = 0;
@@ -145,8 +152,9 @@ ngx_http_rbac_sentinel_master(ngx_http_rbac_sentinel_t *s, char **host,
         s->master_port = s->port;
         s->checked = ngx_current_msec;
 
-        *host = (char *) s->master;
-        *port = s->master_port;
+        host->data = s->master;
+        host->len = ngx_strlen(s->master);
+        *port = (in_port_t) s->master_port;
 
         return NGX_OK;
     }
@@ -163,10 +171,16 @@ ngx_http_rbac_sentinel_master(ngx_http_rbac_sentinel_t *s, char **host,
 
 void
 ngx_http_rbac_sentinel_role(ngx_http_rbac_sentinel_t *s,
-    redisAsyncContext *ac)
+    ngx_http_rbac_link_t *lk)
 {
-    (void) redisAsyncCommand(ac, ngx_http_rbac_sentinel_role_reply, s,
-                             "ROLE");
+    size_t       argvlen[1];
+    const char  *argv[1];
+
+    argv[0] = "ROLE";
+    argvlen[0] = 4;
+
+    (void) ngx_http_rbac_link_send(lk, ngx_http_rbac_sentinel_role_reply, s,
+                                   1, argv, argvlen);
 }
 
 
@@ -204,36 +218,32 @@ ngx_http_rbac_sentinel_ask(ngx_http_rbac_sentinel_t *s)
 {
     size_t                          argvlen[3];
     const char                     *argv[3];
-    redisAsyncContext              *ac;
+    ngx_http_rbac_peer_t            peer;
+    ngx_http_rbac_link_t           *lk;
     ngx_http_rbac_sentinel_addr_t  *a;
 
     a = &s->conf->addrs[s->cur];
     s->answered = 0;
 
-    ac = redisAsyncConnect((char *) a->host.data, (int) a->port);
+    peer = s->peer;
+    peer.host = a->host;
+    peer.port = (in_port_t) a->port;
 
-    if (ac == NULL) {
+    lk = ngx_http_rbac_link_open(&peer, ngx_http_rbac_sentinel_state, s,
+                                 s->log);
+    if (lk == NULL) {
         ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s", "out of memory",
                                       13);
         goto next;
     }
 
-    if (ac->err) {
-        ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s", ac->errstr,
-                                      ngx_strlen(ac->errstr));
-        redisAsyncFree(ac);
-        goto next;
-    }
+    s->link = lk;
 
-    if (ngx_http_rbac_hiredis_attach(ac, s->log) != NGX_OK) {
-        ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s",
-                                      "no free connection", 18);
-        redisAsyncFree(ac);
-        goto next;
+    if (s->conf->password.len) {
+        /* refused: the SENTINEL command then says why (NOAUTH) */
+        (void) ngx_http_rbac_link_auth(lk, &s->conf->user,
+                                       &s->conf->password, NULL, NULL);
     }
-
-    ac->data = s;
-    s->ac = ac;
 
     argv[0] = "SENTINEL";
     argvlen[0] = 8;
@@ -242,9 +252,9 @@ ngx_http_rbac_sentinel_ask(ngx_http_rbac_sentinel_t *s)
     argv[2] = (const char *) s->conf->master.data;
     argvlen[2] = s->conf->master.len;
 
-    if (redisAsyncCommandArgv(ac, ngx_http_rbac_sentinel_reply, s, 3, argv,
-                              argvlen)
-        != REDIS_OK)
+    if (ngx_http_rbac_link_send(lk, ngx_http_rbac_sentinel_reply, s, 3, argv,
+                                argvlen)
+        != NGX_OK)
     {
         ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s",
                                       "command refused", 15);
@@ -262,78 +272,83 @@ next:
 }
 
 
-/* Intentional close; inside a hiredis callback the free is deferred. */
+/* Intentional close; inside a link's handler the free is deferred. */
 static void
 ngx_http_rbac_sentinel_close(ngx_http_rbac_sentinel_t *s)
 {
-    redisAsyncContext  *ac;
+    ngx_http_rbac_link_t  *lk;
 
     if (s->timer.timer_set) {
         ngx_del_timer(&s->timer);
     }
 
-    ac = s->ac;
-    if (ac == NULL) {
+    lk = s->link;
+    if (lk == NULL) {
         return;
     }
 
-    s->ac = NULL;
-    ac->data = NULL;
+    s->link = NULL;
 
-    redisAsyncFree(ac);
+    ngx_http_rbac_link_close(lk);
 }
 
 
+/* The sentinel could not be reached (resolver, connect, TLS) or hung up. */
 static void
-ngx_http_rbac_sentinel_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_rbac_sentinel_state(ngx_http_rbac_link_t *lk, ngx_int_t rc,
+    const char *why, void *data)
 {
-    ngx_http_rbac_sentinel_t  *s = privdata;
+    ngx_http_rbac_sentinel_t  *s = data;
 
-    redisReply  *rp;
-
-    if (ac->data == NULL) {
-        /* closed by us (timeout, exit): nothing to do */
+    if (rc == NGX_OK || s->link != lk) {
         return;
     }
+
+    /* the link is freed after this returns */
+    s->link = NULL;
 
     if (s->timer.timer_set) {
         ngx_del_timer(&s->timer);
     }
 
-    rp = reply;
-
-    if (rp == NULL) {
-        /* refused or lost: hiredis frees the context after this */
-        ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s",
-                                      ac->errstr[0] ? ac->errstr
-                                                    : "connection closed",
-                                      ac->errstr[0] ? ngx_strlen(ac->errstr)
-                                                    : 17);
-        ac->data = NULL;
-        s->ac = NULL;
-
-    } else {
-        if (ngx_http_rbac_sentinel_parse(s, rp) == NGX_OK) {
-            s->answered = 1;
-        }
-
-        ngx_http_rbac_sentinel_close(s);
-    }
+    ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s", why,
+                                  ngx_strlen(why));
 
     ngx_post_event(&s->step, &ngx_posted_events);
 }
 
 
-/* The reply of SENTINEL get-master-addr-by-name: [ip, port] or nil. */
+static void
+ngx_http_rbac_sentinel_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
+{
+    ngx_http_rbac_sentinel_t  *s = data;
+
+    if (rp == NULL || s->link != lk) {
+        /* closed by us (timeout, exit), or failed: the state handler */
+        return;
+    }
+
+    if (s->timer.timer_set) {
+        ngx_del_timer(&s->timer);
+    }
+
+    if (ngx_http_rbac_sentinel_parse(s, rp) == NGX_OK) {
+        s->answered = 1;
+    }
+
+    ngx_http_rbac_sentinel_close(s);
+
+    ngx_post_event(&s->step, &ngx_posted_events);
+}
+
+
+/* The reply of SENTINEL get-master-addr-by-name: [host, port] or nil. */
 static ngx_int_t
 ngx_http_rbac_sentinel_parse(ngx_http_rbac_sentinel_t *s, redisReply *rp)
 {
     ngx_int_t     port;
     redisReply   *h, *p;
-#if (NGX_HAVE_INET6)
-    u_char        buf[16];
-#endif
 
     if (rp->type == REDIS_REPLY_ERROR) {
         ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN, "%*s", rp->str,
@@ -361,17 +376,11 @@ ngx_http_rbac_sentinel_parse(ngx_http_rbac_sentinel_t *s, redisReply *rp)
     h = rp->element[0];
     p = rp->element[1];
 
-    if (h->len == 0 || (size_t) h->len > NGX_INET6_ADDRSTRLEN
-        || (ngx_inet_addr((u_char *) h->str, h->len) == INADDR_NONE
-#if (NGX_HAVE_INET6)
-            && ngx_inet6_addr((u_char *) h->str, h->len, buf) != NGX_OK
-#endif
-           ))
+    if (h->len == 0 || (size_t) h->len >= NGX_HTTP_RBAC_SENTINEL_HOST
+        || ngx_strlchr((u_char *) h->str, (u_char *) h->str + h->len, ' '))
     {
-        ngx_http_rbac_sentinel_failed(s, NGX_LOG_ERR,
-                                      "named the master by the host name "
-                                      "\"%*s\", refused: no DNS in workers, "
-                                      "numeric addresses only",
+        ngx_http_rbac_sentinel_failed(s, NGX_LOG_WARN,
+                                      "gave the invalid host \"%*s\"",
                                       h->str, ngx_min((size_t) h->len, 256));
         return NGX_ERROR;
     }
@@ -530,17 +539,15 @@ ngx_http_rbac_sentinel_done(ngx_http_rbac_sentinel_t *s, ngx_int_t rc)
 
 /* ROLE on a new master connection: ["master", ...] or it is not one. */
 static void
-ngx_http_rbac_sentinel_role_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_rbac_sentinel_role_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
+    void *data)
 {
-    ngx_http_rbac_sentinel_t  *s = privdata;
+    ngx_http_rbac_sentinel_t  *s = data;
 
     ngx_uint_t   level;
-    redisReply  *rp, *role;
+    redisReply  *role;
 
-    rp = reply;
-
-    if (rp == NULL || ac->data == NULL || s->handler == NULL) {
+    if (rp == NULL || s->handler == NULL) {
         /* the connection is gone: its own callbacks deal with that */
         return;
     }

@@ -26,11 +26,19 @@ def free_port():
 
 
 class RedisServer:
-    def __init__(self, workdir, port=None, password=None, extra=()):
+    """tls: {"cert", "key", "ca"} and optionally "auth_clients" (a client
+    certificate required) with "client_cert", "client_key" for .client();
+    "insecure" makes .client() accept any server certificate; the server
+    then listens with TLS only (--port 0 --tls-port)."""
+
+    def __init__(self, workdir, port=None, password=None, extra=(),
+                 tls=None, host="127.0.0.1"):
         self.dir = str(workdir)
+        self.host = host
         self.port = port or free_port()
         self.password = password
         self.extra = list(extra)
+        self.tls = tls
         self.proc = None
 
     @property
@@ -40,9 +48,17 @@ class RedisServer:
 
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
-        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+        args = ["redis-server", "--bind", self.host, "--port", str(self.port),
                 "--save", "", "--appendonly", "no", "--dir", self.dir,
                 "--logfile", os.path.join(self.dir, "redis-%d.log" % self.port)]
+        if self.tls:
+            args[3:5] = ["--port", "0", "--tls-port", str(self.port),
+                         "--tls-cert-file", self.tls["cert"],
+                         "--tls-key-file", self.tls["key"],
+                         "--tls-ca-cert-file", self.tls["ca"],
+                         "--tls-auth-clients",
+                         "yes" if self.tls.get("auth_clients") else "no",
+                         "--tls-replication", "yes"]
         if self.password:
             args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args + self.extra)
@@ -68,7 +84,16 @@ class RedisServer:
         self.proc = None
 
     def client(self):
-        return redis.Redis(host="127.0.0.1", port=self.port,
+        if self.tls:
+            return redis.Redis(host=self.host, port=self.port,
+                               password=self.password, socket_timeout=5,
+                               decode_responses=True, ssl=True,
+                               ssl_ca_certs=self.tls["ca"],
+                               ssl_certfile=self.tls.get("client_cert"),
+                               ssl_keyfile=self.tls.get("client_key"),
+                               ssl_cert_reqs="none"
+                               if self.tls.get("insecure") else "required")
+        return redis.Redis(host=self.host, port=self.port,
                            password=self.password, socket_timeout=5,
                            decode_responses=True)
 

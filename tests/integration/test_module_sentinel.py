@@ -64,18 +64,26 @@ def assert_503(resp):
 class Sentinel:
     """A `redis-server --sentinel` of the test's own."""
 
-    def __init__(self, workdir, master_port, port=None):
+    def __init__(self, workdir, master_port, port=None, tls=None):
         self.dir = str(workdir)
         self.port = port or free_port()
         self.master_port = master_port
+        self.tls = tls          # as RedisServer's: TLS only, to all
         self.proc = None
 
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         conf = os.path.join(self.dir, "sentinel.conf")
         with open(conf, "w") as f:
-            f.write("port %d\n" % self.port +
-                    "bind 127.0.0.1\n"
+            if self.tls:
+                f.write("port 0\ntls-port %d\n" % self.port +
+                        "tls-cert-file %s\n" % self.tls["cert"] +
+                        "tls-key-file %s\n" % self.tls["key"] +
+                        "tls-ca-cert-file %s\n" % self.tls["ca"] +
+                        "tls-auth-clients no\ntls-replication yes\n")
+            else:
+                f.write("port %d\n" % self.port)
+            f.write("bind 127.0.0.1\n"
                     "daemonize no\n"
                     "dir %s\n" % self.dir +
                     "logfile %s/sentinel.log\n" % self.dir +
@@ -100,6 +108,10 @@ class Sentinel:
             return False
 
     def client(self):
+        if self.tls:
+            return redispy.Redis(host="127.0.0.1", port=self.port,
+                                 socket_timeout=5, decode_responses=True,
+                                 ssl=True, ssl_ca_certs=self.tls["ca"])
         return redispy.Redis(host="127.0.0.1", port=self.port,
                              socket_timeout=5, decode_responses=True)
 
@@ -406,22 +418,50 @@ def fake_sentinel():
     srv.server_close()
 
 
-def test_host_name_answer_is_refused(fake_sentinel, nginx, upstream,
-                                     tmp_path):
+def test_host_name_answer_needs_a_resolver(fake_sentinel, nginx, upstream,
+                                           tmp_path):
+    """A sentinel naming the master by a host name, with no "resolver" in
+    nginx: 503, and the log says what is missing."""
     port = fake_sentinel.server_address[1]
     n = nginx(*conf(tmp_path, upstream, "127.0.0.1:%d" % port))
     assert wait_for(lambda: fake_sentinel.asked >= 1, 3 * SLOW)
     assert_503(n.get("/ws/w1", token=tok("alice")))
-    assert wait_for(lambda: 'host name "localhost", refused' in n.log(),
+    assert wait_for(lambda: 'host name "localhost": no "resolver"' in n.log(),
                     3 * SLOW), n.log()
 
 
-def test_rbacctl_refuses_a_host_name_answer(fake_sentinel):
-    r = rbacctl("seats", "--sentinel",
-                "127.0.0.1:%d" % fake_sentinel.server_address[1],
-                "--master", MASTER)
-    assert r.returncode != 0
-    assert 'host name "localhost"; refused' in r.stderr, r.stderr
+def test_host_name_answer_followed_with_a_resolver(fake_sentinel, nginx,
+                                                  upstream, tmp_path):
+    """Sentinels that announce host names (announce-hostnames yes): the
+    name is resolved by nginx's resolver and the master reached."""
+    from dns_server import DnsServer
+
+    with RedisServer(tmp_path / "m") as m:
+        seed(m.client())
+        fake_sentinel.answer = (b"redis-master.test", str(m.port).encode())
+        dns = DnsServer({"redis-master.test": "127.0.0.1"}).start()
+        try:
+            http, server = conf(tmp_path, upstream, "127.0.0.1:%d"
+                                % fake_sentinel.server_address[1])
+            http = "resolver 127.0.0.1:%d ipv6=off;\n" % dns.port + http
+            n = nginx(http, server)
+            assert wait_for(lambda: n.get("/ws/w1", token=tok("alice"))
+                            .status_code == 200, 5 * SLOW), n.log()
+            assert n.get("/ws/w1", token=tok("bob")).status_code == 403
+            assert 'master "%s" is at redis-master.test:%d' % (
+                MASTER, m.port) in n.log()
+        finally:
+            dns.stop()
+
+
+def test_rbacctl_follows_a_host_name_answer(fake_sentinel, tmp_path):
+    with RedisServer(tmp_path / "m") as m:
+        seed(m.client())
+        fake_sentinel.answer = (b"localhost", str(m.port).encode())
+        r = rbacctl("seats", "--sentinel",
+                    "127.0.0.1:%d" % fake_sentinel.server_address[1],
+                    "--master", MASTER)
+        assert r.returncode == 0, r.stderr
 
 
 def test_answer_that_is_a_replica_is_not_used(nginx, upstream, tmp_path):
@@ -461,7 +501,7 @@ def test_answer_that_is_a_replica_is_not_used(nginx, upstream, tmp_path):
     ("127.0.0.1:6379 sentinel=127.0.0.1:26379 master=m",
      'an address and "sentinel=" exclude each other'),
     ("sentinel=localhost:26379 master=m",
-     'invalid sentinel address "localhost:26379"'),
+     '"localhost" is a host name, and no "resolver"'),
     ("sentinel=127.0.0.1:26379,,127.0.0.1:26380 master=m",
      'invalid sentinel address ""'),
     ("sentinel=127.0.0.1 master=m", 'invalid sentinel address "127.0.0.1"'),
