@@ -19,6 +19,7 @@
 #include "rbac_idpsync.h"
 #include "rbac_claims.h"
 #include "rbac_object.h"
+#include "rbac_reference.h"
 
 
 #endif /* RBAC_H */
