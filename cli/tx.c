@@ -381,6 +381,12 @@ rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
         }
 
         rc = build(&tx, ud);
+
+        if (rc == RBACCTL_OK) {
+            /* name references follow the names (ref.c) */
+            rc = rbacctl_refs_derive(&tx);
+        }
+
         if (rc != RBACCTL_OK) {
             rbacctl_unwatch(conn);
             rbacctl_tx_reset(&tx);
