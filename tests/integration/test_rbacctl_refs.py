@@ -287,3 +287,70 @@ def test_check_agrees_with_module(nginx, redis, upstream, tmp_path):
             rows += 1
     assert statuses == {200, 400, 403}
     assert rows > 400
+
+
+# --------------------------------------------------------------------------
+# @uuid accepts exactly what Go's uuid.Parse (Coder's) accepts, in one form
+
+GO_PARSE = r'''
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		u, err := uuid.Parse(in.Text())
+		if err != nil {
+			fmt.Println("-")
+		} else {
+			fmt.Println(u.String())
+		}
+	}
+}
+'''
+
+
+def spellings():
+    u = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+    forms = [u, u.upper(), "{%s}" % u, "urn:uuid:" + u, "URN:UUID:" + u,
+             "urn:UUID:" + u.upper(), u.replace("-", ""),
+             u.replace("-", "").upper(), "x%sy" % u, "(%s)" % u,
+             "{%s" % u, "%s}" % u, "urn:uuid-" + u, "uuid:" + u, u[:-1],
+             u + "0", u.replace("-", "_"), u[:8] + u[9:], "-" + u[1:],
+             u.replace("-", "")[:-1] + "g", "{" + u.replace("-", "") + "}",
+             "urn:uuid:" + u.replace("-", ""), " " + u, u + " ", "",
+             "g" + u[1:], u[:13] + "x" + u[14:], "%s%s" % (u[:35], "Z"),
+             "0" * 32, "f" * 32, "urn:uuid:%s " % u[:-1]]
+    return forms
+
+
+def test_uuid_spellings_match_go(tmp_path):
+    src = tmp_path / "parse.go"
+    src.write_text(GO_PARSE)
+    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode",
+               GOCACHE=str(tmp_path / "gocache"), GOFLAGS="")
+    exe = tmp_path / "parse"
+    b = subprocess.run(["go", "build", "-o", str(exe), str(src)], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert b.returncode == 0, b.stderr
+    forms = spellings()
+    go = subprocess.run([str(exe)], input="\n".join(forms) + "\n",
+                        capture_output=True, text=True, timeout=60)
+    want = go.stdout.split("\n")[:len(forms)]
+    accepted = 0
+    for form, expect in zip(forms, want):
+        r = subprocess.run([RBACCTL, "ref", "key", "@uuid:" + form],
+                           capture_output=True, text=True, timeout=30)
+        if expect == "-":
+            assert r.returncode == 1, (form, r.stdout)
+        else:
+            assert r.stdout == "id %s\n" % expect, (form, r.stdout)
+            accepted += 1
+    assert accepted >= 10
