@@ -168,6 +168,9 @@ CASES = [
     ("/versions/" + V1, UC, 403),
     ("/keys/KeyA1", UA, 200),
     ("/keys/KeyA1", UC, 403),
+    ("/wsalso/%s/%s" % (W1, V1), UA, 200),
+    ("/wsalso/%s/%s" % (W1, B1), UA, 403),          # a build is no version
+    ("/wsalso/%s/%s" % (W1, V1), UB, 403),
     ("/orgs/acme/members/me/workspaces", UA, 200),
     ("/orgs/acme/members/alice/workspaces", UA, 200),
     ("/orgs/beta/members/me/workspaces", UA, 403),
@@ -281,6 +284,25 @@ def test_non_uuid_refused_before_redis(tmp_path, nginx, redis, upstream):
     assert "cmdstat_mget" not in r.info("commandstats")
     st = n.get("/status").json()
     assert st["ids_refused"] >= len(NOT_UUIDS) * 3
+
+
+def test_one_more_round_trip_at_most(tmp_path, nginx, redis, upstream):
+    """Without a cache: a reference costs one more MGET than the id."""
+    r = redis.client()
+    seed(r)
+    n = nginx(*conf(tmp_path, upstream, redis.port, zone=False))
+    tok = jwt_hs(UA)
+
+    def mgets(path):
+        r.config_resetstat()
+        assert n.get(path, token=tok).status_code == 200
+        return r.info("commandstats")["cmdstat_mget"]["calls"]
+
+    by_id = mgets("/ws/" + W1)
+    assert mgets("/users/alice/workspace/dev") == by_id + 1
+    assert mgets("/builds/" + B1) == by_id + 1
+    # references of rbac_object and rbac_also in the same round trip
+    assert mgets("/wsalso/%s/%s" % (W1, V1)) <= by_id + 1
 
 
 def test_status_counts_references(env):
