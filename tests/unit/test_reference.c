@@ -350,6 +350,70 @@ test_record(void **state)
 }
 
 
+/* The canonical JSON of a record of `type`, or "error". */
+static const char *
+canon_json(rbac_rec_type_t type, const char *in)
+{
+    void         *rec;
+    char         *json;
+    rbac_err_t    err;
+    static char   out[1024];
+
+    if (rbac_record_parse(type, in, strlen(in), &rbac_malloc_allocator, &rec,
+                          &err)
+        != RBAC_OK)
+    {
+        return "error";
+    }
+
+    assert_int_equal(rbac_record_json(rec, &rbac_malloc_allocator, &json,
+                                      NULL, &err),
+                     RBAC_OK);
+    snprintf(out, sizeof(out), "%s", json);
+    rbac_malloc_allocator.free(NULL, json);
+    rbac_malloc_allocator.free(NULL, rec);
+
+    return out;
+}
+
+
+/* The names references are derived from: kept, and left out when unset. */
+static void
+test_names(void **state)
+{
+    assert_string_equal(canon_json(RBAC_REC_USER,
+                                   "{\"id\":\"u1\",\"username\":\"Al\"}"),
+                        "{\"id\":\"u1\",\"username\":\"Al\",\"kind\":"
+                        "\"user\",\"status\":\"active\",\"login\":\"oidc\","
+                        "\"site_roles\":[],\"orgs\":{},\"groups\":[],"
+                        "\"idp_sync\":\"replace\"}");
+    assert_null(strstr(canon_json(RBAC_REC_USER, "{\"id\":\"u1\"}"),
+                       "username"));
+    assert_string_equal(canon_json(RBAC_REC_USER,
+                                   "{\"id\":\"u1\",\"username\":1}"),
+                        "error");
+
+    assert_non_null(strstr(canon_json(RBAC_REC_OBJ,
+                                      "{\"type\":\"workspace\",\"id\":"
+                                      "\"w\",\"org\":\"o\",\"name\":"
+                                      "\"Dev\"}"),
+                           "\"owner\":\"\",\"name\":\"Dev\","));
+    assert_null(strstr(canon_json(RBAC_REC_OBJ,
+                                  "{\"type\":\"workspace\",\"id\":\"w\","
+                                  "\"org\":\"o\"}"), "name"));
+
+    assert_non_null(strstr(canon_json(RBAC_REC_ORG,
+                                      "{\"id\":\"o\",\"default\":true}"),
+                           ",\"default\":true}"));
+    assert_null(strstr(canon_json(RBAC_REC_ORG,
+                                  "{\"id\":\"o\",\"default\":false}"),
+                       "default\":"));
+    assert_string_equal(canon_json(RBAC_REC_ORG,
+                                   "{\"id\":\"o\",\"default\":\"yes\"}"),
+                        "error");
+}
+
+
 int
 main(void)
 {
@@ -361,6 +425,7 @@ main(void)
         cmocka_unit_test(test_fits),
         cmocka_unit_test(test_refkey),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_names),
     };
 
     return cmocka_run_group_tests_name("reference", tests, NULL, NULL);
