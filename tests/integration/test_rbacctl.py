@@ -707,7 +707,8 @@ def test_publish_to_no_subscriber_warns(rs):
     r = run("org", "create", "orgV", redis=rs)
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr
-    assert inv.drain() == ["rbac:org:orgV"]
+    # with the org goes the reference of its name (docs/references.md)
+    assert inv.drain() == ["rbac:org:orgV", "rbac:ref:orgname:orgv"]
     r = run("invalidate", "--all", redis=rs)
     assert r.returncode == 0 and "warning" not in r.stderr
 
