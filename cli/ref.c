@@ -568,6 +568,17 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
                 rc = RBACCTL_USAGE;
                 break;
             }
+
+            /* another object's name, unless this write takes it away */
+            p = rbacctl_drefs_find(&old, new.v[i].key);
+
+            if (p == NULL || strcmp(p->json, val) != 0) {
+                fprintf(stderr, "rbacctl: %s: two objects have this name "
+                        "(%s and %s); nothing was written\n", new.v[i].key,
+                        val, new.v[i].json);
+                rc = RBACCTL_USAGE;
+                break;
+            }
         }
 
         rc = rbacctl_tx_put(tx, new.v[i].key, new.v[i].json);
