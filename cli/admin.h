@@ -378,6 +378,9 @@ int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
  */
 int rbacctl_refs_derive(rbacctl_tx_t *tx);
 
+/* Frees a transaction built by hand (bulk apply) and UNWATCHes. */
+void rbacctl_tx_clear(rbacctl_tx_t *tx);
+
 /* A policy file's {"ref","type","id"}: its key and canonical value. */
 int rbacctl_ref_item(const cJSON *j, const char *what, char **key,
     char **canon);

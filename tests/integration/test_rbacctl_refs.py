@@ -30,6 +30,120 @@ def refs(redis):
             for k in c.scan_iter("rbac:ref:*")}
 
 
+POLICY = {
+    "organizations": [{"id": OA, "name": "Acme", "default": True},
+                      {"id": OB, "name": "Beta"}],
+    "users": [{"id": UA, "username": "Alice", "orgs": {OA: []}},
+              {"id": UC, "username": "carol", "orgs": {OB: []}}],
+    "groups": [{"id": G1, "org": OA, "name": "Admins"}],
+    "objects": [{"type": "workspace", "id": W1, "org": OA, "owner": UA,
+                 "name": "Dev"},
+                {"type": "template", "id": T1, "org": OA, "name": "Go"}],
+    "references": [{"ref": "build:{%s}" % B1.upper(), "type": "workspace",
+                    "id": W1}],
+}
+
+
+def apply(redis, tmp_path, policy, *flags):
+    f = tmp_path / "policy.json"
+    f.write_text(json.dumps(policy))
+    return rbacctl(redis, "apply", "-f", str(f), *flags)
+
+
+def auto(type_, id_):
+    return {"type": type_, "id": id_, "auto": True}
+
+
+def test_apply_writes_name_references(redis, tmp_path):
+    r = apply(redis, tmp_path, POLICY, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "+ rbac:ref:workspace:alice/dev" in r.stdout
+    assert refs(redis) == {}
+    r = apply(redis, tmp_path, POLICY)
+    assert r.returncode == 0, r.stderr
+    assert refs(redis) == {
+        "orgname:acme": auto("organization", OA),
+        "orgname:default": auto("organization", OA),
+        "orgname:beta": auto("organization", OB),
+        "username:alice": auto("user", UA),
+        "username:carol": auto("user", UC),
+        "workspace:%s/dev" % UA: auto("workspace", W1),
+        "workspace:alice/dev": auto("workspace", W1),
+        "template:%s/go" % OA: auto("template", T1),
+        "template:acme/go": auto("template", T1),
+        "template:default/go": auto("template", T1),
+        "group:%s/Admins" % OA: auto("group", G1),
+        "group:acme/Admins": auto("group", G1),
+        "group:default/Admins": auto("group", G1),
+        "build:" + B1: {"type": "workspace", "id": W1},
+    }
+    # export: the references set by hand only; apply of it changes nothing
+    r = rbacctl(redis, "export")
+    assert r.returncode == 0, r.stderr
+    exported = json.loads(r.stdout)
+    assert exported["references"] == [
+        {"type": "workspace", "id": W1, "ref": "build:" + B1}]
+    r = apply(redis, tmp_path, exported, "--prune")
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+
+
+def test_renames_move_references(redis, tmp_path):
+    assert apply(redis, tmp_path, POLICY).returncode == 0
+    p = json.loads(json.dumps(POLICY))
+    p["users"][0]["username"] = "Alicia"
+    p["organizations"][0]["name"] = "Acme2"
+    p["organizations"][0]["default"] = False
+    p["objects"][1]["name"] = "Go2"
+    r = apply(redis, tmp_path, p)
+    assert r.returncode == 0, r.stderr
+    got = refs(redis)
+    for gone in ("username:alice", "workspace:alice/dev", "orgname:acme",
+                 "orgname:default", "template:acme/go", "template:%s/go" % OA,
+                 "group:acme/Admins", "group:default/Admins"):
+        assert gone not in got, gone
+    assert got["workspace:alicia/dev"] == auto("workspace", W1)
+    assert got["template:acme2/go2"] == auto("template", T1)
+    assert got["group:acme2/Admins"] == auto("group", G1)
+    # an object that goes takes its names with it
+    del p["objects"][0]
+    del p["references"]
+    r = apply(redis, tmp_path, p, "--prune")
+    assert r.returncode == 0, r.stderr
+    got = refs(redis)
+    assert not [k for k in got if k.startswith(("workspace:", "build:"))]
+
+
+def test_name_conflicts_refused(redis, tmp_path):
+    p = json.loads(json.dumps(POLICY))
+    p["objects"].append(dict(p["objects"][0], id="w-other", name="DEV"))
+    r = apply(redis, tmp_path, p)
+    assert r.returncode == 2
+    assert "two objects have this name" in r.stderr
+    assert refs(redis) == {}
+    # a reference set by hand is not overwritten by a name
+    assert rbacctl(redis, "ref", "set", "orgname:acme",
+                   "organization:" + OB).returncode == 0
+    r = apply(redis, tmp_path, POLICY)
+    assert r.returncode == 2 and "set by hand" in r.stderr
+
+
+def test_policy_references_checked(redis, tmp_path):
+    for bad, err in [
+            ({"ref": "build:nope", "type": "workspace", "id": W1},
+             "is not a UUID"),
+            ({"ref": "build:" + B1, "type": "template", "id": T1},
+             "does not fit"),
+            ({"ref": "username:me", "type": "user", "id": UA},
+             "names an id"),
+            ({"ref": "agent:" + AG, "type": "workspace", "id": "w-none"},
+             "no obj:workspace \"w-none\""),
+            ({"type": "workspace", "id": W1}, "a reference is")]:
+        p = dict(POLICY, references=[bad])
+        r = apply(redis, tmp_path, p)
+        assert r.returncode == 2 and err in r.stderr, (bad, r.stderr)
+        assert refs(redis) == {}
+
+
 def test_edits_keep_name_references(redis):
     """Every transactional write (here `org create|update --name`) keeps
     the references of the names it changes; two objects with one name are
