@@ -406,4 +406,42 @@ int rbacctl_subject_claims(rbacctl_conn_t *conn, rbacctl_tx_t *tx,
 int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
 
 
+/* ---- references (ref.c, docs/references.md) ---- */
+
+/*
+ * Keeps the name references ("auto") in step with what the transaction
+ * stages: those of changed organizations, users, groups and objects (and
+ * of the children of a renamed parent) written, those gone deleted.
+ * Called by rbacctl_tx_run before each commit.  RBACCTL_USAGE when two
+ * objects claim one name or a name would replace a reference set by hand.
+ */
+int rbacctl_refs_derive(rbacctl_tx_t *tx);
+
+/* Frees a transaction built by hand (bulk apply) and UNWATCHes. */
+void rbacctl_tx_clear(rbacctl_tx_t *tx);
+
+/* A policy file's {"ref","type","id"}: its key and canonical value. */
+int rbacctl_ref_item(const cJSON *j, const char *what, char **key,
+    char **canon);
+
+/* The key of the object a reference value names ("obj:workspace:w1"). */
+int rbacctl_ref_target(const char *canon, char *buf, size_t len);
+
+/* *is_auto: the reference at key was derived by rbacctl from a name. */
+int rbacctl_ref_is_auto(rbacctl_tx_t *tx, const char *key, int *is_auto);
+
+/* Adds the "references" list (those not derived) to an export. */
+int rbacctl_ref_export(rbacctl_conn_t *conn, cJSON *doc);
+
+/*
+ * An argument of `check` read as the module reads it: "@kind:value" is
+ * resolved through Redis.  RBACCTL_OK: *out (malloc) is the id;
+ * RBACCTL_DENIED: `why` says what the module answers (400 or 403);
+ * RBACCTL_USAGE: a kind that does not fit; RBACCTL_FAIL.
+ */
+int rbacctl_ref_arg(rbacctl_conn_t *conn, rbac_type_t type, rbac_arg_t which,
+    const char *value, const char *caller, char **out, char *why,
+    size_t whylen);
+
+
 #endif /* RBACCTL_ADMIN_H */

@@ -118,6 +118,7 @@ static const struct {
     { "provisioner_keys", RBAC_REC_PKEY },
     { "deployment", RBAC_REC_DEPLOYMENT },
     { "idp_sync", RBAC_REC_IDPSYNC },
+    { "references", RBAC_REC_REF },
 };
 
 #define RBACCTL_NLISTS  (sizeof(rbacctl_lists) / sizeof(rbacctl_lists[0]))
@@ -125,7 +126,7 @@ static const struct {
 /* Key prefixes of the kinds a policy manages (for --prune). */
 static const char  *rbacctl_managed[] = {
     "org:", "group:", "user:", "role:", "siterole:", "obj:", "token:",
-    "pkey:", "deployment", "idpsync"
+    "pkey:", "deployment", "idpsync", "ref:"
 };
 
 #define RBACCTL_NMANAGED  (sizeof(rbacctl_managed) / sizeof(char *))
@@ -441,6 +442,59 @@ rbacctl_policy_group(rbacctl_policy_t *p, const rbac_group_rec_t *g)
 /* ---- loading ---- */
 
 /* Validates one record given as JSON text and adds it. */
+/*
+ * A reference of the "references" list (docs/references.md): its key
+ * spelled by core, its value checked, the object it names needed.
+ */
+static int
+rbacctl_policy_ref(rbacctl_policy_t *p, const char *json, size_t len,
+    const char *what)
+{
+    int          rc;
+    char        *key, *canon, target[400], *colon;
+    cJSON       *j;
+    rbac_str_t   id;
+
+    j = cJSON_ParseWithLength(json, len);
+    if (j == NULL) {
+        fprintf(stderr, "rbacctl: %s: not JSON\n", what);
+        return RBACCTL_USAGE;
+    }
+
+    rc = rbacctl_ref_item(j, what, &key, &canon);
+    cJSON_Delete(j);
+
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    rc = rbacctl_ref_target(canon, target, sizeof(target));
+
+    if (rc == RBACCTL_OK) {
+        /* "org:<id>", "user:<id>", "group:<id>", "obj:<type>:<id>" */
+        colon = strchr(target, ':');
+        if (strncmp(target, "obj:", 4) == 0) {
+            colon = strchr(colon + 1, ':');
+        }
+
+        *colon = '\0';
+        id.data = colon + 1;
+        id.len = strlen(id.data);
+
+        rc = rbacctl_policy_need(p, what, "id", target, id);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_policy_item(p, RBAC_REC_REF, key, canon, what);
+    }
+
+    free(key);
+    free(canon);
+
+    return rc;
+}
+
+
 static int
 rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     const char *json, size_t len, const char *what)
@@ -454,6 +508,10 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     if (json[0] != '{') {
         fprintf(stderr, "rbacctl: %s: not a JSON object\n", what);
         return RBACCTL_USAGE;
+    }
+
+    if (type == RBAC_REC_REF) {
+        return rbacctl_policy_ref(p, json, len, what);
     }
 
     if (type == RBAC_REC_NONE || type == RBAC_REC_IDPSYNC) {
@@ -643,7 +701,8 @@ rbacctl_policy_member(rbacctl_policy_t *p, const char *name, size_t nlen,
     if (i == RBACCTL_NLISTS) {
         fprintf(stderr, "rbacctl apply: %.*s: not a part of a policy file "
                 "(organizations groups users roles objects tokens "
-                "provisioner_keys deployment idp_sync)\n", (int) nlen, name);
+                "provisioner_keys deployment idp_sync references)\n",
+                (int) nlen, name);
         return RBACCTL_USAGE;
     }
 
@@ -1167,6 +1226,30 @@ rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 
 
 /* --prune: every managed key that the file does not name. */
+/* 1 for a reference rbacctl derived from a name (it follows the name). */
+static int
+rbacctl_apply_derived(rbacctl_conn_t *conn, const char *key)
+{
+    int                    d;
+    char                  *val;
+    rbac_reference_rec_t  *rec;
+
+    if (strncmp(key, "ref:", 4) != 0
+        || rbacctl_get(conn, key, &val) != RBACCTL_OK || val == NULL)
+    {
+        return 0;
+    }
+
+    rec = rbacctl_parse_stored(RBAC_REC_REF, key, val);
+    free(val);
+
+    d = rec != NULL && rec->derived;
+    free(rec);
+
+    return d;
+}
+
+
 static int
 rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 {
@@ -1198,7 +1281,9 @@ rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
             continue;
         }
 
-        if (rbacctl_policy_find(p, keys[k]) == NULL) {
+        if (rbacctl_policy_find(p, keys[k]) == NULL
+            && !rbacctl_apply_derived(conn, keys[k]))
+        {
             rc = rbacctl_policy_del(p, keys[k]);
         }
     }
@@ -1234,6 +1319,91 @@ rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
     p->changed++;
 
     return RBACCTL_OK;
+}
+
+
+/*
+ * The name references of what changes (ref.c, docs/references.md): the
+ * changed organizations, users, groups and objects go through a
+ * transaction view (old value from Redis, new one from the file), whose
+ * derived references are added to the write.  Under the writer lock.
+ */
+static int
+rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+{
+    int              rc;
+    size_t           i, n;
+    const char      *key;
+    rbac_str_t       k;
+    rbacctl_tx_t     tx;
+    rbacctl_ent_t   *e;
+    rbacctl_item_t  *it;
+    rbac_rec_type_t  t;
+
+    memset(&tx, 0, sizeof(tx));
+    tx.conn = conn;
+    rc = RBACCTL_OK;
+    n = p->n;
+
+    for (i = 0; i < n + p->ndels && rc == RBACCTL_OK; i++) {
+        key = i < n ? p->items[i].kv : p->dels[i - n];
+
+        if (i < n && p->items[i].state == RBACCTL_SAME) {
+            continue;
+        }
+
+        k.data = key;
+        k.len = strlen(key);
+        t = rbac_record_type_of_key(k);
+
+        if (t == RBAC_REC_ORG || t == RBAC_REC_USER || t == RBAC_REC_GROUP
+            || t == RBAC_REC_OBJ)
+        {
+            rc = rbacctl_tx_put(&tx, key, i < n
+                                          ? rbacctl_item_canon(&p->items[i])
+                                          : NULL);
+        }
+    }
+
+    if (rc == RBACCTL_OK && tx.n) {
+        rc = rbacctl_refs_derive(&tx);
+    }
+
+    for (i = 0; i < tx.n && rc == RBACCTL_OK; i++) {
+        e = &tx.ents[i];
+
+        if (strncmp(e->key, "ref:", 4) != 0 || !e->staged
+            || (e->old == NULL && e->val == NULL)
+            || (e->old && e->val && strcmp(e->old, e->val) == 0))
+        {
+            continue;
+        }
+
+        it = rbacctl_policy_find(p, e->key);
+
+        if (it != NULL) {
+            fprintf(stderr, "rbacctl: %s: the file sets this reference by "
+                    "hand, and a name needs it; nothing was written\n",
+                    e->key);
+            rc = RBACCTL_USAGE;
+
+        } else if (e->val == NULL) {
+            rc = rbacctl_policy_del(p, e->key);
+
+        } else {
+            rc = rbacctl_policy_item(p, RBAC_REC_REF, e->key, e->val,
+                                     e->key);
+            if (rc == RBACCTL_OK) {
+                p->items[p->n - 1].state = e->old ? RBACCTL_CHANGED
+                                                  : RBACCTL_ADDED;
+                p->changed++;
+            }
+        }
+    }
+
+    rbacctl_tx_clear(&tx);
+
+    return rc;
 }
 
 
@@ -1456,6 +1626,10 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
         rc = rbacctl_mget(&conn, p->n, rbacctl_item_key, rbacctl_diff_val, p,
                           &pr, &lock);
         rbacctl_progress_end(&pr);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_apply_names(&conn, p);
     }
 
     if (rc == RBACCTL_OK && !dry && p->changed + p->ndels) {

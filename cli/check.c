@@ -82,6 +82,90 @@ rbacctl_check_deny(const char *why, int explain)
 }
 
 
+/*
+ * What the module refuses with 400 before looking anything up: an
+ * argument "@kind:value" that is malformed (not a UUID where one is
+ * declared).  RBACCTL_DENIED with why; RBACCTL_USAGE for a kind that does
+ * not fit.
+ */
+static int
+rbacctl_check_ids(rbac_type_t type, const char *id, const char *org,
+    const char *owner, char *why, size_t len)
+{
+    int              is_key;
+    char             buf[RBAC_REF_KEY_MAX];
+    size_t           i;
+    rbac_str_t       v, rest, out, someone = rbac_string("-");
+    const char      *vals[3], *w;
+    rbac_refkind_t   kind;
+
+    static const char  *args[] = { "id", "org", "owner" };
+
+    vals[0] = id;
+    vals[1] = org;
+    vals[2] = owner;
+
+    for (i = 0; i < 3; i++) {
+        if (vals[i] == NULL || vals[i][0] != '@') {
+            continue;
+        }
+
+        v.data = vals[i];
+        v.len = strlen(vals[i]);
+
+        if (rbac_refarg_split(v, &kind, &rest) != RBAC_OK
+            || !rbac_refkind_fits(kind, type, (rbac_arg_t) i))
+        {
+            fprintf(stderr, "rbacctl check: \"%s\": not a kind of reference "
+                    "that fits the %s (docs/references.md)\n", vals[i],
+                    args[i]);
+            return RBACCTL_USAGE;
+        }
+
+        if (rbac_refarg_eval(kind, rest, someone, buf, &out, &is_key, &w)
+            != RBAC_OK)
+        {
+            snprintf(why, len, "%s %s %s", rbac_type_name(type), args[i], w);
+            return RBACCTL_DENIED;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/* The arguments "@kind:value" replaced by the ids they name (res[]). */
+static int
+rbacctl_check_refs(rbacctl_conn_t *conn, rbac_type_t type, const char *user,
+    const char **id, const char **org, const char **owner, char **res,
+    char *why, size_t len)
+{
+    int           rc;
+    size_t        i;
+    const char  **vals[3];
+
+    vals[0] = id;
+    vals[1] = org;
+    vals[2] = owner;
+
+    for (i = 0; i < 3; i++) {
+        if (*vals[i] == NULL || (*vals[i])[0] != '@') {
+            continue;
+        }
+
+        rc = rbacctl_ref_arg(conn, type, (rbac_arg_t) i, *vals[i], user,
+                             &res[i], why, len);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        *vals[i] = res[i];
+    }
+
+    return RBACCTL_OK;
+}
+
+
 int
 rbacctl_check(int argc, char **argv)
 {
@@ -108,6 +192,7 @@ rbacctl_check(int argc, char **argv)
     const rbac_idp_grant_t  *g;
     rbacctl_conn_t    conn;
     rbacctl_arena_t  *ar;
+    char             *res[3] = { NULL, NULL, NULL };
 
     rc = rbacctl_args_parse(&a, "check", argc - 1, argv + 1,
                             "user= action= object= org= owner= explain "
@@ -174,7 +259,14 @@ rbacctl_check(int argc, char **argv)
                             "type \"%.*s\"", (int) s.len, s.data);
     }
 
-    if (id != NULL && id[0] && strcmp(id, "me") != 0
+    /* ids declared as UUIDs: refused before anything is looked up */
+    rc = rbacctl_check_ids(type, id, org, owner, why, sizeof(why));
+    if (rc != RBACCTL_OK) {
+        free(claims);
+        return rc == RBACCTL_DENIED ? rbacctl_check_deny(why, explain) : rc;
+    }
+
+    if (id != NULL && id[0] && id[0] != '@' && strcmp(id, "me") != 0
         && !rbacctl_id_ok(id, strlen(id)))
     {
         return rbacctl_fail(&a, RBACCTL_USAGE, "--object: \"%s\" is not an "
@@ -218,6 +310,14 @@ rbacctl_check(int argc, char **argv)
     }
 
     if (rc != RBACCTL_OK) {
+        goto done;
+    }
+
+    /* references, read as the module reads them (ref.c) */
+    rc = rbacctl_check_refs(&conn, type, user, &id, &org, &owner, res, why,
+                            sizeof(why));
+    if (rc != RBACCTL_OK) {
+        rc = rc == RBACCTL_DENIED ? rbacctl_check_deny(why, explain) : rc;
         goto done;
     }
 
@@ -300,6 +400,10 @@ rbacctl_check(int argc, char **argv)
     rc = d.allow ? RBACCTL_OK : RBACCTL_DENIED;
 
 done:
+
+    for (i = 0; i < 3; i++) {
+        free(res[i]);
+    }
 
     rbacctl_arena_free(ar);
     rbacctl_disconnect(&conn);

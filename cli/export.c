@@ -34,6 +34,7 @@ static const struct {
     { "provisioner_keys", NULL, "pkey:", RBAC_REC_PKEY },
     { NULL, "deployment", "deployment", RBAC_REC_DEPLOYMENT },
     { NULL, "idp_sync", "idpsync", RBAC_REC_IDPSYNC },
+    { "references", NULL, "ref:", RBAC_REC_REF },
 };
 
 #define RBACCTL_NEXPORT  \
@@ -81,6 +82,29 @@ rbacctl_export_key(void *ud, size_t i)
 }
 
 
+/* {"ref":"<kind>:<key>",...} from a reference's canonical value (freed). */
+static char *
+rbacctl_export_ref(const char *key, char *canon)
+{
+    char   *s, *out;
+    cJSON  *k;
+
+    k = cJSON_CreateString(key);
+    s = k ? cJSON_PrintUnformatted(k) : NULL;
+    cJSON_Delete(k);
+
+    out = s ? malloc(strlen(s) + strlen(canon) + 16) : NULL;
+    if (out != NULL) {
+        sprintf(out, "{\"ref\":%s,%s", s, canon + 1);
+    }
+
+    free(s);
+    free(canon);
+
+    return out;
+}
+
+
 /* One record: validated and canonical, then written. */
 static int
 rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
@@ -110,6 +134,22 @@ rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
                 x->conn->prefix, x->keys[i], err.msg);
         free(rec);
         return RBACCTL_FAIL;
+    }
+
+    if (x->type == RBAC_REC_REF) {
+        /* those set by hand, named by their key; derived ones follow names */
+        if (((rbac_reference_rec_t *) rec)->derived) {
+            free(rec);
+            free(canon);
+            x->done++;
+            return RBACCTL_OK;
+        }
+
+        canon = rbacctl_export_ref(x->keys[i] + 4, canon);
+        if (canon == NULL) {
+            free(rec);
+            return RBACCTL_FAIL;
+        }
     }
 
     free(rec);

@@ -59,6 +59,9 @@ static const rbacctl_cmd_t  rbacctl_cmds[] = {
       "idpsync show | idpsync set -f FILE [--dry-run]" },
     { "seats", rbacctl_seats, "seats [--list]" },
     { "invalidate", rbacctl_invalidate, "invalidate KEY | --all" },
+    { "ref", rbacctl_ref,
+      "ref set KIND:KEY TYPE:ID | ref delete|get KIND:KEY | "
+      "ref key @KIND:VALUE [--caller ID]" },
 };
 
 #define RBACCTL_NCMDS  (sizeof(rbacctl_cmds) / sizeof(rbacctl_cmds[0]))

@@ -36,6 +36,7 @@ int rbacctl_token(int argc, char **argv);
 int rbacctl_pkey(int argc, char **argv);
 int rbacctl_seats(int argc, char **argv);
 int rbacctl_invalidate(int argc, char **argv);
+int rbacctl_ref(int argc, char **argv);
 
 
 #endif /* RBACCTL_H */

@@ -360,6 +360,14 @@ lost:
 }
 
 
+void
+rbacctl_tx_clear(rbacctl_tx_t *tx)
+{
+    rbacctl_tx_reset(tx);
+    rbacctl_unwatch(tx->conn);
+}
+
+
 int
 rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
     int dry_run, FILE *diff, size_t *changed)
@@ -381,6 +389,12 @@ rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
         }
 
         rc = build(&tx, ud);
+
+        if (rc == RBACCTL_OK) {
+            /* name references follow the names (ref.c) */
+            rc = rbacctl_refs_derive(&tx);
+        }
+
         if (rc != RBACCTL_OK) {
             rbacctl_unwatch(conn);
             rbacctl_tx_reset(&tx);

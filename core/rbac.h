@@ -21,6 +21,7 @@
 #include "rbac_object.h"
 #include "rbac_hdr.h"
 #include "rbac_carrier.h"
+#include "rbac_reference.h"
 
 
 #endif /* RBAC_H */

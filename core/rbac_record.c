@@ -32,6 +32,7 @@ static const rbac_rec_codec_t  rbac_rec_codecs[RBAC_NREC] = {
     { "pkey", rbac_rec_pkey_parse, rbac_rec_pkey_json },
     { "deployment", rbac_rec_deployment_parse, rbac_rec_deployment_json },
     { "idpsync", rbac_rec_idpsync_parse, rbac_rec_idpsync_json },
+    { "ref", rbac_rec_ref_parse, rbac_rec_ref_json },
 };
 
 
@@ -331,6 +332,11 @@ rbac_record_type_of_key(rbac_str_t key)
     n = rbac_record_prefix(key, "role:");
     if (n && rbac_record_pair(key.data + n, key.len - n)) {
         return RBAC_REC_ROLE;
+    }
+
+    n = rbac_record_prefix(key, "ref:");
+    if (n && rbac_record_pair(key.data + n, key.len - n)) {
+        return RBAC_REC_REF;
     }
 
     n = rbac_record_prefix(key, "obj:");

@@ -18,6 +18,7 @@
 #define RBAC_RECORD_H
 
 #include "rbac_decide.h"
+#include "rbac_reference.h"
 
 
 typedef struct {
@@ -50,6 +51,7 @@ typedef enum {
     RBAC_REC_PKEY,          /* rbac:pkey:<id> */
     RBAC_REC_DEPLOYMENT,    /* rbac:deployment */
     RBAC_REC_IDPSYNC,       /* rbac:idpsync */
+    RBAC_REC_REF,           /* rbac:ref:<kind>:<key> */
     RBAC_NREC
 } rbac_rec_type_t;
 
@@ -84,6 +86,7 @@ typedef struct {
     uint8_t         login;          /* rbac_login_t */
     uint8_t         idp_sync;       /* rbac_idp_mode_t */
     rbac_ref_t      id;
+    rbac_ref_t      username;       /* "" = none (references) */
     rbac_span_t     site_roles;     /* rbac_ref_t[] */
     rbac_span_t     orgs;           /* rbac_user_org_rec_t[] */
     rbac_span_t     groups;         /* rbac_ref_t[] */
@@ -92,6 +95,7 @@ typedef struct {
 typedef struct {
     rbac_rec_hdr_t  hdr;
     uint8_t         share;          /* rbac_share_t */
+    uint8_t         is_default;     /* the default org (references) */
     rbac_ref_t      id;
     rbac_ref_t      name;
     rbac_span_t     default_roles;  /* rbac_ref_t[] */
@@ -144,6 +148,7 @@ typedef struct {
     rbac_ref_t      id;
     rbac_ref_t      org;
     rbac_ref_t      owner;
+    rbac_ref_t      name;           /* "" = none (references) */
     rbac_span_t     acl_users;      /* rbac_acl_rec_t[] */
     rbac_span_t     acl_groups;     /* rbac_acl_rec_t[] */
     rbac_ref_t      deprecated_message;
@@ -185,6 +190,22 @@ typedef struct {
     rbac_rec_hdr_t  hdr;
     uint32_t        options;        /* RBAC_OPT_* */
 } rbac_deployment_rec_t;
+
+/* A reference: the object a name or a child id stands for. */
+typedef struct {
+    rbac_rec_hdr_t  hdr;
+    uint8_t         type;           /* rbac_type_t */
+    uint8_t         derived;        /* "auto": written by rbacctl */
+    rbac_ref_t      type_name;
+    rbac_ref_t      id;
+} rbac_reference_rec_t;
+
+/*
+ * The id a reference read for kind k names; RBAC_EINVAL when it names an
+ * object of another type than k resolves to.
+ */
+rbac_rc_t rbac_reference_resolve(const rbac_reference_rec_t *rec,
+    rbac_refkind_t k, rbac_str_t *id);
 
 /* IdP sync settings (roles.md section 12). */
 typedef struct {

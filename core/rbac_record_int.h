@@ -129,6 +129,9 @@ void rbac_rec_deployment_json(rbac_jw_t *w, const void *rec);
 rbac_rc_t rbac_rec_idpsync_parse(rbac_blob_t *b, const cJSON *j,
     const char *path);
 void rbac_rec_idpsync_json(rbac_jw_t *w, const void *rec);
+rbac_rc_t rbac_rec_ref_parse(rbac_blob_t *b, const cJSON *j,
+    const char *path);
+void rbac_rec_ref_json(rbac_jw_t *w, const void *rec);
 
 
 #endif /* RBAC_RECORD_INT_H */

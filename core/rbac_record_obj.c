@@ -176,6 +176,11 @@ rbac_rec_obj_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
+    rc = rbac_rf_str(b, j, "name", path, RBAC_RF_NAME, "", &o.name);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
     rc = rbac_rec_acl(b, j, "acl_users", path, o.type, &o.acl_users);
     if (rc != RBAC_OK) {
         return rc;
@@ -280,6 +285,11 @@ rbac_rec_obj_json(rbac_jw_t *w, const void *rec)
     rbac_jw_ref(w, rec, o->org);
     rbac_jw_key(w, "owner");
     rbac_jw_ref(w, rec, o->owner);
+
+    if (o->name.len) {
+        rbac_jw_key(w, "name");
+        rbac_jw_ref(w, rec, o->name);
+    }
     rbac_jw_key(w, "acl_users");
     rbac_rec_acl_json(w, rec, o->acl_users);
     rbac_jw_key(w, "acl_groups");

@@ -51,6 +51,11 @@ rbac_rec_org_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 
     o.share = (uint8_t) v;
 
+    rc = rbac_rf_bool(j, "default", path, 0, &o.is_default, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
     rc = rbac_rf_names(b, rbac_rf_get(j, "default_org_member_roles"),
                        rbac_rf_path(p, path, "default_org_member_roles"),
                        &o.default_roles);
@@ -78,6 +83,12 @@ rbac_rec_org_json(rbac_jw_t *w, const void *rec)
     rbac_jw_cstr(w, rbac_org_shares[o->share]);
     rbac_jw_key(w, "default_org_member_roles");
     rbac_jw_refs(w, rec, o->default_roles);
+
+    if (o->is_default) {
+        rbac_jw_key(w, "default");
+        rbac_jw_bool(w, 1);
+    }
+
     rbac_jw_close(w, '}');
 }
 

@@ -48,6 +48,11 @@ rbac_rec_user_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
+    rc = rbac_rf_str(b, j, "username", path, RBAC_RF_NAME, "", &u.username);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
     rc = rbac_rf_enum(j, "kind", path, rbac_user_kinds, RBAC_KIND_USER, &v,
                       b->err);
     if (rc != RBAC_OK) {
@@ -132,6 +137,11 @@ rbac_rec_user_json(rbac_jw_t *w, const void *rec)
 
     rbac_jw_key(w, "id");
     rbac_jw_ref(w, rec, u->id);
+
+    if (u->username.len) {
+        rbac_jw_key(w, "username");
+        rbac_jw_ref(w, rec, u->username);
+    }
     rbac_jw_key(w, "kind");
     rbac_jw_cstr(w, rbac_user_kinds[u->kind]);
     rbac_jw_key(w, "status");

@@ -114,10 +114,8 @@ void *
 ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
     const char *kind, ngx_str_t *a, ngx_str_t *b)
 {
-    u_char      *p, buf[NGX_HTTP_RBAC_MAX_KEY];
-    void        *rec;
-    ngx_str_t    key;
-    ngx_uint_t   fetched;
+    u_char     *p, buf[NGX_HTTP_RBAC_MAX_KEY];
+    ngx_str_t   key;
 
     key.data = buf;
     p = ngx_cpymem(buf, kind, ngx_strlen(kind));
@@ -143,14 +141,25 @@ ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
 
     key.len = p - buf;
 
-    rec = ngx_http_rbac_record(ctx, &key, &fetched);
+    return ngx_http_rbac_get_key(ctx, state, &key);
+}
+
+
+void *
+ngx_http_rbac_get_key(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    ngx_str_t *key)
+{
+    void        *rec;
+    ngx_uint_t   fetched;
+
+    rec = ngx_http_rbac_record(ctx, key, &fetched);
 
     if (fetched) {
         *state = rec != NULL ? NGX_HTTP_RBAC_PRESENT : NGX_HTTP_RBAC_ABSENT;
         return rec;
     }
 
-    if (ngx_http_rbac_want(ctx, &key) != NGX_OK) {
+    if (ngx_http_rbac_want(ctx, key) != NGX_OK) {
         ctx->failed = 1;
     }
 

@@ -523,6 +523,12 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     oc = lcf->object;
 
     if (!ctx->cred_ready) {
+        /* ids declared as UUIDs: refused before anything is looked up */
+        rc = ngx_http_rbac_ids_check(r, lcf, ctx);
+        if (rc != NGX_OK) {
+            return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+        }
+
         rc = ngx_http_rbac_credential(r, lcf, ctx);
         if (rc != NGX_AGAIN) {
             return rc;
@@ -1146,15 +1152,23 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, rbac_object_t *obj)
 {
     void                      *rec;
-    ngx_str_t                  v, id;
+    ngx_int_t                  nrc;
+    ngx_str_t                  id, args[3];
     rbac_rc_t                  rc;
-    rbac_str_t                 rid, *args[3];
+    rbac_str_t                 rid, *oargs[3];
     ngx_uint_t                 i, state;
     rbac_err_t                 err;
     rbac_rec_type_t            kind;
     rbac_allocator_t           a;
     rbac_object_args_t         oa;
     ngx_http_complex_value_t  *cv[3];
+
+    /* the arguments, references resolved (ngx_http_rbac_ref.c) */
+    nrc = ngx_http_rbac_object_args(r, ctx, oc, me, args, obj != NULL);
+    if (nrc != NGX_OK) {
+        /* NGX_DECLINED: a reference names nothing, nothing to want */
+        return nrc == NGX_DECLINED ? NGX_OK : nrc;
+    }
 
     ngx_memzero(&oa, sizeof(rbac_object_args_t));
 
@@ -1165,21 +1179,17 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     cv[0] = oc->id;
     cv[1] = oc->org;
     cv[2] = oc->owner;
-    args[0] = &oa.id;
-    args[1] = &oa.org;
-    args[2] = &oa.owner;
+    oargs[0] = &oa.id;
+    oargs[1] = &oa.org;
+    oargs[2] = &oa.owner;
 
     for (i = 0; i < 3; i++) {
         if (cv[i] == NULL) {
             continue;               /* not given: data NULL */
         }
 
-        if (ngx_http_complex_value(r, cv[i], &v) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        args[i]->data = v.data ? (const char *) v.data : "";
-        args[i]->len = v.len;
+        oargs[i]->data = args[i].data ? (const char *) args[i].data : "";
+        oargs[i]->len = args[i].len;
     }
 
     kind = rbac_object_record(&oa, &rid);

@@ -1646,7 +1646,10 @@ ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
 {
     ngx_str_t                          *value, s;
     ngx_uint_t                          i;
-    rbac_str_t                          type;
+    rbac_rc_t                           rc;
+    rbac_str_t                          type, arg, rest;
+    rbac_arg_t                          which;
+    rbac_refkind_t                      kind;
     ngx_http_complex_value_t          **cvp;
     ngx_http_compile_complex_value_t    ccv;
 
@@ -1672,6 +1675,8 @@ ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
             continue;
         }
 
+        which = RBAC_ARG_ID;
+
         if (ngx_strncmp(value[i].data, "id=", 3) == 0) {
             cvp = &obj->id;
             s.data = value[i].data + 3;
@@ -1679,11 +1684,13 @@ ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
 
         } else if (ngx_strncmp(value[i].data, "org=", 4) == 0) {
             cvp = &obj->org;
+            which = RBAC_ARG_ORG;
             s.data = value[i].data + 4;
             s.len = value[i].len - 4;
 
         } else if (ngx_strncmp(value[i].data, "owner=", 6) == 0) {
             cvp = &obj->owner;
+            which = RBAC_ARG_OWNER;
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
 
@@ -1705,6 +1712,49 @@ ngx_http_rbac_object_parse(ngx_conf_t *cf, const char *name,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%s\": duplicate \"%V\"", name, &value[i]);
             return NGX_CONF_ERROR;
+        }
+
+        if (cvp != action) {
+            /* "@kind:value": a reference (docs/references.md) */
+            arg.data = (const char *) s.data;
+            arg.len = s.len;
+
+            rc = rbac_refarg_split(arg, &kind, &rest);
+
+            if (rc != RBAC_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%s\": %s in \"%V\" (references are "
+                                   "@<kind>:<value>)", name,
+                                   rc == RBAC_EUNKNOWN
+                                   ? "unknown kind of reference"
+                                   : "no \":\" after the kind",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (!rbac_refkind_fits(kind, obj->type, which)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%s\": \"%V\": a reference of kind "
+                                   "\"%s\" names a %s, not the %s this "
+                                   "argument names", name, &value[i],
+                                   rbac_refkind_name(kind),
+                                   rbac_type_name(rbac_refkind_target(kind)),
+                                   which == RBAC_ARG_ORG ? "organization"
+                                   : which == RBAC_ARG_OWNER ? "user"
+                                   : (char *) obj->type_name.data);
+                return NGX_CONF_ERROR;
+            }
+
+            if (kind != RBAC_RK_NONE && rest.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%s\": \"%V\": nothing after the "
+                                   "kind", name, &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            obj->kind[which] = kind;
+            s.data = (u_char *) rest.data;
+            s.len = rest.len;
         }
 
         *cvp = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));

@@ -56,7 +56,11 @@
 #define NGX_HTTP_RBAC_STAT_STALE          6
 #define NGX_HTTP_RBAC_STAT_EVICTIONS      7
 #define NGX_HTTP_RBAC_STAT_INVALIDATIONS  8
-#define NGX_HTTP_RBAC_STAT_N              9
+#define NGX_HTTP_RBAC_STAT_REFS_RESOLVED  9
+#define NGX_HTTP_RBAC_STAT_REFS_MISSING   10
+#define NGX_HTTP_RBAC_STAT_REFS_WRONG_TYPE  11
+#define NGX_HTTP_RBAC_STAT_IDS_REFUSED    12
+#define NGX_HTTP_RBAC_STAT_N              13
 
 /* rbac_status: each worker's Redis state */
 #define NGX_HTTP_RBAC_W_PID               0
@@ -80,6 +84,7 @@ typedef struct {
     ngx_http_complex_value_t  *id;
     ngx_http_complex_value_t  *org;
     ngx_http_complex_value_t  *owner;
+    rbac_refkind_t             kind[3];      /* per rbac_arg_t: "@kind:" */
     unsigned                   any_org:1;
 } ngx_http_rbac_object_conf_t;
 
@@ -268,6 +273,9 @@ ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
  */
 void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
     const char *kind, ngx_str_t *a, ngx_str_t *b);
+/* The same for a whole key (prefix-less, under NGX_HTTP_RBAC_MAX_KEY). */
+void *ngx_http_rbac_get_key(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
+    ngx_str_t *key);
 ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
 void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
@@ -282,6 +290,13 @@ void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
 void ngx_http_rbac_pfree(void *ud, void *p);
 void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
 void ngx_http_rbac_heap_free(void *ud, void *p);
+
+/* ngx_http_rbac_ref.c: object arguments, references resolved */
+ngx_int_t ngx_http_rbac_ids_check(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc, ngx_str_t *me,
+    ngx_str_t *args, ngx_uint_t final);
 
 /* ngx_http_rbac_idpsync.c: IdP sync settings applied to JWT claims */
 ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,

@@ -325,8 +325,14 @@ ngx_http_rbac_status_json(u_char *p, ngx_http_rbac_stats_t *st, size_t used,
                         w[NGX_HTTP_RBAC_W_INFLIGHT]);
     }
 
-    return ngx_sprintf(p, "],\"invalidations\":%uA",
-                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS]);
+    return ngx_sprintf(p, "],\"invalidations\":%uA,\"references\":{"
+                       "\"resolved\":%uA,\"missing\":%uA,"
+                       "\"wrong_type\":%uA},\"ids_refused\":%uA",
+                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_RESOLVED],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_MISSING],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_WRONG_TYPE],
+                       st->count[NGX_HTTP_RBAC_STAT_IDS_REFUSED]);
 }
 
 
@@ -382,6 +388,16 @@ ngx_http_rbac_status_prometheus(u_char *p, ngx_http_rbac_stats_t *st,
     }
 
     return ngx_sprintf(p, "# TYPE rbac_invalidations_total counter\n"
-                       "rbac_invalidations_total %uA\n",
-                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS]);
+                       "rbac_invalidations_total %uA\n"
+                       "# TYPE rbac_references_total counter\n"
+                       "rbac_references_total{result=\"resolved\"} %uA\n"
+                       "rbac_references_total{result=\"missing\"} %uA\n"
+                       "rbac_references_total{result=\"wrong_type\"} %uA\n"
+                       "# TYPE rbac_ids_refused_total counter\n"
+                       "rbac_ids_refused_total %uA\n",
+                       st->count[NGX_HTTP_RBAC_STAT_INVALIDATIONS],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_RESOLVED],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_MISSING],
+                       st->count[NGX_HTTP_RBAC_STAT_REFS_WRONG_TYPE],
+                       st->count[NGX_HTTP_RBAC_STAT_IDS_REFUSED]);
 }

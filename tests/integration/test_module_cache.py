@@ -550,7 +550,7 @@ def test_status_json_and_prometheus(nginx, redis, upstream, tmp_path):
     assert n.get("/ws/w1", token="x.y.z").status_code == 401
     st = status(n)
     assert set(st) == {"decisions", "unauthorized", "cache", "redis",
-                       "invalidations"}
+                       "invalidations", "references", "ids_refused"}
     assert st["decisions"]["allow"] == 1
     assert st["decisions"]["deny"] == 3
     assert st["decisions"]["shadow_deny"] == 0

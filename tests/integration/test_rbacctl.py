@@ -194,8 +194,9 @@ def test_prune_removes_exactly_what_is_gone(rs, tmp_path, policy):
     inv = Inv(rs)
     r = run("apply", "-f", f, "--prune", redis=rs)
     assert r.returncode == 0, r.stderr
+    # with the group goes the reference of its name (docs/references.md)
     gone = ["rbac:group:grp-java", "rbac:obj:workspace:ws-carol",
-            "rbac:user:erin"]
+            "rbac:user:erin", "rbac:ref:group:megaco/java-monolith"]
     assert diff_lines(r.stdout) == sorted(
         ["- " + k for k in gone] + ["~ rbac:orggroups:megaco"])
     assert sorted(inv.drain()) == sorted(gone + ["rbac:orggroups:megaco"])
@@ -706,7 +707,8 @@ def test_publish_to_no_subscriber_warns(rs):
     r = run("org", "create", "orgV", redis=rs)
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr
-    assert inv.drain() == ["rbac:org:orgV"]
+    # with the org goes the reference of its name (docs/references.md)
+    assert inv.drain() == ["rbac:org:orgV", "rbac:ref:orgname:orgv"]
     r = run("invalidate", "--all", redis=rs)
     assert r.returncode == 0 and "warning" not in r.stderr
 
