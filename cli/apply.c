@@ -1352,6 +1352,17 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_policy_t *p)
             continue;
         }
 
+        /*
+         * a new record without a name derives no reference: it needs no
+         * round trip (a from-empty apply of a million unnamed records
+         * would otherwise read one key at a time)
+         */
+        if (i < n && p->items[i].state == RBACCTL_ADDED
+            && strstr(rbacctl_item_canon(&p->items[i]), "name\"") == NULL)
+        {
+            continue;
+        }
+
         k.data = key;
         k.len = strlen(key);
         t = rbac_record_type_of_key(k);

@@ -33,7 +33,7 @@ static ngx_int_t ngx_http_rbac_run(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_finish(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
-static ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
+static ngx_int_t ngx_http_rbac_object_ctl(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_int_t ngx_http_rbac_evaluate(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
@@ -219,7 +219,7 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
         return ngx_http_rbac_finish(r, lcf, ctx);
     }
 
-    rc = ngx_http_rbac_object_args(r, lcf, ctx);
+    rc = ngx_http_rbac_object_ctl(r, lcf, ctx);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -301,7 +301,7 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
  * refused (ctx says why); NGX_ERROR.
  */
 static ngx_int_t
-ngx_http_rbac_object_args(ngx_http_request_t *r,
+ngx_http_rbac_object_ctl(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
 {
     ngx_str_t                     v;
