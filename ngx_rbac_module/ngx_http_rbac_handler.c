@@ -546,6 +546,8 @@ static ngx_int_t
 ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
+    u_char                     *hex;
+    rbac_rc_t                   crc;
     ngx_int_t                   rc;
     ngx_str_t                   v, reason;
     rbac_str_t                  sv, out;
@@ -615,11 +617,29 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     ngx_memzero(&err, sizeof(rbac_err_t));
 
-    if (rbac_cred_parse(sv, type == NGX_HTTP_RBAC_CRED_PKEY
-                            ? RBAC_CRED_PROVISIONER_KEY : RBAC_CRED_API_TOKEN,
-                        &cred, &err)
-        != RBAC_OK)
-    {
+    if (type == NGX_HTTP_RBAC_CRED_PKEY_BARE) {
+        /* Coder's bare key: its id is the SHA-256 of the secret */
+        ctx->cred_type = NGX_HTTP_RBAC_CRED_PKEY;
+
+        hex = ngx_pnalloc(r->pool, 2 * RBAC_SHA256_LEN + 1);
+        if (hex == NULL) {
+            return NGX_ERROR;
+        }
+
+        crc = rbac_cred_parse_bare(sv, (char *) hex, &cred, &err);
+
+    } else {
+        crc = rbac_cred_parse(sv, type == NGX_HTTP_RBAC_CRED_PKEY
+                                 ? RBAC_CRED_PROVISIONER_KEY
+                                 : RBAC_CRED_API_TOKEN,
+                             &cred, &err);
+    }
+
+    if (crc == RBAC_ENOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (crc != RBAC_OK) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
     }
 

@@ -1084,10 +1084,16 @@ ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else if (ngx_strcmp(value[2].data, "type=provisioner_key") == 0) {
             type = NGX_HTTP_RBAC_CRED_PKEY;
 
+        } else if (ngx_strcmp(value[2].data, "type=coder_provisioner_key")
+                   == 0)
+        {
+            type = NGX_HTTP_RBAC_CRED_PKEY_BARE;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"rbac_token\": invalid parameter \"%V\" "
-                               "(type=jwt|api_token|provisioner_key)",
+                               "(type=jwt|api_token|provisioner_key"
+                               "|coder_provisioner_key)",
                                &value[2]);
             return NGX_CONF_ERROR;
         }

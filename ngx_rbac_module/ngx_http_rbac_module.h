@@ -30,6 +30,7 @@
 #define NGX_HTTP_RBAC_CRED_JWT        1
 #define NGX_HTTP_RBAC_CRED_API_TOKEN  2
 #define NGX_HTTP_RBAC_CRED_PKEY       3
+#define NGX_HTTP_RBAC_CRED_PKEY_BARE  4     /* Coder's: id = SHA-256 hex */
 
 /* rbac_principals: a bit per rbac_kind_t */
 #define NGX_HTTP_RBAC_KIND_BIT(k)     ((ngx_uint_t) 1 << (k))
