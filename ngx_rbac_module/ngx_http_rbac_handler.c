@@ -65,6 +65,11 @@ static ngx_int_t ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
 static ngx_int_t ngx_http_rbac_object_build(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
     ngx_str_t *me, rbac_object_t *obj);
+static ngx_int_t ngx_http_rbac_public_app(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_app_share(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj, rbac_object_t *obj);
 static ngx_int_t ngx_http_rbac_also_decide(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
     rbac_subject_t *subj);
@@ -380,11 +385,21 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     if (!ctx->cred_ready) {
         rc = ngx_http_rbac_credential(r, lcf, ctx);
-        if (rc != NGX_AGAIN) {
+
+        if (rc == NGX_OK && ctx->cred.len == 0 && lcf->app != NULL) {
+            /* no credential where an app is served: public, maybe */
+            ctx->anonymous = 1;
+            ctx->status = 0;
+
+        } else if (rc != NGX_AGAIN) {
             return rc;
         }
 
         ctx->cred_ready = 1;
+    }
+
+    if (ctx->anonymous) {
+        return ngx_http_rbac_public_app(r, lcf, ctx);
     }
 
     /* first level: the principal, the object, the deployment options */
@@ -921,8 +936,126 @@ ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
+    if (!d.allow && lcf->app != NULL && action == RBAC_A_APPLICATION_CONNECT) {
+        return ngx_http_rbac_app_share(r, lcf, ctx, &subj, obj);
+    }
+
     if (d.allow && lcf->also != NULL) {
         return ngx_http_rbac_also_decide(r, lcf, ctx, &subj);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * rbac_app, a caller without a credential: the app opens if the
+ * workspace's record says it is public, else the 401 stands.  NGX_OK:
+ * decided; NGX_AGAIN: records wanted.
+ */
+static ngx_int_t
+ngx_http_rbac_public_app(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    ngx_str_t         slug, none;
+    rbac_object_t     obj;
+    rbac_app_share_t  share;
+
+    ngx_str_null(&none);
+
+    if (ngx_http_rbac_object_build(r, ctx, lcf->object, &none, NULL)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->need) {
+        return NGX_AGAIN;
+    }
+
+    ctx->obj_rec = NULL;
+
+    rc = ngx_http_rbac_object_build(r, ctx, lcf->object, &none, &obj);
+    if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+        return rc;
+    }
+
+    if (ngx_http_complex_value(r, lcf->app, &slug) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    share = RBAC_APP_OWNER;
+
+    if (rc == NGX_OK && ctx->obj_rec != NULL) {
+        share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
+    }
+
+    if (!rbac_app_share_allows(share, 0, 0)) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                  "no credential");
+    }
+
+    ctx->status = 0;
+    ngx_str_set(&ctx->reason, "public app");
+
+    return NGX_OK;
+}
+
+
+/*
+ * rbac_app, an authenticated caller refused application_connect on the
+ * workspace: the app's share level may still let him in.
+ */
+static ngx_int_t
+ngx_http_rbac_app_share(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx, rbac_subject_t *subj, rbac_object_t *obj)
+{
+    ngx_str_t         slug;
+    ngx_uint_t        i, member;
+    rbac_app_share_t  share;
+
+    if (ctx->obj_rec == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, lcf->app, &slug) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
+
+    if (share != RBAC_APP_PUBLIC && subj->status != RBAC_STATUS_ACTIVE) {
+        return NGX_OK;
+    }
+
+    member = 0;
+
+    for (i = 0; i < subj->norgs; i++) {
+        if (subj->orgs[i].org.len == obj->org.len
+            && ngx_strncmp(subj->orgs[i].org.data, obj->org.data,
+                           obj->org.len)
+               == 0)
+        {
+            member = 1;
+            break;
+        }
+    }
+
+    if (!rbac_app_share_allows(share, 1, member)) {
+        return NGX_OK;
+    }
+
+    ctx->status = 0;
+
+    if (share == RBAC_APP_ORGANIZATION) {
+        ngx_str_set(&ctx->reason, "app shared with the organization");
+
+    } else if (share == RBAC_APP_AUTHENTICATED) {
+        ngx_str_set(&ctx->reason, "app shared with authenticated users");
+
+    } else {
+        ngx_str_set(&ctx->reason, "public app");
     }
 
     return NGX_OK;
@@ -1121,6 +1254,7 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     switch (rc) {
 
     case RBAC_OK:
+        ctx->obj_rec = rec;
         return NGX_OK;
 
     case RBAC_EINVAL:

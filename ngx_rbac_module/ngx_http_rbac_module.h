@@ -107,6 +107,7 @@ typedef struct {
     ngx_flag_t                  identity_headers;
     size_t                      json_body;   /* 0 = the body is not read */
     ngx_array_t                *also;        /* ngx_http_rbac_also_conf_t */
+    ngx_http_complex_value_t   *app;         /* rbac_app: the app's slug */
 } ngx_http_rbac_loc_conf_t;
 
 
@@ -173,6 +174,10 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
+    unsigned                    anonymous:1; /* rbac_app, no credential */
+
+    /* the record of the location's object, once built (rbac_app) */
+    void                       *obj_rec;
 
     /* rbac_json_body: the body's top-level fields */
     rbac_body_t                *body;
