@@ -161,7 +161,9 @@ def policy():
         "roles": roles,
         "objects": [
             {"type": "workspace", "id": WS, "name": "dev", "org": ORG_A,
-             "owner": XENA, "acl_users": {SAM: "use"}},
+             "owner": XENA, "acl_users": {SAM: "use"},
+             "apps": {"code": "owner", "docs": "organization",
+                      "site": "public"}},
             {"type": "template", "id": TPL, "name": "tpl", "org": ORG_A,
              "acl_groups": {}},
             {"type": "group", "id": GRP, "org": ORG_A},
@@ -605,6 +607,18 @@ def test_apps(front):
             else:
                 assert r.status_code == 403, (who, path, r.text)
                 assert tid not in seen(up_port)
+    # Share levels: "docs" opens for the organization, "site" for anyone.
+    for who, app, host, status in [
+            (OLGA, "docs", None, 200), (WALT, "docs", None, 403),
+            (OLGA, "docs", "docs--main--dev--xena.apps.coder.example", 200),
+            (None, "site", None, 200), (None, "code", None, 401),
+            (None, "site", "site--main--dev--xena.apps.coder.example", 200),
+            (None, "docs", "docs--main--dev--xena.apps.coder.example", 401)]:
+        c = Caller(n.url, token(who) if who else None)
+        path = "/" if host else "/@xena/dev/apps/%s/" % app
+        _, r = c("GET", path, headers={"Host": host} if host else {})
+        assert r.status_code == status, (who, app, host, r.text)
+
     # The web terminal is ssh on the workspace.
     _, r = Caller(n.url, token(SAM))("GET", "/@xena/dev/terminal")
     assert r.status_code != 403
