@@ -177,11 +177,12 @@ const char *rbac_app_share_name(rbac_app_share_t share);
 
 /*
  * Coder's rule for an app beyond application_connect on its workspace: 1
- * when `share` lets in a caller who is authenticated (or not) and a member
- * of the workspace's organization (or not).
+ * when an app of level `share` opens for subject `s` (NULL: a caller
+ * without a credential) on a workspace of organization `org`.  Only a
+ * public app opens for a caller who is not active.
  */
-int rbac_app_share_allows(rbac_app_share_t share, int authenticated,
-    int org_member);
+int rbac_app_share_allows(rbac_app_share_t share, const rbac_subject_t *s,
+    rbac_str_t org);
 
 typedef struct {
     uint8_t         type;           /* rbac_type_t */

@@ -207,23 +207,34 @@ rbac_app_share_name(rbac_app_share_t share)
 
 
 int
-rbac_app_share_allows(rbac_app_share_t share, int authenticated,
-    int org_member)
+rbac_app_share_allows(rbac_app_share_t share, const rbac_subject_t *s,
+    rbac_str_t org)
 {
-    switch (share) {
+    size_t  i;
 
-    case RBAC_APP_PUBLIC:
+    if (share == RBAC_APP_PUBLIC) {
         return 1;
+    }
 
-    case RBAC_APP_AUTHENTICATED:
-        return authenticated;
-
-    case RBAC_APP_ORGANIZATION:
-        return authenticated && org_member;
-
-    default:
+    if (s == NULL || s->status != RBAC_STATUS_ACTIVE) {
         return 0;
     }
+
+    if (share == RBAC_APP_AUTHENTICATED) {
+        return 1;
+    }
+
+    if (share != RBAC_APP_ORGANIZATION) {
+        return 0;
+    }
+
+    for (i = 0; i < s->norgs; i++) {
+        if (rbac_str_eq(s->orgs[i].org, org)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

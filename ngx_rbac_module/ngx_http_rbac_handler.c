@@ -991,7 +991,7 @@ ngx_http_rbac_public_app(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
     }
 
-    if (!rbac_app_share_allows(share, 0, 0)) {
+    if (!rbac_app_share_allows(share, NULL, obj.org)) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
                                   "no credential");
     }
@@ -1012,7 +1012,6 @@ ngx_http_rbac_app_share(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx, rbac_subject_t *subj, rbac_object_t *obj)
 {
     ngx_str_t         slug;
-    ngx_uint_t        i, member;
     rbac_app_share_t  share;
 
     if (ctx->obj_rec == NULL) {
@@ -1025,24 +1024,7 @@ ngx_http_rbac_app_share(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
 
-    if (share != RBAC_APP_PUBLIC && subj->status != RBAC_STATUS_ACTIVE) {
-        return NGX_OK;
-    }
-
-    member = 0;
-
-    for (i = 0; i < subj->norgs; i++) {
-        if (subj->orgs[i].org.len == obj->org.len
-            && ngx_strncmp(subj->orgs[i].org.data, obj->org.data,
-                           obj->org.len)
-               == 0)
-        {
-            member = 1;
-            break;
-        }
-    }
-
-    if (!rbac_app_share_allows(share, 1, member)) {
+    if (!rbac_app_share_allows(share, subj, obj->org)) {
         return NGX_OK;
     }
 

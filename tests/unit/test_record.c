@@ -541,6 +541,10 @@ test_obj_apps(void **state)
     rbac_str_t             code = rbac_string("code");
     rbac_str_t             site = rbac_string("site");
     rbac_str_t             none = rbac_string("none");
+    rbac_str_t             orgA = rbac_string("orgA");
+    rbac_str_t             orgB = rbac_string("orgB");
+    rbac_subject_t         subj;
+    rbac_subject_org_t     so;
     const rbac_obj_rec_t  *o;
 
     o = parse_ok(RBAC_REC_OBJ,
@@ -571,12 +575,20 @@ test_obj_apps(void **state)
                "obj.apps.a: not owner, authenticated, organization or public");
 
     /* Coder's rule beyond application_connect */
-    assert_false(rbac_app_share_allows(RBAC_APP_OWNER, 1, 1));
-    assert_true(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, 1, 0));
-    assert_false(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, 0, 0));
-    assert_true(rbac_app_share_allows(RBAC_APP_ORGANIZATION, 1, 1));
-    assert_false(rbac_app_share_allows(RBAC_APP_ORGANIZATION, 1, 0));
-    assert_true(rbac_app_share_allows(RBAC_APP_PUBLIC, 0, 0));
+    memset(&subj, 0, sizeof(subj));
+    so.org = orgA;
+    subj.status = RBAC_STATUS_ACTIVE;
+    subj.orgs = &so;
+    subj.norgs = 1;
+    assert_false(rbac_app_share_allows(RBAC_APP_OWNER, &subj, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, &subj, orgB));
+    assert_false(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, NULL, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgA));
+    assert_false(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgB));
+    assert_true(rbac_app_share_allows(RBAC_APP_PUBLIC, NULL, orgA));
+    subj.status = RBAC_STATUS_SUSPENDED;
+    assert_false(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_PUBLIC, &subj, orgA));
 }
 
 
