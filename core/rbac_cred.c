@@ -1,9 +1,11 @@
 /*
- * rbac_cred.c: opaque credentials `<id>-<secret>` (split, SHA-256,
+ * rbac_cred.c: opaque credentials `<id>-<secret>` and Coder's bare
+ * provisioner keys (split or hashed into their id, SHA-256,
  * constant-time comparison, expiry), the Bearer scheme, JWT-or-token
  * classification and the JWT cache key.
  */
 
+#include <assert.h>
 #include <string.h>
 
 /*
@@ -71,6 +73,44 @@ rbac_cred_parse(rbac_str_t value, rbac_cred_kind_t kind, rbac_cred_t *out,
     out->id.len = dash;
     out->secret.data = value.data + dash + 1;
     out->secret.len = value.len - dash - 1;
+
+    return RBAC_OK;
+}
+
+
+rbac_rc_t
+rbac_cred_parse_bare(rbac_str_t value, char hex[65], rbac_cred_t *out,
+    rbac_err_t *err)
+{
+    size_t          i;
+    uint8_t         d[RBAC_SHA256_LEN];
+    unsigned char   c;
+
+    assert(hex != NULL && out != NULL);
+
+    if (value.data == NULL || value.len == 0 || value.len > RBAC_MAX_TOKEN) {
+        return rbac_err_set(err, RBAC_ETOKEN, "%s",
+                            RBAC_CRED_R_PKEY_MALFORMED);
+    }
+
+    for (i = 0; i < value.len; i++) {
+        c = (unsigned char) value.data[i];
+
+        if (c <= 0x20 || c == 0x7f) {
+            return rbac_err_set(err, RBAC_ETOKEN, "%s",
+                                RBAC_CRED_R_PKEY_MALFORMED);
+        }
+    }
+
+    if (rbac_sha256(value.data, value.len, d) != RBAC_OK) {
+        return rbac_err_set(err, RBAC_ENOMEM, "SHA-256 failed");
+    }
+
+    rbac_sha256_hex(d, hex);
+
+    out->id.data = hex;
+    out->id.len = 2 * RBAC_SHA256_LEN;
+    out->secret = value;
 
     return RBAC_OK;
 }

@@ -61,6 +61,19 @@ rbac_rc_t rbac_cred_parse(rbac_str_t value, rbac_cred_kind_t kind,
     rbac_cred_t *out, rbac_err_t *err);
 
 /*
+ * A provisioner key as Coder issues it: a bare secret (43 characters of
+ * base64url, '-' and '_' included), which Coder stores as its SHA-256 only.
+ * The key's id in the decision table is that digest in lowercase hex, so
+ * the record (rbac:pkey:<hex>) is found from the secret alone.  On success
+ * hex holds the id, out->id points at hex and out->secret at value.
+ * Returns RBAC_OK; RBAC_ETOKEN (RBAC_CRED_R_PKEY_MALFORMED) for a value that
+ * is empty, over RBAC_MAX_TOKEN or holds a space or control byte;
+ * RBAC_ENOMEM if hashing failed.
+ */
+rbac_rc_t rbac_cred_parse_bare(rbac_str_t value, char hex[65],
+    rbac_cred_t *out, rbac_err_t *err);
+
+/*
  * SHA-256 of len bytes at p (OpenSSL EVP) into out.  Returns RBAC_OK, or
  * RBAC_ENOMEM when OpenSSL fails (it allocates internally).
  */

@@ -139,6 +139,22 @@ typedef struct {
     rbac_ref_t      role;           /* "use"/"admin" as written, or "" */
 } rbac_acl_rec_t;
 
+/*
+ * A workspace app's share level, as Coder's coder_app `share` sets it: who
+ * may open the app besides those with application_connect on the workspace.
+ */
+typedef enum {
+    RBAC_APP_OWNER = 0,             /* no one else (the default) */
+    RBAC_APP_AUTHENTICATED,         /* any authenticated caller */
+    RBAC_APP_ORGANIZATION,          /* any member of the workspace's org */
+    RBAC_APP_PUBLIC                 /* anyone, without a credential */
+} rbac_app_share_t;
+
+typedef struct {
+    rbac_ref_t      slug;
+    uint32_t        share;          /* rbac_app_share_t */
+} rbac_app_rec_t;
+
 typedef struct {
     rbac_rec_hdr_t  hdr;
     uint8_t         type;           /* rbac_type_t */
@@ -153,7 +169,25 @@ typedef struct {
     rbac_span_t     acl_groups;     /* rbac_acl_rec_t[] */
     rbac_ref_t      deprecated_message;
     rbac_ref_t      deprecated_link;
+    rbac_span_t     apps;           /* rbac_app_rec_t[] by slug (workspace) */
 } rbac_obj_rec_t;
+
+/*
+ * The share level of app `slug` of a workspace record: what its "apps" map
+ * says, RBAC_APP_OWNER for an app it does not list.
+ */
+rbac_app_share_t rbac_obj_app_share(const rbac_obj_rec_t *o,
+    rbac_str_t slug);
+const char *rbac_app_share_name(rbac_app_share_t share);
+
+/*
+ * Coder's rule for an app beyond application_connect on its workspace: 1
+ * when an app of level `share` opens for subject `s` (NULL: a caller
+ * without a credential) on a workspace of organization `org`.  Only a
+ * public app opens for a caller who is not active.
+ */
+int rbac_app_share_allows(rbac_app_share_t share, const rbac_subject_t *s,
+    rbac_str_t org);
 
 typedef struct {
     uint8_t         type;           /* rbac_type_t */

@@ -1,10 +1,11 @@
 /*
  * rbac_record_obj.c: rbac:obj:<type>:<id>, an object that lives in Redis
  * (workspace, template, group): its org, owner, ACLs (role names expanded
- * per type with rbac_acl_role_actions, action lists as masks), dormancy and
- * deprecation.
+ * per type with rbac_acl_role_actions, action lists as masks), dormancy,
+ * deprecation and a workspace's apps with their share levels.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include "rbac_record_int.h"
@@ -113,6 +114,127 @@ rbac_rec_acl(rbac_blob_t *b, const cJSON *j, const char *key,
     }
 
     return RBAC_OK;
+}
+
+
+static const char  *rbac_app_shares[] = {
+    "owner", "authenticated", "organization", "public"
+};
+
+
+/* "apps": {"<slug>": "owner"|"authenticated"|"organization"|"public"} */
+static rbac_rc_t
+rbac_rec_apps(rbac_blob_t *b, const cJSON *j, const char *path,
+    rbac_type_t type, rbac_span_t *out)
+{
+    char             p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
+    size_t           i, n, k;
+    rbac_rc_t        rc;
+    rbac_app_rec_t   e;
+    const cJSON     *items[RBAC_MAX_LIST];
+
+    rbac_rf_path(p, path, "apps");
+
+    rc = rbac_rf_map(rbac_rf_get(j, "apps"), p, items, &n, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    if (n > 0 && type != RBAC_T_WORKSPACE) {
+        return rbac_err_set(b->err, RBAC_EINVAL,
+                            "%s: only a workspace has apps", p);
+    }
+
+    *out = rbac_blob_array(b, n, sizeof(rbac_app_rec_t));
+
+    for (i = 0; i < n; i++) {
+        rbac_rf_path(q, p, items[i]->string);
+
+        for (k = 0; k < 4; k++) {
+            if (cJSON_IsString(items[i])
+                && strcmp(items[i]->valuestring, rbac_app_shares[k]) == 0)
+            {
+                break;
+            }
+        }
+
+        if (k == 4) {
+            return rbac_err_set(b->err, RBAC_EINVAL,
+                                "%s: not owner, authenticated, organization "
+                                "or public", q);
+        }
+
+        memset(&e, 0, sizeof(e));
+        e.slug = rbac_blob_bytes(b, items[i]->string,
+                                 strlen(items[i]->string));
+        e.share = (uint32_t) k;
+
+        rbac_blob_put(b, out->off + i * sizeof(e), &e, sizeof(e));
+    }
+
+    return RBAC_OK;
+}
+
+
+rbac_app_share_t
+rbac_obj_app_share(const rbac_obj_rec_t *o, rbac_str_t slug)
+{
+    uint32_t               i;
+    rbac_str_t             s;
+    const rbac_app_rec_t  *e;
+
+    assert(o != NULL);
+
+    e = rbac_rec_at(o, o->apps, rbac_app_rec_t);
+
+    for (i = 0; i < o->apps.n; i++) {
+        s = rbac_ref(o, e[i].slug);
+
+        if (s.len == slug.len && memcmp(s.data, slug.data, s.len) == 0) {
+            return (rbac_app_share_t) e[i].share;
+        }
+    }
+
+    return RBAC_APP_OWNER;
+}
+
+
+const char *
+rbac_app_share_name(rbac_app_share_t share)
+{
+    return share <= RBAC_APP_PUBLIC ? rbac_app_shares[share] : "owner";
+}
+
+
+int
+rbac_app_share_allows(rbac_app_share_t share, const rbac_subject_t *s,
+    rbac_str_t org)
+{
+    size_t  i;
+
+    if (share == RBAC_APP_PUBLIC) {
+        return 1;
+    }
+
+    if (s == NULL || s->status != RBAC_STATUS_ACTIVE) {
+        return 0;
+    }
+
+    if (share == RBAC_APP_AUTHENTICATED) {
+        return 1;
+    }
+
+    if (share != RBAC_APP_ORGANIZATION) {
+        return 0;
+    }
+
+    for (i = 0; i < s->norgs; i++) {
+        if (rbac_str_eq(s->orgs[i].org, org)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -227,6 +349,11 @@ rbac_rec_obj_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         o.deprecated_link = rbac_blob_bytes(b, "", 0);
     }
 
+    rc = rbac_rec_apps(b, j, path, (rbac_type_t) o.type, &o.apps);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
     rbac_blob_put(b, off, &o, sizeof(o));
 
     return RBAC_OK;
@@ -274,6 +401,8 @@ rbac_rec_acl_json(rbac_jw_t *w, const void *rec, rbac_span_t acl)
 void
 rbac_rec_obj_json(rbac_jw_t *w, const void *rec)
 {
+    uint32_t               i;
+    const rbac_app_rec_t  *e;
     const rbac_obj_rec_t  *o = rec;
 
     rbac_jw_open(w, '{');
@@ -304,6 +433,21 @@ rbac_rec_obj_json(rbac_jw_t *w, const void *rec)
         rbac_jw_ref(w, rec, o->deprecated_message);
         rbac_jw_key(w, "link");
         rbac_jw_ref(w, rec, o->deprecated_link);
+        rbac_jw_close(w, '}');
+    }
+
+    if (o->apps.n > 0) {
+        e = rbac_rec_at(rec, o->apps, rbac_app_rec_t);
+
+        rbac_jw_key(w, "apps");
+        rbac_jw_open(w, '{');
+
+        for (i = 0; i < o->apps.n; i++) {
+            rbac_jw_key_ref(w, rec, e[i].slug);
+            rbac_jw_cstr(w, rbac_app_share_name(
+                                (rbac_app_share_t) e[i].share));
+        }
+
         rbac_jw_close(w, '}');
     }
 

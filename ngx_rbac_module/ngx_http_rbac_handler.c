@@ -67,6 +67,11 @@ static ngx_int_t ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
 static ngx_int_t ngx_http_rbac_object_build(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
     ngx_str_t *me, rbac_object_t *obj);
+static ngx_int_t ngx_http_rbac_public_app(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_app_share(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj, rbac_object_t *obj);
 static ngx_int_t ngx_http_rbac_also_decide(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
     rbac_subject_t *subj);
@@ -530,11 +535,21 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         }
 
         rc = ngx_http_rbac_credential(r, lcf, ctx);
-        if (rc != NGX_AGAIN) {
+
+        if (rc == NGX_OK && ctx->cred.len == 0 && lcf->app != NULL) {
+            /* no credential where an app is served: public, maybe */
+            ctx->anonymous = 1;
+            ctx->status = 0;
+
+        } else if (rc != NGX_AGAIN) {
             return rc;
         }
 
         ctx->cred_ready = 1;
+    }
+
+    if (ctx->anonymous) {
+        return ngx_http_rbac_public_app(r, lcf, ctx);
     }
 
     /* first level: the principal, the object, the deployment options */
@@ -699,6 +714,8 @@ static ngx_int_t
 ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
+    u_char                     *hex;
+    rbac_rc_t                   crc;
     ngx_int_t                   rc;
     ngx_str_t                   v, reason;
     rbac_str_t                  sv;
@@ -745,11 +762,29 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     ngx_memzero(&err, sizeof(rbac_err_t));
 
-    if (rbac_cred_parse(sv, type == NGX_HTTP_RBAC_CRED_PKEY
-                            ? RBAC_CRED_PROVISIONER_KEY : RBAC_CRED_API_TOKEN,
-                        &cred, &err)
-        != RBAC_OK)
-    {
+    if (type == NGX_HTTP_RBAC_CRED_PKEY_BARE) {
+        /* Coder's bare key: its id is the SHA-256 of the secret */
+        ctx->cred_type = NGX_HTTP_RBAC_CRED_PKEY;
+
+        hex = ngx_pnalloc(r->pool, 2 * RBAC_SHA256_LEN + 1);
+        if (hex == NULL) {
+            return NGX_ERROR;
+        }
+
+        crc = rbac_cred_parse_bare(sv, (char *) hex, &cred, &err);
+
+    } else {
+        crc = rbac_cred_parse(sv, type == NGX_HTTP_RBAC_CRED_PKEY
+                                 ? RBAC_CRED_PROVISIONER_KEY
+                                 : RBAC_CRED_API_TOKEN,
+                             &cred, &err);
+    }
+
+    if (crc == RBAC_ENOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (crc != RBAC_OK) {
         return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
     }
 
@@ -1031,8 +1066,108 @@ ngx_http_rbac_authorize(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
+    if (!d.allow && lcf->app != NULL && action == RBAC_A_APPLICATION_CONNECT) {
+        return ngx_http_rbac_app_share(r, lcf, ctx, &subj, obj);
+    }
+
     if (d.allow && lcf->also != NULL) {
         return ngx_http_rbac_also_decide(r, lcf, ctx, &subj);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * rbac_app, a caller without a credential: the app opens if the
+ * workspace's record says it is public, else the 401 stands.  NGX_OK:
+ * decided; NGX_AGAIN: records wanted.
+ */
+static ngx_int_t
+ngx_http_rbac_public_app(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    ngx_str_t         slug, none;
+    rbac_object_t     obj;
+    rbac_app_share_t  share;
+
+    ngx_str_null(&none);
+
+    if (ngx_http_rbac_object_build(r, ctx, lcf->object, &none, NULL)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->need) {
+        return NGX_AGAIN;
+    }
+
+    ctx->obj_rec = NULL;
+
+    rc = ngx_http_rbac_object_build(r, ctx, lcf->object, &none, &obj);
+    if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+        return rc;
+    }
+
+    if (ngx_http_complex_value(r, lcf->app, &slug) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    share = RBAC_APP_OWNER;
+
+    if (rc == NGX_OK && ctx->obj_rec != NULL) {
+        share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
+    }
+
+    if (!rbac_app_share_allows(share, NULL, obj.org)) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED,
+                                  "no credential");
+    }
+
+    ctx->status = 0;
+    ngx_str_set(&ctx->reason, "public app");
+
+    return NGX_OK;
+}
+
+
+/*
+ * rbac_app, an authenticated caller refused application_connect on the
+ * workspace: the app's share level may still let him in.
+ */
+static ngx_int_t
+ngx_http_rbac_app_share(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx, rbac_subject_t *subj, rbac_object_t *obj)
+{
+    ngx_str_t         slug;
+    rbac_app_share_t  share;
+
+    if (ctx->obj_rec == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, lcf->app, &slug) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    share = rbac_obj_app_share(ctx->obj_rec, ngx_http_rbac_vstr(slug));
+
+    if (!rbac_app_share_allows(share, subj, obj->org)) {
+        return NGX_OK;
+    }
+
+    ctx->status = 0;
+
+    if (share == RBAC_APP_ORGANIZATION) {
+        ngx_str_set(&ctx->reason, "app shared with the organization");
+
+    } else if (share == RBAC_APP_AUTHENTICATED) {
+        ngx_str_set(&ctx->reason, "app shared with authenticated users");
+
+    } else {
+        ngx_str_set(&ctx->reason, "public app");
     }
 
     return NGX_OK;
@@ -1235,6 +1370,7 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     switch (rc) {
 
     case RBAC_OK:
+        ctx->obj_rec = rec;
         return NGX_OK;
 
     case RBAC_EINVAL:

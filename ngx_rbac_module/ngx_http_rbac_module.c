@@ -159,6 +159,13 @@ static ngx_command_t  ngx_http_rbac_commands[] = {
       offsetof(ngx_http_rbac_loc_conf_t, action),
       NULL },
 
+    { ngx_string("rbac_app"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rbac_loc_conf_t, app),
+      NULL },
+
     { ngx_string("rbac_principals"),
       NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_rbac_principals,
@@ -385,6 +392,7 @@ ngx_http_rbac_create_loc_conf(ngx_conf_t *cf)
      *     conf->verifier = NULL;
      *     conf->object = NULL;
      *     conf->action = NULL;
+     *     conf->app = NULL;
      *     conf->principals = 0;
      */
 
@@ -438,6 +446,19 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->also == NULL) {
         conf->also = prev->also;
+    }
+
+    if (conf->app == NULL) {
+        conf->app = prev->app;
+    }
+
+    if (conf->app != NULL
+        && (conf->object == NULL || conf->object->type != RBAC_T_WORKSPACE))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_app\" needs \"rbac_object workspace\" "
+                           "in the same location");
+        return NGX_CONF_ERROR;
     }
 
     if (conf->principals == 0) {
@@ -1539,10 +1560,16 @@ ngx_http_rbac_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else if (ngx_strcmp(value[2].data, "type=provisioner_key") == 0) {
             type = NGX_HTTP_RBAC_CRED_PKEY;
 
+        } else if (ngx_strcmp(value[2].data, "type=coder_provisioner_key")
+                   == 0)
+        {
+            type = NGX_HTTP_RBAC_CRED_PKEY_BARE;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"rbac_token\": invalid parameter \"%V\" "
-                               "(type=jwt|api_token|provisioner_key)",
+                               "(type=jwt|api_token|provisioner_key"
+                               "|coder_provisioner_key)",
                                &value[2]);
             return NGX_CONF_ERROR;
         }

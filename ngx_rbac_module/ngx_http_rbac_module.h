@@ -32,6 +32,7 @@
 #define NGX_HTTP_RBAC_CRED_JWT        1
 #define NGX_HTTP_RBAC_CRED_API_TOKEN  2
 #define NGX_HTTP_RBAC_CRED_PKEY       3
+#define NGX_HTTP_RBAC_CRED_PKEY_BARE  4     /* Coder's: id = SHA-256 hex */
 
 /* rbac_token: what a source reads (every copy of it, for all but VALUE) */
 #define NGX_HTTP_RBAC_CARRIER_VALUE   0     /* any other value */
@@ -128,6 +129,7 @@ typedef struct {
     ngx_flag_t                  identity_headers;
     size_t                      json_body;   /* 0 = the body is not read */
     ngx_array_t                *also;        /* ngx_http_rbac_also_conf_t */
+    ngx_http_complex_value_t   *app;         /* rbac_app: the app's slug */
 } ngx_http_rbac_loc_conf_t;
 
 
@@ -198,6 +200,10 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
     unsigned                    hard:1;      /* refused in shadow mode too */
+    unsigned                    anonymous:1; /* rbac_app, no credential */
+
+    /* the record of the location's object, once built (rbac_app) */
+    void                       *obj_rec;
 
     /* rbac_json_body: the body's top-level fields */
     rbac_body_t                *body;

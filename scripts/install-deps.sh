@@ -10,6 +10,7 @@ pkgs=(
     redis-server redis-sentinel redis-tools
     python3-pytest python3-redis python3-requests python3-jwt
     python3-cryptography
+    golang-go golang-github-go-chi-chi-dev golang-github-google-uuid-dev
     valgrind wrk curl
     debhelper dpkg-dev lintian
 )

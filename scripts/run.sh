@@ -112,6 +112,12 @@ curl -s -i -H 'Authorization: Bearer $dave' $url/api/v2/workspaces/ws-bob/ssh
 # ... but not delete it (expect 403)
 curl -s -i -X DELETE -H 'Authorization: Bearer $dave' $url/api/v2/workspaces/ws-bob
 
+# workspace app: ws-bob (named "dev") is shared with dave, whose browser opens its app (expect 200)
+curl -s -i -H 'Authorization: Bearer $dave' $url/@bob/dev/apps/code/
+
+# ... and refused to carol, with whom it is not shared (expect 403)
+curl -s -i -H 'Authorization: Bearer $carol' $url/@bob/dev/apps/code/
+
 # IdP sync: frank (no record) is in ML Platform's ml-users by his memberOf claim (expect 200)
 curl -s -i -H 'Authorization: Bearer $frank' $url/api/v2/templates/tpl-mlbox
 

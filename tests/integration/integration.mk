@@ -7,3 +7,14 @@ PYTEST_ARGS ?=
 test-integration: all
 	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider \
 	    tests/integration $(PYTEST_ARGS)
+
+# The go-chi stand-in for Coder that test_coder_replay.py drives, built
+# offline from Debian's golang-go, golang-github-go-chi-chi-dev and
+# golang-github-google-uuid-dev (GOPATH mode, /usr/share/gocode).
+$(BUILD)/coder-upstream: tests/coder/upstream/main.go
+	@mkdir -p $(BUILD)
+	GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= \
+	    GOCACHE=$(abspath $(BUILD))/gocache \
+	    go build -o $@ ./tests/coder/upstream
+
+test-integration: $(BUILD)/coder-upstream

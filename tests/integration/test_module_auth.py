@@ -8,7 +8,8 @@ import jwt as pyjwt
 import pytest
 
 from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, api_token,
-                      jwt_raw, pkey, proxy, upstream_headers, user)
+                      jwt_raw, pkey, proxy, put, sha256_hex,
+                      upstream_headers, user)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,11 @@ def env(tmp_path_factory, upstream, request):
         location /cookie/ {
             rbac on;
             rbac_token $cookie_session type=api_token;
+            %(p)s
+        }
+        location /cpk/ {
+            rbac on;
+            rbac_token $http_x_provisioner_key type=coder_provisioner_key;
             %(p)s
         }
 """ % {"p": proxy(upstream)}
@@ -187,6 +193,26 @@ def test_api_token_401(env, setup, cred, detail):
 
 def test_unknown_provisioner_key(env):
     r = env["nginx"].get("/pk/x", headers={"X-Provisioner-Key": "k9-x"})
+    assert_401(r, "unknown provisioner key")
+
+
+def test_coder_provisioner_key(env):
+    """A key as Coder issues it: a bare secret, '-' and '_' included, found
+    by its SHA-256 (rbac:pkey:<hex>); the same secret from an <id>-<secret>
+    source is another credential."""
+    secret = "Zm9v-YmFy_YmF6LXF1eC0xMjM0NTY3ODkwLWFiY2RlZg"
+    h = sha256_hex(secret)
+    put(env["redis"], "pkey:" + h, {"id": h, "org": "orgA", "name": "eks",
+                                    "tags": {}, "secret_sha256": h})
+    r = env["nginx"].get("/cpk/x", headers={"X-Provisioner-Key": secret})
+    assert r.status_code == 200, r.text
+    assert upstream_headers(r, "X-Rbac-User") == ["pkey:" + h]
+    assert upstream_headers(r, "X-Rbac-Kind") == ["provisioner"]
+    r = env["nginx"].get("/cpk/x", headers={"X-Provisioner-Key": secret + "x"})
+    assert_401(r, "unknown provisioner key")
+    r = env["nginx"].get("/cpk/x", headers={"X-Provisioner-Key": "a b"})
+    assert_401(r, "malformed provisioner key")
+    r = env["nginx"].get("/pk/x", headers={"X-Provisioner-Key": secret})
     assert_401(r, "unknown provisioner key")
 
 

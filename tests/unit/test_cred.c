@@ -141,6 +141,40 @@ test_sha256(void **state)
 }
 
 
+/* Coder's bare provisioner keys: the id is the secret's SHA-256 in hex. */
+static void
+test_parse_bare(void **state)
+{
+    char          hex[65];
+    uint8_t       d[RBAC_SHA256_LEN];
+    rbac_err_t    err;
+    rbac_cred_t   c;
+    const char   *key = "Zm9vLWJhcl9iYXotcXV4LTEyMzQ1Njc4OTAtYWJjZGVm";
+
+    assert_int_equal(rbac_cred_parse_bare(S(key), hex, &c, &err), RBAC_OK);
+    assert_int_equal(c.id.len, 64);
+    assert_ptr_equal(c.id.data, hex);
+    assert_ptr_equal(c.secret.data, key);
+    assert_int_equal(c.secret.len, strlen(key));
+    assert_int_equal(rbac_sha256(key, strlen(key), d), RBAC_OK);
+    assert_int_equal(rbac_cred_verify(&c, RBAC_CRED_PROVISIONER_KEY, d, 0,
+                                      0, &err), RBAC_OK);
+
+    /* dashes belong to the secret: no <id>-<secret> split */
+    assert_int_equal(rbac_cred_parse_bare(S("ab-cd"), hex, &c, &err),
+                     RBAC_OK);
+    assert_int_equal(c.secret.len, 5);
+
+    assert_int_equal(rbac_cred_parse_bare(S(""), hex, &c, &err),
+                     RBAC_ETOKEN);
+    assert_string_equal(err.msg, RBAC_CRED_R_PKEY_MALFORMED);
+    assert_int_equal(rbac_cred_parse_bare(S("a b"), hex, &c, &err),
+                     RBAC_ETOKEN);
+    assert_int_equal(rbac_cred_parse_bare(S("a\x01"), hex, &c, &err),
+                     RBAC_ETOKEN);
+}
+
+
 static void
 test_digest_eq(void **state)
 {
@@ -323,6 +357,7 @@ main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_parse_bounds),
         cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_parse_bare),
         cmocka_unit_test(test_digest_eq),
         cmocka_unit_test(test_verify),
         cmocka_unit_test(test_unknown),

@@ -534,6 +534,64 @@ test_obj_fields(void **state)
 }
 
 
+/* A workspace's apps and their share levels (rbac_app). */
+static void
+test_obj_apps(void **state)
+{
+    rbac_str_t             code = rbac_string("code");
+    rbac_str_t             site = rbac_string("site");
+    rbac_str_t             none = rbac_string("none");
+    rbac_str_t             orgA = rbac_string("orgA");
+    rbac_str_t             orgB = rbac_string("orgB");
+    rbac_subject_t         subj;
+    rbac_subject_org_t     so;
+    const rbac_obj_rec_t  *o;
+
+    o = parse_ok(RBAC_REC_OBJ,
+                 "{\"type\":\"workspace\",\"id\":\"w\",\"org\":\"o\","
+                 "\"apps\":{\"site\":\"public\",\"code\":\"owner\","
+                 "\"docs\":\"authenticated\",\"wiki\":\"organization\"}}");
+    assert_int_equal(o->apps.n, 4);
+    assert_int_equal(rbac_obj_app_share(o, code), RBAC_APP_OWNER);
+    assert_int_equal(rbac_obj_app_share(o, site), RBAC_APP_PUBLIC);
+    assert_int_equal(rbac_obj_app_share(o, none), RBAC_APP_OWNER);
+    free((void *) o);
+
+    expect_canon(RBAC_REC_OBJ,
+                 "{\"type\":\"workspace\",\"id\":\"w\",\"org\":\"o\","
+                 "\"apps\":{\"b\":\"public\",\"a\":\"organization\"}}",
+                 "{\"type\":\"workspace\",\"id\":\"w\",\"org\":\"o\","
+                 "\"owner\":\"\",\"acl_users\":{},\"acl_groups\":{},"
+                 "\"dormant\":false,\"apps\":{\"a\":\"organization\","
+                 "\"b\":\"public\"}}");
+
+    expect_err(RBAC_REC_OBJ,
+               "{\"type\":\"template\",\"id\":\"t\",\"org\":\"o\","
+               "\"apps\":{\"a\":\"public\"}}", RBAC_EINVAL,
+               "obj.apps: only a workspace has apps");
+    expect_err(RBAC_REC_OBJ,
+               "{\"type\":\"workspace\",\"id\":\"w\",\"org\":\"o\","
+               "\"apps\":{\"a\":\"everyone\"}}", RBAC_EINVAL,
+               "obj.apps.a: not owner, authenticated, organization or public");
+
+    /* Coder's rule beyond application_connect */
+    memset(&subj, 0, sizeof(subj));
+    so.org = orgA;
+    subj.status = RBAC_STATUS_ACTIVE;
+    subj.orgs = &so;
+    subj.norgs = 1;
+    assert_false(rbac_app_share_allows(RBAC_APP_OWNER, &subj, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, &subj, orgB));
+    assert_false(rbac_app_share_allows(RBAC_APP_AUTHENTICATED, NULL, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgA));
+    assert_false(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgB));
+    assert_true(rbac_app_share_allows(RBAC_APP_PUBLIC, NULL, orgA));
+    subj.status = RBAC_STATUS_SUSPENDED;
+    assert_false(rbac_app_share_allows(RBAC_APP_ORGANIZATION, &subj, orgA));
+    assert_true(rbac_app_share_allows(RBAC_APP_PUBLIC, &subj, orgA));
+}
+
+
 static void
 test_token_pkey_deployment(void **state)
 {
@@ -1249,6 +1307,7 @@ main(void)
         cmocka_unit_test(test_user_fields),
         cmocka_unit_test(test_role_compiled),
         cmocka_unit_test(test_obj_fields),
+        cmocka_unit_test(test_obj_apps),
         cmocka_unit_test(test_token_pkey_deployment),
         cmocka_unit_test(test_idpsync_fields),
         cmocka_unit_test(test_wrong_types),
