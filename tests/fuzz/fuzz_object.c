@@ -80,7 +80,12 @@ fz_check(const rbac_object_args_t *a, const void *rec, rbac_rec_type_t kind,
         abort();
     }
 
-    if (o->any_org != a->any_org) {
+    /* any_org never widens an object read from its record */
+    if (o->any_org != (a->any_org && kind == RBAC_REC_NONE)) {
+        abort();
+    }
+
+    if (kind == RBAC_REC_USER && o->org.len) {
         abort();
     }
 }
