@@ -86,8 +86,9 @@ def test_example_denies_unmapped_api_paths(name, tmp_path, redis, upstream):
     c = redis.client()
     put(c, "org:orgA", {"id": "orgA", "name": "A"})
     put(c, "user:bob", {"id": "bob", "orgs": {"orgA": []}})
-    put(c, "obj:workspace:w1", {"type": "workspace", "id": "w1",
-                                "org": "orgA", "owner": "alice"})
+    ws = "3f2a1c4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+    put(c, "obj:workspace:" + ws, {"type": "workspace", "id": ws,
+                                   "org": "orgA", "owner": "alice"})
     now = int(time.time())
     tok = pyjwt.encode({"sub": "bob", "exp": now + 300, "iat": now,
                         "iss": "https://idp.example.com"},
@@ -121,13 +122,23 @@ def test_example_denies_unmapped_api_paths(name, tmp_path, redis, upstream):
             assert "path" not in resp.text
         else:
             assert resp.status_code == 200
-        # bob has no right on w1, with or without a trailing slash
-        for p in ("/api/v2/workspaces/w1", "/api/v2/workspaces/w1/"):
-            resp = requests.get(url + p, headers=h)
-            if name == "minimal.conf":
-                assert resp.status_code == 403, p
-            else:
-                assert resp.status_code == 200, p
+        # bob has no right on the workspace, in every spelling Coder's
+        # uuid.Parse accepts, with or without chi's trailing slash: each
+        # reaches the same record and the same check
+        spellings = [ws, ws.upper(), "{%s}" % ws, "urn:uuid:" + ws,
+                     ws.replace("-", "")]
+        for sp in spellings:
+            for p in ("/api/v2/workspaces/" + sp,
+                      "/api/v2/workspaces/%s/" % sp):
+                resp = requests.get(url + p, headers=h)
+                if name == "minimal.conf":
+                    assert resp.status_code == 403, p
+                    assert "not found" not in resp.text, p
+                else:
+                    assert resp.status_code == 200, p
+        # not a UUID: refused before any lookup
+        resp = requests.get(url + "/api/v2/workspaces/w1", headers=h)
+        assert resp.status_code == (400 if name == "minimal.conf" else 200)
         if name == "shadow-rollout.conf":
             # nginx logs a request after answering it: wait for the last
             for _ in range(60):
@@ -136,7 +147,8 @@ def test_example_denies_unmapped_api_paths(name, tmp_path, redis, upstream):
                     break
                 time.sleep(0.05)
             assert "/api/v2/users/bob/keys" in log
-            assert "/api/v2/workspaces/w1/ " in log
+            assert "/api/v2/workspaces/%s/ " % ws.upper() in log
+            assert log.count("workspace:read") == 2 * len(spellings), log
             assert '"GET / HTTP/1.1" 200 user=bob' not in log
     finally:
         with open(tmp_path / "nginx.pid") as f:
