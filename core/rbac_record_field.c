@@ -441,3 +441,37 @@ rbac_rf_names(rbac_blob_t *b, const cJSON *j, const char *path,
 
     return RBAC_OK;
 }
+
+
+rbac_rc_t
+rbac_rf_type_id(rbac_blob_t *b, const cJSON *j, const char *path,
+    uint8_t *type, rbac_ref_t *type_name, rbac_ref_t *id)
+{
+    char         p[RBAC_PATH_LEN];
+    rbac_rc_t    rc;
+    rbac_str_t   s;
+    const char  *name;
+
+    rc = rbac_rf_check_str(rbac_rf_get(j, "type"),
+                           rbac_rf_path(p, path, "type"),
+                           RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
+                           NULL, &name, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    s.data = name;
+    s.len = strlen(name);
+    *type = (uint8_t) rbac_type_from_name(s);
+
+    if (*type == RBAC_T_OTHER) {
+        return rbac_err_set(b->err, RBAC_EUNKNOWN,
+                            "%s: unknown resource type \"%s\"", p, name);
+    }
+
+    *type_name = rbac_blob_bytes(b, s.data, s.len);
+
+    return rbac_rf_str(b, j, "id", path,
+                       RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
+                       NULL, id);
+}

@@ -53,6 +53,13 @@ rbac_rc_t rbac_rf_str_val(rbac_blob_t *b, const cJSON *j, const char *path,
 rbac_rc_t rbac_rf_str(rbac_blob_t *b, const cJSON *obj, const char *key,
     const char *path, unsigned flags, const char *dflt, rbac_ref_t *out);
 
+/*
+ * The "type" (a known resource type, as its number and its name) and the
+ * non-empty "id" of the object at `path`: objects and references.
+ */
+rbac_rc_t rbac_rf_type_id(rbac_blob_t *b, const cJSON *j, const char *path,
+    uint8_t *type, rbac_ref_t *type_name, rbac_ref_t *id);
+
 /* One of `names` (NULL-terminated), as its index; absent is dflt. */
 rbac_rc_t rbac_rf_enum(const cJSON *obj, const char *key, const char *path,
     const char *const *names, int dflt, int *out, rbac_err_t *err);

@@ -245,36 +245,13 @@ rbac_rec_obj_parse(rbac_blob_t *b, const cJSON *j, const char *path)
     unsigned        flags;
     uint32_t        off;
     rbac_rc_t       rc;
-    rbac_str_t      s;
-    const char     *name;
     const cJSON    *d;
     rbac_obj_rec_t  o;
 
     memset(&o, 0, sizeof(o));
     off = rbac_blob_reserve(b, sizeof(o));
 
-    rc = rbac_rf_check_str(rbac_rf_get(j, "type"),
-                           rbac_rf_path(p, path, "type"),
-                           RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
-                           NULL, &name, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    s.data = name;
-    s.len = strlen(name);
-    o.type = (uint8_t) rbac_type_from_name(s);
-
-    if (o.type == RBAC_T_OTHER) {
-        return rbac_err_set(b->err, RBAC_EUNKNOWN,
-                            "%s: unknown resource type \"%s\"", p, name);
-    }
-
-    o.type_name = rbac_blob_bytes(b, s.data, s.len);
-
-    rc = rbac_rf_str(b, j, "id", path,
-                     RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY, NULL,
-                     &o.id);
+    rc = rbac_rf_type_id(b, j, path, &o.type, &o.type_name, &o.id);
     if (rc != RBAC_OK) {
         return rc;
     }

@@ -12,38 +12,14 @@
 rbac_rc_t
 rbac_rec_ref_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 {
-    char                  p[RBAC_PATH_LEN];
     uint32_t              off;
     rbac_rc_t             rc;
-    rbac_str_t            s;
-    const char           *name;
     rbac_reference_rec_t  r;
 
     memset(&r, 0, sizeof(r));
     off = rbac_blob_reserve(b, sizeof(r));
 
-    rc = rbac_rf_check_str(rbac_rf_get(j, "type"),
-                           rbac_rf_path(p, path, "type"),
-                           RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY,
-                           NULL, &name, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    s.data = name;
-    s.len = strlen(name);
-    r.type = (uint8_t) rbac_type_from_name(s);
-
-    if (r.type == RBAC_T_OTHER) {
-        return rbac_err_set(b->err, RBAC_EUNKNOWN,
-                            "%s: unknown resource type \"%s\"", p, name);
-    }
-
-    r.type_name = rbac_blob_bytes(b, s.data, s.len);
-
-    rc = rbac_rf_str(b, j, "id", path,
-                     RBAC_RF_REQUIRED | RBAC_RF_NAME | RBAC_RF_NONEMPTY, NULL,
-                     &r.id);
+    rc = rbac_rf_type_id(b, j, path, &r.type, &r.type_name, &r.id);
     if (rc != RBAC_OK) {
         return rc;
     }
