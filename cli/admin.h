@@ -154,6 +154,28 @@ long rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out);
 void rbacctl_strv_free(char **v, long n);
 
 
+/* ---- an index of strings (bulk.c) ---- */
+
+/* Open addressing over indexes + 1 into an array of strings. */
+typedef struct {
+    uint32_t   *slot;
+    size_t      mask;
+    size_t      n;
+} rbacctl_index_t;
+
+/* The string (key) of element i of what an index covers. */
+typedef const char *(*rbacctl_ixkey_pt)(void *ud, size_t i);
+
+/*
+ * The index + 1 of `key`, or 0; with `add` (an index + 1), inserts it
+ * ((size_t) -1: out of memory).
+ */
+size_t rbacctl_index(rbacctl_index_t *ix, const char *key,
+    rbacctl_ixkey_pt get, void *ud, size_t add);
+
+void rbacctl_index_free(rbacctl_index_t *ix);
+
+
 /* ---- transactions (tx.c) ---- */
 
 typedef struct {
@@ -172,6 +194,8 @@ typedef struct {
     int              dry_run;
     FILE            *diff;      /* where "+ key" lines go; NULL = none */
     size_t           changed;   /* after commit: keys written */
+    rbacctl_index_t  ix;        /* of ents, by key */
+    void            *pre;       /* ref.c: reads noted, not sent */
 } rbacctl_tx_t;
 
 /*
@@ -180,6 +204,16 @@ typedef struct {
  * RBACCTL_FAIL.
  */
 int rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val);
+
+/* The entry of key in the transaction, or NULL. */
+rbacctl_ent_t *rbacctl_tx_find(rbacctl_tx_t *tx, const char *key);
+
+/*
+ * Adds key with its value (val NULL: absent) read by the caller (an MGET
+ * under the writer lock: no WATCH); nothing when key is there already.
+ */
+int rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
+    size_t len);
 
 /* Stages a write (val NULL = delete); the key must have been read. */
 int rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val);
@@ -416,6 +450,15 @@ int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
  * objects claim one name or a name would replace a reference set by hand.
  */
 int rbacctl_refs_derive(rbacctl_tx_t *tx);
+
+/*
+ * For a bulk write under the writer lock: reads the n records key(ud, i)
+ * with pipelined MGETs, stages their new values val(ud, i) (NULL: delete)
+ * in tx, reads what deriving needs (parents, references) in a few batched
+ * rounds, then runs rbacctl_refs_derive: no round trip per record.
+ */
+int rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
+    rbacctl_key_pt val, void *ud, rbacctl_lock_t *lock);
 
 /* Frees a transaction built by hand (bulk apply) and UNWATCHes. */
 void rbacctl_tx_clear(rbacctl_tx_t *tx);

@@ -71,13 +71,6 @@ typedef struct {
     char       *id;
 } rbacctl_grp_t;
 
-/* Open addressing over indexes + 1 into an array of strings. */
-typedef struct {
-    uint32_t   *slot;
-    size_t      mask;
-    size_t      n;
-} rbacctl_index_t;
-
 typedef struct {
     rbacctl_item_t   *items;
     size_t            n, cap;
@@ -130,76 +123,6 @@ static const char  *rbacctl_managed[] = {
 };
 
 #define RBACCTL_NMANAGED  (sizeof(rbacctl_managed) / sizeof(char *))
-
-
-/* ---- the index ---- */
-
-static uint32_t
-rbacctl_hash(const char *s)
-{
-    uint32_t  h;
-
-    for (h = 2166136261u; *s; s++) {
-        h = (h ^ (unsigned char) *s) * 16777619u;
-    }
-
-    return h;
-}
-
-
-typedef const char *(*rbacctl_ixkey_pt)(void *ud, size_t i);
-
-
-/* The index + 1 of `key`, or 0; with `add` (an index + 1), inserts it. */
-static size_t
-rbacctl_index(rbacctl_index_t *ix, const char *key, rbacctl_ixkey_pt get,
-    void *ud, size_t add)
-{
-    size_t     i, j, size;
-    uint32_t  *ns, v;
-
-    if (add && (ix->n + 1) * 2 > ix->mask) {
-        size = ix->mask ? (ix->mask + 1) * 2 : 1024;
-        ns = calloc(size, sizeof(uint32_t));
-        if (ns == NULL) {
-            return (size_t) -1;
-        }
-
-        for (i = 0; ix->mask && i <= ix->mask; i++) {
-            v = ix->slot[i];
-            if (v) {
-                j = rbacctl_hash(get(ud, v - 1)) & (size - 1);
-                while (ns[j]) {
-                    j = (j + 1) & (size - 1);
-                }
-                ns[j] = v;
-            }
-        }
-
-        free(ix->slot);
-        ix->slot = ns;
-        ix->mask = size - 1;
-    }
-
-    if (ix->mask == 0) {
-        return 0;
-    }
-
-    for (i = rbacctl_hash(key) & ix->mask; ix->slot[i];
-         i = (i + 1) & ix->mask)
-    {
-        if (strcmp(get(ud, ix->slot[i] - 1), key) == 0) {
-            return ix->slot[i];
-        }
-    }
-
-    if (add) {
-        ix->slot[i] = (uint32_t) add;
-        ix->n++;
-    }
-
-    return 0;
-}
 
 
 static const char *
@@ -1322,14 +1245,44 @@ rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
 }
 
 
+/* The records whose name references apply_names derives. */
+typedef struct {
+    rbacctl_policy_t  *p;
+    size_t            *sel;         /* < p->n: an item; else a delete */
+    size_t             n;
+} rbacctl_named_t;
+
+
+static const char *
+rbacctl_named_key(void *ud, size_t i)
+{
+    rbacctl_named_t  *nm = ud;
+    size_t            k = nm->sel[i];
+
+    return k < nm->p->n ? nm->p->items[k].kv : nm->p->dels[k - nm->p->n];
+}
+
+
+static const char *
+rbacctl_named_val(void *ud, size_t i)
+{
+    rbacctl_named_t  *nm = ud;
+    size_t            k = nm->sel[i];
+
+    return k < nm->p->n ? rbacctl_item_canon(&nm->p->items[k]) : NULL;
+}
+
+
 /*
  * The name references of what changes (ref.c, docs/references.md): the
  * changed organizations, users, groups and objects go through a
  * transaction view (old value from Redis, new one from the file), whose
- * derived references are added to the write.  Under the writer lock.
+ * derived references are added to the write.  Every read is batched
+ * (rbacctl_refs_stage).  Under the writer lock.
  */
 static int
-rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_policy_t *p)
+rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
+    rbacctl_policy_t *p)
 {
     int              rc;
     size_t           i, n;
@@ -1339,24 +1292,27 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_policy_t *p)
     rbacctl_ent_t   *e;
     rbacctl_item_t  *it;
     rbac_rec_type_t  t;
+    rbacctl_named_t  nm;
 
     memset(&tx, 0, sizeof(tx));
     tx.conn = conn;
-    rc = RBACCTL_OK;
     n = p->n;
 
-    for (i = 0; i < n + p->ndels && rc == RBACCTL_OK; i++) {
+    nm.p = p;
+    nm.n = 0;
+    nm.sel = malloc((n + p->ndels + 1) * sizeof(size_t));
+    if (nm.sel == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    for (i = 0; i < n + p->ndels; i++) {
         key = i < n ? p->items[i].kv : p->dels[i - n];
 
         if (i < n && p->items[i].state == RBACCTL_SAME) {
             continue;
         }
 
-        /*
-         * a new record without a name derives no reference: it needs no
-         * round trip (a from-empty apply of a million unnamed records
-         * would otherwise read one key at a time)
-         */
+        /* a new record without a name derives no reference */
         if (i < n && p->items[i].state == RBACCTL_ADDED
             && strstr(rbacctl_item_canon(&p->items[i]), "name\"") == NULL)
         {
@@ -1370,15 +1326,14 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_policy_t *p)
         if (t == RBAC_REC_ORG || t == RBAC_REC_USER || t == RBAC_REC_GROUP
             || t == RBAC_REC_OBJ)
         {
-            rc = rbacctl_tx_put(&tx, key, i < n
-                                          ? rbacctl_item_canon(&p->items[i])
-                                          : NULL);
+            nm.sel[nm.n++] = i;
         }
     }
 
-    if (rc == RBACCTL_OK && tx.n) {
-        rc = rbacctl_refs_derive(&tx);
-    }
+    rc = nm.n ? rbacctl_refs_stage(&tx, nm.n, rbacctl_named_key,
+                                   rbacctl_named_val, &nm, lock)
+              : RBACCTL_OK;
+    free(nm.sel);
 
     for (i = 0; i < tx.n && rc == RBACCTL_OK; i++) {
         e = &tx.ents[i];
@@ -1640,7 +1595,7 @@ rbacctl_apply_run(rbacctl_args_t *a, const char *cmd, rbacctl_policy_t *p)
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_apply_names(&conn, p);
+        rc = rbacctl_apply_names(&conn, &lock, p);
     }
 
     if (rc == RBACCTL_OK && !dry && p->changed + p->ndels) {

@@ -7,6 +7,7 @@
  * the last chunk.
  */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,80 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     }
 
     return rc;
+}
+
+
+/* ---- an index of strings (apply, transactions, references) ---- */
+
+static uint32_t
+rbacctl_hash(const char *s)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; *s; s++) {
+        h = (h ^ (unsigned char) *s) * 16777619u;
+    }
+
+    return h;
+}
+
+
+size_t
+rbacctl_index(rbacctl_index_t *ix, const char *key, rbacctl_ixkey_pt get,
+    void *ud, size_t add)
+{
+    size_t     i, j, size;
+    uint32_t  *ns, v;
+
+    if (add && (ix->n + 1) * 2 > ix->mask) {
+        size = ix->mask ? (ix->mask + 1) * 2 : 1024;
+        ns = calloc(size, sizeof(uint32_t));
+        if (ns == NULL) {
+            return (size_t) -1;
+        }
+
+        for (i = 0; ix->mask && i <= ix->mask; i++) {
+            v = ix->slot[i];
+            if (v) {
+                j = rbacctl_hash(get(ud, v - 1)) & (size - 1);
+                while (ns[j]) {
+                    j = (j + 1) & (size - 1);
+                }
+                ns[j] = v;
+            }
+        }
+
+        free(ix->slot);
+        ix->slot = ns;
+        ix->mask = size - 1;
+    }
+
+    if (ix->mask == 0) {
+        return 0;
+    }
+
+    for (i = rbacctl_hash(key) & ix->mask; ix->slot[i];
+         i = (i + 1) & ix->mask)
+    {
+        if (strcmp(get(ud, ix->slot[i] - 1), key) == 0) {
+            return ix->slot[i];
+        }
+    }
+
+    if (add) {
+        ix->slot[i] = (uint32_t) add;
+        ix->n++;
+    }
+
+    return 0;
+}
+
+
+void
+rbacctl_index_free(rbacctl_index_t *ix)
+{
+    free(ix->slot);
+    memset(ix, 0, sizeof(*ix));
 }
 
 

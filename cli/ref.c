@@ -32,7 +32,16 @@ typedef struct {
     rbacctl_dref_t  *v;
     size_t           n;
     size_t           cap;
+    rbacctl_index_t  ix;        /* once complete (rbacctl_drefs_index) */
 } rbacctl_drefs_t;
+
+/* Keys read while prefetching (rbacctl_refs_stage): noted, not sent. */
+typedef struct {
+    char           **keys;
+    size_t           n;
+    size_t           cap;
+    rbacctl_index_t  ix;
+} rbacctl_miss_t;
 
 
 static void
@@ -46,6 +55,7 @@ rbacctl_drefs_free(rbacctl_drefs_t *l)
     }
 
     free(l->v);
+    rbacctl_index_free(&l->ix);
     memset(l, 0, sizeof(*l));
 }
 
@@ -148,10 +158,42 @@ rbacctl_drefs_add(rbacctl_drefs_t *l, const char *kind, rbac_str_t parent,
 }
 
 
-static const rbacctl_dref_t *
-rbacctl_drefs_find(const rbacctl_drefs_t *l, const char *key)
+static const char *
+rbacctl_drefs_key(void *ud, size_t i)
+{
+    return ((rbacctl_drefs_t *) ud)->v[i].key;
+}
+
+
+/* Indexes a list that is complete: each key to its first entry. */
+static int
+rbacctl_drefs_index(rbacctl_drefs_t *l)
 {
     size_t  i;
+
+    for (i = 0; i < l->n; i++) {
+        if (rbacctl_index(&l->ix, l->v[i].key, rbacctl_drefs_key, l, 0) == 0
+            && rbacctl_index(&l->ix, l->v[i].key, rbacctl_drefs_key, l, i + 1)
+               == (size_t) -1)
+        {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/* The first entry of key in l, or NULL. */
+static const rbacctl_dref_t *
+rbacctl_drefs_find(rbacctl_drefs_t *l, const char *key)
+{
+    size_t  i;
+
+    if (l->ix.mask) {
+        i = rbacctl_index(&l->ix, key, rbacctl_drefs_key, l, 0);
+        return i ? &l->v[i - 1] : NULL;
+    }
 
     for (i = 0; i < l->n; i++) {
         if (strcmp(l->v[i].key, key) == 0) {
@@ -163,21 +205,63 @@ rbacctl_drefs_find(const rbacctl_drefs_t *l, const char *key)
 }
 
 
+static const char *
+rbacctl_miss_key(void *ud, size_t i)
+{
+    return ((rbacctl_miss_t *) ud)->keys[i];
+}
+
+
+/* Notes key as read (once). */
+static int
+rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
+{
+    char  **nk;
+
+    if (rbacctl_index(&m->ix, key, rbacctl_miss_key, m, 0)) {
+        return RBACCTL_OK;
+    }
+
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 256;
+        nk = realloc(m->keys, m->cap * sizeof(char *));
+        if (nk == NULL) {
+            return RBACCTL_FAIL;
+        }
+        m->keys = nk;
+    }
+
+    m->keys[m->n] = strdup(key);
+    if (m->keys[m->n] == NULL) {
+        return RBACCTL_FAIL;
+    }
+    m->n++;
+
+    return rbacctl_index(&m->ix, key, rbacctl_miss_key, m, m->n)
+           == (size_t) -1 ? RBACCTL_FAIL : RBACCTL_OK;
+}
+
+
 /*
  * The value of `key` in the table before (after 0) or after the write;
- * *val NULL when absent.  Read through the transaction (watched).
+ * *val NULL when absent.  Read through the transaction (watched); while
+ * prefetching, a key the transaction lacks is noted and reads as absent.
  */
 static int
 rbacctl_view(rbacctl_tx_t *tx, const char *key, int after, const char **val)
 {
-    size_t  i;
+    rbacctl_ent_t  *e;
 
-    for (i = 0; i < tx->n; i++) {
-        if (strcmp(tx->ents[i].key, key) == 0) {
-            *val = (after && tx->ents[i].staged) ? tx->ents[i].val
-                                                  : tx->ents[i].old;
-            return RBACCTL_OK;
-        }
+    e = rbacctl_tx_find(tx, key);
+
+    if (e != NULL) {
+        *val = (after && e->staged) ? e->val : e->old;
+        return RBACCTL_OK;
+    }
+
+    if (tx->pre != NULL) {
+        *val = NULL;
+        return rbacctl_miss_note(tx->pre, key);
     }
 
     return rbacctl_tx_get(tx, key, val);
@@ -408,9 +492,9 @@ rbacctl_derive_children(rbacctl_tx_t *tx, const char *pkey,
 {
     int          rc;
     long         n, k, m;
-    char       **keys;
-    size_t       i;
-    const char  *pats[2];
+    char           **keys;
+    const char      *pats[2];
+    rbacctl_ent_t   *e;
 
     if (strncmp(pkey, "org:", 4) == 0) {
         pats[0] = "obj:template:*";
@@ -429,24 +513,40 @@ rbacctl_derive_children(rbacctl_tx_t *tx, const char *pkey,
         }
 
         for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            for (i = 0; i < tx->n; i++) {
-                if (tx->ents[i].staged
-                    && rbacctl_differ(tx->ents[i].old, tx->ents[i].val)
-                    && strcmp(tx->ents[i].key, keys[k]) == 0)
-                {
-                    break;          /* derived on its own */
-                }
-            }
+            e = rbacctl_tx_find(tx, keys[k]);
 
-            if (i == tx->n) {
+            if (e == NULL || !e->staged || !rbacctl_differ(e->old, e->val)) {
                 rc = rbacctl_derive_pair(tx, keys[k], old, new);
-            }
+            }                       /* else derived on its own */
         }
 
         rbacctl_strv_free(keys, n);
     }
 
     return rc;
+}
+
+
+/* The type of entry i when its write may change name references, else 0. */
+static rbac_rec_type_t
+rbacctl_derives(rbacctl_tx_t *tx, size_t i)
+{
+    rbac_str_t        k;
+    rbac_rec_type_t   type;
+
+    if (!tx->ents[i].staged
+        || !rbacctl_differ(tx->ents[i].old, tx->ents[i].val))
+    {
+        return RBAC_REC_NONE;
+    }
+
+    k.data = tx->ents[i].key;
+    k.len = strlen(k.data);
+    type = rbac_record_type_of_key(k);
+
+    return (type == RBAC_REC_ORG || type == RBAC_REC_USER
+            || type == RBAC_REC_GROUP || type == RBAC_REC_OBJ)
+           ? type : RBAC_REC_NONE;
 }
 
 
@@ -457,7 +557,6 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     char                  *key, *cur;
     size_t                 i, j, n0;
     const char            *val;
-    rbac_str_t             k;
     rbac_rec_type_t        type;
     rbacctl_drefs_t        old, new, po, pn;
     const rbacctl_dref_t  *p;
@@ -470,19 +569,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     n0 = tx->n;
 
     for (i = 0; i < n0 && rc == RBACCTL_OK; i++) {
-        if (!tx->ents[i].staged
-            || !rbacctl_differ(tx->ents[i].old, tx->ents[i].val))
-        {
-            continue;
-        }
-
-        k.data = tx->ents[i].key;
-        k.len = strlen(k.data);
-        type = rbac_record_type_of_key(k);
-
-        if (type != RBAC_REC_ORG && type != RBAC_REC_USER
-            && type != RBAC_REC_GROUP && type != RBAC_REC_OBJ)
-        {
+        type = rbacctl_derives(tx, i);
+        if (type == RBAC_REC_NONE) {
             continue;
         }
 
@@ -523,6 +611,13 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
         }
 
         free(key);
+    }
+
+    if (rc == RBACCTL_OK
+        && (rbacctl_drefs_index(&old) != RBACCTL_OK
+            || rbacctl_drefs_index(&new) != RBACCTL_OK))
+    {
+        rc = RBACCTL_FAIL;
     }
 
     /* two objects claiming one name */
@@ -604,6 +699,139 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     rbacctl_drefs_free(&new);
 
     return rc;
+}
+
+
+/* ---- the same for a bulk write: every read batched ---- */
+
+typedef struct {
+    rbacctl_tx_t      *tx;
+    rbacctl_key_pt     key;
+    void              *ud;
+} rbacctl_preload_t;
+
+
+static const char *
+rbacctl_preload_key(void *ud, size_t i)
+{
+    rbacctl_preload_t  *pl = ud;
+
+    return pl->key(pl->ud, i);
+}
+
+
+static int
+rbacctl_preload_val(void *ud, size_t i, const char *val, size_t len)
+{
+    rbacctl_preload_t  *pl = ud;
+
+    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), val, len);
+}
+
+
+/* Reads n keys into tx with pipelined MGETs (no WATCH: under the lock). */
+static int
+rbacctl_preload(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud,
+    rbacctl_lock_t *lock)
+{
+    rbacctl_preload_t  pl;
+
+    pl.tx = tx;
+    pl.key = key;
+    pl.ud = ud;
+
+    return rbacctl_mget(tx->conn, n, rbacctl_preload_key,
+                        rbacctl_preload_val, &pl, NULL, lock);
+}
+
+
+/*
+ * One pass of what rbacctl_refs_derive reads for each record (its parents,
+ * its references before and after), with the keys tx lacks noted in m.
+ */
+static int
+rbacctl_prefetch_pass(rbacctl_tx_t *tx, rbacctl_miss_t *m)
+{
+    int               rc;
+    size_t            i, j;
+    const char       *val;
+    rbacctl_drefs_t   po, pn;
+
+    rc = RBACCTL_OK;
+    tx->pre = m;
+
+    for (i = 0; i < tx->n && rc == RBACCTL_OK; i++) {
+        if (rbacctl_derives(tx, i) == RBAC_REC_NONE) {
+            continue;
+        }
+
+        memset(&po, 0, sizeof(po));
+        memset(&pn, 0, sizeof(pn));
+
+        rc = rbacctl_derive_pair(tx, tx->ents[i].key, &po, &pn);
+
+        for (j = 0; j < po.n && rc == RBACCTL_OK; j++) {
+            rc = rbacctl_view(tx, po.v[j].key, 1, &val);
+        }
+
+        for (j = 0; j < pn.n && rc == RBACCTL_OK; j++) {
+            rc = rbacctl_view(tx, pn.v[j].key, 1, &val);
+        }
+
+        rbacctl_drefs_free(&po);
+        rbacctl_drefs_free(&pn);
+    }
+
+    tx->pre = NULL;
+
+    return rc;
+}
+
+
+int
+rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
+    rbacctl_key_pt val, void *ud, rbacctl_lock_t *lock)
+{
+    int              rc, round;
+    size_t           i, k;
+    rbacctl_miss_t   m;
+
+    /* the records' stored values, then their new ones staged */
+    rc = rbacctl_preload(tx, n, key, ud, lock);
+
+    for (i = 0; i < n && rc == RBACCTL_OK; i++) {
+        rc = rbacctl_tx_put(tx, key(ud, i), val(ud, i));
+    }
+
+    /*
+     * what deriving reads, batched: parents and references by their ids
+     * first, then the references under the parents' names; the third pass
+     * finds nothing missing
+     */
+    for (round = 0; round < 4 && rc == RBACCTL_OK; round++) {
+        memset(&m, 0, sizeof(m));
+
+        rc = rbacctl_prefetch_pass(tx, &m);
+
+        if (rc == RBACCTL_OK && m.n) {
+            rc = rbacctl_preload(tx, m.n, rbacctl_miss_key, &m, lock);
+        }
+
+        k = m.n;
+
+        for (i = 0; i < m.n; i++) {
+            free(m.keys[i]);
+        }
+
+        free(m.keys);
+        rbacctl_index_free(&m.ix);
+
+        if (k == 0) {
+            break;
+        }
+    }
+
+    return rc == RBACCTL_OK ? rbacctl_refs_derive(tx) : rc;
 }
 
 

@@ -18,18 +18,83 @@
 #define RBACCTL_TX_ATTEMPTS  8
 
 
-static rbacctl_ent_t *
+static const char *
+rbacctl_tx_key(void *ud, size_t i)
+{
+    return ((rbacctl_tx_t *) ud)->ents[i].key;
+}
+
+
+rbacctl_ent_t *
 rbacctl_tx_find(rbacctl_tx_t *tx, const char *key)
 {
     size_t  i;
 
-    for (i = 0; i < tx->n; i++) {
-        if (strcmp(tx->ents[i].key, key) == 0) {
-            return &tx->ents[i];
+    i = rbacctl_index(&tx->ix, key, rbacctl_tx_key, tx, 0);
+
+    return i ? &tx->ents[i - 1] : NULL;
+}
+
+
+/* A new entry for key (not read yet), indexed; NULL when out of memory. */
+static rbacctl_ent_t *
+rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
+{
+    rbacctl_ent_t  *e, *ne;
+
+    if (tx->n == tx->cap) {
+        tx->cap = tx->cap ? tx->cap * 2 : 32;
+        ne = realloc(tx->ents, tx->cap * sizeof(rbacctl_ent_t));
+        if (ne == NULL) {
+            fprintf(stderr, "rbacctl: out of memory\n");
+            return NULL;
+        }
+        tx->ents = ne;
+    }
+
+    e = &tx->ents[tx->n];
+    memset(e, 0, sizeof(*e));
+    e->key = strdup(key);
+    if (e->key == NULL) {
+        return NULL;
+    }
+    tx->n++;
+
+    if (rbacctl_index(&tx->ix, key, rbacctl_tx_key, tx, tx->n)
+        == (size_t) -1)
+    {
+        return NULL;
+    }
+
+    return e;
+}
+
+
+int
+rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
+    size_t len)
+{
+    rbacctl_ent_t  *e;
+
+    if (rbacctl_tx_find(tx, key) != NULL) {
+        return RBACCTL_OK;
+    }
+
+    e = rbacctl_tx_add(tx, key);
+    if (e == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    if (val != NULL) {
+        e->old = strndup(val, len);
+        if (e->old == NULL) {
+            return RBACCTL_FAIL;
         }
     }
 
-    return NULL;
+    e->read = 1;
+
+    return RBACCTL_OK;
 }
 
 
@@ -48,6 +113,7 @@ rbacctl_tx_reset(rbacctl_tx_t *tx)
     tx->ents = NULL;
     tx->n = 0;
     tx->cap = 0;
+    rbacctl_index_free(&tx->ix);
 }
 
 
@@ -57,7 +123,7 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
     char             full[1024];
     const char      *argv[2];
     redisReply      *r;
-    rbacctl_ent_t   *e, *ne;
+    rbacctl_ent_t   *e;
 
     e = rbacctl_tx_find(tx, key);
     if (e) {
@@ -65,23 +131,10 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
         return RBACCTL_OK;
     }
 
-    if (tx->n == tx->cap) {
-        tx->cap = tx->cap ? tx->cap * 2 : 32;
-        ne = realloc(tx->ents, tx->cap * sizeof(rbacctl_ent_t));
-        if (ne == NULL) {
-            fprintf(stderr, "rbacctl: out of memory\n");
-            return RBACCTL_FAIL;
-        }
-        tx->ents = ne;
-    }
-
-    e = &tx->ents[tx->n];
-    memset(e, 0, sizeof(*e));
-    e->key = strdup(key);
-    if (e->key == NULL) {
+    e = rbacctl_tx_add(tx, key);
+    if (e == NULL) {
         return RBACCTL_FAIL;
     }
-    tx->n++;
 
     snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, key);
 
@@ -219,6 +272,7 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     rbacctl_ent_t  *e;
 
     qsort(tx->ents, tx->n, sizeof(rbacctl_ent_t), rbacctl_ent_cmp);
+    rbacctl_index_free(&tx->ix);        /* the order changed */
 
     tx->changed = 0;
 
