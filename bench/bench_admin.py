@@ -1,14 +1,22 @@
 """make bench-admin: rbacctl's admin plane at 10k, 100k and 1M records.
 
-For each size it generates a policy (organizations; users in 3 orgs each;
-one group per org; workspaces owned by users, one in five shared with
-another user for `use`), then against a fresh redis-server on loopback:
+For each size it generates a policy (organizations; users in 3 orgs each,
+with a username; one group per org; two templates per org; workspaces
+owned by users, named, one in five shared with another user for `use`;
+one hand-set `build:<uuid>` reference per nine workspaces), so that apply
+also writes the name references the Coder front resolves
+(`username:`, `workspace:<owner id or username>/<name>`,
+`template:<org id or name>/<name>`, `orgname:`, `group:`), then against a
+fresh redis-server on loopback:
 apply into the empty table, the same apply again (no-op), an apply with 1%
 of the records changed, export, and the change feed with as many changes
-as records.  Each step prints its time, records/s, rbacctl's peak RSS and
-the largest latencies Redis saw: single commands (SLOWLOG, commands over
-0.5 ms), commands or transactions as a whole (LATENCY, 1 ms resolution),
-and the longest PING round trip of a client pinging every millisecond.
+as records (users, workspaces and build references upserted, some
+workspaces and references deleted).  Each step prints its time,
+records/s, rbacctl's peak RSS and the largest latencies Redis saw: single
+commands (SLOWLOG, commands over 0.5 ms; the slowest three with their
+argument count), commands or transactions as a whole (LATENCY, 1 ms
+resolution), and the longest PING round trip of a client pinging every
+millisecond.
 
     bench_admin.py [--sizes 10000,100000,1000000] [--write FILE]
 
@@ -20,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,12 +45,25 @@ RBACCTL = os.path.join(BUILD, "rbacctl")
 
 
 def shape(n):
-    """How many of each kind make about n records."""
+    """How many of each kind make n records (references included)."""
     orgs = max(3, n // 200)
     groups = orgs
-    users = (n - orgs - groups) * 2 // 5
-    workspaces = n - orgs - groups - users
-    return orgs, groups, users, workspaces
+    templates = 2 * orgs
+    rest = n - orgs - groups - templates
+    users = rest * 2 // 5
+    refs = (rest - users) // 10
+    workspaces = rest - users - refs
+    return orgs, groups, templates, users, workspaces, refs
+
+
+def uuid(i):
+    return "%08x-0000-4000-8000-%012x" % (i // (1 << 48), i % (1 << 48))
+
+
+def ref_rec(i, wss, flip=0):
+    """The hand-set reference of build i: a workspace (another on flip)."""
+    return {"ref": "build:" + uuid(i), "type": "workspace",
+            "id": "ws%d" % ((9 * i + flip) % wss)}
 
 
 def user_rec(i, orgs, flip=0):
@@ -49,24 +71,27 @@ def user_rec(i, orgs, flip=0):
     roles = {x: ["organization-workspace-access"] for x in o}
     if flip:
         roles[o[0]] = ["organization-auditor"]
-    return {"id": "u%d" % i, "orgs": roles,
+    return {"id": "u%d" % i, "username": "user%d" % i, "orgs": roles,
             "groups": ["g%d" % ((i + 7) % orgs)]}
 
 
 def ws_rec(i, orgs, users, flip=0):
     owner = i % users
-    rec = {"type": "workspace", "id": "ws%d" % i, "org": "org%d" % (owner % orgs),
-           "owner": "u%d" % owner}
+    rec = {"type": "workspace", "id": "ws%d" % i,
+           "org": "org%d" % (owner % orgs), "owner": "u%d" % owner,
+           "name": "dev-%d" % i}
     if i % 5 == 0:
         rec["acl_users"] = {"u%d" % ((owner + 1) % users): "use"}
     if flip:
         rec["dormant"] = True
+        if i % 2:
+            rec["name"] = "dev-%d-renamed" % i
     return rec
 
 
 def write_policy(path, n, changed=0.0, seed=1):
     """The policy of n records; `changed` of its users and workspaces differ."""
-    orgs, groups, users, wss = shape(n)
+    orgs, groups, tpls, users, wss, refs = shape(n)
     rnd = random.Random(seed)
     with open(path, "w") as f:
         f.write('{"organizations": [\n')
@@ -76,6 +101,10 @@ def write_policy(path, n, changed=0.0, seed=1):
         f.write(",\n".join(json.dumps({"id": "g%d" % i, "org": "org%d" % i,
                                        "name": "team%d" % i})
                            for i in range(groups)))
+        f.write('],\n"references": [\n')
+        for i in range(refs):
+            flip = changed and rnd.random() < changed
+            f.write((",\n" if i else "") + json.dumps(ref_rec(i, wss, flip)))
         f.write('],\n"users": [\n')
         for i in range(users):
             flip = changed and rnd.random() < changed
@@ -85,17 +114,26 @@ def write_policy(path, n, changed=0.0, seed=1):
             flip = changed and rnd.random() < changed
             f.write((",\n" if i else "")
                     + json.dumps(ws_rec(i, orgs, users, flip)))
+        for i in range(tpls):
+            f.write(",\n" + json.dumps(
+                {"type": "template", "id": uuid(1 << 40 | i),
+                 "org": "org%d" % (i % orgs), "name": "tpl-%d" % i}))
         f.write("]}\n")
-    return orgs + groups + users + wss
+    return orgs + groups + tpls + users + wss + refs
 
 
 def write_feed(path, n, size):
     """n changes against the policy of `size`: upserts, a few deletes."""
-    orgs, _, users, wss = shape(size)
+    orgs, _, _, users, wss, refs = shape(size)
     with open(path, "w") as f:
         for k in range(n):
             if k % 50 == 49:
                 line = {"op": "delete", "key": "obj:workspace:ws%d" % (k % wss)}
+            elif k % 50 == 48:
+                line = {"op": "delete", "key": "ref:build:" + uuid(k % refs)}
+            elif k % 10 == 5:
+                line = {"op": "upsert", "kind": "ref",
+                        "record": ref_rec(k % refs, wss, flip=1)}
             elif k % 2:
                 line = {"op": "upsert", "kind": "user",
                         "record": user_rec(k % users, orgs, flip=1)}
@@ -150,12 +188,28 @@ def slowest(rs):
     log = c.slowlog_get(100000)
     c.slowlog_reset()
     if not log:
-        return 0.5, "all < 0.5 ms", whole
-    top = max(log, key=lambda e: e["duration"])
-    cmd = top["command"]
+        return 0.5, "all < 0.5 ms", whole, []
+    top = sorted(log, key=lambda e: -e["duration"])[:3]
+    desc = []
+    for e in top:
+        cmd = e["command"]
+        if isinstance(cmd, bytes):
+            cmd = cmd.decode(errors="replace")
+        argv = cmd.split(" ")
+        nargs = len(argv) - 1
+        m = re.search(r"\.\.\. \((\d+) more arguments\)", cmd)
+        if m:       # Redis keeps 32 arguments of a long command
+            nargs = 31 + int(m.group(1))
+        desc.append("%.2f ms %s (%d args)"
+                    % (e["duration"] / 1000.0, argv[0].upper(), nargs))
+    return top[0]["duration"] / 1000.0, argv0(top[0]), whole, desc
+
+
+def argv0(e):
+    cmd = e["command"]
     if isinstance(cmd, bytes):
         cmd = cmd.decode(errors="replace")
-    return top["duration"] / 1000.0, cmd.split(" ")[0], whole
+    return cmd.split(" ")[0].upper()
 
 
 class Probe:
@@ -222,7 +276,7 @@ def main():
                 for name, argv, stdin, count in steps:
                     dt, rss = run(argv, rs, stdin)
                     ping = probe.take()
-                    ms, cmd, whole = slowest(rs)
+                    ms, cmd, whole, top = slowest(rs)
                     worst = max(worst, ms, whole)
                     rows.append((n, name, dt, count / dt, rss, ms, cmd, mb,
                                  whole, ping))
@@ -232,6 +286,9 @@ def main():
                           "slowest %.2f ms (%s), whole %d ms, ping %.1f ms"
                           % (n, name, dt, count / dt, rss, ms, cmd, whole,
                              ping), flush=True)
+                    if top:
+                        print("           SLOWLOG top: " + "; ".join(top),
+                              flush=True)
                 probe.close()
 
     lines = ["| records | step | time s | records/s | peak RSS MB | "

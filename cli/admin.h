@@ -196,6 +196,7 @@ typedef struct {
     size_t           changed;   /* after commit: keys written */
     rbacctl_index_t  ix;        /* of ents, by key */
     void            *pre;       /* ref.c: reads noted, not sent */
+    int              nowatch;   /* bulk, under the writer lock: no WATCH */
 } rbacctl_tx_t;
 
 /*

@@ -3,7 +3,7 @@
  *
  *   {"op":"upsert","kind":"user","record":{...}}   (kind: org, group, user,
  *                                                  role, obj, token, pkey,
- *                                                  deployment)
+ *                                                  deployment, ref)
  *   {"op":"delete","key":"obj:workspace:ws1"}      (key without the prefix)
  *
  * Each line is validated as apply validates a record; a refused line is
@@ -33,7 +33,7 @@ static const char  rbacctl_feed_usage[] =
     "  reads changes from stdin, one JSON object a line:\n"
     "    {\"op\":\"upsert\",\"kind\":\"user\",\"record\":{...}}  kinds: org "
     "group\n"
-    "      user role obj token pkey deployment\n"
+    "      user role obj token pkey deployment ref\n"
     "    {\"op\":\"delete\",\"key\":\"user:bob\"}\n"
     "  validates each, writes them in batches and publishes their keys;\n"
     "  a refused line is reported (line number and reason) and skipped.\n"
@@ -247,6 +247,37 @@ rbacctl_feed_ref(void *ud, const char *what, const char *field,
 }
 
 
+/* A reference set by hand: {"ref":"<kind>:<key>","type","id"} (ref.c). */
+static int
+rbacctl_feed_upsert_ref(rbacctl_feed_t *f, rbacctl_change_t *c,
+    const cJSON *record, const char *what)
+{
+    char        target[600], *sep;
+    rbac_str_t  id;
+
+    if (rbacctl_ref_item(record, what, &c->key, &c->canon) != RBACCTL_OK) {
+        f->refused++;
+        return RBACCTL_USAGE;
+    }
+
+    /* the object it names: checked as the records a line names */
+    if (rbacctl_ref_target(c->canon, target, sizeof(target)) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    sep = strchr(strncmp(target, "obj:", 4) == 0 ? target + 4 : target, ':');
+    if (sep == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    *sep = '\0';
+    id.data = sep + 1;
+    id.len = strlen(id.data);
+
+    return rbacctl_feed_ref(f, what, "id", target, id);
+}
+
+
 /* An upsert: the record validated and made canonical. */
 static int
 rbacctl_feed_upsert(rbacctl_feed_t *f, rbacctl_change_t *c, cJSON *j,
@@ -265,6 +296,12 @@ rbacctl_feed_upsert(rbacctl_feed_t *f, rbacctl_change_t *c, cJSON *j,
     kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
     record = cJSON_GetObjectItemCaseSensitive(j, "record");
 
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "ref") == 0
+        && cJSON_IsObject(record))
+    {
+        return rbacctl_feed_upsert_ref(f, c, record, what);
+    }
+
     for (k = 0; cJSON_IsString(kind) && k < RBACCTL_FEED_NKINDS; k++) {
         if (strcmp(kind->valuestring, rbacctl_feed_kinds[k].name) == 0) {
             break;
@@ -274,7 +311,7 @@ rbacctl_feed_upsert(rbacctl_feed_t *f, rbacctl_change_t *c, cJSON *j,
     if (!cJSON_IsString(kind) || k == RBACCTL_FEED_NKINDS) {
         rbacctl_feed_refuse(f, c->lineno, "\"kind\" must be one of org, "
                             "group, user, role, obj, token, pkey, "
-                            "deployment");
+                            "deployment, ref");
         return RBACCTL_USAGE;
     }
 
@@ -373,7 +410,8 @@ rbacctl_feed_delete(rbacctl_feed_t *f, rbacctl_change_t *c, cJSON *j)
     {
         rbacctl_feed_refuse(f, c->lineno, "\"key\": not the key of a record "
                             "the feed writes (org:, group:, user:, role:, "
-                            "siterole:, obj:, token:, pkey:, deployment)");
+                            "siterole:, obj:, token:, pkey:, deployment, "
+                            "ref:)");
         return RBACCTL_USAGE;
     }
 

@@ -158,6 +158,24 @@ rbacctl_drefs_add(rbacctl_drefs_t *l, const char *kind, rbac_str_t parent,
 }
 
 
+/* Adds copies of the entries of src to l. */
+static int
+rbacctl_drefs_append(rbacctl_drefs_t *l, const rbacctl_drefs_t *src)
+{
+    size_t  i;
+
+    for (i = 0; i < src->n; i++) {
+        if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json)
+            != RBACCTL_OK)
+        {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static const char *
 rbacctl_drefs_key(void *ud, size_t i)
 {
@@ -482,42 +500,126 @@ rbacctl_derive_pair(rbacctl_tx_t *tx, const char *key, rbacctl_drefs_t *old,
 }
 
 
+typedef struct {
+    rbacctl_tx_t      *tx;
+    rbacctl_key_pt     key;
+    void              *ud;
+} rbacctl_preload_t;
+
+
+static const char *
+rbacctl_preload_key(void *ud, size_t i)
+{
+    rbacctl_preload_t  *pl = ud;
+
+    return pl->key(pl->ud, i);
+}
+
+
+static int
+rbacctl_preload_val(void *ud, size_t i, const char *val, size_t len)
+{
+    rbacctl_preload_t  *pl = ud;
+
+    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), val, len);
+}
+
+
+/* Reads n keys into tx with pipelined MGETs (no WATCH: under the lock). */
+static int
+rbacctl_preload(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud,
+    rbacctl_lock_t *lock)
+{
+    rbacctl_preload_t  pl;
+
+    pl.tx = tx;
+    pl.key = key;
+    pl.ud = ud;
+
+    return rbacctl_mget(tx->conn, n, rbacctl_preload_key,
+                        rbacctl_preload_val, &pl, NULL, lock);
+}
+
+
+static const char *
+rbacctl_strv_key(void *ud, size_t i)
+{
+    return ((char **) ud)[i];
+}
+
+
+/* 1 when two lists of references are the same. */
+static int
+rbacctl_drefs_same(const rbacctl_drefs_t *a, const rbacctl_drefs_t *b)
+{
+    size_t  i;
+
+    for (i = 0; a->n == b->n && i < a->n; i++) {
+        if (strcmp(a->v[i].key, b->v[i].key) != 0
+            || strcmp(a->v[i].json, b->v[i].json) != 0)
+        {
+            return 0;
+        }
+    }
+
+    return a->n == b->n;
+}
+
+
 /*
- * The children of a renamed parent (workspaces of a user; templates and
- * groups of an organization) that the write does not touch itself.
+ * The children of renamed parents (`moved`: 1 organizations, 2 users):
+ * templates and groups, workspaces, that the write does not touch itself,
+ * read once for all the parents (by MGET in a bulk write); those whose
+ * references change are added to old and new.
  */
 static int
-rbacctl_derive_children(rbacctl_tx_t *tx, const char *pkey,
-    rbacctl_drefs_t *old, rbacctl_drefs_t *new)
+rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
+    rbacctl_drefs_t *new)
 {
-    int          rc;
-    long         n, k, m;
-    char           **keys;
-    const char      *pats[2];
-    rbacctl_ent_t   *e;
+    int               rc, m;
+    long              n, k;
+    char            **keys;
+    rbacctl_ent_t    *e;
+    rbacctl_drefs_t   co, cn;
 
-    if (strncmp(pkey, "org:", 4) == 0) {
-        pats[0] = "obj:template:*";
-        pats[1] = "group:*";
-    } else {
-        pats[0] = "obj:workspace:*";
-        pats[1] = NULL;
-    }
+    static const char  *pats[3] = { "obj:template:*", "group:*",
+                                    "obj:workspace:*" };
 
     rc = RBACCTL_OK;
 
-    for (m = 0; m < 2 && pats[m] != NULL && rc == RBACCTL_OK; m++) {
+    for (m = 0; m < 3 && rc == RBACCTL_OK; m++) {
+        if (!(moved & (m < 2 ? 1 : 2))) {
+            continue;
+        }
+
         n = rbacctl_scan(tx->conn, pats[m], &keys);
         if (n < 0) {
             return RBACCTL_FAIL;
         }
 
+        if (tx->nowatch && n > 0) {
+            rc = rbacctl_preload(tx, (size_t) n, rbacctl_strv_key, keys,
+                                 NULL);
+        }
+
         for (k = 0; k < n && rc == RBACCTL_OK; k++) {
             e = rbacctl_tx_find(tx, keys[k]);
+            if (e != NULL && e->staged && rbacctl_differ(e->old, e->val)) {
+                continue;           /* derived on its own */
+            }
 
-            if (e == NULL || !e->staged || !rbacctl_differ(e->old, e->val)) {
-                rc = rbacctl_derive_pair(tx, keys[k], old, new);
-            }                       /* else derived on its own */
+            memset(&co, 0, sizeof(co));
+            memset(&cn, 0, sizeof(cn));
+
+            rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
+
+            if (rc == RBACCTL_OK && !rbacctl_drefs_same(&co, &cn)) {
+                rc = rbacctl_drefs_append(old, &co);
+                rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
+            }
+
+            rbacctl_drefs_free(&co);
+            rbacctl_drefs_free(&cn);
         }
 
         rbacctl_strv_free(keys, n);
@@ -553,7 +655,7 @@ rbacctl_derives(rbacctl_tx_t *tx, size_t i)
 int
 rbacctl_refs_derive(rbacctl_tx_t *tx)
 {
-    int                    rc, d;
+    int                    rc, d, moved;
     char                  *key, *cur;
     size_t                 i, j, n0;
     const char            *val;
@@ -567,6 +669,7 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     rc = RBACCTL_OK;
 
     n0 = tx->n;
+    moved = 0;
 
     for (i = 0; i < n0 && rc == RBACCTL_OK; i++) {
         type = rbacctl_derives(tx, i);
@@ -591,26 +694,21 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             d = strcmp(po.v[j].key, pn.v[j].key) != 0;
         }
 
-        for (j = 0; j < po.n; j++) {
-            rc = rc == RBACCTL_OK
-                 ? rbacctl_drefs_push(&old, po.v[j].key, po.v[j].json) : rc;
-        }
-
-        for (j = 0; j < pn.n; j++) {
-            rc = rc == RBACCTL_OK
-                 ? rbacctl_drefs_push(&new, pn.v[j].key, pn.v[j].json) : rc;
-        }
+        rc = rc == RBACCTL_OK ? rbacctl_drefs_append(&old, &po) : rc;
+        rc = rc == RBACCTL_OK ? rbacctl_drefs_append(&new, &pn) : rc;
 
         rbacctl_drefs_free(&po);
         rbacctl_drefs_free(&pn);
 
-        if (rc == RBACCTL_OK && d
-            && (type == RBAC_REC_ORG || type == RBAC_REC_USER))
-        {
-            rc = rbacctl_derive_children(tx, key, &old, &new);
+        if (d) {
+            moved |= type == RBAC_REC_ORG ? 1 : type == RBAC_REC_USER ? 2 : 0;
         }
 
         free(key);
+    }
+
+    if (rc == RBACCTL_OK && moved) {
+        rc = rbacctl_derive_children(tx, moved, &old, &new);
     }
 
     if (rc == RBACCTL_OK
@@ -704,47 +802,6 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
 
 /* ---- the same for a bulk write: every read batched ---- */
 
-typedef struct {
-    rbacctl_tx_t      *tx;
-    rbacctl_key_pt     key;
-    void              *ud;
-} rbacctl_preload_t;
-
-
-static const char *
-rbacctl_preload_key(void *ud, size_t i)
-{
-    rbacctl_preload_t  *pl = ud;
-
-    return pl->key(pl->ud, i);
-}
-
-
-static int
-rbacctl_preload_val(void *ud, size_t i, const char *val, size_t len)
-{
-    rbacctl_preload_t  *pl = ud;
-
-    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), val, len);
-}
-
-
-/* Reads n keys into tx with pipelined MGETs (no WATCH: under the lock). */
-static int
-rbacctl_preload(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud,
-    rbacctl_lock_t *lock)
-{
-    rbacctl_preload_t  pl;
-
-    pl.tx = tx;
-    pl.key = key;
-    pl.ud = ud;
-
-    return rbacctl_mget(tx->conn, n, rbacctl_preload_key,
-                        rbacctl_preload_val, &pl, NULL, lock);
-}
-
-
 /*
  * One pass of what rbacctl_refs_derive reads for each record (its parents,
  * its references before and after), with the keys tx lacks noted in m.
@@ -797,6 +854,7 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     rbacctl_miss_t   m;
 
     /* the records' stored values, then their new ones staged */
+    tx->nowatch = 1;
     rc = rbacctl_preload(tx, n, key, ud, lock);
 
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {

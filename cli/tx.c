@@ -140,11 +140,14 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
 
     argv[0] = "WATCH";
     argv[1] = full;
-    r = rbacctl_cmd(tx->conn, 2, argv);
-    if (r == NULL) {
-        return RBACCTL_FAIL;
+
+    if (!tx->nowatch) {
+        r = rbacctl_cmd(tx->conn, 2, argv);
+        if (r == NULL) {
+            return RBACCTL_FAIL;
+        }
+        freeReplyObject(r);
     }
-    freeReplyObject(r);
 
     argv[0] = "GET";
     r = rbacctl_cmd(tx->conn, 2, argv);
