@@ -461,6 +461,17 @@ int rbacctl_refs_derive(rbacctl_tx_t *tx);
 int rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     rbacctl_key_pt val, void *ud, rbacctl_lock_t *lock);
 
+/*
+ * The same for a bulk writer that writes the n keys itself (the feed):
+ * emit(eud, key, val) for each derived reference that changes besides
+ * them (val NULL: delete).  RBACCTL_USAGE as rbacctl_refs_derive.
+ */
+typedef int (*rbacctl_emit_pt)(void *eud, const char *key, const char *val);
+
+int rbacctl_refs_follow(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
+    size_t n, rbacctl_key_pt key, rbacctl_key_pt val, void *ud,
+    rbacctl_emit_pt emit, void *eud);
+
 /* Frees a transaction built by hand (bulk apply) and UNWATCHes. */
 void rbacctl_tx_clear(rbacctl_tx_t *tx);
 

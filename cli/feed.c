@@ -11,8 +11,9 @@
  * are written in batches (at most RBACCTL_FEED_BATCH lines, or what has
  * arrived when the input pauses), each batch under the writer lock: the
  * records a line names checked in Redis (or earlier in the batch), group
- * name indexes (orggroups) kept in step, the keys written in chunks,
- * rbac:version incremented once and the keys published (bulk.c).
+ * name indexes (orggroups) and name references (ref.c) kept in step, the
+ * keys written in chunks, rbac:version incremented once and the keys
+ * published (bulk.c).
  */
 
 #include <errno.h>
@@ -890,6 +891,89 @@ rbacctl_feed_groups(rbacctl_feed_t *f)
 }
 
 
+/* The accepted lines of a batch and the name references they move. */
+typedef struct {
+    rbacctl_feed_t   *f;
+    size_t            sel[RBACCTL_FEED_BATCH];
+    size_t            n;
+    char            **key;
+    char            **val;          /* NULL: delete */
+    size_t            nd, cap;
+} rbacctl_fnames_t;
+
+
+static const char *
+rbacctl_fnames_key(void *ud, size_t i)
+{
+    rbacctl_fnames_t  *nm = ud;
+
+    return nm->f->ch[nm->sel[i]].key;
+}
+
+
+static const char *
+rbacctl_fnames_val(void *ud, size_t i)
+{
+    rbacctl_fnames_t  *nm = ud;
+
+    return nm->f->ch[nm->sel[i]].canon;
+}
+
+
+static int
+rbacctl_fnames_emit(void *ud, const char *key, const char *val)
+{
+    char              **nk, **nv;
+    rbacctl_fnames_t   *nm = ud;
+
+    if (nm->nd == nm->cap) {
+        nm->cap = nm->cap ? 2 * nm->cap : 256;
+        nk = realloc(nm->key, nm->cap * sizeof(char *));
+        if (nk != NULL) {
+            nm->key = nk;
+        }
+        nv = realloc(nm->val, nm->cap * sizeof(char *));
+        if (nv != NULL) {
+            nm->val = nv;
+        }
+        if (nk == NULL || nv == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    nm->key[nm->nd] = strdup(key);
+    nm->val[nm->nd] = val ? strdup(val) : NULL;
+    nm->nd++;
+
+    return nm->key[nm->nd - 1] && (val == NULL || nm->val[nm->nd - 1])
+           ? RBACCTL_OK : RBACCTL_FAIL;
+}
+
+
+/*
+ * The name references (ref.c) that the accepted lines move: written after
+ * them; two objects claiming one name stop the feed (exit 2).
+ */
+static int
+rbacctl_feed_names(rbacctl_feed_t *f, rbacctl_lock_t *lock,
+    rbacctl_fnames_t *nm)
+{
+    size_t  i;
+
+    nm->f = f;
+
+    for (i = 0; i < f->n; i++) {
+        if (!f->ch[i].refused) {
+            nm->sel[nm->n++] = i;
+        }
+    }
+
+    return rbacctl_refs_follow(f->conn, lock, nm->n, rbacctl_fnames_key,
+                               rbacctl_fnames_val, nm, rbacctl_fnames_emit,
+                               nm);
+}
+
+
 /* The accepted lines of the batch and the dirty indexes, under the lock. */
 static int
 rbacctl_feed_write(rbacctl_feed_t *f)
@@ -900,6 +984,7 @@ rbacctl_feed_write(rbacctl_feed_t *f)
     cJSON             *idx;
     rbacctl_lock_t     lock;
     rbacctl_writer_t   w;
+    rbacctl_fnames_t   nm;
 
     rc = rbacctl_lock_take(&lock, f->conn, "feed", f->wait);
     if (rc != RBACCTL_OK) {
@@ -918,7 +1003,13 @@ rbacctl_feed_write(rbacctl_feed_t *f)
         }
     }
 
-    n = 0;
+    memset(&nm, 0, sizeof(nm));
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_feed_names(f, &lock, &nm);
+    }
+
+    n = nm.nd;
     for (i = 0; i < f->n; i++) {
         n += !f->ch[i].refused;
     }
@@ -934,6 +1025,16 @@ rbacctl_feed_write(rbacctl_feed_t *f)
             rc = rbacctl_writer_put(&w, f->ch[i].key, f->ch[i].canon);
         }
     }
+
+    for (i = 0; i < nm.nd; i++) {
+        rc = rc == RBACCTL_OK ? rbacctl_writer_put(&w, nm.key[i], nm.val[i])
+                              : rc;
+        free(nm.key[i]);
+        free(nm.val[i]);
+    }
+
+    free(nm.key);
+    free(nm.val);
 
     for (i = 0; i < f->noidx && rc == RBACCTL_OK; i++) {
         if (!f->oidx[i].dirty) {

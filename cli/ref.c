@@ -260,6 +260,21 @@ rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
 }
 
 
+static void
+rbacctl_miss_free(rbacctl_miss_t *m)
+{
+    size_t  i;
+
+    for (i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+    }
+
+    free(m->keys);
+    rbacctl_index_free(&m->ix);
+    memset(m, 0, sizeof(*m));
+}
+
+
 /*
  * The value of `key` in the table before (after 0) or after the write;
  * *val NULL when absent.  Read through the transaction (watched); while
@@ -579,13 +594,17 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
     int               rc, m;
     long              n, k;
     char            **keys;
+    size_t            j;
+    const char       *key;
     rbacctl_ent_t    *e;
+    rbacctl_miss_t    miss;
     rbacctl_drefs_t   co, cn;
 
     static const char  *pats[3] = { "obj:template:*", "group:*",
                                     "obj:workspace:*" };
 
     rc = RBACCTL_OK;
+    memset(&miss, 0, sizeof(miss));
 
     for (m = 0; m < 3 && rc == RBACCTL_OK; m++) {
         if (!(moved & (m < 2 ? 1 : 2))) {
@@ -618,12 +637,28 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
                 rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
             }
 
+            /* in a bulk write, their references are read in one batch */
+            for (j = 0; tx->nowatch && rc == RBACCTL_OK && j < co.n + cn.n;
+                 j++)
+            {
+                key = j < co.n ? co.v[j].key : cn.v[j - co.n].key;
+                if (rbacctl_tx_find(tx, key) == NULL) {
+                    rc = rbacctl_miss_note(&miss, key);
+                }
+            }
+
             rbacctl_drefs_free(&co);
             rbacctl_drefs_free(&cn);
         }
 
         rbacctl_strv_free(keys, n);
     }
+
+    if (rc == RBACCTL_OK && miss.n) {
+        rc = rbacctl_preload(tx, miss.n, rbacctl_miss_key, &miss, NULL);
+    }
+
+    rbacctl_miss_free(&miss);
 
     return rc;
 }
@@ -876,13 +911,7 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
         }
 
         k = m.n;
-
-        for (i = 0; i < m.n; i++) {
-            free(m.keys[i]);
-        }
-
-        free(m.keys);
-        rbacctl_index_free(&m.ix);
+        rbacctl_miss_free(&m);
 
         if (k == 0) {
             break;
@@ -890,6 +919,53 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     }
 
     return rc == RBACCTL_OK ? rbacctl_refs_derive(tx) : rc;
+}
+
+
+int
+rbacctl_refs_follow(rbacctl_conn_t *conn, rbacctl_lock_t *lock, size_t n,
+    rbacctl_key_pt key, rbacctl_key_pt val, void *ud, rbacctl_emit_pt emit,
+    void *eud)
+{
+    int               rc;
+    size_t            i;
+    rbacctl_tx_t      tx;
+    rbacctl_ent_t    *e;
+    rbacctl_index_t   ix;
+
+    memset(&tx, 0, sizeof(tx));
+    memset(&ix, 0, sizeof(ix));
+    tx.conn = conn;
+    rc = RBACCTL_OK;
+
+    /* the keys written anyway */
+    for (i = 0; i < n && rc == RBACCTL_OK; i++) {
+        if (rbacctl_index(&ix, key(ud, i), key, ud, 0) == 0
+            && rbacctl_index(&ix, key(ud, i), key, ud, i + 1) == (size_t) -1)
+        {
+            rc = RBACCTL_FAIL;
+        }
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_refs_stage(&tx, n, key, val, ud, lock);
+    }
+
+    for (i = 0; i < tx.n && rc == RBACCTL_OK; i++) {
+        e = &tx.ents[i];
+
+        if (strncmp(e->key, "ref:", 4) == 0 && e->staged
+            && rbacctl_differ(e->old, e->val)
+            && rbacctl_index(&ix, e->key, key, ud, 0) == 0)
+        {
+            rc = emit(eud, e->key, e->val);
+        }
+    }
+
+    rbacctl_index_free(&ix);
+    rbacctl_tx_clear(&tx);
+
+    return rc;
 }
 
 

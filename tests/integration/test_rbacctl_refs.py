@@ -376,3 +376,99 @@ def test_uuid_spellings_match_go(tmp_path):
             assert r.stdout == "id %s\n" % expect, (form, r.stdout)
             accepted += 1
     assert accepted >= 10
+
+
+# ---- bulk writers: the feed and a large apply ----
+
+def feed(redis, *lines):
+    env = dict(os.environ, RBAC_REDIS=redis.url)
+    return subprocess.run([RBACCTL, "feed"], env=env, capture_output=True,
+                          text=True, timeout=30,
+                          input="".join(json.dumps(x) + "\n" for x in lines))
+
+
+def test_feed_keeps_name_references(redis, tmp_path):
+    assert apply(redis, tmp_path, POLICY).returncode == 0
+    ws2 = {"type": "workspace", "id": W2, "org": OA, "owner": UA,
+           "name": "Web"}
+    r = feed(redis,
+             {"op": "upsert", "kind": "obj", "record": ws2},
+             {"op": "upsert", "kind": "obj",
+              "record": dict(POLICY["objects"][0], name="Dev2")},
+             {"op": "upsert", "kind": "ref",
+              "record": {"ref": "agent:" + AG, "type": "workspace",
+                         "id": W2}},
+             {"op": "upsert", "kind": "ref",
+              "record": {"ref": "version:" + V1, "type": "template",
+                         "id": "no-such-template"}})
+    assert r.returncode == 2, r.stderr
+    assert "line 4:" in r.stderr and "no-such-template" in r.stderr
+    got = refs(redis)
+    auto = {"type": "workspace", "id": W2, "auto": True}
+    assert got["workspace:%s/web" % UA] == auto
+    assert got["workspace:alice/web"] == auto
+    assert got["workspace:alice/dev2"]["id"] == W1
+    assert "workspace:alice/dev" not in got
+    assert "workspace:%s/dev" % UA not in got
+    assert got["agent:" + AG] == {"type": "workspace", "id": W2}
+    assert "version:" + V1 not in got
+
+    # a renamed owner moves its workspaces' references; a delete drops them
+    r = feed(redis,
+             {"op": "upsert", "kind": "user",
+              "record": dict(POLICY["users"][0], username="Alicia")},
+             {"op": "delete", "key": "obj:workspace:" + W2},
+             {"op": "delete", "key": "ref:agent:" + AG})
+    assert r.returncode == 0, r.stderr
+    got = refs(redis)
+    assert got["workspace:alicia/dev2"]["id"] == W1
+    assert "workspace:alice/dev2" not in got
+    assert not [k for k in got if k.endswith("/web")]
+    assert "username:alicia" in got and "username:alice" not in got
+    assert "agent:" + AG not in got
+
+
+def test_feed_refuses_a_name_claimed_twice(redis, tmp_path):
+    assert apply(redis, tmp_path, POLICY).returncode == 0
+    ws2 = {"type": "workspace", "id": W2, "org": OA, "owner": UA,
+           "name": "dev"}
+    r = feed(redis, {"op": "upsert", "kind": "obj", "record": ws2})
+    assert r.returncode == 2
+    assert "two objects have this name" in r.stderr
+    assert redis.client().get("rbac:obj:workspace:" + W2) is None
+    assert refs(redis)["workspace:alice/dev"]["id"] == W1
+
+
+def test_apply_of_named_records_reads_in_batches(redis, tmp_path):
+    """No round trip per named record: the stored values, parents and
+    references are read with a few MGETs, not a WATCH and GET each."""
+    n = 300
+    users = [{"id": "u%d" % i, "username": "user%d" % i, "orgs": {OA: []}}
+             for i in range(n)]
+    objs = [{"type": "workspace", "id": "w%d" % i, "org": OA,
+             "owner": "u%d" % i, "name": "ws"} for i in range(n)]
+    pol = {"organizations": POLICY["organizations"], "users": users,
+           "objects": objs}
+    c = redis.client()
+    c.config_resetstat()
+    r = apply(redis, tmp_path, pol)
+    assert r.returncode == 0, r.stderr
+    st = c.info("commandstats")
+    calls = {k[len("cmdstat_"):]: v["calls"] for k, v in st.items()}
+    assert calls.get("watch", 0) < 20 and calls.get("get", 0) < 20, calls
+    got = refs(redis)
+    assert got["workspace:user7/ws"] == {"type": "workspace", "id": "w7",
+                                         "auto": True}
+    assert got["workspace:u7/ws"]["id"] == "w7"
+    # a rename of every user moves every workspace's reference, batched too
+    for u in users:
+        u["username"] = "x" + u["username"]
+    c.config_resetstat()
+    r = apply(redis, tmp_path, pol)
+    assert r.returncode == 0, r.stderr
+    st = c.info("commandstats")
+    calls = {k[len("cmdstat_"):]: v["calls"] for k, v in st.items()}
+    assert calls.get("watch", 0) < 20 and calls.get("get", 0) < 20, calls
+    got = refs(redis)
+    assert got["workspace:xuser7/ws"]["id"] == "w7"
+    assert "workspace:user7/ws" not in got
