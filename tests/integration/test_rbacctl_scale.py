@@ -188,7 +188,9 @@ def test_feed_applies_good_lines_and_names_refused_ones(tmp_path):
             got.append(m["data"])
         assert sorted(got) == sorted(
             "rbac:" + k for k in ("org:acme", "user:ann", "group:g1",
-                                  "user:di", "user:old", "orggroups:acme"))
+                                  "user:di", "user:old", "orggroups:acme",
+                                  # the name references of Acme and devs
+                                  "ref:orgname:acme", "ref:group:acme/devs"))
 
 
 def test_feed_group_rename_and_delete_keep_the_index(tmp_path):
