@@ -898,10 +898,11 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
 
     /*
      * what deriving reads, batched: parents and references by their ids
-     * first, then the references under the parents' names; the third pass
-     * finds nothing missing
+     * first, then the references under the parents' names; what a third
+     * pass would find (nothing, but for a renamed parent's children, which
+     * are read in their own batch) is read by rbacctl_refs_derive itself
      */
-    for (round = 0; round < 4 && rc == RBACCTL_OK; round++) {
+    for (round = 0; round < 2 && rc == RBACCTL_OK; round++) {
         memset(&m, 0, sizeof(m));
 
         rc = rbacctl_prefetch_pass(tx, &m);
