@@ -21,7 +21,7 @@ millisecond.
     bench_admin.py [--sizes 10000,100000,1000000] [--write FILE]
                    [--redis-nice N]
 
-redis-server runs at nice N (default -10, when the bench may raise it) so
+redis-server runs at nice N (default -20, when the bench may raise it) so
 that other jobs on a shared machine do not stretch its commands (a command
 preempted half-way shows in SLOWLOG as the time it waited for the CPU);
 rbacctl runs at normal priority.  Each step also prints the mean time per
@@ -263,7 +263,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--write", default=None)
-    ap.add_argument("--redis-nice", type=int, default=-10)
+    ap.add_argument("--redis-nice", type=int, default=-20)
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
 
