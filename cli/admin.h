@@ -197,6 +197,7 @@ typedef struct {
     rbacctl_index_t  ix;        /* of ents, by key */
     void            *pre;       /* ref.c: reads noted, not sent */
     int              nowatch;   /* bulk, under the writer lock: no WATCH */
+    struct rbacctl_lock_s *lock;  /* bulk: renewed while deriving */
 } rbacctl_tx_t;
 
 /*
@@ -262,7 +263,7 @@ void rbacctl_progress_end(rbacctl_progress_t *p);
 #define RBACCTL_LOCK_TTL_MS  15000
 #define RBACCTL_LOCK_WAIT    60.0       /* default --wait, seconds */
 
-typedef struct {
+typedef struct rbacctl_lock_s {
     rbacctl_conn_t  *conn;
     char             key[128];
     char             token[300];

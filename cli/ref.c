@@ -664,6 +664,18 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
 }
 
 
+/* In a long bulk derive: the writer lock renewed when due. */
+static int
+rbacctl_refs_keep(rbacctl_tx_t *tx, size_t i)
+{
+    if ((i & 1023) != 0 || tx->lock == NULL) {
+        return RBACCTL_OK;
+    }
+
+    return rbacctl_lock_keep(tx->lock);
+}
+
+
 /* The type of entry i when its write may change name references, else 0. */
 static rbac_rec_type_t
 rbacctl_derives(rbacctl_tx_t *tx, size_t i)
@@ -708,7 +720,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
 
     for (i = 0; i < n0 && rc == RBACCTL_OK; i++) {
         type = rbacctl_derives(tx, i);
-        if (type == RBAC_REC_NONE) {
+        if (type == RBAC_REC_NONE || rbacctl_refs_keep(tx, i) != RBACCTL_OK) {
+            rc = type == RBAC_REC_NONE ? RBACCTL_OK : RBACCTL_FAIL;
             continue;
         }
 
@@ -860,7 +873,12 @@ rbacctl_prefetch_pass(rbacctl_tx_t *tx, rbacctl_miss_t *m)
         memset(&po, 0, sizeof(po));
         memset(&pn, 0, sizeof(pn));
 
-        rc = rbacctl_derive_pair(tx, tx->ents[i].key, &po, &pn);
+        /* nothing is in flight: the lock may be renewed */
+        rc = rbacctl_refs_keep(tx, i);
+
+        if (rc == RBACCTL_OK) {
+            rc = rbacctl_derive_pair(tx, tx->ents[i].key, &po, &pn);
+        }
 
         for (j = 0; j < po.n && rc == RBACCTL_OK; j++) {
             rc = rbacctl_view(tx, po.v[j].key, 1, &val);
@@ -890,6 +908,7 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
 
     /* the records' stored values, then their new ones staged */
     tx->nowatch = 1;
+    tx->lock = lock;
     rc = rbacctl_preload(tx, n, key, ud, lock);
 
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
