@@ -191,6 +191,10 @@ def per_call(rs):
     c.config_resetstat()
     if not st:
         return ""
+    st = {k: v for k, v in st.items()
+          if k.replace("cmdstat_", "").split("|")[0].upper() not in OWN}
+    if not st:
+        return ""
     k, v = max(st.items(), key=lambda kv: kv[1]["usec_per_call"])
     return "%s %.0f us" % (k.replace("cmdstat_", "").upper(),
                            v["usec_per_call"])
@@ -205,7 +209,7 @@ def slowest(rs):
     c.execute_command("LATENCY", "RESET")
     whole = max([int(e[3]) for e in lat
                  if e[0] in ("command", "fast-command")] or [0])
-    log = c.slowlog_get(100000)
+    log = [e for e in c.slowlog_get(100000) if not own(e)]
     c.slowlog_reset()
     if not log:
         return 0.5, "all < 0.5 ms", whole, []
@@ -223,6 +227,14 @@ def slowest(rs):
         desc.append("%.2f ms %s (%d args)"
                     % (e["duration"] / 1000.0, argv[0].upper(), nargs))
     return top[0]["duration"] / 1000.0, argv0(top[0]), whole, desc
+
+
+# the bench's own commands (reading SLOWLOG itself takes milliseconds)
+OWN = ("SLOWLOG", "LATENCY", "INFO", "CONFIG", "PING", "DBSIZE")
+
+
+def own(e):
+    return argv0(e) in OWN
 
 
 def argv0(e):
