@@ -486,9 +486,6 @@ int rbacctl_ref_target(const char *canon, char *buf, size_t len);
 /* *is_auto: the reference at key was derived by rbacctl from a name. */
 int rbacctl_ref_is_auto(rbacctl_tx_t *tx, const char *key, int *is_auto);
 
-/* Adds the "references" list (those not derived) to an export. */
-int rbacctl_ref_export(rbacctl_conn_t *conn, cJSON *doc);
-
 /*
  * An argument of `check` read as the module reads it: "@kind:value" is
  * resolved through Redis.  RBACCTL_OK: *out (malloc) is the id;

@@ -124,6 +124,13 @@ rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
         return RBACCTL_FAIL;
     }
 
+    /* derived references follow names: checked, not written */
+    if (x->type == RBAC_REC_REF && ((rbac_reference_rec_t *) rec)->derived) {
+        free(rec);
+        x->done++;
+        return RBACCTL_OK;
+    }
+
     memset(&err, 0, sizeof(err));
     canon = NULL;
 
@@ -137,14 +144,7 @@ rbacctl_export_val(void *ud, size_t i, const char *val, size_t len)
     }
 
     if (x->type == RBAC_REC_REF) {
-        /* those set by hand, named by their key; derived ones follow names */
-        if (((rbac_reference_rec_t *) rec)->derived) {
-            free(rec);
-            free(canon);
-            x->done++;
-            return RBACCTL_OK;
-        }
-
+        /* those set by hand, named by their key */
         canon = rbacctl_export_ref(x->keys[i] + 4, canon);
         if (canon == NULL) {
             free(rec);

@@ -1155,67 +1155,6 @@ rbacctl_ref_is_auto(rbacctl_tx_t *tx, const char *key, int *is_auto)
 }
 
 
-int
-rbacctl_ref_export(rbacctl_conn_t *conn, cJSON *doc)
-{
-    int                    rc;
-    long                   n, k;
-    char                 **keys, *val, *canon;
-    cJSON                 *list, *j;
-    rbac_reference_rec_t  *rec;
-
-    n = rbacctl_scan(conn, "ref:*", &keys);
-    if (n < 0) {
-        return RBACCTL_FAIL;
-    }
-
-    list = cJSON_AddArrayToObject(doc, "references");
-    rc = list ? RBACCTL_OK : RBACCTL_FAIL;
-
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        if (rbacctl_get(conn, keys[k], &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        rec = rbacctl_parse_stored(RBAC_REC_REF, keys[k], val);
-        canon = rec ? rbacctl_canon_text(RBAC_REC_REF, val, keys[k]) : NULL;
-        free(val);
-
-        if (canon == NULL) {
-            free(rec);
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        j = rec->derived ? NULL : cJSON_Parse(canon);
-        free(canon);
-
-        if (!rec->derived) {
-            if (j == NULL
-                || cJSON_AddStringToObject(j, "ref", keys[k] + 4) == NULL)
-            {
-                rc = RBACCTL_FAIL;
-            } else {
-                cJSON_AddItemToArray(list, j);
-                j = NULL;
-            }
-        }
-
-        cJSON_Delete(j);
-        free(rec);
-    }
-
-    rbacctl_strv_free(keys, n);
-
-    return rc;
-}
-
-
 /* ---- `rbacctl check`: an argument as the module reads it ---- */
 
 int
