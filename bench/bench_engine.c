@@ -6,7 +6,8 @@
  * at link time, see bench.mk) are counted around the timed loops.
  *
  * Each run is bounded: at least BENCH_MIN_NS of decisions, at most
- * BENCH_MAX_ITERS.  Printed against the DESIGN 3 budget of 1 us.
+ * BENCH_MAX_ITERS.  Printed against the budget of 1 us
+ * (docs/architecture.md §8).
  */
 
 #include <stdio.h>

@@ -1,7 +1,10 @@
 /*
  * admin.h: the plumbing the admin commands of rbacctl share: argument
- * parsing, the Redis connection, optimistic transactions over the decision
- * table (WATCH, GET, MULTI/EXEC with PUBLISH), and the policy-file codec.
+ * parsing (args.c), the Redis connection (redis.c), optimistic
+ * transactions over the decision table (tx.c), the writer lock and bulk
+ * writes (lock.c, bulk.c), records as rbacctl handles them (policy.c:
+ * canonical JSON, keys, custom-role checks, subjects built from Redis)
+ * and references (ref.c).
  */
 
 #ifndef RBACCTL_ADMIN_H

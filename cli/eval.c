@@ -1,6 +1,6 @@
 /*
  * eval.c: `rbacctl eval [--catalog FILE] [--check] [FILE]`: offline
- * decisions over decision requests (DESIGN 9), one JSON line out per
+ * decisions over decision requests (docs/rbacctl.md §5), one JSON line out per
  * request line in, in order; no Redis.
  */
 

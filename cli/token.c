@@ -1,7 +1,8 @@
 /*
  * token.c: API tokens and provisioner keys: `token create|revoke|list`,
  * `pkey create|revoke`.  A credential is `<id>-<secret>`, printed once;
- * Redis keeps only the lowercase hex SHA-256 of the secret (DESIGN 4).
+ * Redis keeps only the lowercase hex SHA-256 of the secret
+ * (docs/records.md §6).
  */
 
 #include <stdlib.h>

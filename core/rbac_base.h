@@ -24,7 +24,7 @@ typedef enum {
     RBAC_ENOMEM,        /* the allocator said no */
     RBAC_EPARSE,        /* not JSON, or not the expected JSON shape */
     RBAC_EINVAL,        /* a field has a wrong type or value */
-    RBAC_EBOUND,        /* a bound of DESIGN 10.4 is exceeded */
+    RBAC_EBOUND,        /* a bound of docs/security.md §7 */
     RBAC_EUNKNOWN,      /* unknown resource type, action or role name */
     RBAC_ENOTFOUND,     /* a lookup found nothing */
     RBAC_ERESERVED,     /* a custom role uses a reserved or built-in name */
@@ -68,7 +68,7 @@ typedef struct {
 } rbac_err_t;
 
 
-/* Bounds of DESIGN 10.4. */
+/* Bounds (docs/security.md §7). */
 #define RBAC_MAX_TOKEN       8192
 #define RBAC_MAX_CLAIMS      65536
 #define RBAC_MAX_RECORD      (1024 * 1024)

@@ -1,7 +1,7 @@
 /*
  * rbac_body.h: the top-level fields of a JSON request body, for
- * `rbac_json_body` (DESIGN 5, 11): some endpoints name their target in the
- * body (a build's "transition", a new workspace's "template_id").
+ * `rbac_json_body` (docs/directives.md §11): some endpoints name their target
+ * in the body (a build's "transition", a new workspace's "template_id").
  *
  * The body is read the way the upstream will read it, and any body two
  * readers could understand differently is refused.  Coder is written in Go,

@@ -13,7 +13,7 @@
 
 #define RBAC_CUSTOM_NAME_MAX  32
 
-/* The JSON list each level is written in (DESIGN 4). */
+/* The JSON list each level is written in (docs/records.md §2). */
 static const char  *rbac_custom_lists[RBAC_NLEVELS] = {
     "site_permissions",
     "user_permissions",

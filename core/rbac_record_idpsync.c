@@ -1,8 +1,8 @@
 /*
- * rbac_record_idpsync.c: rbac:idpsync, the IdP sync settings (roles.md
- * section 12): organization sync, group sync and org-role sync per org,
- * site-role sync.  The proxy only reads: settings that would make it write
- * (auto-created groups) are refused.
+ * rbac_record_idpsync.c: rbac:idpsync, the IdP sync settings
+ * (docs/authorization.md §12): organization sync, group sync and org-role sync
+ * per org, site-role sync.  The proxy only reads: settings that would make it
+ * write (auto-created groups) are refused.
  */
 
 #include <string.h>

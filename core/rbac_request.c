@@ -1,8 +1,8 @@
 /*
- * rbac_request.c: parsing decision requests (DESIGN 9) into a subject view,
- * an object view and an action, with roles resolved, the scope compiled
- * and ACL role names expanded.  Memory comes from a small block arena over
- * the caller's allocator; the cJSON tree is freed before returning.
+ * rbac_request.c: parsing decision requests (docs/rbacctl.md §5) into a
+ * subject view, an object view and an action, with roles resolved, the scope
+ * compiled and ACL role names expanded.  Memory comes from a small block arena
+ * over the caller's allocator; the cJSON tree is freed before returning.
  */
 
 #include <stdio.h>

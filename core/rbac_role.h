@@ -22,7 +22,7 @@ typedef struct {
     rbac_amask_t  neg[RBAC_NTYPES];
 } rbac_permset_t;
 
-/* The four levels of roles.md section 2. */
+/* The four levels of docs/authorization.md §2. */
 typedef enum {
     RBAC_LVL_SITE = 0,
     RBAC_LVL_USER,
@@ -98,7 +98,7 @@ typedef enum {
 
 
 /*
- * A scope (roles.md section 9): site and user permsets, optional per-org
+ * A scope (docs/authorization.md §9): site and user permsets, optional per-org
  * permsets (only scope objects of decision requests have them), and an
  * allow list.  A token's scopes are unioned into one rbac_scope_t; its own
  * allow_list (rbac:token:<id>) is kept apart and intersected at decision

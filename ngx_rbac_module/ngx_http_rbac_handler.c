@@ -2,7 +2,7 @@
 /*
  * ngx_http_rbac_handler.c: the access-phase handler.
  *
- * A request goes: credential (first non-empty rbac_token source) ->
+ * A request goes: credential (every rbac_token source, one credential) ->
  * principal (JWT, API token or provisioner key) -> subject (rbac:user) ->
  * object (rbac_object, rbac:obj) -> roles (catalog + custom roles) ->
  * rbac_decide -> allow (identity headers) or 401/403/503.

@@ -2,7 +2,7 @@
 /*
  * ngx_http_rbac_response.c: what the client and the upstream see: the
  * removal of client copies of X-Rbac-*, the identity headers, and the JSON
- * bodies of 401, 403 and 503 (DESIGN section 6).
+ * bodies of 401, 403 and 503 (docs/directives.md §17).
  */
 
 

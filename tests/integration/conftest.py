@@ -323,7 +323,7 @@ def redis(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# Records (the JSON of DESIGN 4)
+# Records (the JSON of docs/records.md §2)
 
 def put(r, key, value, prefix="rbac:"):
     r.set(prefix + key, json.dumps(value))
@@ -431,7 +431,8 @@ def b64url(data):
 
 def jwt_raw(header, payload, key=b""):
     """A JWT assembled by hand (alg none, HMAC with any key bytes): how the
-    forgeries of DESIGN 10.1 are made without a library's safety checks.
+    forgeries of docs/security.md §3 are made without a library's safety
+    checks.
     A str payload is signed as it is (JSON no encoder would write)."""
     import hmac
     h = b64url(json.dumps(header).encode())

@@ -1,7 +1,7 @@
-"""rbac_cache_zone and the rbac:inv subscriber (DESIGN 7): warm requests
-never reach Redis, a change published by the admin plane is enforced by
-every worker of every nginx on the next request, a subscriber that
-reconnects forgets what it may have missed, Redis down serves the cache
+"""rbac_cache_zone and the rbac:inv subscriber (docs/cache.md §2 and §5):
+warm requests never reach Redis, a change published by the admin plane is
+enforced by every worker of every nginx on the next request, a subscriber
+that reconnects forgets what it may have missed, Redis down serves the cache
 within `stale` and then 503, a full zone keeps answering, a reload keeps
 the zone, concurrent misses are coalesced, and rbac_status counts it all."""
 

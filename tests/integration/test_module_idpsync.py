@@ -1,4 +1,5 @@
-"""IdP sync through the module (roles.md section 12, DESIGN 4 rbac:idpsync):
+"""IdP sync through the module (docs/authorization.md §12; rbac:idpsync,
+docs/records.md §2):
 JWTs carrying memberOf / groups / roles claims are granted organizations,
 groups, org roles and site roles by the settings in Redis; each rule,
 regex filtering, unmapped values, the default org, replace and add,

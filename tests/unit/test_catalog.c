@@ -1,7 +1,7 @@
 /*
- * test_catalog.c: the role catalog: the embedded catalog against roles.md
- * section 5 and 9, the catalog format's conditions and errors, scope
- * expansion, and allocation failures.
+ * test_catalog.c: the role catalog: the embedded catalog against Coder's roles
+ * at 007f4fc (docs/authorization.md §5 and §9), the catalog format's
+ * conditions and errors, scope expansion, and allocation failures.
  */
 
 #include <setjmp.h>
@@ -244,7 +244,7 @@ test_builtin_names(void **state)
 }
 
 
-/* ---- the embedded catalog: roles.md section 5, role by role ---- */
+/* ---- the embedded catalog: docs/authorization.md §5, role by role ---- */
 
 static void
 test_owner(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_custom.c: custom-role validation (roles.md section 8, DESIGN 3):
+ * test_custom.c: custom-role validation (docs/authorization.md §8):
  * each rule refused with its code and a message naming the field, the
  * anti-escalation rule per level, and the parsed-record entry point.
  */

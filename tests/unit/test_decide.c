@@ -1,5 +1,5 @@
 /*
- * test_decide.c: the decision of roles.md section 2 and DESIGN 3 through
+ * test_decide.c: the decision of docs/authorization.md §2 through
  * rbac_decide on hand-built subject and object views: each level, negation
  * precedence, wildcards, the ACL paths and their membership requirement,
  * scopes and allow lists, any_org, the sharing-mode variants of the

@@ -1,5 +1,5 @@
 /*
- * test_idpsync.c: IdP sync (core/rbac_idpsync.h, roles.md section 12):
+ * test_idpsync.c: IdP sync (core/rbac_idpsync.h, docs/authorization.md §12):
  * each rule of the organization, group, org-role and site-role syncs, the
  * claim walker (string, array, dotted path, missing, malformed), replace
  * and add, users without a record, pending lookups, bounds, regex filters

@@ -494,7 +494,10 @@ test_tampered(void **state)
 }
 
 
-/* HS256 signed with the RSA public key's PEM as HMAC secret (DESIGN 10.1). */
+/*
+ * HS256 signed with the RSA public key's PEM as HMAC secret
+ * (docs/security.md §3).
+ */
 static void
 test_forgery_alg_confusion(void **state)
 {
