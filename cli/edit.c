@@ -1517,16 +1517,36 @@ static const char  rbacctl_seats_usage[] =
     "seats [--list]   active human users (service accounts excluded)";
 
 
+typedef struct {
+    int    list;
+    long   seats;
+} rbacctl_seats_t;
+
+
+static void
+rbacctl_seats_count(void *ud, const void *rec)
+{
+    rbac_str_t              id;
+    rbacctl_seats_t        *st = ud;
+    const rbac_user_rec_t  *u = rec;
+
+    if (u->kind == RBAC_KIND_USER && u->status == RBAC_STATUS_ACTIVE) {
+        st->seats++;
+        if (st->list) {
+            id = rbac_ref(u, u->id);
+            printf("%.*s\n", (int) id.len, id.data);
+        }
+    }
+}
+
+
 int
 rbacctl_seats(int argc, char **argv)
 {
-    int                     rc;
-    long                    n, k, seats;
-    char                  **keys, *val;
-    rbac_str_t              id;
-    rbacctl_args_t          a;
-    rbacctl_conn_t          conn;
-    const rbac_user_rec_t  *u;
+    int              rc;
+    rbacctl_args_t   a;
+    rbacctl_conn_t   conn;
+    rbacctl_seats_t  st;
 
     rc = rbacctl_args_parse(&a, "seats", argc - 1, argv + 1, "list",
                             rbacctl_seats_usage);
@@ -1544,48 +1564,14 @@ rbacctl_seats(int argc, char **argv)
         return rc;
     }
 
-    n = rbacctl_scan(&conn, "user:*", &keys);
-    if (n < 0) {
-        rbacctl_disconnect(&conn);
-        return RBACCTL_FAIL;
-    }
+    st.list = rbacctl_flag(&a, "list");
+    st.seats = 0;
 
-    seats = 0;
-
-    for (k = 0; k < n; k++) {
-        if (rbacctl_get(&conn, keys[k], &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        u = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
-        free(val);
-
-        if (u == NULL) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (u->kind == RBAC_KIND_USER && u->status == RBAC_STATUS_ACTIVE) {
-            seats++;
-            if (rbacctl_flag(&a, "list")) {
-                id = rbac_ref(u, u->id);
-                printf("%.*s\n", (int) id.len, id.data);
-            }
-        }
-
-        free((void *) u);
-    }
-
-    rbacctl_strv_free(keys, n);
+    rc = rbacctl_records(&conn, "user:*", rbacctl_seats_count, &st);
     rbacctl_disconnect(&conn);
 
-    if (rc == RBACCTL_OK && !rbacctl_flag(&a, "list")) {
-        printf("%ld\n", seats);
+    if (rc == RBACCTL_OK && !st.list) {
+        printf("%ld\n", st.seats);
     }
 
     return rc;

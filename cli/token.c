@@ -532,69 +532,48 @@ rbacctl_revoke(rbacctl_args_t *a, const char *kind, const char *usage)
 
 /* ---- list ---- */
 
+/* Prints a token (with --user U: a token of U). */
+static void
+rbacctl_token_show(void *ud, const void *rec)
+{
+    size_t                   i;
+    rbac_str_t               u, id, sc;
+    const char              *user = ud;
+    const rbac_ref_t        *scopes;
+    const rbac_token_rec_t  *t = rec;
+
+    u = rbac_ref(t, t->user);
+    id = rbac_ref(t, t->id);
+
+    if (user != NULL && !rbac_str_eq_cstr(u, user)) {
+        return;
+    }
+
+    printf("%.*s user=%.*s expires_at=%lld scopes=", (int) id.len, id.data,
+           (int) u.len, u.data, (long long) t->expires_at);
+
+    scopes = rbac_rec_at(t, t->scopes, rbac_ref_t);
+    for (i = 0; i < t->scopes.n; i++) {
+        sc = rbac_ref(t, scopes[i]);
+        printf("%s%.*s", i ? "," : "", (int) sc.len, sc.data);
+    }
+    printf("\n");
+}
+
+
 static int
 rbacctl_token_list(rbacctl_args_t *a)
 {
-    int                      rc;
-    long                     n, k;
-    char                   **keys, *val;
-    size_t                   i;
-    const char              *user;
-    rbac_str_t               u, id, sc;
-    rbacctl_conn_t           conn;
-    const rbac_ref_t        *scopes;
-    const rbac_token_rec_t  *t;
-
-    user = rbacctl_arg(a, "user");
+    int             rc;
+    rbacctl_conn_t  conn;
 
     rc = rbacctl_connect(a, &conn);
     if (rc != RBACCTL_OK) {
         return rc;
     }
 
-    n = rbacctl_scan(&conn, "token:*", &keys);
-    if (n < 0) {
-        rbacctl_disconnect(&conn);
-        return RBACCTL_FAIL;
-    }
-
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        if (rbacctl_get(&conn, keys[k], &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        t = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
-        free(val);
-
-        if (t == NULL) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        u = rbac_ref(t, t->user);
-        id = rbac_ref(t, t->id);
-
-        if (user == NULL || rbac_str_eq_cstr(u, user)) {
-            printf("%.*s user=%.*s expires_at=%lld scopes=", (int) id.len,
-                   id.data, (int) u.len, u.data, (long long) t->expires_at);
-
-            scopes = rbac_rec_at(t, t->scopes, rbac_ref_t);
-            for (i = 0; i < t->scopes.n; i++) {
-                sc = rbac_ref(t, scopes[i]);
-                printf("%s%.*s", i ? "," : "", (int) sc.len, sc.data);
-            }
-            printf("\n");
-        }
-
-        free((void *) t);
-    }
-
-    rbacctl_strv_free(keys, n);
+    rc = rbacctl_records(&conn, "token:*", rbacctl_token_show,
+                         (void *) rbacctl_arg(a, "user"));
     rbacctl_disconnect(&conn);
 
     return rc;
