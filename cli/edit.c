@@ -863,15 +863,158 @@ rbacctl_orggroups(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *org,
 }
 
 
+/* group create: the record at key and the name in its org's index. */
+static int
+rbacctl_group_create(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+{
+    int          rc;
+    char         okey[300];
+    cJSON       *doc;
+    const char  *org, *name, *source, *val;
+
+    org = rbacctl_arg(&e->a, "org");
+    name = rbacctl_arg(&e->a, "name");
+    source = rbacctl_arg(&e->a, "source");
+
+    snprintf(okey, sizeof(okey), "org:%s", org);
+    if (rbacctl_tx_get(tx, okey, &val) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+    if (val == NULL) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--org: no "
+                            "organization \"%s\"", org);
+    }
+
+    if (strcmp(e->id, org) == 0) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "\"%s\" is the id of "
+                            "the organization's Everyone group", org);
+    }
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL || rbacctl_set_str(doc, "id", e->id) != RBACCTL_OK
+        || rbacctl_set_str(doc, "org", org) != RBACCTL_OK
+        || rbacctl_set_str(doc, "name", name ? name : e->id) != RBACCTL_OK
+        || rbacctl_set_str(doc, "source", source ? source : "manual")
+           != RBACCTL_OK)
+    {
+        cJSON_Delete(doc);
+        return RBACCTL_FAIL;
+    }
+
+    rc = rbacctl_orggroups(tx, e, org, name ? name : e->id, e->id);
+    if (rc != RBACCTL_OK) {
+        cJSON_Delete(doc);
+        return rc;
+    }
+
+    return rbacctl_store(tx, key, RBAC_REC_GROUP, doc);
+}
+
+
+/* group delete: the record, its name in the org's index, its members. */
+static int
+rbacctl_group_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    const char *org, const char *name)
+{
+    int      rc;
+    long     n, k;
+    char   **keys;
+    cJSON   *u, *groups;
+
+    rc = rbacctl_orggroups(tx, e, org, name, NULL);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    /* nobody stays in a deleted group */
+    n = rbacctl_scan(tx->conn, "user:*", &keys);
+    if (n < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
+        rc = rbacctl_load(tx, keys[k], &u);
+        if (rc != RBACCTL_OK || u == NULL) {
+            continue;
+        }
+
+        groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
+        if (rbacctl_arr_has(groups, e->id)) {
+            rbacctl_arr_remove(groups, e->id);
+            rc = rbacctl_store(tx, keys[k], RBAC_REC_USER, u);
+        } else {
+            cJSON_Delete(u);
+        }
+    }
+
+    rbacctl_strv_free(keys, n);
+
+    return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
+}
+
+
+/* group add|remove: each --user's record; add: a member of org. */
+static int
+rbacctl_group_members(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *org)
+{
+    int          rc;
+    char         ukey[300];
+    size_t       i, nu;
+    cJSON       *u, *groups, *orgs;
+    const char  *users[RBACCTL_MAX_ARGS];
+
+    nu = rbacctl_arg_all(&e->a, "user", users, RBACCTL_MAX_ARGS);
+    if (nu == 0) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: required");
+    }
+
+    for (i = 0; i < nu; i++) {
+        snprintf(ukey, sizeof(ukey), "user:%s", users[i]);
+        rc = rbacctl_load(tx, ukey, &u);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        if (u == NULL) {
+            return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: no user "
+                                "\"%s\"", users[i]);
+        }
+
+        groups = rbacctl_arr(u, "groups");
+        orgs = cJSON_GetObjectItemCaseSensitive(u, "orgs");
+
+        if (strcmp(e->verb, "add") == 0) {
+            if (cJSON_GetObjectItemCaseSensitive(orgs, org) == NULL) {
+                cJSON_Delete(u);
+                return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: \"%s\" "
+                                    "is not a member of organization "
+                                    "\"%s\"", users[i], org);
+            }
+
+            if (groups && !rbacctl_arr_has(groups, e->id)) {
+                cJSON_AddItemToArray(groups, cJSON_CreateString(e->id));
+            }
+
+        } else {
+            rbacctl_arr_remove(groups, e->id);
+        }
+
+        rc = rbacctl_store(tx, ukey, RBAC_REC_USER, u);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static int
 rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
 {
     int              rc;
-    long             n, k;
-    char             key[300], ukey[300], **keys;
-    size_t           i, nu;
-    cJSON           *doc, *u, *groups, *orgs, *jorg, *jname;
-    const char      *org, *name, *source, *val, *users[RBACCTL_MAX_ARGS];
+    char             key[300];
+    cJSON           *doc, *jorg, *jname;
     rbacctl_edit_t  *e = ud;
 
     snprintf(key, sizeof(key), "group:%s", e->id);
@@ -888,43 +1031,7 @@ rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
                                 e->id);
         }
 
-        org = rbacctl_arg(&e->a, "org");
-        name = rbacctl_arg(&e->a, "name");
-        source = rbacctl_arg(&e->a, "source");
-
-        snprintf(ukey, sizeof(ukey), "org:%s", org);
-        if (rbacctl_tx_get(tx, ukey, &val) != RBACCTL_OK) {
-            return RBACCTL_FAIL;
-        }
-        if (val == NULL) {
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "--org: no "
-                                "organization \"%s\"", org);
-        }
-
-        if (strcmp(e->id, org) == 0) {
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "\"%s\" is the id of "
-                                "the organization's Everyone group", org);
-        }
-
-        doc = cJSON_CreateObject();
-        if (doc == NULL || rbacctl_set_str(doc, "id", e->id) != RBACCTL_OK
-            || rbacctl_set_str(doc, "org", org) != RBACCTL_OK
-            || rbacctl_set_str(doc, "name", name ? name : e->id)
-               != RBACCTL_OK
-            || rbacctl_set_str(doc, "source", source ? source : "manual")
-               != RBACCTL_OK)
-        {
-            cJSON_Delete(doc);
-            return RBACCTL_FAIL;
-        }
-
-        rc = rbacctl_orggroups(tx, e, org, name ? name : e->id, e->id);
-        if (rc != RBACCTL_OK) {
-            cJSON_Delete(doc);
-            return rc;
-        }
-
-        return rbacctl_store(tx, key, RBAC_REC_GROUP, doc);
+        return rbacctl_group_create(tx, e, key);
     }
 
     if (doc == NULL) {
@@ -942,85 +1049,10 @@ rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
     }
 
     if (strcmp(e->verb, "delete") == 0) {
-        rc = rbacctl_orggroups(tx, e, jorg->valuestring, jname->valuestring,
-                               NULL);
-        cJSON_Delete(doc);
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
-
-        /* nobody stays in a deleted group */
-        n = rbacctl_scan(tx->conn, "user:*", &keys);
-        if (n < 0) {
-            return RBACCTL_FAIL;
-        }
-
-        for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            rc = rbacctl_load(tx, keys[k], &u);
-            if (rc != RBACCTL_OK || u == NULL) {
-                continue;
-            }
-
-            groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
-            if (rbacctl_arr_has(groups, e->id)) {
-                rbacctl_arr_remove(groups, e->id);
-                rc = rbacctl_store(tx, keys[k], RBAC_REC_USER, u);
-            } else {
-                cJSON_Delete(u);
-            }
-        }
-
-        rbacctl_strv_free(keys, n);
-
-        return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
-    }
-
-    /* add / remove */
-    nu = rbacctl_arg_all(&e->a, "user", users, RBACCTL_MAX_ARGS);
-    if (nu == 0) {
-        cJSON_Delete(doc);
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: required");
-    }
-
-    for (i = 0; i < nu; i++) {
-        snprintf(ukey, sizeof(ukey), "user:%s", users[i]);
-        rc = rbacctl_load(tx, ukey, &u);
-        if (rc != RBACCTL_OK) {
-            break;
-        }
-
-        if (u == NULL) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: no user "
-                              "\"%s\"", users[i]);
-            break;
-        }
-
-        groups = rbacctl_arr(u, "groups");
-        orgs = cJSON_GetObjectItemCaseSensitive(u, "orgs");
-
-        if (strcmp(e->verb, "add") == 0) {
-            if (cJSON_GetObjectItemCaseSensitive(orgs, jorg->valuestring)
-                == NULL)
-            {
-                cJSON_Delete(u);
-                rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: \"%s\" is "
-                                  "not a member of organization \"%s\"",
-                                  users[i], jorg->valuestring);
-                break;
-            }
-
-            if (groups && !rbacctl_arr_has(groups, e->id)) {
-                cJSON_AddItemToArray(groups, cJSON_CreateString(e->id));
-            }
-
-        } else {
-            rbacctl_arr_remove(groups, e->id);
-        }
-
-        rc = rbacctl_store(tx, ukey, RBAC_REC_USER, u);
-        if (rc != RBACCTL_OK) {
-            break;
-        }
+        rc = rbacctl_group_delete(tx, e, key, jorg->valuestring,
+                                  jname->valuestring);
+    } else {
+        rc = rbacctl_group_members(tx, e, jorg->valuestring);
     }
 
     cJSON_Delete(doc);
@@ -1071,22 +1103,134 @@ static const char  rbacctl_role_usage[] =
     "  USER could not do itself";
 
 
+/*
+ * The key of role record `rec` (into key), after checking that its org
+ * exists and that the role exists for update and delete, not for create.
+ */
+static int
+rbacctl_role_key(rbacctl_tx_t *tx, rbacctl_edit_t *e, const void *rec,
+    const char *what, char *key, size_t size)
+{
+    char                   *k;
+    const char             *val;
+    rbac_str_t              org;
+    const rbac_role_rec_t  *r = rec;
+
+    org = rbac_ref(r, r->org);
+
+    if (org.len) {
+        snprintf(key, size, "org:%.*s", (int) org.len, org.data);
+        if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
+            return RBACCTL_FAIL;
+        }
+
+        if (val == NULL) {
+            return rbacctl_fail(&e->a, RBACCTL_USAGE, "%s: organization_id: "
+                                "no organization \"%.*s\"", what,
+                                (int) org.len, org.data);
+        }
+    }
+
+    k = rbacctl_record_key(rec, what);
+    if (k == NULL) {
+        return RBACCTL_USAGE;
+    }
+    snprintf(key, size, "%s", k);
+    free(k);
+
+    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    if (strcmp(e->verb, "create") == 0 && val) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "%s exists (use role "
+                            "update)", what);
+    }
+
+    if (strcmp(e->verb, "create") != 0 && val == NULL) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no %s%s%.*s", what,
+                            org.len ? " in organization " : "",
+                            (int) org.len, org.data);
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * --as USER: USER may manage custom roles in the role's org (needs
+ * assign_org_role there) and, but for delete, could do what the role
+ * grants.
+ */
+static int
+rbacctl_role_as(rbacctl_tx_t *tx, rbacctl_edit_t *e,
+    const rbac_role_rec_t *r, const char *what, const char *as)
+{
+    int               rc;
+    const char       *verb;
+    rbac_str_t        org;
+    rbac_object_t     obj;
+    rbac_decision_t   d;
+    rbac_subject_t    actor;
+    rbacctl_arena_t  *ar;
+
+    verb = e->verb;
+    org = rbac_ref(r, r->org);
+
+    ar = rbacctl_arena_new();
+    if (ar == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = rbacctl_subject(tx->conn, tx, as, ar, &actor, NULL);
+    if (rc == RBACCTL_DENIED) {
+        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as: no user \"%s\"", as);
+    }
+
+    if (rc == RBACCTL_OK) {
+        /* managing custom roles needs assign_org_role in that org */
+        memset(&obj, 0, sizeof(obj));
+        obj.type = RBAC_T_ASSIGN_ORG_ROLE;
+        obj.type_name.data = "assign_org_role";
+        obj.type_name.len = 15;
+        obj.id.data = "";
+        obj.org = org.len ? org : obj.id;
+        obj.owner.data = "";
+
+        rbac_decide(&actor, &obj,
+                    strcmp(verb, "create") == 0 ? RBAC_A_CREATE
+                    : strcmp(verb, "update") == 0 ? RBAC_A_UPDATE
+                    : RBAC_A_DELETE, &d);
+
+        if (!d.allow) {
+            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as %s: may not "
+                              "%s custom roles%s%.*s (needs "
+                              "assign_org_role:%s)", as, verb,
+                              org.len ? " in organization " : "",
+                              (int) org.len, org.data, verb);
+        }
+    }
+
+    if (rc == RBACCTL_OK && strcmp(verb, "delete") != 0) {
+        rc = rbacctl_role_check(r, what, &actor);
+    }
+
+    rbacctl_arena_free(ar);
+
+    return rc;
+}
+
+
 static int
 rbacctl_role_build(rbacctl_tx_t *tx, void *ud)
 {
     int                      rc;
-    char                     key[400], what[300], *canon, *k;
+    char                     key[400], what[300], *canon;
     void                    *rec;
-    const char              *val, *as, *verb;
-    rbac_str_t               org;
-    rbac_object_t            obj;
-    rbac_decision_t          d;
-    rbac_subject_t           actor;
+    const char              *as;
     rbacctl_edit_t          *e = ud;
-    rbacctl_arena_t         *ar;
     const rbac_role_rec_t   *r;
 
-    verb = e->verb;
     canon = rbacctl_canon(e->role_type, e->role, "role");
     if (canon == NULL) {
         return RBACCTL_USAGE;
@@ -1099,108 +1243,26 @@ rbacctl_role_build(rbacctl_tx_t *tx, void *ud)
     }
 
     r = rec;
-    org = rbac_ref(r, r->org);
     snprintf(what, sizeof(what), "role %s", r->role.name);
 
-    if (org.len) {
-        snprintf(key, sizeof(key), "org:%.*s", (int) org.len, org.data);
-        if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
-
-        if (val == NULL) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "%s: organization_id: "
-                              "no organization \"%.*s\"", what,
-                              (int) org.len, org.data);
-            goto done;
-        }
-    }
-
-    k = rbacctl_record_key(rec, what);
-    if (k == NULL) {
-        rc = RBACCTL_USAGE;
-        goto done;
-    }
-    snprintf(key, sizeof(key), "%s", k);
-    free(k);
-
-    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-        rc = RBACCTL_FAIL;
-        goto done;
-    }
-
-    if (strcmp(verb, "create") == 0 && val) {
-        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "%s exists (use role "
-                          "update)", what);
-        goto done;
-    }
-
-    if (strcmp(verb, "create") != 0 && val == NULL) {
-        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "no %s%s%.*s", what,
-                          org.len ? " in organization " : "",
-                          (int) org.len, org.data);
+    rc = rbacctl_role_key(tx, e, rec, what, key, sizeof(key));
+    if (rc != RBACCTL_OK) {
         goto done;
     }
 
     as = rbacctl_arg(&e->a, "as");
-    ar = NULL;
 
     if (as) {
-        ar = rbacctl_arena_new();
-        if (ar == NULL) {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
+        rc = rbacctl_role_as(tx, e, r, what, as);
 
-        rc = rbacctl_subject(tx->conn, tx, as, ar, &actor, NULL);
-        if (rc == RBACCTL_DENIED) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as: no user \"%s\"",
-                              as);
-        }
-
-        if (rc == RBACCTL_OK) {
-            /* managing custom roles needs assign_org_role in that org */
-            memset(&obj, 0, sizeof(obj));
-            obj.type = RBAC_T_ASSIGN_ORG_ROLE;
-            obj.type_name.data = "assign_org_role";
-            obj.type_name.len = 15;
-            obj.id.data = "";
-            obj.org = org.len ? org : obj.id;
-            obj.owner.data = "";
-
-            rbac_decide(&actor, &obj,
-                        strcmp(verb, "create") == 0 ? RBAC_A_CREATE
-                        : strcmp(verb, "update") == 0 ? RBAC_A_UPDATE
-                        : RBAC_A_DELETE, &d);
-
-            if (!d.allow) {
-                rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as %s: may not "
-                                  "%s custom roles%s%.*s (needs "
-                                  "assign_org_role:%s)", as, verb,
-                                  org.len ? " in organization " : "",
-                                  (int) org.len, org.data, verb);
-            }
-        }
-
-        if (rc == RBACCTL_OK && strcmp(verb, "delete") != 0) {
-            rc = rbacctl_role_check(r, what, &actor);
-        }
-
-        rbacctl_arena_free(ar);
-
-        if (rc != RBACCTL_OK) {
-            goto done;
-        }
-
-    } else if (strcmp(verb, "delete") != 0) {
+    } else if (strcmp(e->verb, "delete") != 0) {
         rc = rbacctl_role_check(r, what, NULL);
-        if (rc != RBACCTL_OK) {
-            goto done;
-        }
     }
 
-    rc = rbacctl_tx_put(tx, key, strcmp(verb, "delete") == 0 ? NULL : canon);
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_tx_put(tx, key, strcmp(e->verb, "delete") == 0 ? NULL
+                                                                    : canon);
+    }
 
 done:
 
