@@ -368,6 +368,38 @@ rbacctl_edit_parse(rbacctl_edit_t *e, const char *cmd, int argc,
 }
 
 
+/* A command of one verb and one id, run through its builder. */
+typedef struct {
+    const char        *cmd;
+    const char        *verbs;
+    const char        *spec;
+    const char        *usage;
+    const char        *what;    /* the id, for "VERB: a<what> id is needed" */
+    rbacctl_build_pt   build;
+} rbacctl_edit_cmd_t;
+
+
+static int
+rbacctl_edit_main(const rbacctl_edit_cmd_t *c, int argc, char **argv)
+{
+    int             rc;
+    rbacctl_edit_t  e;
+
+    rc = rbacctl_edit_parse(&e, c->cmd, argc, argv, c->verbs, c->spec,
+                            c->usage);
+    if (rc != RBACCTL_OK) {
+        return rc < 0 ? RBACCTL_OK : rc;
+    }
+
+    rc = rbacctl_need_id(&e, c->what);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    return rbacctl_edit_run(&e, c->build);
+}
+
+
 /* ---- org ---- */
 
 static const char  rbacctl_org_usage[] =
@@ -447,22 +479,13 @@ rbacctl_org_build(rbacctl_tx_t *tx, void *ud)
 int
 rbacctl_org(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "org", "create|update",
+        "name= sharing= default-role= no-default-roles dry-run",
+        rbacctl_org_usage, "n organization", rbacctl_org_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "org", argc, argv, "create|update",
-                            "name= sharing= default-role= no-default-roles "
-                            "dry-run", rbacctl_org_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, "n organization");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_org_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
@@ -612,43 +635,25 @@ rbacctl_user_build(rbacctl_tx_t *tx, void *ud)
 int
 rbacctl_user(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "user", "create|suspend|activate|delete|roles",
+        "login= site-role= dry-run", rbacctl_user_usage, " user",
+        rbacctl_user_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "user", argc, argv,
-                            "create|suspend|activate|delete|roles",
-                            "login= site-role= dry-run", rbacctl_user_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, " user");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_user_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
 int
 rbacctl_sa(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "sa", "create|delete", "site-role= dry-run", rbacctl_sa_usage,
+        " service account", rbacctl_user_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "sa", argc, argv, "create|delete",
-                            "site-role= dry-run", rbacctl_sa_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, " service account");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_user_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
