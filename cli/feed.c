@@ -681,6 +681,40 @@ rbacctl_feed_group_of(const char *val, char **org, char **name)
 
 
 /*
+ * Reads n keys into *vals: n copies, NULL where a key is absent.  Free
+ * with rbacctl_feed_vals_free.
+ */
+static int
+rbacctl_feed_fetch(rbacctl_feed_t *f, const char **keys, size_t n,
+    char ***vals)
+{
+    int  rc, *present;
+
+    present = calloc(n + 1, sizeof(int));
+    *vals = calloc(n + 1, sizeof(char *));
+
+    rc = present && *vals ? rbacctl_feed_read(f, keys, n, present, *vals)
+                          : RBACCTL_FAIL;
+    free(present);
+
+    return rc;
+}
+
+
+static void
+rbacctl_feed_vals_free(char **vals, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; vals && i < n; i++) {
+        free(vals[i]);
+    }
+
+    free(vals);
+}
+
+
+/*
  * The stored records of the batch's group lines: gorg[i] and gname[i] the
  * org and name that line i's group has in Redis (NULL: none); every org
  * they or the lines name gets an index (rbacctl_feed_oidx).
@@ -688,26 +722,24 @@ rbacctl_feed_group_of(const char *val, char **org, char **name)
 static int
 rbacctl_feed_groups_stored(rbacctl_feed_t *f, char **gorg, char **gname)
 {
-    int                rc, *present;
+    int                rc;
     char             **vals;
     size_t             i, j, n;
     const char       **keys;
     rbacctl_change_t  *c;
 
     keys = calloc(f->n, sizeof(char *));
-    present = calloc(f->n, sizeof(int));
-    vals = calloc(f->n, sizeof(char *));
-    rc = keys && present && vals ? RBACCTL_OK : RBACCTL_FAIL;
+    if (keys == NULL) {
+        return RBACCTL_FAIL;
+    }
 
-    for (i = 0, n = 0; i < f->n && rc == RBACCTL_OK; i++) {
+    for (i = 0, n = 0; i < f->n; i++) {
         if (strncmp(f->ch[i].key, "group:", 6) == 0) {
             keys[n++] = f->ch[i].key;
         }
     }
 
-    if (rc == RBACCTL_OK) {
-        rc = rbacctl_feed_read(f, keys, n, present, vals);
-    }
+    rc = rbacctl_feed_fetch(f, keys, n, &vals);
 
     for (i = 0, j = 0; i < f->n && rc == RBACCTL_OK; i++) {
         c = &f->ch[i];
@@ -726,13 +758,8 @@ rbacctl_feed_groups_stored(rbacctl_feed_t *f, char **gorg, char **gname)
         }
     }
 
-    for (i = 0; vals && i < f->n; i++) {
-        free(vals[i]);
-    }
-
+    rbacctl_feed_vals_free(vals, n);
     free(keys);
-    free(present);
-    free(vals);
 
     return rc;
 }
@@ -745,18 +772,18 @@ rbacctl_feed_groups_stored(rbacctl_feed_t *f, char **gorg, char **gname)
 static int
 rbacctl_feed_groups_load(rbacctl_feed_t *f)
 {
-    int              rc, *present;
+    int              rc;
     char           **vals, **okeys, key[400];
     size_t           i, n;
     rbacctl_oidx_t  *o;
 
-    /* a group line touches at most two orgs: its old and its new */
-    okeys = calloc(2 * f->n, sizeof(char *));
-    present = calloc(2 * f->n, sizeof(int));
-    vals = calloc(2 * f->n, sizeof(char *));
-    rc = okeys && present && vals ? RBACCTL_OK : RBACCTL_FAIL;
+    n = f->noidx;
+    vals = NULL;
 
-    for (i = 0; i < f->noidx && rc == RBACCTL_OK; i++) {
+    okeys = calloc(n + 1, sizeof(char *));
+    rc = okeys ? RBACCTL_OK : RBACCTL_FAIL;
+
+    for (i = 0; i < n && rc == RBACCTL_OK; i++) {
         snprintf(key, sizeof(key), "orggroups:%s", f->oidx[i].org);
         okeys[i] = strdup(key);
         if (okeys[i] == NULL) {
@@ -764,10 +791,8 @@ rbacctl_feed_groups_load(rbacctl_feed_t *f)
         }
     }
 
-    n = f->noidx;
-
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_feed_read(f, (const char **) okeys, n, present, vals);
+        rc = rbacctl_feed_fetch(f, (const char **) okeys, n, &vals);
     }
 
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
@@ -783,14 +808,8 @@ rbacctl_feed_groups_load(rbacctl_feed_t *f)
         }
     }
 
-    for (i = 0; okeys && vals && i < 2 * f->n; i++) {
-        free(okeys[i]);
-        free(vals[i]);
-    }
-
-    free(okeys);
-    free(present);
-    free(vals);
+    rbacctl_feed_vals_free(vals, n);
+    rbacctl_feed_vals_free(okeys, n);
 
     return rc;
 }
