@@ -400,6 +400,45 @@ rbacctl_edit_main(const rbacctl_edit_cmd_t *c, int argc, char **argv)
 }
 
 
+/*
+ * Calls each(tx, e, key, doc) for every record at a key that matches
+ * `pattern`, read in the transaction; doc is the callee's to store or
+ * free.  Stops at the first call that is not RBACCTL_OK.
+ */
+typedef int (*rbacctl_each_pt)(rbacctl_tx_t *tx, rbacctl_edit_t *e,
+    const char *key, cJSON *doc);
+
+static int
+rbacctl_edit_each(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *pattern,
+    rbacctl_each_pt each)
+{
+    int      rc;
+    long     n, k;
+    char   **keys;
+    cJSON   *doc;
+
+    n = rbacctl_scan(tx->conn, pattern, &keys);
+    if (n < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = RBACCTL_OK;
+
+    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
+        rc = rbacctl_load(tx, keys[k], &doc);
+        if (rc != RBACCTL_OK || doc == NULL) {
+            continue;
+        }
+
+        rc = each(tx, e, keys[k], doc);
+    }
+
+    rbacctl_strv_free(keys, n);
+
+    return rc;
+}
+
+
 /* ---- org ---- */
 
 static const char  rbacctl_org_usage[] =
@@ -514,36 +553,33 @@ rbacctl_site_roles(rbacctl_tx_t *tx, rbacctl_edit_t *e, cJSON *doc)
 
 
 /* Deletes the user and the tokens that authenticate as it. */
+/* A token of the deleted user (e->id) is deleted with it. */
 static int
-rbacctl_user_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+rbacctl_user_token(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    cJSON *t)
 {
-    long         n, k;
-    char       **keys;
-    cJSON       *t, *u;
-    int          rc;
-
-    n = rbacctl_scan(tx->conn, "token:*", &keys);
-    if (n < 0) {
-        return RBACCTL_FAIL;
-    }
+    int     rc;
+    cJSON  *u;
 
     rc = RBACCTL_OK;
 
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        rc = rbacctl_load(tx, keys[k], &t);
-        if (rc != RBACCTL_OK || t == NULL) {
-            continue;
-        }
-
-        u = cJSON_GetObjectItemCaseSensitive(t, "user");
-        if (cJSON_IsString(u) && strcmp(u->valuestring, e->id) == 0) {
-            rc = rbacctl_tx_put(tx, keys[k], NULL);
-        }
-
-        cJSON_Delete(t);
+    u = cJSON_GetObjectItemCaseSensitive(t, "user");
+    if (cJSON_IsString(u) && strcmp(u->valuestring, e->id) == 0) {
+        rc = rbacctl_tx_put(tx, key, NULL);
     }
 
-    rbacctl_strv_free(keys, n);
+    cJSON_Delete(t);
+
+    return rc;
+}
+
+
+static int
+rbacctl_user_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+{
+    int  rc;
+
+    rc = rbacctl_edit_each(tx, e, "token:*", rbacctl_user_token);
 
     return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
 }
@@ -916,15 +952,31 @@ rbacctl_group_create(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
 }
 
 
+/* A user leaves the deleted group (e->id). */
+static int
+rbacctl_group_leave(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    cJSON *u)
+{
+    cJSON  *groups;
+
+    groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
+    if (!rbacctl_arr_has(groups, e->id)) {
+        cJSON_Delete(u);
+        return RBACCTL_OK;
+    }
+
+    rbacctl_arr_remove(groups, e->id);
+
+    return rbacctl_store(tx, key, RBAC_REC_USER, u);
+}
+
+
 /* group delete: the record, its name in the org's index, its members. */
 static int
 rbacctl_group_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
     const char *org, const char *name)
 {
-    int      rc;
-    long     n, k;
-    char   **keys;
-    cJSON   *u, *groups;
+    int  rc;
 
     rc = rbacctl_orggroups(tx, e, org, name, NULL);
     if (rc != RBACCTL_OK) {
@@ -932,27 +984,7 @@ rbacctl_group_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
     }
 
     /* nobody stays in a deleted group */
-    n = rbacctl_scan(tx->conn, "user:*", &keys);
-    if (n < 0) {
-        return RBACCTL_FAIL;
-    }
-
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        rc = rbacctl_load(tx, keys[k], &u);
-        if (rc != RBACCTL_OK || u == NULL) {
-            continue;
-        }
-
-        groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
-        if (rbacctl_arr_has(groups, e->id)) {
-            rbacctl_arr_remove(groups, e->id);
-            rc = rbacctl_store(tx, keys[k], RBAC_REC_USER, u);
-        } else {
-            cJSON_Delete(u);
-        }
-    }
-
-    rbacctl_strv_free(keys, n);
+    rc = rbacctl_edit_each(tx, e, "user:*", rbacctl_group_leave);
 
     return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
 }
