@@ -53,34 +53,6 @@ static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
 static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
 
 
-void *
-ngx_http_rbac_palloc(void *ud, size_t size)
-{
-    return ngx_palloc(ud, size);
-}
-
-
-void
-ngx_http_rbac_pfree(void *ud, void *p)
-{
-    /* pool memory goes with the request */
-}
-
-
-void *
-ngx_http_rbac_heap_alloc(void *ud, size_t size)
-{
-    return ngx_alloc(size, ud);
-}
-
-
-void
-ngx_http_rbac_heap_free(void *ud, void *p)
-{
-    ngx_free(p);
-}
-
-
 /* From init_process: this worker's table of keys in flight. */
 void
 ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf)

@@ -21,6 +21,7 @@
 #include "rbac_carrier.h"
 #include "ngx_http_rbac_redis.h"
 #include "ngx_http_rbac_cache.h"
+#include "ngx_http_rbac_stat.h"
 
 
 #define NGX_HTTP_RBAC_OFF             0
@@ -46,30 +47,6 @@
 #define NGX_HTTP_RBAC_MAX_ROUNDS      6
 #define NGX_HTTP_RBAC_MAX_RECORDS     256
 #define NGX_HTTP_RBAC_MAX_KEY         512
-
-/* rbac_status counters (the first four in $rbac_decision's order) */
-#define NGX_HTTP_RBAC_STAT_ALLOW          0
-#define NGX_HTTP_RBAC_STAT_DENY           1
-#define NGX_HTTP_RBAC_STAT_SHADOW_DENY    2
-#define NGX_HTTP_RBAC_STAT_ERROR          3
-#define NGX_HTTP_RBAC_STAT_HITS           4
-#define NGX_HTTP_RBAC_STAT_MISSES         5
-#define NGX_HTTP_RBAC_STAT_STALE          6
-#define NGX_HTTP_RBAC_STAT_EVICTIONS      7
-#define NGX_HTTP_RBAC_STAT_INVALIDATIONS  8
-#define NGX_HTTP_RBAC_STAT_REFS_RESOLVED  9
-#define NGX_HTTP_RBAC_STAT_REFS_MISSING   10
-#define NGX_HTTP_RBAC_STAT_REFS_WRONG_TYPE  11
-#define NGX_HTTP_RBAC_STAT_IDS_REFUSED    12
-#define NGX_HTTP_RBAC_STAT_N              13
-
-/* rbac_status: each worker's Redis state */
-#define NGX_HTTP_RBAC_W_PID               0
-#define NGX_HTTP_RBAC_W_CONNECTED         1
-#define NGX_HTTP_RBAC_W_SUBSCRIBED        2
-#define NGX_HTTP_RBAC_W_INFLIGHT          3
-#define NGX_HTTP_RBAC_W_N                 4
-
 
 typedef struct {
     ngx_http_complex_value_t   value;
@@ -246,9 +223,14 @@ ngx_http_rbac_rstr(ngx_str_t s)
 
 ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_post_read_handler(ngx_http_request_t *r);
+
+/* ngx_http_rbac_util.c: calls no other file of the module */
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
-ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
+void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
+void ngx_http_rbac_pfree(void *ud, void *p);
+void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
+void ngx_http_rbac_heap_free(void *ud, void *p);
 
 /* ngx_http_rbac_body.c: rbac_json_body */
 ngx_int_t ngx_http_rbac_read_body(ngx_http_request_t *r,
@@ -292,10 +274,6 @@ void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
 void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
     u_char *msg, size_t len);
-void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
-void ngx_http_rbac_pfree(void *ud, void *p);
-void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
-void ngx_http_rbac_heap_free(void *ud, void *p);
 
 /* ngx_http_rbac_ref.c: object arguments, references resolved */
 ngx_int_t ngx_http_rbac_ids_check(ngx_http_request_t *r,
@@ -315,11 +293,7 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
-/* ngx_http_rbac_status.c: counters and the rbac_status handler */
-ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
-void ngx_http_rbac_stat(ngx_uint_t which);
-void ngx_http_rbac_stat_unauthorized(ngx_str_t *reason);
-void ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value);
+/* ngx_http_rbac_status.c: the rbac_status handler */
 char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
