@@ -264,7 +264,6 @@ void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
 /* The same for a whole key (prefix-less, under NGX_HTTP_RBAC_MAX_KEY). */
 void *ngx_http_rbac_get_key(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
     ngx_str_t *key);
-ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
 void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
 ngx_int_t ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx);

@@ -182,20 +182,6 @@ ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd)
 }
 
 
-ngx_uint_t
-ngx_http_rbac_redis_connected(ngx_http_rbac_redis_t *rd)
-{
-    return rd != NULL && rd->connected;
-}
-
-
-ngx_uint_t
-ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd)
-{
-    return rd != NULL ? rd->inflight : 0;
-}
-
-
 static void
 ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
 {

@@ -93,9 +93,5 @@ ngx_http_rbac_pending_t *ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd,
 /* The request no longer waits for this reply. */
 #define ngx_http_rbac_redis_detach(p)  ((p)->data = NULL)
 
-/* For rbac_status later: 1 when the command connection is up. */
-ngx_uint_t ngx_http_rbac_redis_connected(ngx_http_rbac_redis_t *rd);
-ngx_uint_t ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd);
-
 
 #endif /* _NGX_HTTP_RBAC_REDIS_H_INCLUDED_ */
