@@ -41,10 +41,6 @@ IGNORED = {"ngx_http_rbac_module"}
 LENGTH_ALLOW = {
     "ngx_rbac_module/ngx_http_rbac_handler.c:ngx_http_rbac_handler",
     "ngx_rbac_module/ngx_http_rbac_handler.c:ngx_http_rbac_evaluate",
-    "cli/check.c:rbacctl_check",
-    "cli/edit.c:rbacctl_group_build",
-    "cli/feed.c:rbacctl_feed_groups",
-    "cli/redis.c:rbacctl_connect",
     "cli/ref.c:rbacctl_refs_derive",
 }
 
