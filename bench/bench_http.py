@@ -34,9 +34,9 @@ import sys
 import tempfile
 import time
 
-from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, STATIC, Nginx,
+from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, Nginx,
                       body_1k, keys, seed, start_redis, wrk as run_wrk,
-                      write_files)
+                      static, write_files)
 
 
 CONF = HEAD + """
@@ -94,8 +94,10 @@ def nginx(base, name, redis, zone=True, decider=1, template=CONF):
     """An nginx of this bench (not started): its static pages, its own
     cache zone unless zone=False, rbac_redis `redis` (an address and
     options), the keys of base."""
-    write_files(os.path.join(base, name), STATIC, "x" * 600)  # small page
+    write_files(os.path.join(base, name), static("index.html"),
+                "x" * 600)                     # a small static page
     return Nginx(base, name, template, redis=redis, keys=base,
+                 page="index.html",
                  decider=decider,
                  zone="rbac_cache_zone %s:16m ttl=60s stale=300s;" % name
                  if zone else "")

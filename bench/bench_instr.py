@@ -43,11 +43,12 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, STATIC, body_1k,
+from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, body_1k, static,
                       free_port, keys, start_redis, seed, traffic,
                       traffic_since, wait_port, write_conf, write_files)
 
 PROFILE = os.environ.get("RBAC_PROFILE")   # a directory: callgrind there
+PAGE = "f.txt"                             # the static file, 3 bytes
 
 
 CONF = HEAD + """
@@ -62,20 +63,20 @@ http {{""" + HTTP + """
         listen 127.0.0.1:{port};
         root {base}/html;
 """ + LOCATIONS + """
-        location = /tf {{ try_files /nope /ix/index.html; }}
+        location = /tf {{ try_files /nope /ix/{page}; }}
         location = /rtf {{
             rbac on;
             rbac_object workspace id=w1;
-            try_files /nope /rix/index.html;
+            try_files /nope /rix/{page};
         }}
         location = /ep {{
-            error_page 404 = /ix/index.html;
+            error_page 404 = /ix/{page};
             try_files /nope =404;
         }}
         location = /rep {{
             rbac on;
             rbac_object workspace id=w1;
-            error_page 404 = /rix/index.html;
+            error_page 404 = /rix/{page};
             try_files /nope =404;
         }}
     }}
@@ -95,7 +96,7 @@ http {{""" + HTTP + """
         location = /ws {{
             rbac on;
             rbac_object workspace id=w1;
-            try_files /index.html =404;
+            try_files /{page} =404;
         }}
     }}
 }}
@@ -147,7 +148,9 @@ def serve(base, redis, row, n, tool=None, between=None):
     d = tempfile.mkdtemp(prefix="run-", dir=base)
     port = free_port()
     conf = os.path.join(d, "nginx.conf")
-    write_conf(conf, CONF, dir=d, base=base, port=port,
+    # 64 connections as ever: 1024 adds some 70 instructions to each request
+    write_conf(conf, CONF, dir=d, base=base, port=port, page=PAGE,
+               connections=64,
                redis=redis[opt.get("redis", "clear")],
                zone=ZONE if opt.get("zone", True) else "")
     proc = subprocess.Popen(
@@ -239,7 +242,7 @@ def main():
     base = tempfile.mkdtemp(prefix="rbac-instr-")
     servers = {}
     try:
-        write_files(base, STATIC, "ok\n")
+        write_files(base, static(PAGE), "ok\n")
         for kind in ("clear", "tls"):
             servers[kind] = start_redis(base, "redis-" + kind,
                                         tls=kind == "tls")

@@ -34,14 +34,14 @@ from tls_certs import Pki  # noqa: E402
 API_TOKEN = "t1-bench-secret"      # token t1 of alice, seeded below
 
 # The pieces of the nginx configuration templates of bench/ (format fields:
-# module, dir, what each bench adds).  HEAD: the main context; HTTP: the
+# module, dir, connections, what each bench adds).  HEAD: the main context; HTTP: the
 # first lines of http{}; LOCATIONS: the rows that bench_http and
-# bench_instr both measure, each in front of the static /index.html.
+# bench_instr both measure, each in front of the static file /{page}.
 HEAD = """
 load_module {module};
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections {connections}; }}
 """
 
 HTTP = """
@@ -51,31 +51,31 @@ HTTP = """
 """
 
 LOCATIONS = """
-        location = /bare {{ try_files /index.html =404; }}
+        location = /bare {{ try_files /{page} =404; }}
         location = /ws {{
             rbac on;
             rbac_object workspace id=w1;
-            try_files /index.html =404;
+            try_files /{page} =404;
         }}
         location ~ ^/acl/(\\w+)$ {{
             rbac on;
             rbac_object workspace id=$1;
-            try_files /index.html =404;
+            try_files /{page} =404;
         }}
-        location = /post {{ try_files /index.html =404; }}
+        location = /post {{ try_files /{page} =404; }}
         location = /body {{
             rbac on;
             rbac_json_body 4k;
             rbac_object workspace org=orgA owner=me;
             rbac_action create;
             rbac_also template id=$rbac_body_template_id action=use;
-            try_files /index.html =404;
+            try_files /{page} =404;
         }}
-        location /ix/ {{ index index.html; }}
+        location /ix/ {{ index {page}; }}
         location /rix/ {{
             rbac on;
             rbac_object workspace id=w1;
-            index index.html;
+            index {page};
         }}
 """
 
@@ -199,7 +199,9 @@ def body_1k():
     return body
 
 
-STATIC = ("html/index.html", "html/ix/index.html", "html/rix/index.html")
+def static(page):
+    """The static files behind LOCATIONS."""
+    return ("html/" + page, "html/ix/" + page, "html/rix/" + page)
 
 
 def write_files(d, paths, text):
@@ -218,14 +220,15 @@ def write_conf(path, template, **kw):
 
 class Nginx:
     """One nginx under base/name, from template formatted with module,
-    dir, port and kw; started pinned to CPU 0 (one worker)."""
+    dir, port, connections (1024) and kw; started pinned to CPU 0 (one
+    worker)."""
 
     def __init__(self, base, name, template, **kw):
         self.dir = os.path.join(base, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         self.conf = os.path.join(self.dir, "nginx.conf")
-        self.template, self.kw = template, kw
+        self.template, self.kw = template, dict(connections=1024, **kw)
 
     def start(self):
         write_conf(self.conf, self.template, dir=self.dir, port=self.port,
