@@ -45,7 +45,8 @@ import tempfile
 
 from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, body_1k, static,
                       free_port, keys, start_redis, seed, traffic,
-                      traffic_since, wait_port, write_conf, write_files)
+                      traffic_since, wait_port, wait_subscribed, write_conf,
+                      write_files)
 
 PROFILE = os.environ.get("RBAC_PROFILE")   # a directory: callgrind there
 PAGE = "f.txt"                             # the static file, 3 bytes
@@ -138,7 +139,7 @@ def exchange(sock, buf, req):
 ZONE = "rbac_cache_zone bench:16m ttl=3600s stale=3600s;"
 
 
-def serve(base, redis, row, n, tool=None, between=None):
+def serve(base, servers, row, n, tool=None, between=None):
     """One nginx (under `tool`, a valgrind command line, if given) serving
     5 warm-up requests of the row, then n more on the same keep-alive
     connection; between(): called after the warm-up, its result and the
@@ -151,7 +152,7 @@ def serve(base, redis, row, n, tool=None, between=None):
     # 64 connections as ever: 1024 adds some 70 instructions to each request
     write_conf(conf, CONF, dir=d, base=base, port=port, page=PAGE,
                connections=64,
-               redis=redis[opt.get("redis", "clear")],
+               redis=servers[opt.get("redis", "clear")].rbac,
                zone=ZONE if opt.get("zone", True) else "")
     proc = subprocess.Popen(
         (tool or []) + ["nginx", "-p", d, "-c", conf, "-e",
@@ -160,6 +161,8 @@ def serve(base, redis, row, n, tool=None, between=None):
     seen = None
     try:
         wait_port(port, proc, 60)
+        if opt.get("zone", True):
+            wait_subscribed(servers[opt.get("redis", "clear")], proc.pid)
         sock = socket.create_connection(("127.0.0.1", port), 60)
         buf = b""
         for k in range(5 + n):          # 5 to warm: Redis, cache, memo
@@ -182,7 +185,7 @@ def serve(base, redis, row, n, tool=None, between=None):
     return seen, d
 
 
-def measure(base, redis, row, n):
+def measure(base, servers, row, n):
     """Ir of one nginx run: warm-up, then n requests of the row."""
     out = os.path.join(base, "cg.%s.%d" % (re.sub(r"\W+", "_", row[0]), n))
     tool = ["--tool=cachegrind", "--cache-sim=no",
@@ -192,7 +195,7 @@ def measure(base, redis, row, n):
         out = os.path.join(PROFILE, "callgrind.%s.%d" % (
             re.sub(r"\W+", "_", row[0]), n))
         tool = ["--tool=callgrind", "--callgrind-out-file=" + out]
-    serve(base, redis, row, n, ["valgrind"] + tool + ["--log-file=" + out +
+    serve(base, servers, row, n, ["valgrind"] + tool + ["--log-file=" + out +
                                                       ".log"])
     with open(out + ".log") as f:
         m = re.search(r"(?:I\s+refs|Collected)\s*:\s+([\d,]+)", f.read())
@@ -201,7 +204,7 @@ def measure(base, redis, row, n):
     return int(m.group(1).replace(",", ""))
 
 
-def round_trips(base, servers, redis, row, n):
+def round_trips(base, servers, row, n):
     """What Redis saw per request of the row (nginx alone, no valgrind)
     once the connection is up: commands, reads (round trips), new
     connections."""
@@ -211,7 +214,7 @@ def round_trips(base, servers, redis, row, n):
 
     def snap():
         before.update(traffic(r))
-    serve(base, redis, row, n, between=snap)
+    serve(base, servers, row, n, between=snap)
     d = traffic_since(r, before)
     return {k: v / n for k, v in d.items()}
 
@@ -247,7 +250,6 @@ def main():
             servers[kind] = start_redis(base, "redis-" + kind,
                                         tls=kind == "tls")
             seed(servers[kind].client(), n_objs=args.n2 + 5)
-        redis = {k: v.rbac for k, v in servers.items()}
         mint = keys(base)
         hs, es = mint("alice"), mint("alice", "ES256")
         esj = mint("alice", "ES256", kid="esj")
@@ -308,12 +310,12 @@ def main():
         jobs = [(i, n) for i in todo for n in (args.n1, args.n2)]
         ir = {}
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
-            futs = {ex.submit(measure, base, redis, rows[i][0], n): (i, n)
+            futs = {ex.submit(measure, base, servers, rows[i][0], n): (i, n)
                     for i, n in jobs}
             for f in concurrent.futures.as_completed(futs):
                 ir[futs[f]] = f.result()
         # one after the other: each reads its Redis's counters alone
-        trips = [(row, round_trips(base, servers, redis, row, args.n1))
+        trips = [(row, round_trips(base, servers, row, args.n1))
                  for row in CLEAR_TLS
                  if not args.only or args.only in row[0]]
     finally:

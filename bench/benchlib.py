@@ -95,6 +95,25 @@ def wait_port(port, proc=None, seconds=30):
     raise RuntimeError("nothing listens on %d" % port)
 
 
+def wait_subscribed(rs, pid, seconds=60):
+    """Until process pid holds a connection to rs that Redis counts as a
+    subscriber: nginx's first SUBSCRIBE confirmation ends every cached
+    decision, which a measured request must not pay for."""
+    deadline = time.monotonic() + seconds
+    r = rs.client()
+    while time.monotonic() < deadline:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", "dport",
+                              "=", ":%d" % rs.port], check=True,
+                             capture_output=True, text=True).stdout
+        mine = {line.split()[2] for line in out.splitlines()
+                if "pid=%d," % pid in line}
+        if any(c["addr"] in mine and "P" in c["flags"]
+               for c in r.client_list()):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("process %d did not subscribe" % pid)
+
+
 def start_redis(base, name="redis", tls=False, cpu=None):
     """A redis-server on loopback (TLS only with tls: --port 0 --tls-port,
     its CA and certificate made here), pinned to `cpu` if given.  .rbac is
