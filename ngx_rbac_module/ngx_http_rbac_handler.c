@@ -13,7 +13,7 @@
  * Three passes at most for a JWT (user + object + deployment; orgs and
  * custom roles; the orgs' default roles), one more for an API token.
  *
- * The steps, top to bottom, each a function:
+ * The steps, top to bottom, each a function (docs/architecture.md §5):
  *   ngx_http_rbac_handler    the phase handler: a context, the body
  *                            (rbac_json_body), then the decision;
  *   ngx_http_rbac_decide     control bytes in object arguments (400),
@@ -52,12 +52,13 @@
 #include "ngx_http_rbac_jwt.h"
 
 
+/* What a step of the decision answers (see the top of the file). */
 typedef enum {
-    NGX_HTTP_RBAC_STEP_NEXT = 0,
-    NGX_HTTP_RBAC_STEP_DECIDED,
-    NGX_HTTP_RBAC_STEP_RECORDS,
-    NGX_HTTP_RBAC_STEP_WAIT,
-    NGX_HTTP_RBAC_STEP_ERROR
+    NGX_HTTP_RBAC_STEP_NEXT = 0,     /* carry on with the next step */
+    NGX_HTTP_RBAC_STEP_DECIDED,      /* ctx->status, ctx->reason */
+    NGX_HTTP_RBAC_STEP_RECORDS,      /* records wanted: ctx->need */
+    NGX_HTTP_RBAC_STEP_WAIT,         /* suspended until ctx->wake */
+    NGX_HTTP_RBAC_STEP_ERROR         /* internal failure: 500 */
 } ngx_http_rbac_step_e;
 
 typedef struct {
@@ -81,6 +82,8 @@ static ngx_int_t ngx_http_rbac_finish(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static void ngx_http_rbac_tally(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 static ngx_http_rbac_step_e ngx_http_rbac_evaluate(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_http_rbac_step_e ngx_http_rbac_check(ngx_http_request_t *r,
@@ -109,13 +112,28 @@ static ngx_http_rbac_step_e ngx_http_rbac_user_subject(ngx_http_request_t *r,
     unsigned options, rbac_subject_t *subj);
 static ngx_http_rbac_step_e ngx_http_rbac_token_scope(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat, rbac_subject_t *s);
+static ngx_http_rbac_step_e ngx_http_rbac_public_app(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
+static ngx_http_rbac_step_e ngx_http_rbac_app_share(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj, rbac_object_t *obj);
+static ngx_http_rbac_step_e ngx_http_rbac_set_reason(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, rbac_decision_t *d, rbac_subject_t *subj,
+    rbac_object_t *obj);
+static ngx_http_rbac_step_e ngx_http_rbac_also_decide(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    rbac_subject_t *subj);
+static ngx_http_rbac_step_e ngx_http_rbac_object_build(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
+    ngx_str_t *me, rbac_object_t *obj);
+static ngx_http_rbac_step_e ngx_http_rbac_object_resolve(
+    ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx, rbac_object_args_t *oa,
+    void *rec, rbac_object_t *obj);
 static ngx_http_rbac_step_e ngx_http_rbac_action(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_http_rbac_ctx_t *ctx,
     rbac_action_t *action);
 static ngx_int_t ngx_http_rbac_roles_var(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_subject_t *s, rbac_str_t org);
-static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
-    ngx_http_rbac_ctx_t *ctx);
 static void *ngx_http_rbac_peek(ngx_http_rbac_ctx_t *ctx, u_char *buf,
     const char *kind, ngx_str_t *a, ngx_str_t *b);
 static const rbac_org_rec_t *ngx_http_rbac_org_cb(void *ud, rbac_str_t org);
@@ -125,23 +143,6 @@ static ngx_http_rbac_step_e ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, const char *reason);
 static ngx_http_rbac_step_e ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, ngx_str_t *reason);
-static ngx_http_rbac_step_e ngx_http_rbac_object_build(ngx_http_request_t *r,
-    ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
-    ngx_str_t *me, rbac_object_t *obj);
-static ngx_http_rbac_step_e ngx_http_rbac_object_resolve(
-    ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx, rbac_object_args_t *oa,
-    void *rec, rbac_object_t *obj);
-static ngx_http_rbac_step_e ngx_http_rbac_public_app(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
-static ngx_http_rbac_step_e ngx_http_rbac_app_share(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
-    rbac_subject_t *subj, rbac_object_t *obj);
-static ngx_http_rbac_step_e ngx_http_rbac_also_decide(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
-    rbac_subject_t *subj);
-static ngx_http_rbac_step_e ngx_http_rbac_set_reason(ngx_http_request_t *r,
-    ngx_http_rbac_ctx_t *ctx, rbac_decision_t *d, rbac_subject_t *subj,
-    rbac_object_t *obj);
 static void ngx_http_rbac_wake(ngx_event_t *ev);
 static void ngx_http_rbac_cleanup(void *data);
 
@@ -635,7 +636,6 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_rbac_ctx_t *ctx)
 {
     void                       *deployment;
-    ngx_str_t                   org;
     rbac_object_t               obj;
     ngx_http_rbac_step_e        step;
     ngx_http_rbac_main_conf_t  *rmcf;
@@ -679,9 +679,7 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     /* second level: orgs, custom roles, default member roles */
 
-    org = ngx_http_rbac_nstr(obj.org);
-
-    ngx_http_rbac_roles_wanted(ctx, rmcf->catalog, &org);
+    ngx_http_rbac_roles_wanted(ctx, rmcf->catalog, &ctx->var_org);
 
     if (ctx->need) {
         return NGX_HTTP_RBAC_STEP_RECORDS;
@@ -733,167 +731,6 @@ ngx_http_rbac_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
 
 /*
- * First level, in one round trip: the principal's record, the user's (the
- * subject of a JWT with IdP sync applied), the deployment options and the
- * records of the location's objects.  NEXT: all known, *deployment set;
- * DECIDED; RECORDS; ERROR.
- */
-static ngx_http_rbac_step_e
-ngx_http_rbac_first_level(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
-    void **deployment)
-{
-    ngx_int_t                    rc;
-    ngx_uint_t                   i, state;
-    ngx_http_rbac_step_e         step;
-    ngx_http_rbac_also_conf_t   *ac;
-    ngx_http_rbac_object_conf_t  *oc;
-
-    oc = lcf->object;
-
-    step = ngx_http_rbac_principal(r, ctx);
-    if (step != NGX_HTTP_RBAC_STEP_NEXT) {
-        return step;
-    }
-
-    if (ctx->uid.len && ctx->cred_type != NGX_HTTP_RBAC_CRED_PKEY
-        && !ctx->idp_done)
-    {
-        ctx->user = ngx_http_rbac_get(ctx, &state, "user:", &ctx->uid, NULL);
-    }
-
-    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT) {
-        /* the subject from the record and the claims (IdP sync) */
-        rc = ngx_http_rbac_idpsync(r, ctx);
-        if (rc != NGX_OK) {
-            /* NGX_DONE: decided (ctx->status) */
-            return rc == NGX_DONE ? NGX_HTTP_RBAC_STEP_DECIDED
-                                  : NGX_HTTP_RBAC_STEP_ERROR;
-        }
-    }
-
-    *deployment = NULL;
-
-    if (oc != NULL) {
-        *deployment = ngx_http_rbac_get(ctx, &state, "deployment", NULL,
-                                        NULL);
-
-        /* the object's record, in the same round trip as the principal */
-        if (ngx_http_rbac_object_build(r, ctx, oc, &ctx->uid, NULL)
-            == NGX_HTTP_RBAC_STEP_ERROR)
-        {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
-    }
-
-    if (oc != NULL && lcf->also != NULL) {
-        /* the records of rbac_also objects, in the same round trip */
-        ac = lcf->also->elts;
-
-        for (i = 0; i < lcf->also->nelts; i++) {
-            if (ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->uid,
-                                           NULL)
-                == NGX_HTTP_RBAC_STEP_ERROR)
-            {
-                return NGX_HTTP_RBAC_STEP_ERROR;
-            }
-        }
-    }
-
-    return ctx->need ? NGX_HTTP_RBAC_STEP_RECORDS : NGX_HTTP_RBAC_STEP_NEXT;
-}
-
-
-/*
- * The subject: the kind of principal (a 403 for a user without a record),
- * which rbac_principals must allow here.  NEXT: ctx->authenticated,
- * var_kind and var_user set; DECIDED; ERROR.
- */
-static ngx_http_rbac_step_e
-ngx_http_rbac_subject(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
-    ngx_http_rbac_ctx_t *ctx)
-{
-    ngx_str_t   s;
-    ngx_uint_t  kind;
-
-    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
-        kind = RBAC_KIND_PROVISIONER;
-
-    } else {
-        if (ctx->user == NULL) {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "unknown user");
-        }
-
-        kind = ctx->user->kind;
-
-        if (kind == RBAC_KIND_SERVICE_ACCOUNT
-            && ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT)
-        {
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                      "service accounts authenticate only "
-                                      "with API tokens");
-        }
-    }
-
-    if (kind > RBAC_KIND_PROVISIONER) {
-        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN, "unknown kind");
-    }
-
-    ctx->authenticated = 1;
-    ctx->var_kind = ngx_http_rbac_kinds[kind];
-    ctx->var_user = (kind == RBAC_KIND_PROVISIONER) ? ctx->cred_id : ctx->uid;
-
-    if (kind == RBAC_KIND_PROVISIONER) {
-        s.len = sizeof("pkey:") - 1 + ctx->cred_id.len;
-        s.data = ngx_pnalloc(r->pool, s.len);
-        if (s.data == NULL) {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
-
-        ngx_sprintf(s.data, "pkey:%V", &ctx->cred_id);
-        ctx->var_user = s;
-    }
-
-    if (lcf->principals
-        && !(lcf->principals & NGX_HTTP_RBAC_KIND_BIT(kind)))
-    {
-        s.len = sizeof("principal kind  not allowed here") - 1
-                + ctx->var_kind.len;
-        s.data = ngx_pnalloc(r->pool, s.len);
-        if (s.data == NULL) {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
-
-        ngx_sprintf(s.data, "principal kind %V not allowed here",
-                    &ctx->var_kind);
-
-        return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
-    }
-
-    return NGX_HTTP_RBAC_STEP_NEXT;
-}
-
-
-/* Authentication only: no object, no decision beyond status.  DECIDED. */
-static ngx_http_rbac_step_e
-ngx_http_rbac_authenticated(ngx_http_rbac_ctx_t *ctx)
-{
-    if (ctx->user != NULL && ctx->user->status != RBAC_STATUS_ACTIVE) {
-        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                  ctx->user->status == RBAC_STATUS_SUSPENDED
-                                  ? "account suspended"
-                                  : "account dormant");
-    }
-
-    ctx->status = 0;
-    ngx_str_set(&ctx->reason, "authenticated");
-
-    return NGX_HTTP_RBAC_STEP_DECIDED;
-}
-
-
-/*
  * The credential and, for a JWT, its subject.  NEXT: carry on; DECIDED
  * (401); WAIT: for the JWKS, the pass runs again when it is there; ERROR.
  */
@@ -910,7 +747,7 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     rbac_err_t                  err;
     rbac_cred_t                 cred;
 
-    /* the one credential of every source (ngx_http_rbac_handler) */
+    /* the one credential of every source (ngx_http_rbac_begin) */
     v = ctx->cred;
     type = ctx->cred_src_type;
 
@@ -980,6 +817,78 @@ ngx_http_rbac_credential(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ctx->cred_secret = ngx_http_rbac_nstr(cred.secret);
 
     return NGX_HTTP_RBAC_STEP_NEXT;
+}
+
+
+/*
+ * First level, in one round trip: the principal's record, the user's (the
+ * subject of a JWT with IdP sync applied), the deployment options and the
+ * records of the location's objects.  NEXT: all known, *deployment set;
+ * DECIDED; RECORDS; ERROR.
+ */
+static ngx_http_rbac_step_e
+ngx_http_rbac_first_level(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
+    void **deployment)
+{
+    ngx_int_t                     rc;
+    ngx_uint_t                    i, state;
+    ngx_http_rbac_step_e          step;
+    ngx_http_rbac_also_conf_t    *ac;
+    ngx_http_rbac_object_conf_t  *oc;
+
+    oc = lcf->object;
+
+    step = ngx_http_rbac_principal(r, ctx);
+    if (step != NGX_HTTP_RBAC_STEP_NEXT) {
+        return step;
+    }
+
+    if (ctx->uid.len && ctx->cred_type != NGX_HTTP_RBAC_CRED_PKEY
+        && !ctx->idp_done)
+    {
+        ctx->user = ngx_http_rbac_get(ctx, &state, "user:", &ctx->uid, NULL);
+    }
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT) {
+        /* the subject from the record and the claims (IdP sync) */
+        rc = ngx_http_rbac_idpsync(r, ctx);
+        if (rc != NGX_OK) {
+            /* NGX_DONE: decided (ctx->status) */
+            return rc == NGX_DONE ? NGX_HTTP_RBAC_STEP_DECIDED
+                                  : NGX_HTTP_RBAC_STEP_ERROR;
+        }
+    }
+
+    *deployment = NULL;
+
+    if (oc != NULL) {
+        *deployment = ngx_http_rbac_get(ctx, &state, "deployment", NULL,
+                                        NULL);
+
+        /* the object's record, in the same round trip as the principal */
+        if (ngx_http_rbac_object_build(r, ctx, oc, &ctx->uid, NULL)
+            == NGX_HTTP_RBAC_STEP_ERROR)
+        {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+    }
+
+    if (oc != NULL && lcf->also != NULL) {
+        /* the records of rbac_also objects, in the same round trip */
+        ac = lcf->also->elts;
+
+        for (i = 0; i < lcf->also->nelts; i++) {
+            if (ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->uid,
+                                           NULL)
+                == NGX_HTTP_RBAC_STEP_ERROR)
+            {
+                return NGX_HTTP_RBAC_STEP_ERROR;
+            }
+        }
+    }
+
+    return ctx->need ? NGX_HTTP_RBAC_STEP_RECORDS : NGX_HTTP_RBAC_STEP_NEXT;
 }
 
 
@@ -1063,6 +972,98 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
     }
 
     return NGX_HTTP_RBAC_STEP_NEXT;
+}
+
+
+/*
+ * The subject: the kind of principal (a 403 for a user without a record),
+ * which rbac_principals must allow here.  NEXT: ctx->authenticated,
+ * var_kind and var_user set; DECIDED; ERROR.
+ */
+static ngx_http_rbac_step_e
+ngx_http_rbac_subject(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    ngx_str_t   s;
+    ngx_uint_t  kind;
+
+    if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
+        kind = RBAC_KIND_PROVISIONER;
+
+    } else {
+        if (ctx->user == NULL) {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "unknown user");
+        }
+
+        kind = ctx->user->kind;
+
+        if (kind == RBAC_KIND_SERVICE_ACCOUNT
+            && ctx->cred_type == NGX_HTTP_RBAC_CRED_JWT)
+        {
+            return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                      "service accounts authenticate only "
+                                      "with API tokens");
+        }
+    }
+
+    if (kind > RBAC_KIND_PROVISIONER) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN, "unknown kind");
+    }
+
+    ctx->authenticated = 1;
+    ctx->var_kind = ngx_http_rbac_kinds[kind];
+    ctx->var_user = (kind == RBAC_KIND_PROVISIONER) ? ctx->cred_id : ctx->uid;
+
+    if (kind == RBAC_KIND_PROVISIONER) {
+        s.len = sizeof("pkey:") - 1 + ctx->cred_id.len;
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+
+        ngx_sprintf(s.data, "pkey:%V", &ctx->cred_id);
+        ctx->var_user = s;
+    }
+
+    if (lcf->principals
+        && !(lcf->principals & NGX_HTTP_RBAC_KIND_BIT(kind)))
+    {
+        s.len = sizeof("principal kind  not allowed here") - 1
+                + ctx->var_kind.len;
+        s.data = ngx_pnalloc(r->pool, s.len);
+        if (s.data == NULL) {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+
+        ngx_sprintf(s.data, "principal kind %V not allowed here",
+                    &ctx->var_kind);
+
+        return ngx_http_rbac_deny_str(ctx, NGX_HTTP_FORBIDDEN, &s);
+    }
+
+    return NGX_HTTP_RBAC_STEP_NEXT;
+}
+
+
+/*
+ * Authentication only: no object, no decision beyond the account's status.
+ * DECIDED or ERROR.
+ */
+static ngx_http_rbac_step_e
+ngx_http_rbac_authenticated(ngx_http_rbac_ctx_t *ctx)
+{
+    if (ctx->user != NULL && ctx->user->status != RBAC_STATUS_ACTIVE) {
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                  ctx->user->status == RBAC_STATUS_SUSPENDED
+                                  ? "account suspended"
+                                  : "account dormant");
+    }
+
+    ctx->status = 0;
+    ngx_str_set(&ctx->reason, "authenticated");
+
+    return NGX_HTTP_RBAC_STEP_DECIDED;
 }
 
 
@@ -1304,6 +1305,82 @@ ngx_http_rbac_user_subject(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
 
     if (ctx->token != NULL) {
         return ngx_http_rbac_token_scope(r, ctx, rmcf->catalog, subj);
+    }
+
+    return NGX_HTTP_RBAC_STEP_NEXT;
+}
+
+
+/*
+ * The token's scopes (union) and allow list.  NEXT; DECIDED (a scope
+ * unknown); ERROR.
+ */
+static ngx_http_rbac_step_e
+ngx_http_rbac_token_scope(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    rbac_catalog_t *cat, rbac_subject_t *s)
+{
+    size_t                   n;
+    ngx_uint_t               i;
+    rbac_str_t               name;
+    rbac_err_t               err;
+    rbac_allow_t            *allow;
+    rbac_scope_t            *scope;
+    const rbac_ref_t        *scopes;
+    rbac_token_rec_t        *tok;
+    const rbac_allow_rec_t  *al;
+
+    tok = ctx->token;
+
+    if (tok->scopes.n) {
+        scope = ngx_pcalloc(r->pool, sizeof(rbac_scope_t));
+        if (scope == NULL) {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+
+        scopes = rbac_rec_at(tok, tok->scopes, rbac_ref_t);
+
+        for (i = 0; i < tok->scopes.n; i++) {
+            name = rbac_ref(tok, scopes[i]);
+
+            ngx_memzero(&err, sizeof(rbac_err_t));
+
+            if (rbac_catalog_scope_add(cat, name, scope, &err) != RBAC_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "rbac: token \"%V\": %s", &ctx->cred_id,
+                              err.msg);
+                return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
+                                          "token scope unknown");
+            }
+        }
+
+        n = ngx_min(sizeof(scope->name) - 1, scopes[0].len);
+        ngx_memcpy(scope->name, rbac_ref(tok, scopes[0]).data, n);
+        scope->name[n] = '\0';
+
+        s->scope = scope;
+    }
+
+    if (tok->allow_list.n) {
+        allow = ngx_pcalloc(r->pool, tok->allow_list.n * sizeof(rbac_allow_t));
+        if (allow == NULL) {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+
+        al = rbac_rec_at(tok, tok->allow_list, rbac_allow_rec_t);
+
+        for (i = 0; i < tok->allow_list.n; i++) {
+            allow[i].type = al[i].type;
+            allow[i].any_type = al[i].any_type;
+            allow[i].any_id = al[i].any_id;
+
+            name = rbac_ref(tok, al[i].id);
+            n = ngx_min(RBAC_MAX_NAME, name.len);
+            ngx_memcpy(allow[i].id, name.data, n);
+            allow[i].id[n] = '\0';
+        }
+
+        s->token_allow = allow;
+        s->ntoken_allow = tok->allow_list.n;
     }
 
     return NGX_HTTP_RBAC_STEP_NEXT;
@@ -1654,82 +1731,6 @@ ngx_http_rbac_object_resolve(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     default:
         return NGX_HTTP_RBAC_STEP_ERROR;
     }
-}
-
-
-/*
- * The token's scopes (union) and allow list.  NEXT; DECIDED (a scope
- * unknown); ERROR.
- */
-static ngx_http_rbac_step_e
-ngx_http_rbac_token_scope(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
-    rbac_catalog_t *cat, rbac_subject_t *s)
-{
-    size_t                   n;
-    ngx_uint_t               i;
-    rbac_str_t               name;
-    rbac_err_t               err;
-    rbac_allow_t            *allow;
-    rbac_scope_t            *scope;
-    const rbac_ref_t        *scopes;
-    rbac_token_rec_t        *tok;
-    const rbac_allow_rec_t  *al;
-
-    tok = ctx->token;
-
-    if (tok->scopes.n) {
-        scope = ngx_pcalloc(r->pool, sizeof(rbac_scope_t));
-        if (scope == NULL) {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
-
-        scopes = rbac_rec_at(tok, tok->scopes, rbac_ref_t);
-
-        for (i = 0; i < tok->scopes.n; i++) {
-            name = rbac_ref(tok, scopes[i]);
-
-            ngx_memzero(&err, sizeof(rbac_err_t));
-
-            if (rbac_catalog_scope_add(cat, name, scope, &err) != RBAC_OK) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "rbac: token \"%V\": %s", &ctx->cred_id,
-                              err.msg);
-                return ngx_http_rbac_deny(ctx, NGX_HTTP_FORBIDDEN,
-                                          "token scope unknown");
-            }
-        }
-
-        n = ngx_min(sizeof(scope->name) - 1, scopes[0].len);
-        ngx_memcpy(scope->name, rbac_ref(tok, scopes[0]).data, n);
-        scope->name[n] = '\0';
-
-        s->scope = scope;
-    }
-
-    if (tok->allow_list.n) {
-        allow = ngx_pcalloc(r->pool, tok->allow_list.n * sizeof(rbac_allow_t));
-        if (allow == NULL) {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
-
-        al = rbac_rec_at(tok, tok->allow_list, rbac_allow_rec_t);
-
-        for (i = 0; i < tok->allow_list.n; i++) {
-            allow[i].type = al[i].type;
-            allow[i].any_type = al[i].any_type;
-            allow[i].any_id = al[i].any_id;
-
-            name = rbac_ref(tok, al[i].id);
-            n = ngx_min(RBAC_MAX_NAME, name.len);
-            ngx_memcpy(allow[i].id, name.data, n);
-            allow[i].id[n] = '\0';
-        }
-
-        s->token_allow = allow;
-        s->ntoken_allow = tok->allow_list.n;
-    }
-
-    return NGX_HTTP_RBAC_STEP_NEXT;
 }
 
 
