@@ -8,7 +8,7 @@
  * rbac_decide -> allow (identity headers) or 401/403/503.
  *
  * The evaluation is written as a pass over what is known: each pass asks
- * for the records it lacks (ngx_http_rbac_want) and, if any, the request
+ * for the records it lacks (ngx_http_rbac_get) and, if any, the request
  * is suspended until one MGET brings them all, then the pass runs again.
  * Three passes at most for a JWT (user + object + deployment; orgs and
  * custom roles; the orgs' default roles), one more for an API token.
@@ -40,7 +40,9 @@
  * another file's answer is translated at the call.
  *
  * ctx->state records the way a request goes, across passes and wakes:
- * START -> CREDENTIAL -> PRINCIPAL or PUBLIC -> DONE (from any of them).
+ * START -> CREDENTIAL -> EVALUATE -> DONE (from any of them).  Where
+ * rbac_app serves an app, a request without a credential is evaluated as
+ * ctx->anonymous: the public app only.
  */
 
 
@@ -649,7 +651,8 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         }
     }
 
-    if (ctx->state == NGX_HTTP_RBAC_ST_PUBLIC) {
+    if (ctx->anonymous) {
+        /* no credential where rbac_app serves an app */
         return ngx_http_rbac_public_app(r, lcf, ctx);
     }
 
@@ -691,9 +694,9 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
 /*
  * The credential checked, on the passes until it is: the ids declared as
- * UUIDs, then the credential itself.  NEXT: ctx->state is PRINCIPAL, or
- * PUBLIC for no credential where rbac_app serves an app; DECIDED; WAIT:
- * the JWKS wanted; ERROR.
+ * UUIDs, then the credential itself.  NEXT: checked (ctx->anonymous for
+ * no credential where rbac_app serves an app); DECIDED; WAIT: the JWKS
+ * wanted; ERROR.
  */
 static ngx_http_rbac_step_e
 ngx_http_rbac_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
@@ -716,14 +719,13 @@ ngx_http_rbac_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         && lcf->app != NULL)
     {
         /* no credential where an app is served: public, maybe */
-        ctx->state = NGX_HTTP_RBAC_ST_PUBLIC;
+        ctx->anonymous = 1;
         ctx->status = 0;
-
-        return NGX_HTTP_RBAC_STEP_NEXT;
+        step = NGX_HTTP_RBAC_STEP_NEXT;
     }
 
     if (step == NGX_HTTP_RBAC_STEP_NEXT) {
-        ctx->state = NGX_HTTP_RBAC_ST_PRINCIPAL;
+        ctx->state = NGX_HTTP_RBAC_ST_EVALUATE;
     }
 
     return step;

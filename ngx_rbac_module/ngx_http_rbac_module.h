@@ -147,8 +147,7 @@ typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
 typedef enum {
     NGX_HTTP_RBAC_ST_START = 0,      /* nothing read yet but the body */
     NGX_HTTP_RBAC_ST_CREDENTIAL,     /* read, not in the memo: to check */
-    NGX_HTTP_RBAC_ST_PRINCIPAL,      /* checked: passes over its records */
-    NGX_HTTP_RBAC_ST_PUBLIC,         /* none, rbac_app: the public app */
+    NGX_HTTP_RBAC_ST_EVALUATE,       /* checked: passes over the records */
     NGX_HTTP_RBAC_ST_DONE            /* decided: later passes decline */
 } ngx_http_rbac_state_e;
 
@@ -207,6 +206,7 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
     unsigned                    hard:1;      /* refused in shadow mode too */
+    unsigned                    anonymous:1; /* rbac_app, no credential */
 
     /* the record of the location's object, once built (rbac_app) */
     void                       *obj_rec;
