@@ -120,6 +120,14 @@ typedef struct {
 
 typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
 
+/* Where a request's decision stands (ngx_http_rbac_handler.c). */
+typedef enum {
+    NGX_HTTP_RBAC_ST_START = 0,      /* nothing read yet but the body */
+    NGX_HTTP_RBAC_ST_CREDENTIAL,     /* read, not in the memo: to check */
+    NGX_HTTP_RBAC_ST_EVALUATE,       /* checked: passes over the records */
+    NGX_HTTP_RBAC_ST_DONE            /* decided: later passes decline */
+} ngx_http_rbac_state_e;
+
 /* A request waiting for a key in flight (ngx_http_rbac_fetch.c). */
 typedef struct ngx_http_rbac_waiter_s  ngx_http_rbac_waiter_t;
 
@@ -160,19 +168,17 @@ struct ngx_http_rbac_ctx_s {
     ngx_uint_t                  need;        /* keys wanted this pass */
 
     /* the answer */
+    ngx_http_rbac_state_e       state;
     ngx_int_t                   status;      /* 0, 401, 403, 503 */
     ngx_str_t                   reason;
     ngx_str_t                   link;        /* deprecated template */
     unsigned                    authenticated:1;
-    unsigned                    waiting:1;
-    unsigned                    done:1;
+    unsigned                    waiting:1;   /* until ctx->wake resumes */
     unsigned                    redis_error:1;
     unsigned                    used_redis:1;
     unsigned                    used_stale:1;
     unsigned                    used_cache:1;
     unsigned                    malformed:1;
-    unsigned                    cred_ready:1;
-    unsigned                    cred_read:1;  /* cred, cred_src_type set */
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
@@ -197,7 +203,6 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    idp_done:1;
 
     /* the decision memo (ngx_http_rbac_memo.c) */
-    unsigned                    memo_tried:1;
     ngx_str_t                   memo_key;    /* empty: not to be kept */
     uint64_t                    memo_hash;
     ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
