@@ -109,20 +109,3 @@ rbac_str_ctl(rbac_str_t s)
 
     return 0;
 }
-
-
-uint32_t
-rbac_hash(const char *p, size_t len)
-{
-    size_t    i;
-    uint32_t  h;
-
-    h = 2166136261u;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char) p[i];
-        h *= 16777619u;
-    }
-
-    return h;
-}

@@ -94,8 +94,5 @@ int rbac_str_eq_cstr(rbac_str_t a, const char *s);
 /* 1 if s holds a control byte (below 0x20, or 0x7f; NUL included). */
 int rbac_str_ctl(rbac_str_t s);
 
-/* FNV-1a, used for name tables; stable across builds. */
-uint32_t rbac_hash(const char *p, size_t len);
-
 
 #endif /* RBAC_BASE_H */

@@ -1,6 +1,6 @@
 /*
  * rbac_perm.c: permissions and permsets: compiling a permission into the
- * per-type action masks, voting, and the permission's JSON form.
+ * per-type action masks, voting, and reading the permission's JSON form.
  */
 
 #include <string.h>
@@ -118,38 +118,6 @@ rbac_perm_from_json(const cJSON *j, rbac_perm_t *p, const char *what,
                                 "%s: unknown action \"%.64s\"", what,
                                 ac->valuestring);
         }
-    }
-
-    return RBAC_OK;
-}
-
-
-rbac_rc_t
-rbac_perm_to_json(const rbac_perm_t *p, cJSON *arr)
-{
-    cJSON  *o;
-
-    o = cJSON_CreateObject();
-    if (o == NULL) {
-        return RBAC_ENOMEM;
-    }
-
-    if (cJSON_AddStringToObject(o, "resource_type",
-                                p->any_type ? "*" : rbac_type_name(p->type))
-            == NULL
-        || cJSON_AddStringToObject(o, "action",
-                                   p->any_action
-                                   ? "*" : rbac_action_name(p->action))
-           == NULL
-        || cJSON_AddBoolToObject(o, "negate", p->negate) == NULL)
-    {
-        cJSON_Delete(o);
-        return RBAC_ENOMEM;
-    }
-
-    if (!cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return RBAC_ENOMEM;
     }
 
     return RBAC_OK;
