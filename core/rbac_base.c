@@ -3,6 +3,7 @@
  * the small string helpers every core/ file uses.
  */
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,20 @@ rbac_malloc_free(void *ud, void *p)
 const rbac_allocator_t  rbac_malloc_allocator = {
     rbac_malloc_alloc, rbac_malloc_free, NULL
 };
+
+
+rbac_str_t
+rbac_cstr(const char *s)
+{
+    rbac_str_t  r;
+
+    assert(s != NULL);
+
+    r.data = s;
+    r.len = strlen(s);
+
+    return r;
+}
 
 
 int

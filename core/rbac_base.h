@@ -88,6 +88,9 @@ rbac_rc_t rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
 /* The C library's malloc/free as an rbac_allocator_t. */
 extern const rbac_allocator_t  rbac_malloc_allocator;
 
+/* The view of the NUL-terminated string s (its bytes before the NUL). */
+rbac_str_t rbac_cstr(const char *s);
+
 int rbac_str_eq(rbac_str_t a, rbac_str_t b);
 int rbac_str_eq_cstr(rbac_str_t a, const char *s);
 

@@ -16,22 +16,11 @@
 #include <cjson/cJSON.h>
 
 #include "rbac.h"
+#include "testutil.h"
 
 
 /* ---- helpers ---- */
 
-#define S(lit)  rbac_str(lit)
-
-static rbac_str_t
-rbac_str(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 static rbac_catalog_t *

@@ -17,22 +17,12 @@
 #include <cmocka.h>
 
 #include "rbac.h"
+#include "testutil.h"
 
 
 /* ---- helpers ---- */
 
 static rbac_catalog_t  *cat;
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 #define NPOOL  32

@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "rbac_jwt.h"
+#include "testutil.h"
 
 
 #define NOW  INT64_C(1700000000)
@@ -272,18 +273,6 @@ good_claims(void)
              (long long) (NOW + 600), (long long) (NOW - 10));
 
     return buf;
-}
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
 }
 
 
