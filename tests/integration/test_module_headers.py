@@ -20,11 +20,10 @@ import time
 import urllib.parse
 import wsgiref.simple_server
 
-import jwt as pyjwt
 import pytest
 
 from conftest import (BUILD, HS_SECRET, SLOW, Nginx, RedisServer, api_token,
-                      obj, org, proxy, put, upstream_headers, user)
+                      obj, org, proxy, put, tok, upstream_headers, user)
 from redis_server import free_port
 
 
@@ -39,12 +38,6 @@ ODD_SUB = "al,ice %41 j\u00f6rg,owner"
 TOK_USER = "u2 ,%\u00f6"
 ODD_ORG = "org,1 \u00e9"
 ODD_ROLE = "lead,ops"
-
-
-def tok(sub):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
 
 
 def norm(name):
