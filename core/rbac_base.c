@@ -43,6 +43,8 @@ rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
 {
     va_list  ap;
 
+    assert(fmt != NULL);
+
     if (err == NULL) {
         return rc;
     }
@@ -94,6 +96,9 @@ rbac_cstr(const char *s)
 int
 rbac_str_eq(rbac_str_t a, rbac_str_t b)
 {
+    assert(a.data != NULL || a.len == 0);
+    assert(b.data != NULL || b.len == 0);
+
     return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
@@ -102,6 +107,9 @@ int
 rbac_str_eq_cstr(rbac_str_t a, const char *s)
 {
     size_t  n;
+
+    assert(a.data != NULL || a.len == 0);
+    assert(s != NULL);
 
     n = strlen(s);
 
@@ -113,6 +121,8 @@ int
 rbac_str_ctl(rbac_str_t s)
 {
     size_t  i;
+
+    assert(s.data != NULL || s.len == 0);
 
     for (i = 0; i < s.len; i++) {
         if ((unsigned char) s.data[i] < 0x20

@@ -5,6 +5,7 @@
  * the caller's allocator; the cJSON tree is freed before returning.
  */
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1353,6 +1354,9 @@ rbac_request_parse(const char *json, size_t len, const rbac_catalog_t *cat,
     rbac_rc_t   rc;
     rbac_rq_t   c;
 
+    assert(json != NULL || len == 0);
+    assert(a != NULL && out != NULL);
+
     *out = NULL;
 
     if (len > RBAC_MAX_RECORD) {
@@ -1403,6 +1407,8 @@ rbac_request_parse(const char *json, size_t len, const rbac_catalog_t *cat,
 void
 rbac_request_free(rbac_request_t *req, const rbac_allocator_t *a)
 {
+    assert(a != NULL);
+
     if (req != NULL) {
         rbac_rq_blocks_free(req->blocks, a);
     }
