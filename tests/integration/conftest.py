@@ -496,6 +496,27 @@ def seed_workspace(r, owner="alice"):
                                 "org": "orgA", "owner": owner})
 
 
+def pid_gone(pid):
+    """Whether no process has this pid any more (an old nginx worker)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def read_to_close(s):
+    """Everything socket s receives until the peer closes; closes s."""
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    return got
+
+
 def rbacctl(*args, timeout=60):
     """build/rbacctl with args; the CompletedProcess, text output."""
     return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),

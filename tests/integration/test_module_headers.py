@@ -23,7 +23,8 @@ import wsgiref.simple_server
 import pytest
 
 from conftest import (BUILD, HS_SECRET, SLOW, Nginx, RedisServer, api_token,
-                      obj, org, proxy, put, tok, upstream_headers, user)
+                      obj, org, proxy, put, read_to_close, tok,
+                      upstream_headers, user)
 from redis_server import free_port
 
 
@@ -57,13 +58,7 @@ def raw_request(port, path, headers=(), body=b"", method="GET"):
     s = socket.create_connection(("127.0.0.1", port), 10 * SLOW)
     s.settimeout(10 * SLOW)
     s.sendall(data)
-    got = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
+    got = read_to_close(s)
     head, _, rest = got.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
