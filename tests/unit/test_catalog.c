@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <cjson/cJSON.h>
 
 #include "rbac.h"
 #include "testutil.h"
@@ -1355,26 +1354,12 @@ test_alloc_failures(void **state)
 
 
 /* cJSON's own allocations (its global hooks) failing in turn. */
-static long  cjson_countdown;
-
-static void *
-cjson_fail_malloc(size_t size)
-{
-    if (cjson_countdown-- == 0) {
-        return NULL;
-    }
-
-    return malloc(size);
-}
-
-
 static void
 test_cjson_alloc_failures(void **state)
 {
     long             n;
     rbac_rc_t        rc;
     rbac_err_t       err;
-    cJSON_Hooks      hooks = { cjson_fail_malloc, free };
     rbac_catalog_t  *cat;
     const char      *json =
         "{\"reserved\": [\"r\"], \"roles\": [{\"name\": \"a\","
@@ -1384,10 +1369,8 @@ test_cjson_alloc_failures(void **state)
         " \"scopes\": [{\"name\": \"s\", \"aliases\": [\"t\"],"
         " \"allow_list\": [{\"type\": \"*\", \"id\": \"*\"}]}]}";
 
-    cJSON_InitHooks(&hooks);
-
     for (n = 0; n < 1000; n++) {
-        cjson_countdown = n;
+        testutil_cjson_fail_at(n + 1, 0);
         rc = rbac_catalog_load(json, strlen(json), &rbac_malloc_allocator,
                                &cat, &err);
         if (rc == RBAC_OK) {
@@ -1398,7 +1381,7 @@ test_cjson_alloc_failures(void **state)
         assert_null(cat);
     }
 
-    cJSON_InitHooks(NULL);
+    testutil_cjson_reset();
 
     assert_true(n > 10);
     assert_true(n < 1000);

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -1419,19 +1418,6 @@ test_alloc_failures(void **state)
 }
 
 
-static long  cjson_fail_at, cjson_calls;
-
-static void *
-cjson_fail_malloc(size_t size)
-{
-    if (cjson_calls++ == cjson_fail_at) {
-        return NULL;
-    }
-
-    return malloc(size);
-}
-
-
 /*
  * cJSON's allocations failing in turn: the token is refused (never
  * accepted on a partial parse) and nothing leaks (ASan checks at exit).
@@ -1443,7 +1429,6 @@ test_cjson_failures(void **state)
     char               *tok;
     rbac_rc_t           rc;
     rbac_err_t          err;
-    cJSON_Hooks         hooks;
     rbac_jwt_checks_t   chk;
     rbac_jwt_result_t   res;
     rbac_jwt_keyset_t  *ks;
@@ -1453,15 +1438,10 @@ test_cjson_failures(void **state)
                 strlen(hs_secret), NULL);
     rbac_jwt_checks_init(&chk);
 
-    hooks.malloc_fn = cjson_fail_malloc;
-    hooks.free_fn = free;
-    cJSON_InitHooks(&hooks);
-
     rc = RBAC_ETOKEN;
 
     for (n = 0; n < 200 && rc != RBAC_OK; n++) {
-        cjson_fail_at = n;
-        cjson_calls = 0;
+        testutil_cjson_fail_at(n + 1, 0);
         memset(&res, 0, sizeof(res));
         rc = rbac_jwt_verify(ks, &chk, S(tok), NOW, &rbac_malloc_allocator,
                              &res, &err);
@@ -1473,7 +1453,7 @@ test_cjson_failures(void **state)
         }
     }
 
-    cJSON_InitHooks(NULL);
+    testutil_cjson_reset();
 
     assert_int_equal(rc, RBAC_OK);
     assert_true(n > 2);
