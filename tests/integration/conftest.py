@@ -517,7 +517,13 @@ def read_to_close(s):
     return got
 
 
-def rbacctl(*args, timeout=60):
+def rbacctl(*args, timeout=60, env=None):
     """build/rbacctl with args; the CompletedProcess, text output."""
     return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def rbacctl_on(rs, *args):
+    """rbacctl with args against the RedisServer rs (RBAC_REDIS)."""
+    return rbacctl(*args, timeout=30, env=dict(os.environ, RBAC_REDIS=rs.url))
