@@ -88,14 +88,14 @@ rbac_rc_t rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
 /* The C library's malloc/free as an rbac_allocator_t. */
 extern const rbac_allocator_t  rbac_malloc_allocator;
 
+/* The view of the NUL-terminated string s (its bytes before the NUL). */
+rbac_str_t rbac_cstr(const char *s);
+
 int rbac_str_eq(rbac_str_t a, rbac_str_t b);
 int rbac_str_eq_cstr(rbac_str_t a, const char *s);
 
 /* 1 if s holds a control byte (below 0x20, or 0x7f; NUL included). */
 int rbac_str_ctl(rbac_str_t s);
-
-/* FNV-1a, used for name tables; stable across builds. */
-uint32_t rbac_hash(const char *p, size_t len);
 
 
 #endif /* RBAC_BASE_H */

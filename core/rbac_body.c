@@ -7,6 +7,7 @@
  * into one block, sorted by folded name, so the tree is freed at once.
  */
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,9 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
     rbac_rc_t           rc;
     const char         *end;
     rbac_body_field_t  *f;
+
+    assert(json != NULL || len == 0);
+    assert(a != NULL && out != NULL);
 
     out->fields = NULL;
     out->nfields = 0;
@@ -145,6 +149,9 @@ rbac_body_get(const rbac_body_t *b, rbac_str_t name)
     size_t                lo, hi, mid;
     unsigned char         k;
     const unsigned char  *p, *pe, *q, *qe;
+
+    assert(b != NULL && (b->fields != NULL || b->nfields == 0));
+    assert(name.data != NULL || name.len == 0);
 
     lo = 0;
     hi = b->nfields;

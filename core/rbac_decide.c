@@ -8,6 +8,7 @@
  * Nothing here allocates: a decision walks the subject's roles once.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include "rbac_decide.h"
@@ -400,6 +401,14 @@ rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
     rbac_amask_t  bit;
     rbac_votes_t  v;
 
+    assert(s != NULL && o != NULL && d != NULL);
+    assert(s->site_roles != NULL || s->nsite_roles == 0);
+    assert(s->orgs != NULL || s->norgs == 0);
+    assert(s->groups != NULL || s->ngroups == 0);
+    assert(s->token_allow != NULL || s->ntoken_allow == 0);
+    assert(o->acl_users != NULL || o->nacl_users == 0);
+    assert(o->acl_groups != NULL || o->nacl_groups == 0);
+
     memset(d, 0, sizeof(*d));
 
     type = ((unsigned) o->type < RBAC_NTYPES) ? o->type : RBAC_T_OTHER;
@@ -624,6 +633,9 @@ rbac_decision_reason(const rbac_decision_t *d, const rbac_subject_t *s,
     const rbac_object_t *o, char *buf, size_t size)
 {
     rbac_text_t  t;
+
+    assert(d != NULL);
+    assert(buf != NULL || size == 0);
 
     if (size == 0) {
         return 0;

@@ -69,9 +69,6 @@ struct cJSON;
 rbac_rc_t rbac_perm_from_json(const struct cJSON *j, rbac_perm_t *p,
     const char *what, rbac_err_t *err);
 
-/* Adds {"resource_type","action","negate"} for p to the array `arr`. */
-rbac_rc_t rbac_perm_to_json(const rbac_perm_t *p, struct cJSON *arr);
-
 /*
  * Vote of one permset on (type, action): -1 negated, +1 granted, 0 abstain.
  */

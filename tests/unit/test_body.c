@@ -14,18 +14,6 @@
 #include "testutil.h"
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 static void
 assert_field(const rbac_body_t *b, const char *name, const char *value)
 {

@@ -17,22 +17,11 @@
 #include "rbac.h"
 #include "rbac_custom.h"
 #include "rbac_request.h"
+#include "testutil.h"
 
 
 static rbac_catalog_t  *cat;
 static rbac_err_t       err;
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 static int

@@ -26,18 +26,6 @@ static int              lookups;
 static long             cjson_fail;     /* in rbac_idp_apply only */
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 /* ---- the decision table the lookups see ---- */
 
 static const char *const  existing_orgs[] = { "orgA", "orgB", "megaco",
