@@ -25,26 +25,30 @@ rbac_hdr_encode(rbac_str_t in, char *out)
 
     assert(in.data != NULL || in.len == 0);
 
+    n = in.len;
+
+    if (out == NULL) {
+        /* measuring, the common case: two more bytes per escape */
+        for (i = 0; i < in.len; i++) {
+            n += rbac_hdr_plain((unsigned char) in.data[i]) ? 0 : 2;
+        }
+
+        return n;
+    }
+
     n = 0;
 
     for (i = 0; i < in.len; i++) {
         c = (unsigned char) in.data[i];
 
         if (rbac_hdr_plain(c)) {
-            if (out != NULL) {
-                out[n] = (char) c;
-            }
-
-            n++;
+            out[n++] = (char) c;
             continue;
         }
 
-        if (out != NULL) {
-            out[n] = '%';
-            out[n + 1] = hex[c >> 4];
-            out[n + 2] = hex[c & 0xf];
-        }
-
+        out[n] = '%';
+        out[n + 1] = hex[c >> 4];
+        out[n + 2] = hex[c & 0xf];
         n += 3;
     }
 

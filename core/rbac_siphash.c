@@ -1,7 +1,9 @@
 /*
- * rbac_siphash.c: SipHash-2-4 (Aumasson and Bernstein), written from the
- * paper's description: four 64-bit words of state, two compression rounds
- * per 8-byte block, four finalization rounds.
+ * rbac_siphash.c: SipHash (Aumasson and Bernstein), written from the
+ * paper's description: four 64-bit words of state, c compression rounds
+ * per 8-byte block, d finalization rounds.  SipHash-2-4 is the paper's;
+ * SipHash-1-3, half the work per block, is what hash tables keyed per
+ * process commonly use (the module's decision memo).
  */
 
 #include <assert.h>
@@ -46,10 +48,12 @@ rbac_le64(const unsigned char *p, size_t n)
 }
 
 
-uint64_t
-rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
+static uint64_t
+rbac_siphash_cd(const rbac_siphash_key_t *key, const void *p, size_t len,
+    unsigned c, unsigned d)
 {
     size_t                i, blocks;
+    unsigned              r;
     uint64_t              v0, v1, v2, v3, m;
     const unsigned char  *in;
 
@@ -66,8 +70,11 @@ rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
     for (i = 0; i < blocks; i++) {
         m = rbac_le64(in + 8 * i, 8);
         v3 ^= m;
-        RBAC_SIPROUND(v0, v1, v2, v3);
-        RBAC_SIPROUND(v0, v1, v2, v3);
+
+        for (r = 0; r < c; r++) {
+            RBAC_SIPROUND(v0, v1, v2, v3);
+        }
+
         v0 ^= m;
     }
 
@@ -75,15 +82,32 @@ rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
     m = rbac_le64(in + 8 * blocks, len % 8) | ((uint64_t) len << 56);
 
     v3 ^= m;
-    RBAC_SIPROUND(v0, v1, v2, v3);
-    RBAC_SIPROUND(v0, v1, v2, v3);
+
+    for (r = 0; r < c; r++) {
+        RBAC_SIPROUND(v0, v1, v2, v3);
+    }
+
     v0 ^= m;
 
     v2 ^= 0xff;
-    RBAC_SIPROUND(v0, v1, v2, v3);
-    RBAC_SIPROUND(v0, v1, v2, v3);
-    RBAC_SIPROUND(v0, v1, v2, v3);
-    RBAC_SIPROUND(v0, v1, v2, v3);
+
+    for (r = 0; r < d; r++) {
+        RBAC_SIPROUND(v0, v1, v2, v3);
+    }
 
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+
+uint64_t
+rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
+{
+    return rbac_siphash_cd(key, p, len, 2, 4);
+}
+
+
+uint64_t
+rbac_siphash13(const rbac_siphash_key_t *key, const void *p, size_t len)
+{
+    return rbac_siphash_cd(key, p, len, 1, 3);
 }

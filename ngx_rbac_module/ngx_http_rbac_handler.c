@@ -53,8 +53,6 @@ static ngx_int_t ngx_http_rbac_action(ngx_http_request_t *r,
     rbac_action_t *action);
 static ngx_int_t ngx_http_rbac_roles_var(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_subject_t *s, rbac_str_t org);
-static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
-    ngx_http_rbac_ctx_t *ctx);
 static void *ngx_http_rbac_peek(ngx_http_rbac_ctx_t *ctx, u_char *buf,
     const char *kind, ngx_str_t *a, ngx_str_t *b);
 static const rbac_org_rec_t *ngx_http_rbac_org_cb(void *ud, rbac_str_t org);
@@ -88,10 +86,6 @@ static ngx_str_t  ngx_http_rbac_kinds[] = {
     ngx_string("provisioner")
 };
 
-static ngx_str_t  ngx_http_rbac_h_user = ngx_string("X-Rbac-User");
-static ngx_str_t  ngx_http_rbac_h_kind = ngx_string("X-Rbac-Kind");
-static ngx_str_t  ngx_http_rbac_h_org = ngx_string("X-Rbac-Org");
-static ngx_str_t  ngx_http_rbac_h_roles = ngx_string("X-Rbac-Roles");
 
 
 #define ngx_http_rbac_vstr(s)                                                 \
@@ -458,7 +452,7 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     {
 
         if (lcf->identity_headers && ctx->authenticated
-            && ngx_http_rbac_identity(r, ctx) != NGX_OK)
+            && ngx_http_rbac_identity_headers(r, ctx) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -471,39 +465,6 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
-}
-
-
-/* The identity headers: single values encoded here, roles already are. */
-static ngx_int_t
-ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
-{
-    if (ngx_http_rbac_set_header(r, &ngx_http_rbac_h_user, &ctx->var_user, 1)
-        != NGX_OK
-        || ngx_http_rbac_set_header(r, &ngx_http_rbac_h_kind, &ctx->var_kind,
-                                    1)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ctx->var_org.len
-        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_org, &ctx->var_org,
-                                    1)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ctx->var_roles.len
-        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_roles,
-                                    &ctx->var_roles, 0)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -61,6 +61,14 @@ typedef struct {
     u_char                     *slots;
 } ngx_http_rbac_memo_t;
 
+/* The start of every key: what is not a string (no padding to leave). */
+typedef struct {
+    ngx_http_rbac_loc_conf_t   *lcf;
+    ngx_uint_t                  method;
+    ngx_atomic_uint_t           keys;
+    ngx_uint_t                  src_type;
+} ngx_http_rbac_memo_fixed_t;
+
 
 #define ngx_http_rbac_memo_data(s)  ((u_char *) (s)                          \
                                      + sizeof(ngx_http_rbac_memo_slot_t))
@@ -159,6 +167,7 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     u_char                      *p, *end;
     ngx_uint_t                   i, n;
     ngx_atomic_uint_t            keys;
+    ngx_http_rbac_memo_fixed_t   fixed;
     ngx_http_rbac_also_conf_t   *ac;
     ngx_http_rbac_object_conf_t *oc;
 
@@ -169,11 +178,13 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    p = ngx_http_rbac_memo_put(buf, end, &lcf, sizeof(lcf));
-    p = ngx_http_rbac_memo_put(p, end, &r->method, sizeof(r->method));
-    p = ngx_http_rbac_memo_put(p, end, &keys, sizeof(keys));
-    p = ngx_http_rbac_memo_put(p, end, &ctx->cred_src_type,
-                               sizeof(ctx->cred_src_type));
+    /* the fixed-size part first, then each value with its length */
+    fixed.lcf = lcf;
+    fixed.method = r->method;
+    fixed.keys = keys;
+    fixed.src_type = ctx->cred_src_type;
+
+    p = ngx_cpymem(buf, &fixed, sizeof(fixed));
     p = ngx_http_rbac_memo_put(p, end, ctx->cred.data, ctx->cred.len);
 
     n = lcf->also != NULL ? lcf->also->nelts : 0;
@@ -241,7 +252,7 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    hash = rbac_siphash(&m->key, key.data, key.len);
+    hash = rbac_siphash13(&m->key, key.data, key.len);
 
     s = (ngx_http_rbac_memo_slot_t *)
         (m->slots + (hash & (NGX_HTTP_RBAC_MEMO_SLOTS - 1))

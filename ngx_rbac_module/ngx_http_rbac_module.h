@@ -262,8 +262,8 @@ ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
-ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value, ngx_uint_t encode);
+ngx_int_t ngx_http_rbac_identity_headers(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
