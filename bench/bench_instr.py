@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import jwt
 import redis
@@ -90,6 +91,7 @@ http {{
         root {base}/html;
 
         location = /bare {{ try_files /f.txt =404; }}
+        location = /_status {{ rbac_status; }}
         location = /ws {{
             rbac on;
             rbac_object workspace id=w1;
@@ -238,6 +240,20 @@ def exchange(sock, buf, req):
     return status, buf[length:]
 
 
+def subscribed(port, seconds=60):
+    """Waits for the worker's rbac:inv subscription: a subscription that
+    comes up later bumps the zone's epoch and would end the warm memo in
+    the middle of the measured requests."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen("http://127.0.0.1:%d/_status" % port,
+                                    timeout=60) as f:
+            if re.search(rb'"subscribed":\s*true', f.read()):
+                return
+        time.sleep(0.2)
+    raise RuntimeError("no rbac:inv subscription")
+
+
 def measure(base, rport, row, n):
     """Ir of one nginx run: warm-up, then n requests of the row."""
     name, method, path, token, body, want = row
@@ -261,6 +277,7 @@ def measure(base, rport, row, n):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
+        subscribed(port)
         req = request(method, path, token, body)
         sock = socket.create_connection(("127.0.0.1", port), 60)
         buf = b""

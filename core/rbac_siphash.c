@@ -106,8 +106,42 @@ rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
 }
 
 
+/* SipHash-1-3, written out: the module is built with -O, no unrolling */
 uint64_t
 rbac_siphash13(const rbac_siphash_key_t *key, const void *p, size_t len)
 {
-    return rbac_siphash_cd(key, p, len, 1, 3);
+    uint64_t              v0, v1, v2, v3, m;
+    const unsigned char  *in, *end;
+
+    assert(key != NULL && (p != NULL || len == 0));
+
+    in = p;
+    end = in + (len & ~(size_t) 7);
+    v0 = key->k0 ^ 0x736f6d6570736575ULL;
+    v1 = key->k1 ^ 0x646f72616e646f6dULL;
+    v2 = key->k0 ^ 0x6c7967656e657261ULL;
+    v3 = key->k1 ^ 0x7465646279746573ULL;
+
+    for ( /* void */ ; in < end; in += 8) {
+        memcpy(&m, in, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        m = __builtin_bswap64(m);
+#endif
+        v3 ^= m;
+        RBAC_SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+
+    m = rbac_le64(in, len % 8) | ((uint64_t) len << 56);
+
+    v3 ^= m;
+    RBAC_SIPROUND(v0, v1, v2, v3);
+    v0 ^= m;
+
+    v2 ^= 0xff;
+    RBAC_SIPROUND(v0, v1, v2, v3);
+    RBAC_SIPROUND(v0, v1, v2, v3);
+    RBAC_SIPROUND(v0, v1, v2, v3);
+
+    return v0 ^ v1 ^ v2 ^ v3;
 }

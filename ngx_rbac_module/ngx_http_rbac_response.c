@@ -214,8 +214,9 @@ ngx_http_rbac_identity_headers(ngx_http_request_t *r,
     if (ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_USER, &ctx->var_user,
                                  1)
         != NGX_OK
+        /* a kind is one of the module's own plain words */
         || ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_KIND,
-                                    &ctx->var_kind, 1)
+                                    &ctx->var_kind, 0)
            != NGX_OK)
     {
         return NGX_ERROR;
