@@ -77,7 +77,6 @@ static ngx_int_t ngx_http_rbac_set_reason(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, rbac_decision_t *d, rbac_subject_t *subj,
     rbac_object_t *obj);
 static void ngx_http_rbac_wake(ngx_event_t *ev);
-static void ngx_http_rbac_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_rbac_kinds[] = {
@@ -151,6 +150,11 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
 
     if (ctx == NULL) {
+
+        /* an internal redirect: the decision made before may hold here */
+        if (r->internal && ngx_http_rbac_memo_redirect(r, lcf) == NGX_OK) {
+            return NGX_OK;
+        }
 
         /* every pass of the access phase (ctx is reset on redirects) */
         if (lcf->identity_headers
@@ -1685,7 +1689,7 @@ ngx_http_rbac_wake(ngx_event_t *ev)
 
 
 /* The request ends, however: nothing of it may be touched afterwards. */
-static void
+void
 ngx_http_rbac_cleanup(void *data)
 {
     ngx_http_rbac_ctx_t  *ctx = data;

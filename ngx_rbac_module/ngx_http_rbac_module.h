@@ -221,6 +221,8 @@ struct ngx_http_rbac_ctx_s {
 
     /* the decision memo (ngx_http_rbac_memo.c) */
     unsigned                    memo_tried:1;
+    unsigned                    memo_hit:1;  /* answered from the memo */
+    ngx_msec_t                  memo_at;     /* when the allow was made */
     ngx_str_t                   memo_key;    /* empty: not to be kept */
     uint64_t                    memo_hash;
     ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
@@ -314,6 +316,10 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf);
+/* ngx_http_rbac_handler.c: the context's pool cleanup (it finds it again) */
+void ngx_http_rbac_cleanup(void *data);
 
 /* ngx_http_rbac_status.c: counters and the rbac_status handler */
 ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
