@@ -41,8 +41,7 @@ typedef struct {
  * with it; NULL when there is no field); json is not kept.  Errors, with
  * out->fields NULL: RBAC_EPARSE when the body is not a JSON object or is
  * ambiguous (a key twice, a NUL), err saying why; RBAC_EBOUND past
- * RBAC_MAX_LIST top-level members; RBAC_ENOMEM.  cJSON running out of memory
- * reads as "not JSON" (cJSON cannot tell them apart).
+ * RBAC_MAX_LIST top-level members; RBAC_ENOMEM.
  */
 rbac_rc_t rbac_body_parse(const char *json, size_t len,
     const rbac_allocator_t *a, rbac_body_t *out, rbac_err_t *err);
