@@ -5,8 +5,9 @@
  * pairs, numbers, literals, at most RBAC_BODY_DEPTH levels), and the top
  * level is held further (no control character, no escaped NUL, well-formed
  * UTF-8) so that no other reader can take it differently (see rbac_body.h).
- * The top-level members are noted where they lie in the body, then decoded
- * into one block, sorted by folded name.  Plain runs of a string, the bulk
+ * The top-level members are noted where they lie in the body, then their
+ * folded names and escaped values decoded into one block, sorted by name;
+ * a value written without an escape stays where it is in the body.  Plain runs of a string, the bulk
  * of any body, are skipped sixteen bytes at a time with SSE2 (eight
  * without).
  */
@@ -30,6 +31,7 @@ typedef struct {
     const unsigned char  *p;
     const unsigned char  *end;
     rbac_err_t           *err;
+    int                   esc;        /* the last string had an escape */
 } rbac_body_scan_t;
 
 /* A top-level member as it lies in the body (strings without quotes). */
@@ -39,6 +41,8 @@ typedef struct {
     const unsigned char  *value;
     size_t                value_len;
     int                   kind;       /* '"', 'n'umber, 't', 'f'; 0: none */
+    unsigned              name_esc:1;
+    unsigned              value_esc:1;
 } rbac_body_span_t;
 
 
@@ -131,7 +135,8 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
     bytes = 0;
 
     for (i = 0; i < n; i++) {
-        bytes += spans[i].name_len + spans[i].value_len;
+        bytes += spans[i].name_len
+                 + (spans[i].value_esc ? spans[i].value_len : 0);
     }
 
     f = a->alloc(a->ud, n * sizeof(rbac_body_field_t) + bytes);
@@ -145,11 +150,17 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
     for (i = 0; i < n; i++) {
         const unsigned char  *q, *qe;
 
-        /* the name decoded, then folded where it lies */
-        j = rbac_body_decode(spans[i].name, spans[i].name_len, buf);
+        /* the name decoded (into buf), then folded into buf */
+        q = spans[i].name;
+        qe = q + spans[i].name_len;
+
+        if (spans[i].name_esc) {
+            j = rbac_body_decode(q, spans[i].name_len, buf);
+            q = (const unsigned char *) buf;
+            qe = q + j;
+        }
+
         f[i].name.data = buf;
-        q = (const unsigned char *) buf;
-        qe = q + j;
         j = 0;
 
         while (q < qe) {
@@ -166,13 +177,14 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
             continue;
         }
 
-        if (spans[i].kind == '"') {
-            j = rbac_body_decode(spans[i].value, spans[i].value_len, buf);
-
-        } else {
-            j = spans[i].value_len;
-            memcpy(buf, spans[i].value, j);
+        if (!spans[i].value_esc) {
+            /* as written in the body: numbers, literals, plain strings */
+            f[i].value.data = (const char *) spans[i].value;
+            f[i].value.len = spans[i].value_len;
+            continue;
         }
+
+        j = rbac_body_decode(spans[i].value, spans[i].value_len, buf);
 
         f[i].value.data = buf;
         f[i].value.len = j;
@@ -436,6 +448,8 @@ rbac_body_members(rbac_body_scan_t *s, rbac_body_span_t *spans, size_t max,
 
         sp->name = start + 1;
         sp->name_len = (size_t) (s->p - start) - 2;
+        sp->name_esc = s->esc;
+        sp->value_esc = 0;
 
         rbac_body_ws(s);
 
@@ -457,6 +471,7 @@ rbac_body_members(rbac_body_scan_t *s, rbac_body_span_t *spans, size_t max,
 
         case '"':
             rc = rbac_body_string(s, 1);
+            sp->value_esc = s->esc;
             break;
 
         case 't':
@@ -714,6 +729,7 @@ rbac_body_string(rbac_body_scan_t *s, int top)
     const unsigned char  *p;
 
     p = s->p + 1;
+    s->esc = 0;
 
     for ( ;; ) {
         p += rbac_body_plain_run(p, s->end);
@@ -748,6 +764,8 @@ rbac_body_string(rbac_body_scan_t *s, int top)
         }
 
         /* an escape */
+
+        s->esc = 1;
 
         if (s->end - p < 2) {
             return rbac_body_not_json(s);
