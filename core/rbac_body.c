@@ -48,9 +48,10 @@ typedef struct {
 
 static unsigned char rbac_body_fold_next(const unsigned char **p,
     const unsigned char *end);
-static int rbac_body_name_cmp(const rbac_str_t *a, const rbac_str_t *b);
+static inline int rbac_body_name_cmp(const rbac_str_t *a,
+    const rbac_str_t *b);
 static int rbac_body_cmp(const void *one, const void *two);
-static void rbac_body_ws(rbac_body_scan_t *s);
+static inline void rbac_body_ws(rbac_body_scan_t *s);
 static size_t rbac_body_utf8(const unsigned char *p,
     const unsigned char *end);
 static size_t rbac_body_plain_run(const unsigned char *p,
@@ -164,6 +165,14 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
         j = 0;
 
         while (q < qe) {
+            if (*q < 0x80) {
+                /* ASCII, the usual name: lower case, inline */
+                buf[j++] = (char) ((*q >= 'A' && *q <= 'Z') ? *q | 0x20
+                                                            : *q);
+                q++;
+                continue;
+            }
+
             buf[j++] = (char) rbac_body_fold_next(&q, qe);
         }
 
@@ -371,7 +380,7 @@ rbac_body_fold_next(const unsigned char **p, const unsigned char *end)
 
 
 /* The order of folded names: bytewise, a prefix first. */
-static int
+static inline int
 rbac_body_name_cmp(const rbac_str_t *a, const rbac_str_t *b)
 {
     int     c;
@@ -538,7 +547,7 @@ rbac_body_not_json(rbac_body_scan_t *s)
 
 
 /* JSON's four whitespace characters, and no others. */
-static void
+static inline void
 rbac_body_ws(rbac_body_scan_t *s)
 {
     while (s->p < s->end
@@ -646,18 +655,23 @@ rbac_body_plain_run(const unsigned char *p, const unsigned char *end)
                               _mm_cmpeq_epi8(v, bslash)),                     \
                  _mm_cmplt_epi8(v, space))
 
-        while (end - p >= 32) {
-            v = _mm_loadu_si128((const __m128i *) (const void *) p);
-            w = _mm_loadu_si128((const __m128i *) (const void *) (p + 16));
+        while (end - p >= 64) {
+            v = _mm_or_si128(
+                    rbac_body_stops(_mm_loadu_si128(
+                        (const __m128i *) (const void *) p)),
+                    rbac_body_stops(_mm_loadu_si128(
+                        (const __m128i *) (const void *) (p + 16))));
+            w = _mm_or_si128(
+                    rbac_body_stops(_mm_loadu_si128(
+                        (const __m128i *) (const void *) (p + 32))),
+                    rbac_body_stops(_mm_loadu_si128(
+                        (const __m128i *) (const void *) (p + 48))));
 
-            if (_mm_movemask_epi8(_mm_or_si128(rbac_body_stops(v),
-                                               rbac_body_stops(w)))
-                != 0)
-            {
+            if (_mm_movemask_epi8(_mm_or_si128(v, w)) != 0) {
                 break;
             }
 
-            p += 32;
+            p += 64;
         }
 
         while (end - p >= 16) {

@@ -382,24 +382,29 @@ test_nested_and_escapes(void **state)
 
 
 /*
- * Every byte value at every place of a 16-byte string value (both halves
- * of the eight-byte scan and the byte loop after it): refused exactly when
- * it is a control byte, a lone byte over 0x7f, or a '"' or '\\' that
- * breaks the JSON; otherwise kept as sent.
+ * Every byte value at every place of string values of 15 to 100 bytes
+ * (every loop of the plain-run scan, and the byte loop after it): refused
+ * exactly when it is a control byte, a lone byte over 0x7f, or a '"' or
+ * '\\' that breaks the JSON; otherwise kept as sent.
  */
 static void
 test_every_byte_everywhere(void **state)
 {
-    char         j[64], v[17];
-    size_t       pos, len;
+    char         j[160], v[101];
+    size_t       pos, len, li;
     unsigned     c;
     rbac_rc_t    rc;
     rbac_err_t   err;
     rbac_body_t  b;
 
+    /* 15 and 16: the byte and 8-byte loops; 40, 70, 100: SSE2's too */
+    static const size_t  lens[] = { 15, 16, 40, 70, 100 };
+
     (void) state;
 
-    for (len = 15; len <= 16; len++) {
+    for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        len = lens[li];
+
         for (pos = 0; pos < len; pos++) {
             for (c = 1; c < 256; c++) {
                 memset(v, 'a', len);
