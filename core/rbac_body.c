@@ -649,11 +649,11 @@ rbac_body_plain_run(const unsigned char *p, const unsigned char *end)
         bslash = _mm_set1_epi8('\\');
         space = _mm_set1_epi8(0x20);
 
-/* signed: a byte over 0x7f is below 0x20 too */
+/* signed: a byte over 0x7f is below 0x20 too (space > v: one compare) */
 #define rbac_body_stops(v)                                                    \
     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),                       \
                               _mm_cmpeq_epi8(v, bslash)),                     \
-                 _mm_cmplt_epi8(v, space))
+                 _mm_cmpgt_epi8(space, v))
 
         while (end - p >= 64) {
             v = _mm_or_si128(
