@@ -56,13 +56,13 @@ rbac_rec_type_t rbac_object_record(const rbac_object_args_t *args,
  *                  or id): a malformed record (503)
  *   RBAC_ENOMEM    from a
  *
- * The rules: with a record, the record's org, owner and ACL are the
- * object's, and an org= or owner= that differs from them is a deny; an org
- * record's object is in that org and has no owner; a user object is owned
- * by the user and in no org, as in Coder, so an org= with a user is a
- * mismatch, with or without its record.  Other objects without a record
- * are what the arguments say.  Every id, org and owner is at most RBAC_MAX_NAME bytes
- * with no control byte.
+ * The rules: with a record, the record's org, owner and ACL are the object's,
+ * and an org= or owner= that differs from them is a deny; an org record's
+ * object is in that org and has no owner; a user object is owned by the user
+ * and in no org, as in Coder, so an org= with a user is a mismatch, with or
+ * without its record.  Other objects without a record are what the arguments
+ * say.  Every id, org and owner is at most RBAC_MAX_NAME bytes with no control
+ * byte.
  */
 rbac_rc_t rbac_object_resolve(const rbac_object_args_t *args,
     const void *rec, const rbac_allocator_t *a, rbac_object_t *out,

@@ -84,8 +84,6 @@ static ngx_int_t ngx_http_rbac_finish(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static void ngx_http_rbac_tally(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
-static ngx_int_t ngx_http_rbac_identity(ngx_http_request_t *r,
-    ngx_http_rbac_ctx_t *ctx);
 static ngx_http_rbac_step_e ngx_http_rbac_evaluate(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 static ngx_http_rbac_step_e ngx_http_rbac_check(ngx_http_request_t *r,
@@ -146,7 +144,6 @@ static ngx_http_rbac_step_e ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
 static ngx_http_rbac_step_e ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, ngx_str_t *reason);
 static void ngx_http_rbac_wake(ngx_event_t *ev);
-static void ngx_http_rbac_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_rbac_kinds[] = {
@@ -155,10 +152,6 @@ static ngx_str_t  ngx_http_rbac_kinds[] = {
     ngx_string("provisioner")
 };
 
-static ngx_str_t  ngx_http_rbac_h_user = ngx_string("X-Rbac-User");
-static ngx_str_t  ngx_http_rbac_h_kind = ngx_string("X-Rbac-Kind");
-static ngx_str_t  ngx_http_rbac_h_org = ngx_string("X-Rbac-Org");
-static ngx_str_t  ngx_http_rbac_h_roles = ngx_string("X-Rbac-Roles");
 
 
 #define ngx_http_rbac_vstr(s)                                                 \
@@ -223,6 +216,11 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_rbac_module);
 
     if (ctx == NULL) {
+
+        /* an internal redirect: the decision made before may hold here */
+        if (r->internal && ngx_http_rbac_memo_redirect(r, lcf) == NGX_OK) {
+            return NGX_OK;
+        }
 
         /* every pass of the access phase (ctx is reset on redirects) */
         if (lcf->identity_headers
@@ -540,7 +538,7 @@ ngx_http_rbac_finish(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     {
 
         if (lcf->identity_headers && ctx->authenticated
-            && ngx_http_rbac_identity(r, ctx) != NGX_OK)
+            && ngx_http_rbac_identity_headers(r, ctx) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -593,39 +591,6 @@ ngx_http_rbac_tally(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                       &ctx->var_decision, ctx->status, &ctx->reason,
                       &ctx->var_user);
     }
-}
-
-
-/* The identity headers: single values encoded here, roles already are. */
-static ngx_int_t
-ngx_http_rbac_identity(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
-{
-    if (ngx_http_rbac_set_header(r, &ngx_http_rbac_h_user, &ctx->var_user, 1)
-        != NGX_OK
-        || ngx_http_rbac_set_header(r, &ngx_http_rbac_h_kind, &ctx->var_kind,
-                                    1)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ctx->var_org.len
-        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_org, &ctx->var_org,
-                                    1)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ctx->var_roles.len
-        && ngx_http_rbac_set_header(r, &ngx_http_rbac_h_roles,
-                                    &ctx->var_roles, 0)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -1991,7 +1956,7 @@ ngx_http_rbac_wake(ngx_event_t *ev)
 
 
 /* The request ends, however: nothing of it may be touched afterwards. */
-static void
+void
 ngx_http_rbac_cleanup(void *data)
 {
     ngx_http_rbac_ctx_t  *ctx = data;

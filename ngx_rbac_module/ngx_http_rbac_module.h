@@ -203,6 +203,8 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    idp_done:1;
 
     /* the decision memo (ngx_http_rbac_memo.c) */
+    unsigned                    memo_hit:1;  /* answered from the memo */
+    ngx_msec_t                  memo_at;     /* when the allow was made */
     ngx_str_t                   memo_key;    /* empty: not to be kept */
     uint64_t                    memo_hash;
     ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
@@ -249,8 +251,8 @@ ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
-ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value, ngx_uint_t encode);
+ngx_int_t ngx_http_rbac_identity_headers(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
@@ -296,6 +298,10 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf);
+/* ngx_http_rbac_handler.c: the context's pool cleanup (it finds it again) */
+void ngx_http_rbac_cleanup(void *data);
 
 /* ngx_http_rbac_status.c: the rbac_status handler */
 char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
