@@ -144,6 +144,8 @@ static ngx_http_rbac_step_e ngx_http_rbac_deny(ngx_http_rbac_ctx_t *ctx,
 static ngx_http_rbac_step_e ngx_http_rbac_deny_str(ngx_http_rbac_ctx_t *ctx,
     ngx_int_t status, ngx_str_t *reason);
 static void ngx_http_rbac_wake(ngx_event_t *ev);
+static ngx_http_rbac_ctx_t *ngx_http_rbac_ctx_find(ngx_http_request_t *r);
+static void ngx_http_rbac_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_rbac_kinds[] = {
@@ -218,7 +220,10 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     if (ctx == NULL) {
 
         /* an internal redirect: the decision made before may hold here */
-        if (r->internal && ngx_http_rbac_memo_redirect(r, lcf) == NGX_OK) {
+        if (r->internal
+            && ngx_http_rbac_memo_redirect(r, lcf, ngx_http_rbac_ctx_find(r))
+               == NGX_OK)
+        {
             return NGX_OK;
         }
 
@@ -1955,8 +1960,27 @@ ngx_http_rbac_wake(ngx_event_t *ev)
 }
 
 
+/*
+ * After an internal redirect nginx has dropped the module's context; the
+ * pool cleanup that ngx_http_rbac_ctx_create registered still holds it.
+ */
+static ngx_http_rbac_ctx_t *
+ngx_http_rbac_ctx_find(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_rbac_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* The request ends, however: nothing of it may be touched afterwards. */
-void
+static void
 ngx_http_rbac_cleanup(void *data)
 {
     ngx_http_rbac_ctx_t  *ctx = data;

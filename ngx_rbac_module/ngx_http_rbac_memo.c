@@ -503,8 +503,8 @@ ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
 
 /*
  * After an internal redirect (index, try_files, error_page, rewrite ... last),
- * nginx has dropped every module's context; the one of this request's decision
- * is found again by its pool cleanup.  Its allow answers the new location too
+ * nginx has dropped every module's context; the handler finds the one of this
+ * request's decision again by its pool cleanup and passes it here (NULL: none).  Its allow answers the new location too
  * when everything it was decided from is the same there: a location that
  * decides alike (same mode, credential sources, keys, issuers, principals,
  * object and rbac_also declarations, identity headers, body size), the same
@@ -516,25 +516,14 @@ ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
  */
 ngx_int_t
 ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf)
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
 {
     u_char                      buf[NGX_HTTP_RBAC_MEMO_KEY];
     size_t                      head;
     ngx_str_t                   key, cred;
     ngx_uint_t                  type;
-    ngx_pool_cleanup_t         *cln;
-    ngx_http_rbac_ctx_t        *ctx;
     ngx_http_rbac_loc_conf_t   *prev;
     ngx_http_rbac_main_conf_t  *rmcf;
-
-    ctx = NULL;
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_rbac_cleanup) {
-            ctx = cln->data;
-            break;
-        }
-    }
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
 

@@ -299,9 +299,7 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf);
-/* ngx_http_rbac_handler.c: the context's pool cleanup (it finds it again) */
-void ngx_http_rbac_cleanup(void *data);
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 
 /* ngx_http_rbac_status.c: the rbac_status handler */
 char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
