@@ -28,7 +28,7 @@ include bench/bench.mk
 include packaging/deb.mk
 
 # The README's test command: every suite, in order of cost.
-test: test-unit test-conformance test-fuzz-smoke test-integration
+test: test-unit test-layers test-conformance test-fuzz-smoke test-integration
 
 # The quickstart: redis + nginx + demo upstreams on loopback (scripts/run.sh).
 run:

@@ -16,15 +16,17 @@ $(BENCH_ENGINE): bench/bench_engine.c $(CORE_PLAIN) $(CORE_HDRS)
 bench-engine: $(BENCH_ENGINE)
 	$(BENCH_ENGINE)
 
-# Requests through nginx (wrk, loopback): bare, the module warm and cold,
-# auth_request; invalidation propagation; cache memory.  BENCH_ARGS passes
+# Requests through nginx (wrk, loopback): bare, the module warm and cold
+# (with Redis in clear text and over TLS), auth_request; invalidation
+# propagation; cache memory.  BENCH_ARGS passes
 # options, e.g. BENCH_ARGS="--seconds 10 --write bench/RESULTS.md".
 bench-http: all
 	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_http.py $(BENCH_ARGS)
 
 
 # Instructions per request, counted by valgrind (exact, unlike time): one
-# nginx with master_process off, N1 then N2 keep-alive requests per row.
+# nginx with master_process off, N1 then N2 keep-alive requests per row;
+# then the Redis commands and round trips of a cold request, clear and TLS.
 bench-instr: all
 	RBAC_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/bench_instr.py $(BENCH_ARGS)
 

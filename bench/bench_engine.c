@@ -6,7 +6,8 @@
  * at link time, see bench.mk) are counted around the timed loops.
  *
  * Each run is bounded: at least BENCH_MIN_NS of decisions, at most
- * BENCH_MAX_ITERS.  Printed against the DESIGN 3 budget of 1 us.
+ * BENCH_MAX_ITERS.  Printed against the budget of 1 us
+ * (docs/architecture.md §8).
  */
 
 #include <stdio.h>
@@ -79,18 +80,6 @@ count_free(void *ud, void *p)
 static const rbac_allocator_t  counting = { count_alloc, count_free, NULL };
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 static long long
 now_ns(void)
 {
@@ -121,31 +110,32 @@ cases_init(bench_case_t *c, const char *org_own, const char *org_other,
 
     memset(c, 0, NCASES * sizeof(*c));
 
-    acl_users[0].id = S("u7");
+    acl_users[0].id = rbac_cstr("u7");
     acl_users[0].actions = RBAC_AMASK_ALL;
-    acl_users[1].id = S("u1");
-    acl_users[1].actions = rbac_acl_role_actions(RBAC_T_WORKSPACE, S("use"));
-    acl_groups[0].id = S("g-team");
+    acl_users[1].id = rbac_cstr("u1");
+    acl_users[1].actions = rbac_acl_role_actions(RBAC_T_WORKSPACE,
+                                                 rbac_cstr("use"));
+    acl_groups[0].id = rbac_cstr("g-team");
     acl_groups[0].actions = RBAC_AM(READ);
-    acl_groups[1].id = S(org_other);
+    acl_groups[1].id = rbac_cstr(org_other);
     acl_groups[1].actions = RBAC_AM(READ) | RBAC_AM(USE);
 
     for (i = 0; i < NCASES; i++) {
-        c[i].o.id = S("obj-1");
-        c[i].o.org = S("");
-        c[i].o.owner = S("");
+        c[i].o.id = rbac_cstr("obj-1");
+        c[i].o.org = rbac_cstr("");
+        c[i].o.owner = rbac_cstr("");
     }
 
     /* own workspace, member level: allow */
     c[0].o.type = RBAC_T_WORKSPACE;
-    c[0].o.org = S(org_own);
-    c[0].o.owner = S("u1");
+    c[0].o.org = rbac_cstr(org_own);
+    c[0].o.owner = rbac_cstr("u1");
     c[0].a = RBAC_A_SSH;
 
     /* someone else's workspace in another org: deny */
     c[1].o.type = RBAC_T_WORKSPACE;
-    c[1].o.org = S(org_other);
-    c[1].o.owner = S("u2");
+    c[1].o.org = rbac_cstr(org_other);
+    c[1].o.owner = rbac_cstr("u2");
     c[1].a = RBAC_A_SSH;
 
     /* shared workspace, user ACL: allow */
@@ -156,24 +146,24 @@ cases_init(bench_case_t *c, const char *org_own, const char *org_other,
 
     /* template via Everyone ACL: allow */
     c[3].o.type = RBAC_T_TEMPLATE;
-    c[3].o.org = S(org_other);
+    c[3].o.org = rbac_cstr(org_other);
     c[3].o.acl_groups = acl_groups;
     c[3].o.nacl_groups = 2;
     c[3].a = RBAC_A_USE;
 
     /* template update, org admin: allow */
     c[4].o.type = RBAC_T_TEMPLATE;
-    c[4].o.org = S(org_admin);
+    c[4].o.org = rbac_cstr(org_admin);
     c[4].a = RBAC_A_UPDATE;
 
     /* template delete elsewhere: deny */
     c[5].o.type = RBAC_T_TEMPLATE;
-    c[5].o.org = S(org_own);
+    c[5].o.org = rbac_cstr(org_own);
     c[5].a = RBAC_A_DELETE;
 
     /* own file, user level: allow */
     c[6].o.type = RBAC_T_FILE;
-    c[6].o.owner = S("u1");
+    c[6].o.owner = rbac_cstr("u1");
     c[6].a = RBAC_A_READ;
 
     /* deployment config: deny */
@@ -190,7 +180,7 @@ cases_init(bench_case_t *c, const char *org_own, const char *org_other,
     c[9].a = RBAC_A_CREATE;
 
     for (i = 0; i < NCASES; i++) {
-        c[i].o.type_name = S(rbac_type_name(c[i].o.type));
+        c[i].o.type_name = rbac_cstr(rbac_type_name(c[i].o.type));
     }
 }
 
@@ -263,7 +253,7 @@ main(void)
         return 1;
     }
 
-#define ROLE(n)  rbac_catalog_role(cat, S(n), 0, RBAC_SHARE_EVERYONE)
+#define ROLE(n)  rbac_catalog_role(cat, rbac_cstr(n), 0, RBAC_SHARE_EVERYONE)
 
     /* typical: member + 5 org roles over 3 orgs (6 roles) */
     site[0] = ROLE("member");
@@ -274,20 +264,20 @@ main(void)
     typ[2][1] = ROLE("organization-admin");
 
     memset(&s, 0, sizeof(s));
-    s.id = S("u1");
-    groups[0] = S("g-a");
-    groups[1] = S("g-team");
+    s.id = rbac_cstr("u1");
+    groups[0] = rbac_cstr("g-a");
+    groups[1] = rbac_cstr("g-team");
     s.groups = groups;
     s.ngroups = 2;
     s.site_roles = site;
     s.nsite_roles = 1;
-    orgs[0].org = S("org-a");
+    orgs[0].org = rbac_cstr("org-a");
     orgs[0].roles = typ[0];
     orgs[0].nroles = 2;
-    orgs[1].org = S("org-b");
+    orgs[1].org = rbac_cstr("org-b");
     orgs[1].roles = typ[1];
     orgs[1].nroles = 1;
-    orgs[2].org = S("org-c");
+    orgs[2].org = rbac_cstr("org-c");
     orgs[2].roles = typ[2];
     orgs[2].nroles = 2;
     s.orgs = orgs;
@@ -302,7 +292,7 @@ main(void)
     /* heavy: 100 orgs x 3 roles + member; the object orgs sit at the end */
     for (i = 0; i < HEAVY_ORGS; i++) {
         snprintf(names[i], sizeof(names[i]), "org-%03zu", i);
-        orgs[i].org = S(names[i]);
+        orgs[i].org = rbac_cstr(names[i]);
 
         for (j = 0; j < HEAVY_PER_ORG; j++) {
             heavy[i][j] = ROLE(heavy_roles[j]);

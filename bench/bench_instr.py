@@ -17,6 +17,15 @@ GET of a 3-byte static file, or the same request with the module off) and
 as a percentage of the bare GET.  Rows with an internal redirect also say
 how many decisions that is (their extra over the direct request's).
 
+Rows "..., Redis over TLS" are the same request with rbac_redis reaching
+a redis-server that listens with TLS only (--port 0 --tls-port, a CA and
+certificate made here), next to their clear-text row; the "cold" rows ask
+for a workspace never seen (request k: workspace o<k>), so every request
+reads it from Redis once the connection is up.  A last table counts, for
+those and for nginx without a cache zone, what Redis sees per request
+(nginx without valgrind): commands, reads of a client socket (round
+trips) and new connections, in clear text and over TLS.
+
     bench/bench_instr.py [--n1 200] [--n2 1200] [--only NAME] [--jobs 2]
 
 With RBAC_PROFILE=DIR the runs use callgrind instead and leave their
@@ -24,10 +33,7 @@ profiles in DIR (callgrind_annotate DIR/callgrind.<row>.<n>).
 """
 
 import argparse
-import base64
 import concurrent.futures
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -36,98 +42,42 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-import jwt
-import redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from benchlib import (API_TOKEN, HEAD, HTTP, LOCATIONS, body_1k, static,
+                      free_port, keys, start_redis, seed, traffic,
+                      traffic_since, wait_port, wait_subscribed, write_conf,
+                      write_files)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("RBAC_BUILD", os.path.join(ROOT, "build"))
-MODULE = os.path.join(BUILD, "ngx_http_rbac_module.so")
 PROFILE = os.environ.get("RBAC_PROFILE")   # a directory: callgrind there
+PAGE = "f.txt"                             # the static file, 3 bytes
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("exited before listening on %d" % port)
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nothing listens on %d" % port)
-
-
-CONF = """
-load_module {module};
+CONF = HEAD + """
 master_process off;
 daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 600s;
-    rbac_redis 127.0.0.1:{redis} timeout=10s;
+http {{""" + HTTP + """
+    rbac_redis {redis} timeout=10s;
     rbac_jwt_key {base}/hs.key alg=HS256 kid=hs;
     rbac_jwt_key {base}/es.pub alg=ES256 kid=es;
-    rbac_cache_zone bench:16m ttl=3600s stale=3600s;
+    {zone}
     server {{
         listen 127.0.0.1:{port};
         root {base}/html;
-
-        location = /bare {{ try_files /f.txt =404; }}
-        location = /ws {{
-            rbac on;
-            rbac_object workspace id=w1;
-            try_files /f.txt =404;
-        }}
-        location ~ ^/acl/(\\w+)$ {{
-            rbac on;
-            rbac_object workspace id=$1;
-            try_files /f.txt =404;
-        }}
-
-        location = /post {{ try_files /f.txt =404; }}
-        location = /body {{
-            rbac on;
-            rbac_json_body 4k;
-            rbac_object workspace org=orgA owner=me;
-            rbac_action create;
-            rbac_also template id=$rbac_body_template_id action=use;
-            try_files /f.txt =404;
-        }}
-
-        location /ix/ {{ index f.txt; }}
-        location /rix/ {{
-            rbac on;
-            rbac_object workspace id=w1;
-            index f.txt;
-        }}
-        location = /tf {{ try_files /nope /ix/f.txt; }}
+""" + LOCATIONS + """
+        location = /tf {{ try_files /nope /ix/{page}; }}
         location = /rtf {{
             rbac on;
             rbac_object workspace id=w1;
-            try_files /nope /rix/f.txt;
+            try_files /nope /rix/{page};
         }}
-        location = /ep {{ error_page 404 = /ix/f.txt; try_files /nope =404; }}
+        location = /ep {{
+            error_page 404 = /ix/{page};
+            try_files /nope =404;
+        }}
         location = /rep {{
             rbac on;
             rbac_object workspace id=w1;
-            error_page 404 = /rix/f.txt;
+            error_page 404 = /rix/{page};
             try_files /nope =404;
         }}
     }}
@@ -147,63 +97,11 @@ http {{
         location = /ws {{
             rbac on;
             rbac_object workspace id=w1;
-            try_files /f.txt =404;
+            try_files /{page} =404;
         }}
     }}
 }}
 """
-
-
-def seed(r):
-    def put(k, v):
-        r.set("rbac:" + k, json.dumps(v))
-
-    put("org:orgA", {"id": "orgA", "name": "A",
-                     "default_org_member_roles":
-                         ["organization-workspace-access"]})
-    put("org:orgS", {"id": "orgS", "name": "S",
-                     "default_org_member_roles": []})
-    put("user:alice", {"id": "alice", "orgs": {"orgA": [], "orgS": []}})
-    put("obj:workspace:w1", {"type": "workspace", "id": "w1", "org": "orgA",
-                             "owner": "alice"})
-    put("obj:template:t1", {"type": "template", "id": "t1", "org": "orgA",
-                            "acl_groups": {"orgA": "use"}})
-    # shared workspaces: alice reaches them only through their ACL, last
-    acl = {"u%d" % i: "use" for i in range(999)}
-    acl["alice"] = "use"
-    put("obj:workspace:s1", {"type": "workspace", "id": "s1", "org": "orgS",
-                             "owner": "bob", "acl_users": {"alice": "use"}})
-    put("obj:workspace:s1000", {
-        "type": "workspace", "id": "s1000", "org": "orgS", "owner": "bob",
-        "acl_users": acl,
-        "acl_groups": {"g%d" % i: "use" for i in range(50)}})
-    put("token:t1", {"id": "t1", "user": "alice", "secret_sha256":
-                     hashlib.sha256(b"bench-secret").hexdigest()})
-
-
-def keys(base):
-    hs = os.urandom(32)
-    with open(os.path.join(base, "hs.key"), "wb") as f:
-        f.write(hs)
-    ek = ec.generate_private_key(ec.SECP256R1())
-    with open(os.path.join(base, "es.pub"), "wb") as f:
-        f.write(ek.public_key().public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo))
-    nums = ek.public_key().public_numbers()
-    with open(os.path.join(base, "es.jwks"), "w") as f:
-        json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": "esj",
-                             "x": b64url(nums.x.to_bytes(32, "big")),
-                             "y": b64url(nums.y.to_bytes(32, "big"))}]}, f)
-    now = int(time.time())
-    claims = {"sub": "alice", "iat": now, "exp": now + 7200}
-    return (jwt.encode(claims, hs, "HS256", headers={"kid": "hs"}),
-            jwt.encode(claims, ek, "ES256", headers={"kid": "es"}),
-            jwt.encode(claims, ek, "ES256", headers={"kid": "esj"}))
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
 def request(method, path, token, body=b""):
@@ -238,33 +136,41 @@ def exchange(sock, buf, req):
     return status, buf[length:]
 
 
-def measure(base, rport, row, n):
-    """Ir of one nginx run: warm-up, then n requests of the row."""
-    name, method, path, token, body, want = row
+ZONE = "rbac_cache_zone bench:16m ttl=3600s stale=3600s;"
+
+
+def serve(base, servers, row, n, tool=None, between=None):
+    """One nginx (under `tool`, a valgrind command line, if given) serving
+    5 warm-up requests of the row, then n more on the same keep-alive
+    connection; between(): called after the warm-up, its result and the
+    nginx run directory returned."""
+    name, method, path, token, body, want, *opt = row
+    opt = opt[0] if opt else {}
     d = tempfile.mkdtemp(prefix="run-", dir=base)
     port = free_port()
     conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(CONF.format(module=MODULE, dir=d, base=base, redis=rport,
-                            port=port))
-    out = os.path.join(d, "cg.out")
-    tool = ["--tool=cachegrind", "--cache-sim=no",
-            "--cachegrind-out-file=" + out]
-    if PROFILE:
-        # callgrind, its output kept: callgrind_annotate shows where it goes
-        out = os.path.join(PROFILE, "callgrind.%s.%d" % (
-            re.sub(r"\W+", "_", name), n))
-        tool = ["--tool=callgrind", "--callgrind-out-file=" + out]
+    # 64 connections as ever: 1024 adds some 70 instructions to each request
+    write_conf(conf, CONF, dir=d, base=base, port=port, page=PAGE,
+               connections=64,
+               redis=servers[opt.get("redis", "clear")].rbac,
+               zone=ZONE if opt.get("zone", True) else "")
     proc = subprocess.Popen(
-        ["valgrind"] + tool + ["--log-file=" + out + ".log",
-         "nginx", "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")],
+        (tool or []) + ["nginx", "-p", d, "-c", conf, "-e",
+                        os.path.join(d, "error.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = None
     try:
-        wait_port(port, proc)
-        req = request(method, path, token, body)
+        wait_port(port, proc, 60)
+        if opt.get("zone", True):
+            wait_subscribed(servers[opt.get("redis", "clear")], proc.pid)
         sock = socket.create_connection(("127.0.0.1", port), 60)
         buf = b""
-        for _ in range(5 + n):          # 5 to warm: Redis, cache, memo
+        for k in range(5 + n):          # 5 to warm: Redis, cache, memo
+            if k == 5 and between:
+                seen = between()
+            # a cold row asks for a record never seen: its {i} is k
+            req = request(method, path.format(i=k) if opt.get("cold")
+                          else path, token, body)
             status, buf = exchange(sock, buf, req)
             if status != want:
                 raise RuntimeError("%s: %d, expected %d" % (name, status,
@@ -276,11 +182,56 @@ def measure(base, rport, row, n):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    return seen, d
+
+
+def measure(base, servers, row, n):
+    """Ir of one nginx run: warm-up, then n requests of the row."""
+    out = os.path.join(base, "cg.%s.%d" % (re.sub(r"\W+", "_", row[0]), n))
+    tool = ["--tool=cachegrind", "--cache-sim=no",
+            "--cachegrind-out-file=" + out]
+    if PROFILE:
+        # callgrind, its output kept: callgrind_annotate shows where it goes
+        out = os.path.join(PROFILE, "callgrind.%s.%d" % (
+            re.sub(r"\W+", "_", row[0]), n))
+        tool = ["--tool=callgrind", "--callgrind-out-file=" + out]
+    serve(base, servers, row, n, ["valgrind"] + tool + ["--log-file=" + out +
+                                                      ".log"])
     with open(out + ".log") as f:
         m = re.search(r"(?:I\s+refs|Collected)\s*:\s+([\d,]+)", f.read())
     if not m:
-        raise RuntimeError("%s: no instruction count" % name)
+        raise RuntimeError("%s: no instruction count" % row[0])
     return int(m.group(1).replace(",", ""))
+
+
+def round_trips(base, servers, row, n):
+    """What Redis saw per request of the row (nginx alone, no valgrind)
+    once the connection is up: commands, reads (round trips), new
+    connections."""
+    r = servers[(row[6] if len(row) > 6 else {}).get("redis", "clear")]
+    r = r.client()
+    before = {}
+
+    def snap():
+        before.update(traffic(r))
+    serve(base, servers, row, n, between=snap)
+    d = traffic_since(r, before)
+    return {k: v / n for k, v in d.items()}
+
+
+# (name, method, path, token, body, status[, options]): options "redis":
+# "tls" (rbac_redis over TLS), "zone": False (no rbac_cache_zone), "cold":
+# True (request k asks path.format(i=k): a record never seen)
+CLEAR_TLS = [
+    ("cold: workspace never seen, API token", "GET", "/acl/o{i}",
+     API_TOKEN, b"", 200, {"cold": True}),
+    ("cold: workspace never seen, API token, Redis over TLS", "GET",
+     "/acl/o{i}", API_TOKEN, b"", 200, {"cold": True, "redis": "tls"}),
+    ("no cache zone, API token", "GET", "/ws", API_TOKEN, b"", 200,
+     {"zone": False}),
+    ("no cache zone, API token, Redis over TLS", "GET", "/ws", API_TOKEN,
+     b"", 200, {"zone": False, "redis": "tls"}),
+]
 
 
 def main():
@@ -292,28 +243,22 @@ def main():
     args = ap.parse_args()
 
     base = tempfile.mkdtemp(prefix="rbac-instr-")
-    procs = []
+    servers = {}
     try:
-        os.makedirs(os.path.join(base, "html", "ix"))
-        os.makedirs(os.path.join(base, "html", "rix"))
-        for p in ("f.txt", "ix/f.txt", "rix/f.txt"):
-            with open(os.path.join(base, "html", p), "w") as f:
-                f.write("ok\n")
-        rport = free_port()
-        procs.append(subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(rport),
-             "--save", "", "--appendonly", "no", "--dir", base,
-             "--logfile", os.path.join(base, "redis.log")]))
-        wait_port(rport, procs[0])
-        seed(redis.Redis(port=rport))
-        hs, es, esj = keys(base)
-        api = "t1-bench-secret"
-        body = json.dumps({"name": "w", "template_id": "t1",
-                           "pad": "x" * 979}).encode()
-        assert len(body) == 1024, len(body)
+        write_files(base, static(PAGE), "ok\n")
+        for kind in ("clear", "tls"):
+            servers[kind] = start_redis(base, "redis-" + kind,
+                                        tls=kind == "tls")
+            seed(servers[kind].client(), n_objs=args.n2 + 5)
+        mint = keys(base)
+        hs, es = mint("alice"), mint("alice", "ES256")
+        esj = mint("alice", "ES256", kid="esj")
+        api = API_TOKEN
+        body = body_1k()
 
-        # (name, method, path, token, body, status), its baseline row:
-        # the same request (same headers, same body) with the module off
+        # (name, method, path, token, body, status[, options]) as above,
+        # its baseline row: the same request (same headers, same body)
+        # with the module off
         rows = [
             (("bare GET, static 3-byte file", "GET", "/bare", None, b"",
               200), None),
@@ -345,6 +290,10 @@ def main():
              15),
             (("warm JWT ES256, key from rbac_jwt_key_request (vs PEM)", "GET",
               "jwks:/ws", esj, b"", 200), 6),
+            (("warm API token, Redis over TLS", "GET", "/ws", api, b"", 200,
+              {"redis": "tls"}), 1),
+            (CLEAR_TLS[0], 1),
+            (CLEAR_TLS[1], 1),
         ]
         wanted = [i for i, (row, b) in enumerate(rows)
                   if not args.only or args.only in row[0]
@@ -361,19 +310,23 @@ def main():
         jobs = [(i, n) for i in todo for n in (args.n1, args.n2)]
         ir = {}
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
-            futs = {ex.submit(measure, base, rport, rows[i][0], n): (i, n)
+            futs = {ex.submit(measure, base, servers, rows[i][0], n): (i, n)
                     for i, n in jobs}
             for f in concurrent.futures.as_completed(futs):
                 ir[futs[f]] = f.result()
+        # one after the other: each reads its Redis's counters alone
+        trips = [(row, round_trips(base, servers, row, args.n1))
+                 for row in CLEAR_TLS
+                 if not args.only or args.only in row[0]]
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
+        for s in servers.values():
+            s.stop()
         shutil.rmtree(base, ignore_errors=True)
 
     per = {i: (ir[(i, args.n2)] - ir[(i, args.n1)]) / (args.n2 - args.n1)
            for i in todo}
     bare = per[0]
+    names = {rows[i][0][0]: i for i in todo}
     out = ["| request | instructions/request | extra over bare GET "
            "| % of bare GET | extra over the same request, module off |",
            "|---|---|---|---|---|"]
@@ -396,6 +349,26 @@ def main():
                "instructions of one nginx process, (Ir(%d) - Ir(%d)) / %d "
                "keep-alive requests." % (args.n2, args.n1,
                                          args.n2 - args.n1))
+    for clear, tls in (("warm API token", "warm API token, Redis over TLS"),
+                       (CLEAR_TLS[0][0], CLEAR_TLS[1][0])):
+        if clear in names and tls in names:
+            c, t = per[names[clear]], per[names[tls]]
+            out.append("Redis over TLS, %s: %+.0f instructions per request "
+                       "over clear text (%+.1f%%)." % (
+                           clear, t - c, 100 * (t - c) / c))
+    if trips:
+        out.append("")
+        out.append("Redis per request, once the connection is up (%d "
+                   "requests after 5, nginx without valgrind; reads: of a "
+                   "client's socket by Redis, one per round trip):"
+                   % args.n1)
+        out.append("")
+        out.append("| request | commands | reads (round trips) | "
+                   "new connections |")
+        out.append("|---|---|---|---|")
+        for row, t in trips:
+            out.append("| %s | %.2f | %.2f | %.2f |" % (
+                row[0], t["commands"], t["reads"], t["connections"]))
     print("\n".join(out))
 
 

@@ -26,53 +26,21 @@ import itertools
 import json
 import os
 import random
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-import redis
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("RBAC_BUILD", os.path.join(ROOT, "build"))
-MODULE = os.path.join(BUILD, "ngx_http_rbac_module.so")
+from benchlib import (HEAD, HTTP, Nginx, commands, start_redis,
+                      wrk as run_wrk, write_files)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nothing listens on %d" % port)
-
-
-CONF = """
-load_module {module};
+CONF = HEAD + """
 user root;
 worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000;
-    rbac_redis 127.0.0.1:{redis} timeout=2s;
+http {{""" + HTTP + """
+    rbac_redis {redis} timeout=2s;
     rbac_cache_zone scale:{zone} ttl=3600s stale=3600s;
     server {{
         listen 127.0.0.1:{port};
@@ -149,70 +117,26 @@ def script(path, users, objects, count, rng):
                 "end\n" % json.dumps(path + ".txt"))
 
 
-class Nginx:
-    def __init__(self, base, name, rport, zone):
-        self.dir = os.path.join(base, name)
-        os.makedirs(os.path.join(self.dir, "html"))
-        with open(os.path.join(self.dir, "html", "index.html"), "w") as f:
-            f.write("x" * 600)
-        self.port = free_port()
-        self.conf = os.path.join(self.dir, "nginx.conf")
-        with open(self.conf, "w") as f:
-            f.write(CONF.format(module=MODULE, dir=self.dir, redis=rport,
-                                port=self.port, zone=zone))
-        subprocess.run(["taskset", "-c", "0", "nginx", "-p", self.dir, "-c",
-                        self.conf, "-e",
-                        os.path.join(self.dir, "error.log")], check=True)
-        wait_port(self.port)
-
-    def status(self):
-        import http.client
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request("GET", "/status")
-        body = c.getresponse().read()
-        c.close()
-        return json.loads(body)
-
-    def stop(self):
-        subprocess.run(["nginx", "-p", self.dir, "-c", self.conf, "-s",
-                        "quit", "-e", os.path.join(self.dir, "error.log")],
-                       capture_output=True)
+def nginx(base, name, redis, zone):
+    """An nginx of this bench, started."""
+    write_files(os.path.join(base, name), ("html/index.html",), "x" * 600)
+    return Nginx(base, name, CONF, redis=redis, zone=zone).start()
 
 
 def check(n, path, token):
-    import http.client
-    c = http.client.HTTPConnection("127.0.0.1", n.port, timeout=10)
-    c.request("GET", path, headers={"Authorization": "Bearer " + token})
-    resp = c.getresponse()
-    body = resp.read()
-    c.close()
-    if resp.status != 200:
-        raise RuntimeError("setup: %s %d %s" % (path, resp.status, body))
-
-
-def latency(out, pct):
-    m = re.search(r"%s%%\s+([\d.]+)(us|ms|s)\b" % pct, out)
-    return float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+    status, body = n.get(path, token)
+    if status != 200:
+        raise RuntimeError("setup: %s %d %s" % (path, status, body))
 
 
 def wrk(n, lua, seconds, offset=0):
     """Runs wrk from request `offset` of the list on."""
-    out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c16", "-d%ds" % seconds,
-         "--latency", "-s", lua, "http://127.0.0.1:%d/" % n.port, "--",
-         str(offset)],
-        check=True, capture_output=True, text=True,
-        timeout=seconds + 60).stdout
-    reqs = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise RuntimeError("%s non-2xx answers:\n%s" % (non2xx.group(1), out))
-    return reqs, latency(out, 50), latency(out, 99)
-
-
-def commands(r):
-    return sum(v["calls"] for k, v in r.info("commandstats").items()
-               if k not in ("cmdstat_info", "cmdstat_publish"))
+    w = run_wrk("http://127.0.0.1:%d/" % n.port, seconds, ["-s", lua],
+                [str(offset)])
+    if w["non2xx"]:
+        raise RuntimeError("%d non-2xx answers:\n%s" % (w["non2xx"],
+                                                          w["out"]))
+    return w["reqs"], w["p50"], w["p99"]
 
 
 def measure(n, r, lua, seconds, offset, during=None):
@@ -244,15 +168,10 @@ def main():
 
     rng = random.Random(1)
     base = tempfile.mkdtemp(prefix="rbac-scale-")
-    procs, nginxes = [], []
+    rs, nginxes = None, []
     try:
-        rport = free_port()
-        procs.append(subprocess.Popen(
-            ["taskset", "-c", "1", "redis-server", "--bind", "127.0.0.1",
-             "--port", str(rport), "--save", "", "--appendonly", "no",
-             "--dir", base, "--logfile", os.path.join(base, "redis.log")]))
-        wait_port(rport)
-        r = redis.Redis(port=rport)
+        rs = start_redis(base, cpu=1)
+        r = rs.client()
         t0 = time.monotonic()
         seed(r, args.users, args.objects)
         lua = os.path.join(base, "zipf.lua")
@@ -274,8 +193,8 @@ def main():
                                    ("64 MB zone", "64m", None),
                                    ("64 MB zone, %d invalidations during "
                                     "the run" % args.burst, "64m", burst)):
-            n = Nginx(base, "n%d" % len(rows), rport, zone)
-            nginxes.append(n)
+            nginxes.append(nginx(base, "n%d" % len(rows), rs.rbac, zone))
+            n = nginxes[-1]
             time.sleep(0.5)            # subscribed
             check(n, "/o/o1", "t1-s")
             # warm-up: the whole request list, once at least
@@ -288,9 +207,8 @@ def main():
     finally:
         for n in nginxes:
             n.stop()
-        for p in procs:
-            p.terminate()
-            p.wait()
+        if rs:
+            rs.stop()
         shutil.rmtree(base, ignore_errors=True)
 
     warm = rows[0][1]

@@ -1,7 +1,10 @@
 /*
  * admin.h: the plumbing the admin commands of rbacctl share: argument
- * parsing, the Redis connection, optimistic transactions over the decision
- * table (WATCH, GET, MULTI/EXEC with PUBLISH), and the policy-file codec.
+ * parsing (args.c), the Redis connection (redis.c), optimistic
+ * transactions over the decision table (tx.c), the writer lock and bulk
+ * writes (lock.c, bulk.c), records as rbacctl handles them (policy.c:
+ * canonical JSON, keys, custom-role checks, subjects built from Redis)
+ * and references (ref.c).
  */
 
 #ifndef RBACCTL_ADMIN_H
@@ -440,6 +443,17 @@ int rbacctl_subject_claims(rbacctl_conn_t *conn, rbacctl_tx_t *tx,
 
 /* A GET outside any transaction: RBACCTL_OK with *val NULL if absent. */
 int rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val);
+
+/*
+ * Every record at a key that matches `pattern` (as rbacctl_scan), read
+ * with GET outside any transaction and parsed as its key names, given to
+ * each(ud, rec) in key order; a key gone since the SCAN is passed over.
+ * RBACCTL_FAIL after a message when Redis fails or a record is malformed.
+ */
+typedef void (*rbacctl_record_pt)(void *ud, const void *rec);
+
+int rbacctl_records(rbacctl_conn_t *conn, const char *pattern,
+    rbacctl_record_pt each, void *ud);
 
 
 /* ---- references (ref.c, docs/references.md) ---- */

@@ -1,6 +1,7 @@
 /*
  * apply.c: `rbacctl apply -f policy.json [--dry-run] [--prune]`: the
- * declarative write of a policy file (DESIGN 8), linear in its size:
+ * declarative write of a policy file (docs/rbacctl.md §3 and §4), linear
+ * in its size:
  *
  *   1. load: the file is walked element by element (no tree of the whole
  *      document); each record is parsed by core, made canonical and kept as

@@ -166,32 +166,237 @@ rbacctl_check_refs(rbacctl_conn_t *conn, rbac_type_t type, const char *user,
 }
 
 
+/*
+ * The user and the object as the module takes them from a request: *type
+ * and *id (NULL: none) from "TYPE[:ID]".  RBACCTL_USAGE for what is not a
+ * request at all; RBACCTL_DENIED (printed) for what the module refuses.
+ */
+static int
+rbacctl_check_target(rbacctl_args_t *a, const char *user, const char *object,
+    const char *org, const char *owner, int explain, rbac_type_t *type,
+    const char **id)
+{
+    int          rc;
+    char         why[600];
+    rbac_str_t   s;
+    const char  *colon;
+
+    *type = RBAC_T_OTHER;
+    *id = NULL;
+
+    if (!rbacctl_id_ok(user, strlen(user))) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--user: \"%s\" is not a "
+                            "user id", user);
+    }
+
+    colon = strchr(object, ':');
+    s.data = object;
+    s.len = colon ? (size_t) (colon - object) : strlen(object);
+    *id = colon ? colon + 1 : NULL;
+
+    *type = rbac_type_from_name(s);
+    if (*type == RBAC_T_OTHER) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--object: unknown resource "
+                            "type \"%.*s\"", (int) s.len, s.data);
+    }
+
+    /* ids declared as UUIDs: refused before anything is looked up */
+    rc = rbacctl_check_ids(*type, *id, org, owner, why, sizeof(why));
+    if (rc != RBACCTL_OK) {
+        return rc == RBACCTL_DENIED ? rbacctl_check_deny(why, explain) : rc;
+    }
+
+    if (*id != NULL && (*id)[0] && (*id)[0] != '@' && strcmp(*id, "me") != 0
+        && !rbacctl_id_ok(*id, strlen(*id)))
+    {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--object: \"%s\" is not an "
+                            "object id", *id);
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * The --claims file (NULL: none) read into *claims (malloc; NULL without
+ * the option) after the checks the module makes of a token's claims.
+ */
+static int
+rbacctl_check_claims(rbacctl_args_t *a, const char *file, char **claims)
+{
+    char    *text;
+    size_t   len;
+    cJSON   *cj;
+
+    *claims = NULL;
+
+    if (file == NULL) {
+        return RBACCTL_OK;
+    }
+
+    text = rbacctl_read_file(file, &len);
+    if (text == NULL) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--claims: %s: %s", file,
+                            strerror(errno));
+    }
+
+    cj = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(cj) || len > RBAC_MAX_CLAIMS) {
+        cJSON_Delete(cj);
+        free(text);
+        return rbacctl_fail(a, RBACCTL_USAGE, "--claims: %s: not a JSON "
+                            "object of at most %d bytes", file,
+                            RBAC_MAX_CLAIMS);
+    }
+
+    /* the module refuses such a token (401 "malformed token") */
+    if (rbac_claims_dup_members(cj)) {
+        cJSON_Delete(cj);
+        free(text);
+        return rbacctl_fail(a, RBACCTL_USAGE, "--claims: %s: a member "
+                            "name appears twice in one object", file);
+    }
+
+    cJSON_Delete(cj);
+    *claims = text;
+
+    return RBACCTL_OK;
+}
+
+
+/* What the token is granted, and why. */
+static void
+rbacctl_check_grants(const rbac_idp_result_t *idp)
+{
+    size_t                   i;
+    const rbac_idp_grant_t  *g;
+
+    for (i = 0; i < idp->ngrants; i++) {
+        g = &idp->grants[i];
+        printf("grant %s %s%s%s: %s\n", rbac_idp_kind_name(g->kind),
+               g->org.data, g->org.len ? "/" : "", g->name.data,
+               g->reason.data);
+    }
+}
+
+
+/*
+ * The object: the core resolver, with the record it names.  RBACCTL_OK
+ * with *obj; RBACCTL_DENIED (printed) for an object the module refuses;
+ * RBACCTL_FAIL.
+ */
+static int
+rbacctl_check_object(rbacctl_conn_t *conn, rbacctl_arena_t *ar,
+    rbac_type_t type, const char *user, const char *id, const char *org,
+    const char *owner, int explain, rbac_object_t *obj)
+{
+    int                 rc;
+    char                key[700];
+    void               *rec;
+    rbac_rc_t           rrc;
+    rbac_err_t          err;
+    rbac_str_t          s;
+    rbac_rec_type_t     kind;
+    rbac_object_args_t  oa;
+
+    memset(&oa, 0, sizeof(oa));
+    oa.type = type;
+    oa.me.data = user;
+    oa.me.len = strlen(user);
+    rbacctl_check_arg(&oa.id, id);
+    rbacctl_check_arg(&oa.org, org);
+    rbacctl_check_arg(&oa.owner, owner);
+
+    kind = rbac_object_record(&oa, &s);
+    rec = NULL;
+    key[0] = '\0';
+
+    if (kind != RBAC_REC_NONE) {
+        snprintf(key, sizeof(key), "%s%s%s%.*s",
+                 kind == RBAC_REC_OBJ ? "obj:" : kind == RBAC_REC_ORG
+                 ? "org:" : "user:", kind == RBAC_REC_OBJ
+                 ? rbac_type_name(type) : "", kind == RBAC_REC_OBJ ? ":" : "",
+                 (int) s.len, s.data);
+
+        rc = rbacctl_check_record(conn, key, ar, &rec);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+    }
+
+    memset(&err, 0, sizeof(err));
+
+    rrc = rbac_object_resolve(&oa, rec, rbacctl_arena_allocator(ar), obj,
+                              &err);
+
+    if (rrc == RBAC_EINVAL || rrc == RBAC_ENOTFOUND) {
+        return rbacctl_check_deny(err.msg, explain);
+    }
+
+    if (rrc != RBAC_OK) {
+        fprintf(stderr, "rbacctl: %s%s: %s\n", conn->prefix, key,
+                err.msg[0] ? err.msg : rbac_strerror(rrc));
+        return RBACCTL_FAIL;
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/* The decision on stdout (with --explain, what made it); the exit code. */
+static int
+rbacctl_check_print(const rbac_decision_t *d, const rbac_subject_t *subj,
+    const rbac_object_t *obj, rbac_action_t act, int explain)
+{
+    char  reason[512];
+
+    rbac_decision_reason(d, subj, obj, reason, sizeof(reason));
+
+    printf("%s\n", d->allow ? "allow" : "deny");
+
+    if (explain) {
+        printf("reason: %s\n", reason);
+
+        if (d->by == RBAC_BY_ROLE) {
+            printf("level: %s\n", rbacctl_level_name(d->level));
+            if (d->role) {
+                printf("role: %s\n", d->role->name);
+            }
+            if (d->org.len) {
+                printf("org: %.*s\n", (int) d->org.len, d->org.data);
+            }
+        }
+
+        if (d->acl_id.len) {
+            printf("acl: %.*s\n", (int) d->acl_id.len, d->acl_id.data);
+        }
+
+        printf("permission: %.*s:%s%s\n", (int) obj->type_name.len,
+               obj->type_name.data, rbac_action_name(act),
+               d->negated ? " (negated)" : "");
+    }
+
+    return d->allow ? RBACCTL_OK : RBACCTL_DENIED;
+}
+
+
 int
 rbacctl_check(int argc, char **argv)
 {
     int               rc, explain;
-    char              key[700], reason[512], why[600];
-    void             *rec;
-    rbac_rc_t         rrc;
-    rbac_err_t        err;
+    char              why[600], *claims;
+    size_t            i;
     rbac_str_t        s;
-    const char       *user, *action, *object, *org, *owner, *colon, *id;
+    const char       *user, *action, *object, *org, *owner, *id;
     rbac_type_t       type;
     rbac_action_t     act;
     rbac_object_t     obj;
     rbac_subject_t    subj;
-    rbac_rec_type_t   kind;
-    rbac_object_args_t  oa;
     rbac_decision_t   d;
     rbacctl_args_t    a;
-    char             *claims;
-    size_t            i, len;
-    cJSON            *cj;
-    const char       *file;
-    rbac_idp_result_t        idp;
-    const rbac_idp_grant_t  *g;
     rbacctl_conn_t    conn;
     rbacctl_arena_t  *ar;
+    rbac_idp_result_t  idp;
     char             *res[3] = { NULL, NULL, NULL };
 
     rc = rbacctl_args_parse(&a, "check", argc - 1, argv + 1,
@@ -213,64 +418,16 @@ rbacctl_check(int argc, char **argv)
         return RBACCTL_USAGE;
     }
 
-    claims = NULL;
-    file = rbacctl_arg(&a, "claims");
-
-    if (file != NULL) {
-        claims = rbacctl_read_file(file, &len);
-        if (claims == NULL) {
-            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: %s", file,
-                                strerror(errno));
-        }
-
-        cj = cJSON_ParseWithLength(claims, len);
-        if (!cJSON_IsObject(cj) || len > RBAC_MAX_CLAIMS) {
-            cJSON_Delete(cj);
-            free(claims);
-            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: not a JSON "
-                                "object of at most %d bytes", file,
-                                RBAC_MAX_CLAIMS);
-        }
-
-        /* the module refuses such a token (401 "malformed token") */
-        if (rbac_claims_dup_members(cj)) {
-            cJSON_Delete(cj);
-            free(claims);
-            return rbacctl_fail(&a, RBACCTL_USAGE, "--claims: %s: a member "
-                                "name appears twice in one object", file);
-        }
-
-        cJSON_Delete(cj);
+    rc = rbacctl_check_claims(&a, rbacctl_arg(&a, "claims"), &claims);
+    if (rc != RBACCTL_OK) {
+        return rc;
     }
 
-    if (!rbacctl_id_ok(user, strlen(user))) {
-        return rbacctl_fail(&a, RBACCTL_USAGE, "--user: \"%s\" is not a "
-                            "user id", user);
-    }
-
-    colon = strchr(object, ':');
-    s.data = object;
-    s.len = colon ? (size_t) (colon - object) : strlen(object);
-    id = colon ? colon + 1 : NULL;
-
-    type = rbac_type_from_name(s);
-    if (type == RBAC_T_OTHER) {
-        return rbacctl_fail(&a, RBACCTL_USAGE, "--object: unknown resource "
-                            "type \"%.*s\"", (int) s.len, s.data);
-    }
-
-    /* ids declared as UUIDs: refused before anything is looked up */
-    rc = rbacctl_check_ids(type, id, org, owner, why, sizeof(why));
+    rc = rbacctl_check_target(&a, user, object, org, owner, explain, &type,
+                              &id);
     if (rc != RBACCTL_OK) {
         free(claims);
-        return rc == RBACCTL_DENIED ? rbacctl_check_deny(why, explain) : rc;
-    }
-
-    if (id != NULL && id[0] && id[0] != '@' && strcmp(id, "me") != 0
-        && !rbacctl_id_ok(id, strlen(id)))
-    {
-        return rbacctl_fail(&a, RBACCTL_USAGE, "--object: \"%s\" is not an "
-                            "object id", id);
+        return rc;
     }
 
     s.data = action;
@@ -296,13 +453,7 @@ rbacctl_check(int argc, char **argv)
                                 &idp);
     free(claims);
 
-    /* what the token is granted, and why */
-    for (i = 0; i < idp.ngrants; i++) {
-        g = &idp.grants[i];
-        printf("grant %s %s%s%s: %s\n", rbac_idp_kind_name(g->kind),
-               g->org.data, g->org.len ? "/" : "", g->name.data,
-               g->reason.data);
-    }
+    rbacctl_check_grants(&idp);
 
     if (rc == RBACCTL_DENIED) {
         rc = rbacctl_check_deny("unknown user", explain);
@@ -327,77 +478,14 @@ rbacctl_check(int argc, char **argv)
         goto done;
     }
 
-    /* the object: the core resolver, with the record it names */
-
-    memset(&oa, 0, sizeof(oa));
-    oa.type = type;
-    oa.me.data = user;
-    oa.me.len = strlen(user);
-    rbacctl_check_arg(&oa.id, id);
-    rbacctl_check_arg(&oa.org, org);
-    rbacctl_check_arg(&oa.owner, owner);
-
-    kind = rbac_object_record(&oa, &s);
-    rec = NULL;
-
-    if (kind != RBAC_REC_NONE) {
-        snprintf(key, sizeof(key), "%s%s%s%.*s",
-                 kind == RBAC_REC_OBJ ? "obj:" : kind == RBAC_REC_ORG
-                 ? "org:" : "user:", kind == RBAC_REC_OBJ
-                 ? rbac_type_name(type) : "", kind == RBAC_REC_OBJ ? ":" : "",
-                 (int) s.len, s.data);
-
-        rc = rbacctl_check_record(&conn, key, ar, &rec);
-        if (rc != RBACCTL_OK) {
-            goto done;
-        }
-    }
-
-    memset(&err, 0, sizeof(err));
-
-    rrc = rbac_object_resolve(&oa, rec, rbacctl_arena_allocator(ar), &obj,
-                              &err);
-
-    if (rrc == RBAC_EINVAL || rrc == RBAC_ENOTFOUND) {
-        rc = rbacctl_check_deny(err.msg, explain);
-        goto done;
-    }
-
-    if (rrc != RBAC_OK) {
-        fprintf(stderr, "rbacctl: %s%s: %s\n", conn.prefix, key,
-                err.msg[0] ? err.msg : rbac_strerror(rrc));
-        rc = RBACCTL_FAIL;
+    rc = rbacctl_check_object(&conn, ar, type, user, id, org, owner, explain,
+                              &obj);
+    if (rc != RBACCTL_OK) {
         goto done;
     }
 
     rbac_decide(&subj, &obj, act, &d);
-    rbac_decision_reason(&d, &subj, &obj, reason, sizeof(reason));
-
-    printf("%s\n", d.allow ? "allow" : "deny");
-
-    if (explain) {
-        printf("reason: %s\n", reason);
-
-        if (d.by == RBAC_BY_ROLE) {
-            printf("level: %s\n", rbacctl_level_name(d.level));
-            if (d.role) {
-                printf("role: %s\n", d.role->name);
-            }
-            if (d.org.len) {
-                printf("org: %.*s\n", (int) d.org.len, d.org.data);
-            }
-        }
-
-        if (d.acl_id.len) {
-            printf("acl: %.*s\n", (int) d.acl_id.len, d.acl_id.data);
-        }
-
-        printf("permission: %.*s:%s%s\n", (int) obj.type_name.len,
-               obj.type_name.data, rbac_action_name(act),
-               d.negated ? " (negated)" : "");
-    }
-
-    rc = d.allow ? RBACCTL_OK : RBACCTL_DENIED;
+    rc = rbacctl_check_print(&d, &subj, &obj, act, explain);
 
 done:
 

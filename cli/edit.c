@@ -368,6 +368,77 @@ rbacctl_edit_parse(rbacctl_edit_t *e, const char *cmd, int argc,
 }
 
 
+/* A command of one verb and one id, run through its builder. */
+typedef struct {
+    const char        *cmd;
+    const char        *verbs;
+    const char        *spec;
+    const char        *usage;
+    const char        *what;    /* the id, for "VERB: a<what> id is needed" */
+    rbacctl_build_pt   build;
+} rbacctl_edit_cmd_t;
+
+
+static int
+rbacctl_edit_main(const rbacctl_edit_cmd_t *c, int argc, char **argv)
+{
+    int             rc;
+    rbacctl_edit_t  e;
+
+    rc = rbacctl_edit_parse(&e, c->cmd, argc, argv, c->verbs, c->spec,
+                            c->usage);
+    if (rc != RBACCTL_OK) {
+        return rc < 0 ? RBACCTL_OK : rc;
+    }
+
+    rc = rbacctl_need_id(&e, c->what);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    return rbacctl_edit_run(&e, c->build);
+}
+
+
+/*
+ * Calls each(tx, e, key, doc) for every record at a key that matches
+ * `pattern`, read in the transaction; doc is the callee's to store or
+ * free.  Stops at the first call that is not RBACCTL_OK.
+ */
+typedef int (*rbacctl_each_pt)(rbacctl_tx_t *tx, rbacctl_edit_t *e,
+    const char *key, cJSON *doc);
+
+static int
+rbacctl_edit_each(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *pattern,
+    rbacctl_each_pt each)
+{
+    int      rc;
+    long     n, k;
+    char   **keys;
+    cJSON   *doc;
+
+    n = rbacctl_scan(tx->conn, pattern, &keys);
+    if (n < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = RBACCTL_OK;
+
+    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
+        rc = rbacctl_load(tx, keys[k], &doc);
+        if (rc != RBACCTL_OK || doc == NULL) {
+            continue;
+        }
+
+        rc = each(tx, e, keys[k], doc);
+    }
+
+    rbacctl_strv_free(keys, n);
+
+    return rc;
+}
+
+
 /* ---- org ---- */
 
 static const char  rbacctl_org_usage[] =
@@ -447,22 +518,13 @@ rbacctl_org_build(rbacctl_tx_t *tx, void *ud)
 int
 rbacctl_org(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "org", "create|update",
+        "name= sharing= default-role= no-default-roles dry-run",
+        rbacctl_org_usage, "n organization", rbacctl_org_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "org", argc, argv, "create|update",
-                            "name= sharing= default-role= no-default-roles "
-                            "dry-run", rbacctl_org_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, "n organization");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_org_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
@@ -491,36 +553,33 @@ rbacctl_site_roles(rbacctl_tx_t *tx, rbacctl_edit_t *e, cJSON *doc)
 
 
 /* Deletes the user and the tokens that authenticate as it. */
+/* A token of the deleted user (e->id) is deleted with it. */
 static int
-rbacctl_user_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+rbacctl_user_token(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    cJSON *t)
 {
-    long         n, k;
-    char       **keys;
-    cJSON       *t, *u;
-    int          rc;
-
-    n = rbacctl_scan(tx->conn, "token:*", &keys);
-    if (n < 0) {
-        return RBACCTL_FAIL;
-    }
+    int     rc;
+    cJSON  *u;
 
     rc = RBACCTL_OK;
 
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        rc = rbacctl_load(tx, keys[k], &t);
-        if (rc != RBACCTL_OK || t == NULL) {
-            continue;
-        }
-
-        u = cJSON_GetObjectItemCaseSensitive(t, "user");
-        if (cJSON_IsString(u) && strcmp(u->valuestring, e->id) == 0) {
-            rc = rbacctl_tx_put(tx, keys[k], NULL);
-        }
-
-        cJSON_Delete(t);
+    u = cJSON_GetObjectItemCaseSensitive(t, "user");
+    if (cJSON_IsString(u) && strcmp(u->valuestring, e->id) == 0) {
+        rc = rbacctl_tx_put(tx, key, NULL);
     }
 
-    rbacctl_strv_free(keys, n);
+    cJSON_Delete(t);
+
+    return rc;
+}
+
+
+static int
+rbacctl_user_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+{
+    int  rc;
+
+    rc = rbacctl_edit_each(tx, e, "token:*", rbacctl_user_token);
 
     return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
 }
@@ -612,43 +671,25 @@ rbacctl_user_build(rbacctl_tx_t *tx, void *ud)
 int
 rbacctl_user(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "user", "create|suspend|activate|delete|roles",
+        "login= site-role= dry-run", rbacctl_user_usage, " user",
+        rbacctl_user_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "user", argc, argv,
-                            "create|suspend|activate|delete|roles",
-                            "login= site-role= dry-run", rbacctl_user_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, " user");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_user_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
 int
 rbacctl_sa(int argc, char **argv)
 {
-    int             rc;
-    rbacctl_edit_t  e;
+    static const rbacctl_edit_cmd_t  cmd = {
+        "sa", "create|delete", "site-role= dry-run", rbacctl_sa_usage,
+        " service account", rbacctl_user_build
+    };
 
-    rc = rbacctl_edit_parse(&e, "sa", argc, argv, "create|delete",
-                            "site-role= dry-run", rbacctl_sa_usage);
-    if (rc != RBACCTL_OK) {
-        return rc < 0 ? RBACCTL_OK : rc;
-    }
-
-    rc = rbacctl_need_id(&e, " service account");
-    if (rc != RBACCTL_OK) {
-        return rc;
-    }
-
-    return rbacctl_edit_run(&e, rbacctl_user_build);
+    return rbacctl_edit_main(&cmd, argc, argv);
 }
 
 
@@ -863,15 +904,154 @@ rbacctl_orggroups(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *org,
 }
 
 
+/* group create: the record at key and the name in its org's index. */
+static int
+rbacctl_group_create(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key)
+{
+    int          rc;
+    char         okey[300];
+    cJSON       *doc;
+    const char  *org, *name, *source, *val;
+
+    org = rbacctl_arg(&e->a, "org");
+    name = rbacctl_arg(&e->a, "name");
+    source = rbacctl_arg(&e->a, "source");
+
+    snprintf(okey, sizeof(okey), "org:%s", org);
+    if (rbacctl_tx_get(tx, okey, &val) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+    if (val == NULL) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--org: no "
+                            "organization \"%s\"", org);
+    }
+
+    if (strcmp(e->id, org) == 0) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "\"%s\" is the id of "
+                            "the organization's Everyone group", org);
+    }
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL || rbacctl_set_str(doc, "id", e->id) != RBACCTL_OK
+        || rbacctl_set_str(doc, "org", org) != RBACCTL_OK
+        || rbacctl_set_str(doc, "name", name ? name : e->id) != RBACCTL_OK
+        || rbacctl_set_str(doc, "source", source ? source : "manual")
+           != RBACCTL_OK)
+    {
+        cJSON_Delete(doc);
+        return RBACCTL_FAIL;
+    }
+
+    rc = rbacctl_orggroups(tx, e, org, name ? name : e->id, e->id);
+    if (rc != RBACCTL_OK) {
+        cJSON_Delete(doc);
+        return rc;
+    }
+
+    return rbacctl_store(tx, key, RBAC_REC_GROUP, doc);
+}
+
+
+/* A user leaves the deleted group (e->id). */
+static int
+rbacctl_group_leave(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    cJSON *u)
+{
+    cJSON  *groups;
+
+    groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
+    if (!rbacctl_arr_has(groups, e->id)) {
+        cJSON_Delete(u);
+        return RBACCTL_OK;
+    }
+
+    rbacctl_arr_remove(groups, e->id);
+
+    return rbacctl_store(tx, key, RBAC_REC_USER, u);
+}
+
+
+/* group delete: the record, its name in the org's index, its members. */
+static int
+rbacctl_group_delete(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    const char *org, const char *name)
+{
+    int  rc;
+
+    rc = rbacctl_orggroups(tx, e, org, name, NULL);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    /* nobody stays in a deleted group */
+    rc = rbacctl_edit_each(tx, e, "user:*", rbacctl_group_leave);
+
+    return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
+}
+
+
+/* group add|remove: each --user's record; add: a member of org. */
+static int
+rbacctl_group_members(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *org)
+{
+    int          rc;
+    char         ukey[300];
+    size_t       i, nu;
+    cJSON       *u, *groups, *orgs;
+    const char  *users[RBACCTL_MAX_ARGS];
+
+    nu = rbacctl_arg_all(&e->a, "user", users, RBACCTL_MAX_ARGS);
+    if (nu == 0) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: required");
+    }
+
+    for (i = 0; i < nu; i++) {
+        snprintf(ukey, sizeof(ukey), "user:%s", users[i]);
+        rc = rbacctl_load(tx, ukey, &u);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+
+        if (u == NULL) {
+            return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: no user "
+                                "\"%s\"", users[i]);
+        }
+
+        groups = rbacctl_arr(u, "groups");
+        orgs = cJSON_GetObjectItemCaseSensitive(u, "orgs");
+
+        if (strcmp(e->verb, "add") == 0) {
+            if (cJSON_GetObjectItemCaseSensitive(orgs, org) == NULL) {
+                cJSON_Delete(u);
+                return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: \"%s\" "
+                                    "is not a member of organization "
+                                    "\"%s\"", users[i], org);
+            }
+
+            if (groups && !rbacctl_arr_has(groups, e->id)) {
+                cJSON_AddItemToArray(groups, cJSON_CreateString(e->id));
+            }
+
+        } else {
+            rbacctl_arr_remove(groups, e->id);
+        }
+
+        rc = rbacctl_store(tx, ukey, RBAC_REC_USER, u);
+        if (rc != RBACCTL_OK) {
+            return rc;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static int
 rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
 {
     int              rc;
-    long             n, k;
-    char             key[300], ukey[300], **keys;
-    size_t           i, nu;
-    cJSON           *doc, *u, *groups, *orgs, *jorg, *jname;
-    const char      *org, *name, *source, *val, *users[RBACCTL_MAX_ARGS];
+    char             key[300];
+    cJSON           *doc, *jorg, *jname;
     rbacctl_edit_t  *e = ud;
 
     snprintf(key, sizeof(key), "group:%s", e->id);
@@ -888,43 +1068,7 @@ rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
                                 e->id);
         }
 
-        org = rbacctl_arg(&e->a, "org");
-        name = rbacctl_arg(&e->a, "name");
-        source = rbacctl_arg(&e->a, "source");
-
-        snprintf(ukey, sizeof(ukey), "org:%s", org);
-        if (rbacctl_tx_get(tx, ukey, &val) != RBACCTL_OK) {
-            return RBACCTL_FAIL;
-        }
-        if (val == NULL) {
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "--org: no "
-                                "organization \"%s\"", org);
-        }
-
-        if (strcmp(e->id, org) == 0) {
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "\"%s\" is the id of "
-                                "the organization's Everyone group", org);
-        }
-
-        doc = cJSON_CreateObject();
-        if (doc == NULL || rbacctl_set_str(doc, "id", e->id) != RBACCTL_OK
-            || rbacctl_set_str(doc, "org", org) != RBACCTL_OK
-            || rbacctl_set_str(doc, "name", name ? name : e->id)
-               != RBACCTL_OK
-            || rbacctl_set_str(doc, "source", source ? source : "manual")
-               != RBACCTL_OK)
-        {
-            cJSON_Delete(doc);
-            return RBACCTL_FAIL;
-        }
-
-        rc = rbacctl_orggroups(tx, e, org, name ? name : e->id, e->id);
-        if (rc != RBACCTL_OK) {
-            cJSON_Delete(doc);
-            return rc;
-        }
-
-        return rbacctl_store(tx, key, RBAC_REC_GROUP, doc);
+        return rbacctl_group_create(tx, e, key);
     }
 
     if (doc == NULL) {
@@ -942,85 +1086,10 @@ rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
     }
 
     if (strcmp(e->verb, "delete") == 0) {
-        rc = rbacctl_orggroups(tx, e, jorg->valuestring, jname->valuestring,
-                               NULL);
-        cJSON_Delete(doc);
-        if (rc != RBACCTL_OK) {
-            return rc;
-        }
-
-        /* nobody stays in a deleted group */
-        n = rbacctl_scan(tx->conn, "user:*", &keys);
-        if (n < 0) {
-            return RBACCTL_FAIL;
-        }
-
-        for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            rc = rbacctl_load(tx, keys[k], &u);
-            if (rc != RBACCTL_OK || u == NULL) {
-                continue;
-            }
-
-            groups = cJSON_GetObjectItemCaseSensitive(u, "groups");
-            if (rbacctl_arr_has(groups, e->id)) {
-                rbacctl_arr_remove(groups, e->id);
-                rc = rbacctl_store(tx, keys[k], RBAC_REC_USER, u);
-            } else {
-                cJSON_Delete(u);
-            }
-        }
-
-        rbacctl_strv_free(keys, n);
-
-        return rc == RBACCTL_OK ? rbacctl_tx_put(tx, key, NULL) : rc;
-    }
-
-    /* add / remove */
-    nu = rbacctl_arg_all(&e->a, "user", users, RBACCTL_MAX_ARGS);
-    if (nu == 0) {
-        cJSON_Delete(doc);
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: required");
-    }
-
-    for (i = 0; i < nu; i++) {
-        snprintf(ukey, sizeof(ukey), "user:%s", users[i]);
-        rc = rbacctl_load(tx, ukey, &u);
-        if (rc != RBACCTL_OK) {
-            break;
-        }
-
-        if (u == NULL) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: no user "
-                              "\"%s\"", users[i]);
-            break;
-        }
-
-        groups = rbacctl_arr(u, "groups");
-        orgs = cJSON_GetObjectItemCaseSensitive(u, "orgs");
-
-        if (strcmp(e->verb, "add") == 0) {
-            if (cJSON_GetObjectItemCaseSensitive(orgs, jorg->valuestring)
-                == NULL)
-            {
-                cJSON_Delete(u);
-                rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--user: \"%s\" is "
-                                  "not a member of organization \"%s\"",
-                                  users[i], jorg->valuestring);
-                break;
-            }
-
-            if (groups && !rbacctl_arr_has(groups, e->id)) {
-                cJSON_AddItemToArray(groups, cJSON_CreateString(e->id));
-            }
-
-        } else {
-            rbacctl_arr_remove(groups, e->id);
-        }
-
-        rc = rbacctl_store(tx, ukey, RBAC_REC_USER, u);
-        if (rc != RBACCTL_OK) {
-            break;
-        }
+        rc = rbacctl_group_delete(tx, e, key, jorg->valuestring,
+                                  jname->valuestring);
+    } else {
+        rc = rbacctl_group_members(tx, e, jorg->valuestring);
     }
 
     cJSON_Delete(doc);
@@ -1071,22 +1140,134 @@ static const char  rbacctl_role_usage[] =
     "  USER could not do itself";
 
 
+/*
+ * The key of role record `rec` (into key), after checking that its org
+ * exists and that the role exists for update and delete, not for create.
+ */
+static int
+rbacctl_role_key(rbacctl_tx_t *tx, rbacctl_edit_t *e, const void *rec,
+    const char *what, char *key, size_t size)
+{
+    char                   *k;
+    const char             *val;
+    rbac_str_t              org;
+    const rbac_role_rec_t  *r = rec;
+
+    org = rbac_ref(r, r->org);
+
+    if (org.len) {
+        snprintf(key, size, "org:%.*s", (int) org.len, org.data);
+        if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
+            return RBACCTL_FAIL;
+        }
+
+        if (val == NULL) {
+            return rbacctl_fail(&e->a, RBACCTL_USAGE, "%s: organization_id: "
+                                "no organization \"%.*s\"", what,
+                                (int) org.len, org.data);
+        }
+    }
+
+    k = rbacctl_record_key(rec, what);
+    if (k == NULL) {
+        return RBACCTL_USAGE;
+    }
+    snprintf(key, size, "%s", k);
+    free(k);
+
+    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    if (strcmp(e->verb, "create") == 0 && val) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "%s exists (use role "
+                            "update)", what);
+    }
+
+    if (strcmp(e->verb, "create") != 0 && val == NULL) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no %s%s%.*s", what,
+                            org.len ? " in organization " : "",
+                            (int) org.len, org.data);
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * --as USER: USER may manage custom roles in the role's org (needs
+ * assign_org_role there) and, but for delete, could do what the role
+ * grants.
+ */
+static int
+rbacctl_role_as(rbacctl_tx_t *tx, rbacctl_edit_t *e,
+    const rbac_role_rec_t *r, const char *what, const char *as)
+{
+    int               rc;
+    const char       *verb;
+    rbac_str_t        org;
+    rbac_object_t     obj;
+    rbac_decision_t   d;
+    rbac_subject_t    actor;
+    rbacctl_arena_t  *ar;
+
+    verb = e->verb;
+    org = rbac_ref(r, r->org);
+
+    ar = rbacctl_arena_new();
+    if (ar == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = rbacctl_subject(tx->conn, tx, as, ar, &actor, NULL);
+    if (rc == RBACCTL_DENIED) {
+        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as: no user \"%s\"", as);
+    }
+
+    if (rc == RBACCTL_OK) {
+        /* managing custom roles needs assign_org_role in that org */
+        memset(&obj, 0, sizeof(obj));
+        obj.type = RBAC_T_ASSIGN_ORG_ROLE;
+        obj.type_name.data = "assign_org_role";
+        obj.type_name.len = 15;
+        obj.id.data = "";
+        obj.org = org.len ? org : obj.id;
+        obj.owner.data = "";
+
+        rbac_decide(&actor, &obj,
+                    strcmp(verb, "create") == 0 ? RBAC_A_CREATE
+                    : strcmp(verb, "update") == 0 ? RBAC_A_UPDATE
+                    : RBAC_A_DELETE, &d);
+
+        if (!d.allow) {
+            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as %s: may not "
+                              "%s custom roles%s%.*s (needs "
+                              "assign_org_role:%s)", as, verb,
+                              org.len ? " in organization " : "",
+                              (int) org.len, org.data, verb);
+        }
+    }
+
+    if (rc == RBACCTL_OK && strcmp(verb, "delete") != 0) {
+        rc = rbacctl_role_check(r, what, &actor);
+    }
+
+    rbacctl_arena_free(ar);
+
+    return rc;
+}
+
+
 static int
 rbacctl_role_build(rbacctl_tx_t *tx, void *ud)
 {
     int                      rc;
-    char                     key[400], what[300], *canon, *k;
+    char                     key[400], what[300], *canon;
     void                    *rec;
-    const char              *val, *as, *verb;
-    rbac_str_t               org;
-    rbac_object_t            obj;
-    rbac_decision_t          d;
-    rbac_subject_t           actor;
+    const char              *as;
     rbacctl_edit_t          *e = ud;
-    rbacctl_arena_t         *ar;
     const rbac_role_rec_t   *r;
 
-    verb = e->verb;
     canon = rbacctl_canon(e->role_type, e->role, "role");
     if (canon == NULL) {
         return RBACCTL_USAGE;
@@ -1099,108 +1280,26 @@ rbacctl_role_build(rbacctl_tx_t *tx, void *ud)
     }
 
     r = rec;
-    org = rbac_ref(r, r->org);
     snprintf(what, sizeof(what), "role %s", r->role.name);
 
-    if (org.len) {
-        snprintf(key, sizeof(key), "org:%.*s", (int) org.len, org.data);
-        if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
-
-        if (val == NULL) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "%s: organization_id: "
-                              "no organization \"%.*s\"", what,
-                              (int) org.len, org.data);
-            goto done;
-        }
-    }
-
-    k = rbacctl_record_key(rec, what);
-    if (k == NULL) {
-        rc = RBACCTL_USAGE;
-        goto done;
-    }
-    snprintf(key, sizeof(key), "%s", k);
-    free(k);
-
-    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-        rc = RBACCTL_FAIL;
-        goto done;
-    }
-
-    if (strcmp(verb, "create") == 0 && val) {
-        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "%s exists (use role "
-                          "update)", what);
-        goto done;
-    }
-
-    if (strcmp(verb, "create") != 0 && val == NULL) {
-        rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "no %s%s%.*s", what,
-                          org.len ? " in organization " : "",
-                          (int) org.len, org.data);
+    rc = rbacctl_role_key(tx, e, rec, what, key, sizeof(key));
+    if (rc != RBACCTL_OK) {
         goto done;
     }
 
     as = rbacctl_arg(&e->a, "as");
-    ar = NULL;
 
     if (as) {
-        ar = rbacctl_arena_new();
-        if (ar == NULL) {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
+        rc = rbacctl_role_as(tx, e, r, what, as);
 
-        rc = rbacctl_subject(tx->conn, tx, as, ar, &actor, NULL);
-        if (rc == RBACCTL_DENIED) {
-            rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as: no user \"%s\"",
-                              as);
-        }
-
-        if (rc == RBACCTL_OK) {
-            /* managing custom roles needs assign_org_role in that org */
-            memset(&obj, 0, sizeof(obj));
-            obj.type = RBAC_T_ASSIGN_ORG_ROLE;
-            obj.type_name.data = "assign_org_role";
-            obj.type_name.len = 15;
-            obj.id.data = "";
-            obj.org = org.len ? org : obj.id;
-            obj.owner.data = "";
-
-            rbac_decide(&actor, &obj,
-                        strcmp(verb, "create") == 0 ? RBAC_A_CREATE
-                        : strcmp(verb, "update") == 0 ? RBAC_A_UPDATE
-                        : RBAC_A_DELETE, &d);
-
-            if (!d.allow) {
-                rc = rbacctl_fail(&e->a, RBACCTL_USAGE, "--as %s: may not "
-                                  "%s custom roles%s%.*s (needs "
-                                  "assign_org_role:%s)", as, verb,
-                                  org.len ? " in organization " : "",
-                                  (int) org.len, org.data, verb);
-            }
-        }
-
-        if (rc == RBACCTL_OK && strcmp(verb, "delete") != 0) {
-            rc = rbacctl_role_check(r, what, &actor);
-        }
-
-        rbacctl_arena_free(ar);
-
-        if (rc != RBACCTL_OK) {
-            goto done;
-        }
-
-    } else if (strcmp(verb, "delete") != 0) {
+    } else if (strcmp(e->verb, "delete") != 0) {
         rc = rbacctl_role_check(r, what, NULL);
-        if (rc != RBACCTL_OK) {
-            goto done;
-        }
     }
 
-    rc = rbacctl_tx_put(tx, key, strcmp(verb, "delete") == 0 ? NULL : canon);
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_tx_put(tx, key, strcmp(e->verb, "delete") == 0 ? NULL
+                                                                    : canon);
+    }
 
 done:
 
@@ -1517,16 +1616,36 @@ static const char  rbacctl_seats_usage[] =
     "seats [--list]   active human users (service accounts excluded)";
 
 
+typedef struct {
+    int    list;
+    long   seats;
+} rbacctl_seats_t;
+
+
+static void
+rbacctl_seats_count(void *ud, const void *rec)
+{
+    rbac_str_t              id;
+    rbacctl_seats_t        *st = ud;
+    const rbac_user_rec_t  *u = rec;
+
+    if (u->kind == RBAC_KIND_USER && u->status == RBAC_STATUS_ACTIVE) {
+        st->seats++;
+        if (st->list) {
+            id = rbac_ref(u, u->id);
+            printf("%.*s\n", (int) id.len, id.data);
+        }
+    }
+}
+
+
 int
 rbacctl_seats(int argc, char **argv)
 {
-    int                     rc;
-    long                    n, k, seats;
-    char                  **keys, *val;
-    rbac_str_t              id;
-    rbacctl_args_t          a;
-    rbacctl_conn_t          conn;
-    const rbac_user_rec_t  *u;
+    int              rc;
+    rbacctl_args_t   a;
+    rbacctl_conn_t   conn;
+    rbacctl_seats_t  st;
 
     rc = rbacctl_args_parse(&a, "seats", argc - 1, argv + 1, "list",
                             rbacctl_seats_usage);
@@ -1544,48 +1663,14 @@ rbacctl_seats(int argc, char **argv)
         return rc;
     }
 
-    n = rbacctl_scan(&conn, "user:*", &keys);
-    if (n < 0) {
-        rbacctl_disconnect(&conn);
-        return RBACCTL_FAIL;
-    }
+    st.list = rbacctl_flag(&a, "list");
+    st.seats = 0;
 
-    seats = 0;
-
-    for (k = 0; k < n; k++) {
-        if (rbacctl_get(&conn, keys[k], &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        u = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
-        free(val);
-
-        if (u == NULL) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (u->kind == RBAC_KIND_USER && u->status == RBAC_STATUS_ACTIVE) {
-            seats++;
-            if (rbacctl_flag(&a, "list")) {
-                id = rbac_ref(u, u->id);
-                printf("%.*s\n", (int) id.len, id.data);
-            }
-        }
-
-        free((void *) u);
-    }
-
-    rbacctl_strv_free(keys, n);
+    rc = rbacctl_records(&conn, "user:*", rbacctl_seats_count, &st);
     rbacctl_disconnect(&conn);
 
-    if (rc == RBACCTL_OK && !rbacctl_flag(&a, "list")) {
-        printf("%ld\n", seats);
+    if (rc == RBACCTL_OK && !st.list) {
+        printf("%ld\n", st.seats);
     }
 
     return rc;

@@ -1,6 +1,6 @@
 /*
  * eval.c: `rbacctl eval [--catalog FILE] [--check] [FILE]`: offline
- * decisions over decision requests (DESIGN 9), one JSON line out per
+ * decisions over decision requests (docs/rbacctl.md §5), one JSON line out per
  * request line in, in order; no Redis.
  */
 
@@ -148,19 +148,103 @@ rbacctl_eval_blank(const char *line, size_t len)
 }
 
 
-int
-rbacctl_eval(int argc, char **argv)
+/* The role catalog: --catalog FILE, else the built-in one. */
+static int
+rbacctl_eval_catalog(const char *catalog, rbac_catalog_t **cat)
 {
-    int               i, check, malformed, mismatch;
-    char             *line, *cat_json, name[256], reason[512];
-    FILE             *in;
-    size_t            cap, cat_len, lineno;
-    ssize_t           n;
+    char        *cat_json;
+    size_t       cat_len;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+
+    memset(&err, 0, sizeof(err));
+
+    if (catalog != NULL) {
+        cat_json = rbacctl_eval_slurp(catalog, &cat_len);
+
+        if (cat_json == NULL) {
+            fprintf(stderr, "rbacctl eval: --catalog %s: %s\n", catalog,
+                    strerror(errno));
+            return RBACCTL_USAGE;
+        }
+
+        rc = rbac_catalog_load(cat_json, cat_len, &rbac_malloc_allocator,
+                               cat, &err);
+        free(cat_json);
+
+    } else {
+        rc = rbac_catalog_load((const char *) rbac_builtin_catalog,
+                               rbac_builtin_catalog_len,
+                               &rbac_malloc_allocator, cat, &err);
+    }
+
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "rbacctl eval: catalog %s: %s\n",
+                catalog != NULL ? catalog : "(built-in)", err.msg);
+        return RBACCTL_USAGE;
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * One request line decided and answered: RBACCTL_USAGE when it is
+ * malformed, RBACCTL_DENIED when `check` finds the decision is not the
+ * line's "allow".
+ */
+static int
+rbacctl_eval_line(const rbac_catalog_t *cat, const char *line, size_t n,
+    size_t lineno, int check)
+{
+    int               ret;
+    char              name[256], reason[512];
     rbac_rc_t         rc;
     rbac_err_t        err;
     rbac_request_t   *req;
-    rbac_catalog_t   *cat;
     rbac_decision_t   d;
+
+    memset(&err, 0, sizeof(err));
+    rc = rbac_request_parse(line, n, cat, &rbac_malloc_allocator, &req, &err);
+
+    if (rc != RBAC_OK) {
+        rbacctl_eval_name_of(line, n, name, sizeof(name));
+        fprintf(stderr, "rbacctl eval: line %zu: %s\n", lineno, err.msg);
+        snprintf(reason, sizeof(reason), "line %zu: %s", lineno, err.msg);
+        rbacctl_eval_emit(name, 1, 0, reason);
+        return RBACCTL_USAGE;
+    }
+
+    rbac_decide(&req->subject, &req->object, req->action, &d);
+    rbac_decision_reason(&d, &req->subject, &req->object, reason,
+                         sizeof(reason));
+    rbacctl_eval_emit(req->name.data, 0, d.allow, reason);
+
+    ret = RBACCTL_OK;
+
+    if (check && req->has_allow && req->allow != d.allow) {
+        ret = RBACCTL_DENIED;
+        fprintf(stderr, "rbacctl eval: line %zu: %s: expected %s, got "
+                "%s (%s)\n", lineno, req->name.data,
+                req->allow ? "allow" : "deny",
+                d.allow ? "allow" : "deny", reason);
+    }
+
+    rbac_request_free(req, &rbac_malloc_allocator);
+
+    return ret;
+}
+
+
+int
+rbacctl_eval(int argc, char **argv)
+{
+    int               i, rc, check, malformed, mismatch;
+    char             *line;
+    FILE             *in;
+    size_t            cap, lineno;
+    ssize_t           n;
+    rbac_catalog_t   *cat;
     const char       *catalog, *path;
 
     catalog = NULL;
@@ -198,31 +282,9 @@ rbacctl_eval(int argc, char **argv)
         }
     }
 
-    memset(&err, 0, sizeof(err));
-
-    if (catalog != NULL) {
-        cat_json = rbacctl_eval_slurp(catalog, &cat_len);
-
-        if (cat_json == NULL) {
-            fprintf(stderr, "rbacctl eval: --catalog %s: %s\n", catalog,
-                    strerror(errno));
-            return RBACCTL_USAGE;
-        }
-
-        rc = rbac_catalog_load(cat_json, cat_len, &rbac_malloc_allocator,
-                               &cat, &err);
-        free(cat_json);
-
-    } else {
-        rc = rbac_catalog_load((const char *) rbac_builtin_catalog,
-                               rbac_builtin_catalog_len,
-                               &rbac_malloc_allocator, &cat, &err);
-    }
-
-    if (rc != RBAC_OK) {
-        fprintf(stderr, "rbacctl eval: catalog %s: %s\n",
-                catalog != NULL ? catalog : "(built-in)", err.msg);
-        return RBACCTL_USAGE;
+    rc = rbacctl_eval_catalog(catalog, &cat);
+    if (rc != RBACCTL_OK) {
+        return rc;
     }
 
     if (path == NULL || strcmp(path, "-") == 0) {
@@ -251,33 +313,9 @@ rbacctl_eval(int argc, char **argv)
             continue;
         }
 
-        memset(&err, 0, sizeof(err));
-        rc = rbac_request_parse(line, (size_t) n, cat, &rbac_malloc_allocator,
-                                &req, &err);
-
-        if (rc != RBAC_OK) {
-            malformed = 1;
-            rbacctl_eval_name_of(line, (size_t) n, name, sizeof(name));
-            fprintf(stderr, "rbacctl eval: line %zu: %s\n", lineno, err.msg);
-            snprintf(reason, sizeof(reason), "line %zu: %s", lineno, err.msg);
-            rbacctl_eval_emit(name, 1, 0, reason);
-            continue;
-        }
-
-        rbac_decide(&req->subject, &req->object, req->action, &d);
-        rbac_decision_reason(&d, &req->subject, &req->object, reason,
-                             sizeof(reason));
-        rbacctl_eval_emit(req->name.data, 0, d.allow, reason);
-
-        if (check && req->has_allow && req->allow != d.allow) {
-            mismatch = 1;
-            fprintf(stderr, "rbacctl eval: line %zu: %s: expected %s, got "
-                    "%s (%s)\n", lineno, req->name.data,
-                    req->allow ? "allow" : "deny",
-                    d.allow ? "allow" : "deny", reason);
-        }
-
-        rbac_request_free(req, &rbac_malloc_allocator);
+        rc = rbacctl_eval_line(cat, line, (size_t) n, lineno, check);
+        malformed |= rc == RBACCTL_USAGE;
+        mismatch |= rc == RBACCTL_DENIED;
     }
 
     free(line);

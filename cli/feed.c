@@ -720,50 +720,65 @@ rbacctl_feed_group_of(const char *val, char **org, char **name)
 
 
 /*
- * The orggroups indexes of the orgs that the batch's group lines touch:
- * read, changed line by line (a name taken by another group in the org
- * refuses the line), and left dirty for the write.
+ * Reads n keys into *vals: n copies, NULL where a key is absent.  Free
+ * with rbacctl_feed_vals_free.
  */
 static int
-rbacctl_feed_groups(rbacctl_feed_t *f)
+rbacctl_feed_fetch(rbacctl_feed_t *f, const char **keys, size_t n,
+    char ***vals)
 {
-    int                rc, *present;
-    char             **vals, **gorg, **gname, **okeys, key[400], msg[600];
-    size_t             i, j, n, ng;
-    cJSON             *id;
+    int  rc, *present;
+
+    present = calloc(n + 1, sizeof(int));
+    *vals = calloc(n + 1, sizeof(char *));
+
+    rc = present && *vals ? rbacctl_feed_read(f, keys, n, present, *vals)
+                          : RBACCTL_FAIL;
+    free(present);
+
+    return rc;
+}
+
+
+static void
+rbacctl_feed_vals_free(char **vals, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; vals && i < n; i++) {
+        free(vals[i]);
+    }
+
+    free(vals);
+}
+
+
+/*
+ * The stored records of the batch's group lines: gorg[i] and gname[i] the
+ * org and name that line i's group has in Redis (NULL: none); every org
+ * they or the lines name gets an index (rbacctl_feed_oidx).
+ */
+static int
+rbacctl_feed_groups_stored(rbacctl_feed_t *f, char **gorg, char **gname)
+{
+    int                rc;
+    char             **vals;
+    size_t             i, j, n;
     const char       **keys;
-    rbacctl_oidx_t    *o;
     rbacctl_change_t  *c;
 
-    ng = 0;
-    for (i = 0; i < f->n; i++) {
-        ng += strncmp(f->ch[i].key, "group:", 6) == 0;
+    keys = calloc(f->n, sizeof(char *));
+    if (keys == NULL) {
+        return RBACCTL_FAIL;
     }
 
-    if (ng == 0) {
-        return RBACCTL_OK;
-    }
-
-    /* a group line touches at most two orgs: its old and its new */
-    keys = calloc(2 * f->n, sizeof(char *));
-    present = calloc(2 * f->n, sizeof(int));
-    vals = calloc(2 * f->n, sizeof(char *));
-    okeys = calloc(2 * f->n, sizeof(char *));
-    gorg = calloc(f->n, sizeof(char *));
-    gname = calloc(f->n, sizeof(char *));
-    rc = keys && present && vals && okeys && gorg && gname ? RBACCTL_OK
-                                                           : RBACCTL_FAIL;
-
-    /* the group records as stored, then the indexes of their orgs */
-    for (i = 0, n = 0; i < f->n && rc == RBACCTL_OK; i++) {
+    for (i = 0, n = 0; i < f->n; i++) {
         if (strncmp(f->ch[i].key, "group:", 6) == 0) {
             keys[n++] = f->ch[i].key;
         }
     }
 
-    if (rc == RBACCTL_OK) {
-        rc = rbacctl_feed_read(f, keys, n, present, vals);
-    }
+    rc = rbacctl_feed_fetch(f, keys, n, &vals);
 
     for (i = 0, j = 0; i < f->n && rc == RBACCTL_OK; i++) {
         c = &f->ch[i];
@@ -782,12 +797,32 @@ rbacctl_feed_groups(rbacctl_feed_t *f)
         }
     }
 
-    for (i = 0; vals && i < n; i++) {
-        free(vals[i]);
-        vals[i] = NULL;
-    }
+    rbacctl_feed_vals_free(vals, n);
+    free(keys);
 
-    for (i = 0; i < f->noidx && rc == RBACCTL_OK; i++) {
+    return rc;
+}
+
+
+/*
+ * The orggroups indexes of the orgs in f->oidx, read (one not an object
+ * is rebuilt from here on).
+ */
+static int
+rbacctl_feed_groups_load(rbacctl_feed_t *f)
+{
+    int              rc;
+    char           **vals, **okeys, key[400];
+    size_t           i, n;
+    rbacctl_oidx_t  *o;
+
+    n = f->noidx;
+    vals = NULL;
+
+    okeys = calloc(n + 1, sizeof(char *));
+    rc = okeys ? RBACCTL_OK : RBACCTL_FAIL;
+
+    for (i = 0; i < n && rc == RBACCTL_OK; i++) {
         snprintf(key, sizeof(key), "orggroups:%s", f->oidx[i].org);
         okeys[i] = strdup(key);
         if (okeys[i] == NULL) {
@@ -795,10 +830,8 @@ rbacctl_feed_groups(rbacctl_feed_t *f)
         }
     }
 
-    n = f->noidx;
-
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_feed_read(f, (const char **) okeys, n, present, vals);
+        rc = rbacctl_feed_fetch(f, (const char **) okeys, n, &vals);
     }
 
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
@@ -814,59 +847,117 @@ rbacctl_feed_groups(rbacctl_feed_t *f)
         }
     }
 
+    rbacctl_feed_vals_free(vals, n);
+    rbacctl_feed_vals_free(okeys, n);
+
+    return rc;
+}
+
+
+/*
+ * Group line i applied to the indexes: refused when its name is another
+ * group's in the org; the name its group had before (the last accepted
+ * line before it, else the stored record: sorg, sname) taken out.
+ */
+static int
+rbacctl_feed_group_line(rbacctl_feed_t *f, size_t i, const char *sorg,
+    const char *sname)
+{
+    char               msg[600];
+    size_t             j;
+    cJSON             *id;
+    rbacctl_oidx_t    *o;
+    rbacctl_change_t  *c;
+
+    c = &f->ch[i];
+
+    if (c->gorg) {
+        o = rbacctl_feed_oidx(f, c->gorg);
+        id = cJSON_GetObjectItemCaseSensitive(o->idx, c->gname);
+        if (cJSON_IsString(id) && strcmp(id->valuestring, c->key + 6)) {
+            snprintf(msg, sizeof(msg), "name: \"%s\" is already the "
+                     "name of group \"%s\" in organization \"%s\"",
+                     c->gname, id->valuestring, c->gorg);
+            rbacctl_feed_drop(f, i, msg);
+            return RBACCTL_OK;
+        }
+    }
+
+    /* the earlier state of this group: the last accepted line before */
+    for (j = i; j-- > 0; ) {
+        if (!f->ch[j].refused && strcmp(f->ch[j].key, c->key) == 0) {
+            break;
+        }
+    }
+
+    if (j != (size_t) -1) {
+        if (f->ch[j].gorg) {
+            o = rbacctl_feed_oidx(f, f->ch[j].gorg);
+            cJSON_DeleteItemFromObjectCaseSensitive(o->idx, f->ch[j].gname);
+            o->dirty = 1;
+        }
+
+    } else if (sorg) {
+        o = rbacctl_feed_oidx(f, sorg);
+        id = cJSON_GetObjectItemCaseSensitive(o->idx, sname);
+        if (cJSON_IsString(id) && strcmp(id->valuestring, c->key + 6) == 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(o->idx, sname);
+            o->dirty = 1;
+        }
+    }
+
+    if (c->gorg) {
+        o = rbacctl_feed_oidx(f, c->gorg);
+        o->dirty = 1;
+        if (cJSON_AddStringToObject(o->idx, c->gname, c->key + 6) == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * The orggroups indexes of the orgs that the batch's group lines touch:
+ * read, changed line by line (a name taken by another group in the org
+ * refuses the line), and left dirty for the write.
+ */
+static int
+rbacctl_feed_groups(rbacctl_feed_t *f)
+{
+    int                rc;
+    char             **gorg, **gname;
+    size_t             i, ng;
+    rbacctl_change_t  *c;
+
+    ng = 0;
+    for (i = 0; i < f->n; i++) {
+        ng += strncmp(f->ch[i].key, "group:", 6) == 0;
+    }
+
+    if (ng == 0) {
+        return RBACCTL_OK;
+    }
+
+    gorg = calloc(f->n, sizeof(char *));
+    gname = calloc(f->n, sizeof(char *));
+    rc = gorg && gname ? RBACCTL_OK : RBACCTL_FAIL;
+
+    /* the group records as stored, then the indexes of their orgs */
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_feed_groups_stored(f, gorg, gname);
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_feed_groups_load(f);
+    }
+
     /* the lines in order: the stored group as the earlier lines left it */
     for (i = 0; i < f->n && rc == RBACCTL_OK; i++) {
         c = &f->ch[i];
-        if (c->refused || strncmp(c->key, "group:", 6) != 0) {
-            continue;
-        }
-
-        if (c->gorg) {
-            o = rbacctl_feed_oidx(f, c->gorg);
-            id = cJSON_GetObjectItemCaseSensitive(o->idx, c->gname);
-            if (cJSON_IsString(id) && strcmp(id->valuestring, c->key + 6)) {
-                snprintf(msg, sizeof(msg), "name: \"%s\" is already the "
-                         "name of group \"%s\" in organization \"%s\"",
-                         c->gname, id->valuestring, c->gorg);
-                rbacctl_feed_drop(f, i, msg);
-                continue;
-            }
-        }
-
-        /* the earlier state of this group: the last accepted line before */
-        for (j = i; j-- > 0; ) {
-            if (!f->ch[j].refused && strcmp(f->ch[j].key, c->key) == 0) {
-                break;
-            }
-        }
-
-        if (j != (size_t) -1) {
-            if (f->ch[j].gorg) {
-                o = rbacctl_feed_oidx(f, f->ch[j].gorg);
-                cJSON_DeleteItemFromObjectCaseSensitive(o->idx,
-                                                        f->ch[j].gname);
-                o->dirty = 1;
-            }
-
-        } else if (gorg[i]) {
-            o = rbacctl_feed_oidx(f, gorg[i]);
-            id = cJSON_GetObjectItemCaseSensitive(o->idx, gname[i]);
-            if (cJSON_IsString(id) && strcmp(id->valuestring, c->key + 6)
-                == 0)
-            {
-                cJSON_DeleteItemFromObjectCaseSensitive(o->idx, gname[i]);
-                o->dirty = 1;
-            }
-        }
-
-        if (c->gorg) {
-            o = rbacctl_feed_oidx(f, c->gorg);
-            if (cJSON_AddStringToObject(o->idx, c->gname, c->key + 6)
-                == NULL)
-            {
-                rc = RBACCTL_FAIL;
-            }
-            o->dirty = 1;
+        if (!c->refused && strncmp(c->key, "group:", 6) == 0) {
+            rc = rbacctl_feed_group_line(f, i, gorg[i], gname[i]);
         }
     }
 
@@ -875,15 +966,6 @@ rbacctl_feed_groups(rbacctl_feed_t *f)
         free(gname ? gname[i] : NULL);
     }
 
-    for (i = 0; okeys && vals && i < 2 * f->n; i++) {
-        free(okeys[i]);
-        free(vals[i]);
-    }
-
-    free(okeys);
-    free(keys);
-    free(present);
-    free(vals);
     free(gorg);
     free(gname);
 

@@ -759,3 +759,47 @@ rbacctl_subject_claims(rbacctl_conn_t *conn, rbacctl_tx_t *tx,
 
     return RBACCTL_OK;
 }
+
+
+int
+rbacctl_records(rbacctl_conn_t *conn, const char *pattern,
+    rbacctl_record_pt each, void *ud)
+{
+    int     rc;
+    long    n, k;
+    char  **keys, *val;
+    void   *rec;
+
+    n = rbacctl_scan(conn, pattern, &keys);
+    if (n < 0) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = RBACCTL_OK;
+
+    for (k = 0; k < n; k++) {
+        if (rbacctl_get(conn, keys[k], &val) != RBACCTL_OK) {
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
+        if (val == NULL) {
+            continue;
+        }
+
+        rec = rbacctl_parse_key(conn->prefix, keys[k], val, NULL);
+        free(val);
+
+        if (rec == NULL) {
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
+        each(ud, rec);
+        free(rec);
+    }
+
+    rbacctl_strv_free(keys, n);
+
+    return rc;
+}

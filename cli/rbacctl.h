@@ -1,7 +1,8 @@
 /*
  * rbacctl.h: the commands of rbacctl.  Each returns the process exit code:
  * 0 ok, 1 denied (check) or mismatch (eval --check), 2 usage or validation
- * error (DESIGN 8).
+ * error, and for the admin commands 3 (RBACCTL_FAIL, admin.h): see
+ * docs/rbacctl.md §1.
  */
 
 #ifndef RBACCTL_H
@@ -16,8 +17,8 @@ typedef int (*rbacctl_cmd_pt)(int argc, char **argv);
 
 int rbacctl_eval(int argc, char **argv);
 
-/* The admin plane (engineer F): apply.c, export.c, check.c, edit.c,
- * token.c; exit code 3 = Redis unreachable or refusing, malformed record. */
+/* The admin plane: apply.c, export.c, feed.c, check.c, edit.c, token.c,
+ * ref.c; exit code 3 = Redis unreachable or refusing, malformed record. */
 int rbacctl_apply(int argc, char **argv);
 int rbacctl_idpsync(int argc, char **argv);
 int rbacctl_export(int argc, char **argv);

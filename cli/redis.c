@@ -45,10 +45,98 @@ static int rbacctl_check_reply(rbacctl_conn_t *conn, redisReply *r,
     const char *what);
 
 
+/* unix:///path?db=N&password=P, after "unix://". */
+static int
+rbacctl_url_unix(const char *p, rbacctl_url_t *u)
+{
+    const char  *q, *v;
+    size_t       n;
+    char        *end;
+    long         l;
+
+    q = strchr(p, '?');
+    n = q ? (size_t) (q - p) : strlen(p);
+
+    if (n == 0 || n >= sizeof(u->path) || p[0] != '/') {
+        return -1;
+    }
+
+    memcpy(u->path, p, n);
+
+    while (q) {
+        q++;
+        v = strchr(q, '=');
+        if (v == NULL) {
+            return -1;
+        }
+        v++;
+        n = strcspn(v, "&");
+
+        if (strncmp(q, "db=", 3) == 0) {
+            l = strtol(v, &end, 10);
+            if (end != v + n || n == 0 || l < 0 || l > 100000) {
+                return -1;
+            }
+            u->db = (int) l;
+
+        } else if (strncmp(q, "password=", 9) == 0) {
+            if (n >= sizeof(u->password)) {
+                return -1;
+            }
+            memcpy(u->password, v, n);
+
+        } else {
+            return -1;
+        }
+
+        q = strchr(v, '&');
+    }
+
+    return 0;
+}
+
+
+/* [[user]:password@] at *p: copied into u, *p moved past it. */
+static int
+rbacctl_url_userinfo(const char **p, rbacctl_url_t *u)
+{
+    const char  *at, *colon, *v;
+    size_t       n;
+
+    at = strrchr(*p, '@');
+    if (at == NULL) {
+        return 0;
+    }
+
+    colon = memchr(*p, ':', (size_t) (at - *p));
+
+    if (colon) {
+        n = (size_t) (colon - *p);
+        if (n >= sizeof(u->user)) {
+            return -1;
+        }
+        memcpy(u->user, *p, n);
+        v = colon + 1;
+
+    } else {
+        v = *p;
+    }
+
+    n = (size_t) (at - v);
+    if (n >= sizeof(u->password)) {
+        return -1;
+    }
+    memcpy(u->password, v, n);
+    *p = at + 1;
+
+    return 0;
+}
+
+
 static int
 rbacctl_url_parse(const char *url, rbacctl_url_t *u)
 {
-    const char  *p, *at, *slash, *colon, *q, *v;
+    const char  *p, *slash, *colon, *v;
     size_t       n;
     char        *end;
     long         l;
@@ -57,46 +145,7 @@ rbacctl_url_parse(const char *url, rbacctl_url_t *u)
     u->port = 6379;
 
     if (strncmp(url, "unix://", 7) == 0) {
-        p = url + 7;
-        q = strchr(p, '?');
-        n = q ? (size_t) (q - p) : strlen(p);
-
-        if (n == 0 || n >= sizeof(u->path) || p[0] != '/') {
-            return -1;
-        }
-
-        memcpy(u->path, p, n);
-
-        while (q) {
-            q++;
-            v = strchr(q, '=');
-            if (v == NULL) {
-                return -1;
-            }
-            v++;
-            n = strcspn(v, "&");
-
-            if (strncmp(q, "db=", 3) == 0) {
-                l = strtol(v, &end, 10);
-                if (end != v + n || n == 0 || l < 0 || l > 100000) {
-                    return -1;
-                }
-                u->db = (int) l;
-
-            } else if (strncmp(q, "password=", 9) == 0) {
-                if (n >= sizeof(u->password)) {
-                    return -1;
-                }
-                memcpy(u->password, v, n);
-
-            } else {
-                return -1;
-            }
-
-            q = strchr(v, '&');
-        }
-
-        return 0;
+        return rbacctl_url_unix(url + 7, u);
     }
 
     if (strncmp(url, "rediss://", 9) == 0) {
@@ -110,29 +159,8 @@ rbacctl_url_parse(const char *url, rbacctl_url_t *u)
         return -1;
     }
 
-    at = strrchr(p, '@');
-
-    if (at) {
-        colon = memchr(p, ':', (size_t) (at - p));
-
-        if (colon) {
-            n = (size_t) (colon - p);
-            if (n >= sizeof(u->user)) {
-                return -1;
-            }
-            memcpy(u->user, p, n);
-            v = colon + 1;
-
-        } else {
-            v = p;
-        }
-
-        n = (size_t) (at - v);
-        if (n >= sizeof(u->password)) {
-            return -1;
-        }
-        memcpy(u->password, v, n);
-        p = at + 1;
+    if (rbacctl_url_userinfo(&p, u) != 0) {
+        return -1;
     }
 
     slash = strchr(p, '/');
@@ -830,71 +858,54 @@ rbacctl_password_file(const rbacctl_args_t *a, const char *opt,
 }
 
 
-int
-rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
+/* The --tls* options into *tls, checked against each other. */
+static int
+rbacctl_connect_tls(const rbacctl_args_t *a, const rbacctl_url_t *u,
+    rbacctl_tls_t *tls)
 {
-    int             rc;
-    long            db;
-    char           *end, spass[256];
-    const char     *url, *sentinel, *master, *prefix, *pwfile, *dbs, *user;
-    const char     *argv[2];
-    char            dbbuf[16];
-    rbacctl_url_t   u;
-    rbacctl_tls_t   tls;
-    redisReply     *r;
+    memset(tls, 0, sizeof(*tls));
+    tls->on = u->tls || rbacctl_flag(a, "tls");
+    tls->ca = rbacctl_arg(a, "tls-ca");
+    tls->cert = rbacctl_arg(a, "tls-cert");
+    tls->key = rbacctl_arg(a, "tls-key");
+    tls->server_name = rbacctl_arg(a, "tls-server-name");
+    tls->insecure = rbacctl_flag(a, "tls-insecure");
 
-    memset(conn, 0, sizeof(*conn));
-    conn->fd = -1;
-
-    url = rbacctl_arg(a, "redis");
-    if (url == NULL) {
-        url = getenv("RBAC_REDIS");
-    }
-    if (url == NULL || url[0] == '\0') {
-        url = "redis://127.0.0.1:6379";
-    }
-
-    sentinel = rbacctl_arg(a, "sentinel");
-    master = rbacctl_arg(a, "master");
-    prefix = rbacctl_arg(a, "prefix");
-    pwfile = rbacctl_arg(a, "password-file");
-    dbs = rbacctl_arg(a, "db");
-    user = rbacctl_arg(a, "user");
-
-    if (prefix == NULL) {
-        prefix = "rbac:";
-    }
-
-    if (strlen(prefix) >= sizeof(conn->prefix) - 16) {
-        return rbacctl_fail(a, RBACCTL_USAGE, "--prefix: too long");
-    }
-    strcpy(conn->prefix, prefix);
-
-    if (rbacctl_url_parse(url, &u) != 0) {
-        return rbacctl_fail(a, RBACCTL_USAGE, "bad Redis URL \"%s\" "
-                            "(redis[s]://[[user]:password@]host:port[/db] "
-                            "or unix:///path?db=N)", url);
-    }
-
-    memset(&tls, 0, sizeof(tls));
-    tls.on = u.tls || rbacctl_flag(a, "tls");
-    tls.ca = rbacctl_arg(a, "tls-ca");
-    tls.cert = rbacctl_arg(a, "tls-cert");
-    tls.key = rbacctl_arg(a, "tls-key");
-    tls.server_name = rbacctl_arg(a, "tls-server-name");
-    tls.insecure = rbacctl_flag(a, "tls-insecure");
-
-    if (!tls.on && (tls.ca || tls.cert || tls.key || tls.server_name
-                    || tls.insecure))
+    if (!tls->on && (tls->ca || tls->cert || tls->key || tls->server_name
+                     || tls->insecure))
     {
         return rbacctl_fail(a, RBACCTL_USAGE, "--tls-* options need --tls "
                             "or a rediss:// URL");
     }
 
-    if ((tls.key != NULL) != (tls.cert != NULL)) {
+    if ((tls->key != NULL) != (tls->cert != NULL)) {
         return rbacctl_fail(a, RBACCTL_USAGE,
                             "--tls-cert and --tls-key go together");
     }
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * Where to connect and as whom: the URL in *u completed by the options
+ * (--sentinel/--master ask the sentinels for the address; --db,
+ * --password-file, --user).
+ */
+static int
+rbacctl_connect_target(const rbacctl_args_t *a, rbacctl_url_t *u,
+    const rbacctl_tls_t *tls)
+{
+    int          rc;
+    long         db;
+    char        *end, spass[256];
+    const char  *sentinel, *master, *pwfile, *dbs, *user;
+
+    sentinel = rbacctl_arg(a, "sentinel");
+    master = rbacctl_arg(a, "master");
+    pwfile = rbacctl_arg(a, "password-file");
+    dbs = rbacctl_arg(a, "db");
+    user = rbacctl_arg(a, "user");
 
     if ((sentinel == NULL) != (master == NULL)) {
         return rbacctl_fail(a, RBACCTL_USAGE,
@@ -913,12 +924,12 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
     }
 
     if (sentinel) {
-        rc = rbacctl_sentinel(sentinel, master, &u, &tls,
+        rc = rbacctl_sentinel(sentinel, master, u, tls,
                               rbacctl_arg(a, "sentinel-user"), spass);
         if (rc != RBACCTL_OK) {
             return rc;
         }
-        u.path[0] = '\0';
+        u->path[0] = '\0';
     }
 
     if (dbs) {
@@ -926,73 +937,143 @@ rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
         if (*end || end == dbs || db < 0 || db > 100000) {
             return rbacctl_fail(a, RBACCTL_USAGE, "--db: not a number");
         }
-        u.db = (int) db;
+        u->db = (int) db;
     }
 
     if (pwfile) {
-        rc = rbacctl_password_file(a, "password-file", pwfile, u.password,
-                                   sizeof(u.password));
+        rc = rbacctl_password_file(a, "password-file", pwfile, u->password,
+                                   sizeof(u->password));
         if (rc != RBACCTL_OK) {
             return rc;
         }
     }
 
     if (user) {
-        if (strlen(user) >= sizeof(u.user)) {
+        if (strlen(user) >= sizeof(u->user)) {
             return rbacctl_fail(a, RBACCTL_USAGE, "--user: too long");
         }
-        strcpy(u.user, user);
+        strcpy(u->user, user);
     }
 
-    if (rbacctl_open(conn, u.host, u.port, u.path, &tls) != 0) {
+    return RBACCTL_OK;
+}
+
+
+/*
+ * The session on an open connection: AUTH, SELECT, PING and, for a master
+ * the sentinels named (master non-NULL), ROLE.
+ */
+static int
+rbacctl_connect_session(rbacctl_conn_t *conn, const rbacctl_url_t *u,
+    const char *master)
+{
+    const char  *argv[2];
+    char         dbbuf[16];
+    redisReply  *r;
+
+    if (rbacctl_auth(conn, u->user, u->password) != RBACCTL_OK) {
         return RBACCTL_FAIL;
     }
 
-    if (rbacctl_auth(conn, u.user, u.password) != RBACCTL_OK) {
-        goto failed;
-    }
-
-    if (u.db) {
-        snprintf(dbbuf, sizeof(dbbuf), "%d", u.db);
+    if (u->db) {
+        snprintf(dbbuf, sizeof(dbbuf), "%d", u->db);
         argv[0] = "SELECT";
         argv[1] = dbbuf;
         r = rbacctl_call(conn, 2, argv);
         if (rbacctl_check_reply(conn, r, "SELECT") != RBACCTL_OK) {
-            goto failed;
+            return RBACCTL_FAIL;
         }
     }
 
     argv[0] = "PING";
     r = rbacctl_call(conn, 1, argv);
     if (rbacctl_check_reply(conn, r, "PING") != RBACCTL_OK) {
-        goto failed;
+        return RBACCTL_FAIL;
     }
 
-    if (sentinel) {
-        /* the sentinel's answer may be stale during a failover */
-        argv[0] = "ROLE";
-        r = rbacctl_call(conn, 1, argv);
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
-            && r->element[0]->type == REDIS_REPLY_STRING
-            && strcmp(r->element[0]->str, "master") != 0)
-        {
-            fprintf(stderr, "rbacctl: %s, given by the sentinels as master "
-                    "\"%s\", is a %s; retry after the failover\n",
-                    conn->where, master, r->element[0]->str);
-            freeReplyObject(r);
-            goto failed;
-        }
-        if (r) {
-            freeReplyObject(r);
-        }
+    if (master == NULL) {
+        return RBACCTL_OK;
+    }
+
+    /* the sentinel's answer may be stale during a failover */
+    argv[0] = "ROLE";
+    r = rbacctl_call(conn, 1, argv);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+        && r->element[0]->type == REDIS_REPLY_STRING
+        && strcmp(r->element[0]->str, "master") != 0)
+    {
+        fprintf(stderr, "rbacctl: %s, given by the sentinels as master "
+                "\"%s\", is a %s; retry after the failover\n",
+                conn->where, master, r->element[0]->str);
+        freeReplyObject(r);
+        return RBACCTL_FAIL;
+    }
+    if (r) {
+        freeReplyObject(r);
     }
 
     return RBACCTL_OK;
+}
 
-failed:
 
-    rbacctl_io_close(conn);
-    return RBACCTL_FAIL;
+int
+rbacctl_connect(const rbacctl_args_t *a, rbacctl_conn_t *conn)
+{
+    int             rc;
+    const char     *url, *prefix;
+    rbacctl_url_t   u;
+    rbacctl_tls_t   tls;
+
+    memset(conn, 0, sizeof(*conn));
+    conn->fd = -1;
+
+    url = rbacctl_arg(a, "redis");
+    if (url == NULL) {
+        url = getenv("RBAC_REDIS");
+    }
+    if (url == NULL || url[0] == '\0') {
+        url = "redis://127.0.0.1:6379";
+    }
+
+    prefix = rbacctl_arg(a, "prefix");
+    if (prefix == NULL) {
+        prefix = "rbac:";
+    }
+
+    if (strlen(prefix) >= sizeof(conn->prefix) - 16) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "--prefix: too long");
+    }
+    strcpy(conn->prefix, prefix);
+
+    if (rbacctl_url_parse(url, &u) != 0) {
+        return rbacctl_fail(a, RBACCTL_USAGE, "bad Redis URL \"%s\" "
+                            "(redis[s]://[[user]:password@]host:port[/db] "
+                            "or unix:///path?db=N)", url);
+    }
+
+    rc = rbacctl_connect_tls(a, &u, &tls);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    rc = rbacctl_connect_target(a, &u, &tls);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    if (rbacctl_open(conn, u.host, u.port, u.path, &tls) != 0) {
+        return RBACCTL_FAIL;
+    }
+
+    if (rbacctl_connect_session(conn, &u, rbacctl_arg(a, "sentinel")
+                                          ? rbacctl_arg(a, "master") : NULL)
+        != RBACCTL_OK)
+    {
+        rbacctl_io_close(conn);
+        return RBACCTL_FAIL;
+    }
+
+    return RBACCTL_OK;
 }
 
 

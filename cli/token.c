@@ -1,7 +1,8 @@
 /*
  * token.c: API tokens and provisioner keys: `token create|revoke|list`,
  * `pkey create|revoke`.  A credential is `<id>-<secret>`, printed once;
- * Redis keeps only the lowercase hex SHA-256 of the secret (DESIGN 4).
+ * Redis keeps only the lowercase hex SHA-256 of the secret
+ * (docs/records.md §6).
  */
 
 #include <stdlib.h>
@@ -260,20 +261,131 @@ rbacctl_cred_run(rbacctl_cred_t *c)
 }
 
 
+/* Creates the credential `doc` describes for user or org (pkey) `owner`. */
+static int
+rbacctl_cred_issue(const rbacctl_args_t *a, int pkey, cJSON *doc,
+    const char *owner)
+{
+    char            key[300];
+    rbacctl_cred_t  c;
+
+    memset(&c, 0, sizeof(c));
+    c.a = a;
+    c.pkey = pkey;
+    c.doc = doc;
+    snprintf(key, sizeof(key), "%s:%s", pkey ? "org" : "user", owner);
+    c.owner_key = key;
+    strcpy(c.owner_what, pkey ? "organization" : "user");
+
+    return rbacctl_cred_run(&c);
+}
+
+
+/* --scope S...: each checked by the catalog, into "scopes" (none: all). */
+static int
+rbacctl_token_scopes(rbacctl_args_t *a, const rbac_catalog_t *cat,
+    cJSON *doc)
+{
+    int            rc;
+    size_t         i, n;
+    cJSON         *arr;
+    rbac_rc_t      rrc;
+    rbac_err_t     err;
+    rbac_str_t     s;
+    const char    *vals[RBACCTL_MAX_ARGS];
+    rbac_scope_t  *scope;
+
+    scope = calloc(1, sizeof(rbac_scope_t));
+    if (scope == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    rc = RBACCTL_OK;
+    n = rbacctl_arg_all(a, "scope", vals, RBACCTL_MAX_ARGS);
+    arr = cJSON_AddArrayToObject(doc, "scopes");
+
+    for (i = 0; arr && i < n; i++) {
+        memset(&err, 0, sizeof(err));
+        s.data = vals[i];
+        s.len = strlen(vals[i]);
+        rrc = rbac_catalog_scope_add(cat, s, scope, &err);
+        if (rrc != RBAC_OK) {
+            rc = rbacctl_fail(a, RBACCTL_USAGE, "--scope \"%s\": %s",
+                              vals[i], err.msg[0] ? err.msg
+                                                  : rbac_strerror(rrc));
+            break;
+        }
+
+        cJSON_AddItemToArray(arr, cJSON_CreateString(vals[i]));
+    }
+
+    if (n == 0 && arr) {
+        cJSON_AddItemToArray(arr, cJSON_CreateString("all"));
+    }
+
+    free(scope);
+
+    return rc;
+}
+
+
+/* --allow TYPE:ID...: into "allow_list" as {"type","id"}. */
+static int
+rbacctl_token_allow(rbacctl_args_t *a, cJSON *doc)
+{
+    char          type[64], id[300];
+    size_t        i, n;
+    cJSON        *arr, *el;
+    rbac_str_t    s;
+    const char   *vals[RBACCTL_MAX_ARGS], *colon;
+
+    n = rbacctl_arg_all(a, "allow", vals, RBACCTL_MAX_ARGS);
+    arr = cJSON_AddArrayToObject(doc, "allow_list");
+
+    for (i = 0; arr && i < n; i++) {
+        colon = strchr(vals[i], ':');
+        if (colon == NULL || colon == vals[i] || colon[1] == '\0'
+            || (size_t) (colon - vals[i]) >= sizeof(type))
+        {
+            return rbacctl_fail(a, RBACCTL_USAGE, "--allow: \"%s\" is not "
+                                "TYPE:ID", vals[i]);
+        }
+
+        memcpy(type, vals[i], (size_t) (colon - vals[i]));
+        type[colon - vals[i]] = '\0';
+        s.data = type;
+        s.len = strlen(type);
+
+        if (strcmp(type, "*") != 0 && rbac_type_from_name(s) == RBAC_T_OTHER)
+        {
+            return rbacctl_fail(a, RBACCTL_USAGE, "--allow: unknown "
+                                "resource type \"%s\"", type);
+        }
+
+        el = cJSON_CreateObject();
+        if (el == NULL) {
+            return RBACCTL_FAIL;
+        }
+        cJSON_AddItemToArray(arr, el);
+        snprintf(id, sizeof(id), "%s", colon + 1);
+        if (cJSON_AddStringToObject(el, "type", type) == NULL
+            || cJSON_AddStringToObject(el, "id", id) == NULL)
+        {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 static int
 rbacctl_token_create(rbacctl_args_t *a)
 {
     int                    rc;
-    char                   key[300], type[64];
-    size_t                 i, n;
+    cJSON                 *doc;
     long long              ttl;
-    cJSON                 *doc, *arr, *el;
-    rbac_rc_t              rrc;
-    rbac_err_t             err;
-    rbac_str_t             s;
-    const char            *user, *vals[RBACCTL_MAX_ARGS], *ttls, *colon;
-    rbac_scope_t          *scope;
-    rbacctl_cred_t         c;
+    const char            *user, *ttls;
     const rbac_catalog_t  *cat;
 
     user = rbacctl_arg(a, "user");
@@ -293,10 +405,7 @@ rbacctl_token_create(rbacctl_args_t *a)
     }
 
     doc = cJSON_CreateObject();
-    scope = calloc(1, sizeof(rbac_scope_t));
-    if (doc == NULL || scope == NULL
-        || cJSON_AddStringToObject(doc, "user", user) == NULL)
-    {
+    if (doc == NULL || cJSON_AddStringToObject(doc, "user", user) == NULL) {
         rc = RBACCTL_FAIL;
         goto done;
     }
@@ -319,81 +428,21 @@ rbacctl_token_create(rbacctl_args_t *a)
         goto done;
     }
 
-    n = rbacctl_arg_all(a, "scope", vals, RBACCTL_MAX_ARGS);
-    arr = cJSON_AddArrayToObject(doc, "scopes");
-
-    for (i = 0; arr && i < n; i++) {
-        memset(&err, 0, sizeof(err));
-        s.data = vals[i];
-        s.len = strlen(vals[i]);
-        rrc = rbac_catalog_scope_add(cat, s, scope, &err);
-        if (rrc != RBAC_OK) {
-            rc = rbacctl_fail(a, RBACCTL_USAGE, "--scope \"%s\": %s",
-                              vals[i], err.msg[0] ? err.msg
-                                                  : rbac_strerror(rrc));
-            goto done;
-        }
-
-        cJSON_AddItemToArray(arr, cJSON_CreateString(vals[i]));
+    rc = rbacctl_token_scopes(a, cat, doc);
+    if (rc != RBACCTL_OK) {
+        goto done;
     }
 
-    if (n == 0 && arr) {
-        cJSON_AddItemToArray(arr, cJSON_CreateString("all"));
+    rc = rbacctl_token_allow(a, doc);
+    if (rc != RBACCTL_OK) {
+        goto done;
     }
 
-    n = rbacctl_arg_all(a, "allow", vals, RBACCTL_MAX_ARGS);
-    arr = cJSON_AddArrayToObject(doc, "allow_list");
-
-    for (i = 0; arr && i < n; i++) {
-        colon = strchr(vals[i], ':');
-        if (colon == NULL || colon == vals[i] || colon[1] == '\0'
-            || (size_t) (colon - vals[i]) >= sizeof(type))
-        {
-            rc = rbacctl_fail(a, RBACCTL_USAGE, "--allow: \"%s\" is not "
-                              "TYPE:ID", vals[i]);
-            goto done;
-        }
-
-        memcpy(type, vals[i], (size_t) (colon - vals[i]));
-        type[colon - vals[i]] = '\0';
-        s.data = type;
-        s.len = strlen(type);
-
-        if (strcmp(type, "*") != 0 && rbac_type_from_name(s) == RBAC_T_OTHER)
-        {
-            rc = rbacctl_fail(a, RBACCTL_USAGE, "--allow: unknown resource "
-                              "type \"%s\"", type);
-            goto done;
-        }
-
-        el = cJSON_CreateObject();
-        if (el == NULL) {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
-        cJSON_AddItemToArray(arr, el);
-        snprintf(key, sizeof(key), "%s", colon + 1);
-        if (cJSON_AddStringToObject(el, "type", type) == NULL
-            || cJSON_AddStringToObject(el, "id", key) == NULL)
-        {
-            rc = RBACCTL_FAIL;
-            goto done;
-        }
-    }
-
-    memset(&c, 0, sizeof(c));
-    c.a = a;
-    c.doc = doc;
-    snprintf(key, sizeof(key), "user:%s", user);
-    c.owner_key = key;
-    strcpy(c.owner_what, "user");
-
-    rc = rbacctl_cred_run(&c);
+    rc = rbacctl_cred_issue(a, 0, doc, user);
 
 done:
 
     cJSON_Delete(doc);
-    free(scope);
 
     return rc;
 }
@@ -403,11 +452,10 @@ static int
 rbacctl_pkey_create(rbacctl_args_t *a)
 {
     int              rc;
-    char             key[300], tk[256];
+    char             tk[256];
     size_t           i, n;
     cJSON           *doc, *tags;
     const char      *org, *name, *vals[RBACCTL_MAX_ARGS], *eq;
-    rbacctl_cred_t   c;
 
     org = rbacctl_arg(a, "org");
     name = rbacctl_arg(a, "name");
@@ -453,15 +501,7 @@ rbacctl_pkey_create(rbacctl_args_t *a)
         }
     }
 
-    memset(&c, 0, sizeof(c));
-    c.a = a;
-    c.pkey = 1;
-    c.doc = doc;
-    snprintf(key, sizeof(key), "org:%s", org);
-    c.owner_key = key;
-    strcpy(c.owner_what, "organization");
-
-    rc = rbacctl_cred_run(&c);
+    rc = rbacctl_cred_issue(a, 1, doc, org);
     cJSON_Delete(doc);
 
     return rc;
@@ -532,69 +572,48 @@ rbacctl_revoke(rbacctl_args_t *a, const char *kind, const char *usage)
 
 /* ---- list ---- */
 
+/* Prints a token (with --user U: a token of U). */
+static void
+rbacctl_token_show(void *ud, const void *rec)
+{
+    size_t                   i;
+    rbac_str_t               u, id, sc;
+    const char              *user = ud;
+    const rbac_ref_t        *scopes;
+    const rbac_token_rec_t  *t = rec;
+
+    u = rbac_ref(t, t->user);
+    id = rbac_ref(t, t->id);
+
+    if (user != NULL && !rbac_str_eq_cstr(u, user)) {
+        return;
+    }
+
+    printf("%.*s user=%.*s expires_at=%lld scopes=", (int) id.len, id.data,
+           (int) u.len, u.data, (long long) t->expires_at);
+
+    scopes = rbac_rec_at(t, t->scopes, rbac_ref_t);
+    for (i = 0; i < t->scopes.n; i++) {
+        sc = rbac_ref(t, scopes[i]);
+        printf("%s%.*s", i ? "," : "", (int) sc.len, sc.data);
+    }
+    printf("\n");
+}
+
+
 static int
 rbacctl_token_list(rbacctl_args_t *a)
 {
-    int                      rc;
-    long                     n, k;
-    char                   **keys, *val;
-    size_t                   i;
-    const char              *user;
-    rbac_str_t               u, id, sc;
-    rbacctl_conn_t           conn;
-    const rbac_ref_t        *scopes;
-    const rbac_token_rec_t  *t;
-
-    user = rbacctl_arg(a, "user");
+    int             rc;
+    rbacctl_conn_t  conn;
 
     rc = rbacctl_connect(a, &conn);
     if (rc != RBACCTL_OK) {
         return rc;
     }
 
-    n = rbacctl_scan(&conn, "token:*", &keys);
-    if (n < 0) {
-        rbacctl_disconnect(&conn);
-        return RBACCTL_FAIL;
-    }
-
-    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-        if (rbacctl_get(&conn, keys[k], &val) != RBACCTL_OK) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        if (val == NULL) {
-            continue;
-        }
-
-        t = rbacctl_parse_key(conn.prefix, keys[k], val, NULL);
-        free(val);
-
-        if (t == NULL) {
-            rc = RBACCTL_FAIL;
-            break;
-        }
-
-        u = rbac_ref(t, t->user);
-        id = rbac_ref(t, t->id);
-
-        if (user == NULL || rbac_str_eq_cstr(u, user)) {
-            printf("%.*s user=%.*s expires_at=%lld scopes=", (int) id.len,
-                   id.data, (int) u.len, u.data, (long long) t->expires_at);
-
-            scopes = rbac_rec_at(t, t->scopes, rbac_ref_t);
-            for (i = 0; i < t->scopes.n; i++) {
-                sc = rbac_ref(t, scopes[i]);
-                printf("%s%.*s", i ? "," : "", (int) sc.len, sc.data);
-            }
-            printf("\n");
-        }
-
-        free((void *) t);
-    }
-
-    rbacctl_strv_free(keys, n);
+    rc = rbacctl_records(&conn, "token:*", rbacctl_token_show,
+                         (void *) rbacctl_arg(a, "user"));
     rbacctl_disconnect(&conn);
 
     return rc;

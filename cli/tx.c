@@ -263,49 +263,19 @@ rbacctl_tx_print(rbacctl_tx_t *tx)
 }
 
 
-/* Returns RBACCTL_OK, RBACCTL_FAIL, or -1 when EXEC found a conflict. */
-static int
-rbacctl_tx_commit(rbacctl_tx_t *tx)
+/*
+ * Sends a command for each changed key: its SET or DEL (chan NULL) or its
+ * PUBLISH on chan.  Returns how many were sent.
+ */
+static size_t
+rbacctl_tx_send_keys(rbacctl_tx_t *tx, const char *chan)
 {
-    char            full[1024], chan[128], ver[128];
-    size_t          i, queued;
-    long long       heard;
+    char            full[1024];
+    size_t          i, sent;
     const char     *argv[3];
-    redisReply     *r;
     rbacctl_ent_t  *e;
 
-    qsort(tx->ents, tx->n, sizeof(rbacctl_ent_t), rbacctl_ent_cmp);
-    rbacctl_index_free(&tx->ix);        /* the order changed */
-
-    tx->changed = 0;
-
-    for (i = 0; i < tx->n; i++) {
-        e = &tx->ents[i];
-
-        if (!rbacctl_ent_changed(e)) {
-            continue;
-        }
-
-        tx->changed++;
-    }
-
-    if (tx->changed == 0 || tx->dry_run) {
-        rbacctl_unwatch(tx->conn);
-        return RBACCTL_OK;
-    }
-
-    snprintf(chan, sizeof(chan), "%sinv", tx->conn->prefix);
-    snprintf(ver, sizeof(ver), "%sversion", tx->conn->prefix);
-
-    /*
-     * Pipelined: MULTI, the writes, INCR, the PUBLISHes, EXEC; the replies
-     * are read afterwards.  Only EXEC's reply says whether it happened.
-     */
-    queued = 0;
-
-    argv[0] = "MULTI";
-    (void) rbacctl_send(tx->conn, 1, argv);
-    queued++;
+    sent = 0;
 
     for (i = 0; i < tx->n; i++) {
         e = &tx->ents[i];
@@ -316,7 +286,13 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
 
         snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, e->key);
 
-        if (e->val) {
+        if (chan) {
+            argv[0] = "PUBLISH";
+            argv[1] = chan;
+            argv[2] = full;
+            (void) rbacctl_send(tx->conn, 3, argv);
+
+        } else if (e->val) {
             argv[0] = "SET";
             argv[1] = full;
             argv[2] = e->val;
@@ -328,31 +304,23 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
             (void) rbacctl_send(tx->conn, 2, argv);
         }
 
-        queued++;
+        sent++;
     }
 
-    argv[0] = "INCR";
-    argv[1] = ver;
-    (void) rbacctl_send(tx->conn, 2, argv);
-    queued++;
+    return sent;
+}
 
-    for (i = 0; i < tx->n; i++) {
-        e = &tx->ents[i];
 
-        if (!rbacctl_ent_changed(e)) {
-            continue;
-        }
-
-        snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, e->key);
-        argv[0] = "PUBLISH";
-        argv[1] = chan;
-        argv[2] = full;
-        (void) rbacctl_send(tx->conn, 3, argv);
-        queued++;
-    }
-
-    argv[0] = "EXEC";
-    (void) rbacctl_send(tx->conn, 1, argv);
+/*
+ * The replies to the `queued` commands before EXEC, then EXEC's:
+ * RBACCTL_OK with *heard the fewest subscribers a PUBLISH reached (-1:
+ * none said), RBACCTL_FAIL, or -1 when EXEC found a conflict.
+ */
+static int
+rbacctl_tx_replies(rbacctl_tx_t *tx, size_t queued, long long *heard)
+{
+    size_t       i;
+    redisReply  *r;
 
     for (i = 0; i < queued; i++) {
         if (rbacctl_recv(tx->conn, &r) != 0
@@ -388,21 +356,19 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     }
 
     /* the PUBLISH replies end EXEC's: subscribers each message reached */
-    heard = -1;
+    *heard = -1;
 
     i = r->elements > tx->changed ? r->elements - tx->changed : 0;
 
     for ( /* void */ ; i < r->elements; i++) {
         if (r->element[i]->type == REDIS_REPLY_INTEGER
-            && (heard < 0 || r->element[i]->integer < heard))
+            && (*heard < 0 || r->element[i]->integer < *heard))
         {
-            heard = r->element[i]->integer;
+            *heard = r->element[i]->integer;
         }
     }
 
     freeReplyObject(r);
-
-    rbacctl_settle(tx->conn, heard);
 
     return RBACCTL_OK;
 
@@ -414,6 +380,64 @@ lost:
             tx->conn->errstr[0] ? tx->conn->errstr : "no reply");
 
     return RBACCTL_FAIL;
+}
+
+
+/* Returns RBACCTL_OK, RBACCTL_FAIL, or -1 when EXEC found a conflict. */
+static int
+rbacctl_tx_commit(rbacctl_tx_t *tx)
+{
+    int          rc;
+    char         chan[128], ver[128];
+    size_t       i, queued;
+    long long    heard;
+    const char  *argv[2];
+
+    qsort(tx->ents, tx->n, sizeof(rbacctl_ent_t), rbacctl_ent_cmp);
+    rbacctl_index_free(&tx->ix);        /* the order changed */
+
+    tx->changed = 0;
+
+    for (i = 0; i < tx->n; i++) {
+        tx->changed += rbacctl_ent_changed(&tx->ents[i]) != 0;
+    }
+
+    if (tx->changed == 0 || tx->dry_run) {
+        rbacctl_unwatch(tx->conn);
+        return RBACCTL_OK;
+    }
+
+    snprintf(chan, sizeof(chan), "%sinv", tx->conn->prefix);
+    snprintf(ver, sizeof(ver), "%sversion", tx->conn->prefix);
+
+    /*
+     * Pipelined: MULTI, the writes, INCR, the PUBLISHes, EXEC; the replies
+     * are read afterwards.  Only EXEC's reply says whether it happened.
+     */
+    argv[0] = "MULTI";
+    (void) rbacctl_send(tx->conn, 1, argv);
+    queued = 1;
+
+    queued += rbacctl_tx_send_keys(tx, NULL);
+
+    argv[0] = "INCR";
+    argv[1] = ver;
+    (void) rbacctl_send(tx->conn, 2, argv);
+    queued++;
+
+    queued += rbacctl_tx_send_keys(tx, chan);
+
+    argv[0] = "EXEC";
+    (void) rbacctl_send(tx->conn, 1, argv);
+
+    rc = rbacctl_tx_replies(tx, queued, &heard);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    rbacctl_settle(tx->conn, heard);
+
+    return RBACCTL_OK;
 }
 
 

@@ -3,6 +3,7 @@
  * the small string helpers every core/ file uses.
  */
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
 {
     va_list  ap;
 
+    assert(fmt != NULL);
+
     if (err == NULL) {
         return rc;
     }
@@ -76,9 +79,26 @@ const rbac_allocator_t  rbac_malloc_allocator = {
 };
 
 
+rbac_str_t
+rbac_cstr(const char *s)
+{
+    rbac_str_t  r;
+
+    assert(s != NULL);
+
+    r.data = s;
+    r.len = strlen(s);
+
+    return r;
+}
+
+
 int
 rbac_str_eq(rbac_str_t a, rbac_str_t b)
 {
+    assert(a.data != NULL || a.len == 0);
+    assert(b.data != NULL || b.len == 0);
+
     return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
@@ -87,6 +107,9 @@ int
 rbac_str_eq_cstr(rbac_str_t a, const char *s)
 {
     size_t  n;
+
+    assert(a.data != NULL || a.len == 0);
+    assert(s != NULL);
 
     n = strlen(s);
 
@@ -99,6 +122,8 @@ rbac_str_ctl(rbac_str_t s)
 {
     size_t  i;
 
+    assert(s.data != NULL || s.len == 0);
+
     for (i = 0; i < s.len; i++) {
         if ((unsigned char) s.data[i] < 0x20
             || (unsigned char) s.data[i] == 0x7f)
@@ -108,21 +133,4 @@ rbac_str_ctl(rbac_str_t s)
     }
 
     return 0;
-}
-
-
-uint32_t
-rbac_hash(const char *p, size_t len)
-{
-    size_t    i;
-    uint32_t  h;
-
-    h = 2166136261u;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char) p[i];
-        h *= 16777619u;
-    }
-
-    return h;
 }

@@ -24,7 +24,7 @@ typedef enum {
     RBAC_ENOMEM,        /* the allocator said no */
     RBAC_EPARSE,        /* not JSON, or not the expected JSON shape */
     RBAC_EINVAL,        /* a field has a wrong type or value */
-    RBAC_EBOUND,        /* a bound of DESIGN 10.4 is exceeded */
+    RBAC_EBOUND,        /* a bound of docs/security.md §7 */
     RBAC_EUNKNOWN,      /* unknown resource type, action or role name */
     RBAC_ENOTFOUND,     /* a lookup found nothing */
     RBAC_ERESERVED,     /* a custom role uses a reserved or built-in name */
@@ -68,7 +68,7 @@ typedef struct {
 } rbac_err_t;
 
 
-/* Bounds of DESIGN 10.4. */
+/* Bounds (docs/security.md §7). */
 #define RBAC_MAX_TOKEN       8192
 #define RBAC_MAX_CLAIMS      65536
 #define RBAC_MAX_RECORD      (1024 * 1024)
@@ -88,14 +88,14 @@ rbac_rc_t rbac_err_set(rbac_err_t *err, rbac_rc_t rc, const char *fmt, ...)
 /* The C library's malloc/free as an rbac_allocator_t. */
 extern const rbac_allocator_t  rbac_malloc_allocator;
 
+/* The view of the NUL-terminated string s (its bytes before the NUL). */
+rbac_str_t rbac_cstr(const char *s);
+
 int rbac_str_eq(rbac_str_t a, rbac_str_t b);
 int rbac_str_eq_cstr(rbac_str_t a, const char *s);
 
 /* 1 if s holds a control byte (below 0x20, or 0x7f; NUL included). */
 int rbac_str_ctl(rbac_str_t s);
-
-/* FNV-1a, used for name tables; stable across builds. */
-uint32_t rbac_hash(const char *p, size_t len);
 
 
 #endif /* RBAC_BASE_H */

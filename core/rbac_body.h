@@ -1,7 +1,7 @@
 /*
  * rbac_body.h: the top-level fields of a JSON request body, for
- * `rbac_json_body` (DESIGN 5, 11): some endpoints name their target in the
- * body (a build's "transition", a new workspace's "template_id").
+ * `rbac_json_body` (docs/directives.md §11): some endpoints name their target
+ * in the body (a build's "transition", a new workspace's "template_id").
  *
  * The body is read the way the upstream will read it, and any body two
  * readers could understand differently is refused.  Coder is written in Go,
@@ -37,12 +37,12 @@ typedef struct {
  * character in a string, no "01" or "1." numbers, no byte order mark.
  * Nested values are only checked to be JSON.
  *
- * The fields and their bytes are one allocation from `a` (free out->fields
- * with it; NULL when there is no field); json is not kept.  Errors, with
+ * The fields, their names and the values written with an escape are one
+ * allocation from `a` (free out->fields with it; NULL when there is no field);
+ * the other values point into json, which must outlive out.  Errors, with
  * out->fields NULL: RBAC_EPARSE when the body is not a JSON object or is
  * ambiguous (a key twice, a NUL), err saying why; RBAC_EBOUND past
- * RBAC_MAX_LIST top-level members; RBAC_ENOMEM.  cJSON running out of memory
- * reads as "not JSON" (cJSON cannot tell them apart).
+ * RBAC_MAX_LIST top-level members; RBAC_ENOMEM.
  */
 rbac_rc_t rbac_body_parse(const char *json, size_t len,
     const rbac_allocator_t *a, rbac_body_t *out, rbac_err_t *err);

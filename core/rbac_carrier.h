@@ -1,8 +1,9 @@
 /*
  * rbac_carrier.h: where a credential travels in a request, read the way
  * the upstream (Go's net/http, for Coder) reads it, so that the module can
- * see every credential a request carries (rbac_token, DESIGN 5 as amended
- * by issue 16: two different credentials in one request are a 401).
+ * see every credential a request carries (rbac_token, docs/directives.md
+ * §5 and docs/security.md §2: two different credentials in one request are
+ * a 401).
  *
  * - rbac_carrier_cookie_next: the name=value pairs of one Cookie header
  *   value, split at ';' and at spaces (as Python reads it), spaces around

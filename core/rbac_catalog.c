@@ -8,6 +8,7 @@
  * counts sized.  A lookup is then a binary search and an index.
  */
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -697,6 +698,8 @@ rbac_catalog_load(const char *json, size_t len, const rbac_allocator_t *a,
     rbac_catalog_t    *cat;
     rbac_cat_count_t   cnt;
 
+    assert(a != NULL && out != NULL);
+
     *out = NULL;
 
     if (json == NULL || len == 0) {
@@ -810,6 +813,8 @@ rbac_catalog_role(const rbac_catalog_t *cat, rbac_str_t name,
 {
     const rbac_cat_name_t  *e;
 
+    assert(name.data != NULL || name.len == 0);
+
     if ((unsigned) share >= RBAC_NSHARE) {
         return NULL;
     }
@@ -826,6 +831,8 @@ rbac_catalog_role(const rbac_catalog_t *cat, rbac_str_t name,
 int
 rbac_catalog_reserved(const rbac_catalog_t *cat, rbac_str_t name)
 {
+    assert(name.data != NULL || name.len == 0);
+
     return rbac_cat_lookup(cat, name) != NULL;
 }
 
@@ -834,6 +841,8 @@ int
 rbac_catalog_system(const rbac_catalog_t *cat, rbac_str_t name)
 {
     const rbac_cat_name_t  *e;
+
+    assert(name.data != NULL || name.len == 0);
 
     e = rbac_cat_lookup(cat, name);
 

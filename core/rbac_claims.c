@@ -8,6 +8,7 @@
  * (or claims file) outright.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -95,6 +96,9 @@ rbac_claim_values(const cJSON *claims, rbac_str_t field, rbac_str_t *vals)
     size_t        n;
     const cJSON  *c, *el;
 
+    assert(vals != NULL);
+    assert(field.data != NULL || field.len == 0);
+
     if (claims == NULL) {
         return 0;
     }
@@ -130,6 +134,8 @@ int
 rbac_claims_dup_members(const cJSON *node)
 {
     const cJSON  *a, *b;
+
+    assert(node != NULL);
 
     /* depth is bounded by cJSON's CJSON_NESTING_LIMIT */
     for (a = node->child; a != NULL; a = a->next) {

@@ -1,8 +1,9 @@
 /*
  * rbac_cred.h: opaque credentials (API tokens and provisioner keys,
- * `<id>-<secret>`, DESIGN 4) and the helpers the credential sources of
- * `rbac_token` need (DESIGN 5): the Bearer scheme, JWT-or-token
- * classification, SHA-256 digests and the JWT cache key (DESIGN 7).
+ * `<id>-<secret>`, docs/records.md §6) and the helpers the credential
+ * sources of `rbac_token` need (docs/directives.md §5): the Bearer scheme,
+ * JWT-or-token classification, SHA-256 digests and the JWT cache key
+ * (docs/cache.md §6).
  *
  * Nothing here allocates or keeps a pointer past its return, except the
  * rbac_str_t views of rbac_cred_parse, which point into its input.
@@ -125,7 +126,7 @@ int rbac_cred_bearer(rbac_str_t value, rbac_str_t *out);
 rbac_cred_kind_t rbac_cred_classify(rbac_str_t value);
 
 /*
- * The JWT cache key of DESIGN 7: SHA-256 over a domain tag, the key-set
+ * The JWT cache key (docs/cache.md §6): SHA-256 over a domain tag, the key-set
  * identity (rbac_jwt_identity(), which covers keys, issuers, audiences,
  * leeway and the role catalog) and the whole token.  The IdP sync settings
  * are not in it: the subject cached beside the token holds only until the

@@ -5,6 +5,7 @@
  * rbac_decide.
  */
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 #define RBAC_CUSTOM_NAME_MAX  32
 
-/* The JSON list each level is written in (DESIGN 4). */
+/* The JSON list each level is written in (docs/records.md §2). */
 static const char  *rbac_custom_lists[RBAC_NLEVELS] = {
     "site_permissions",
     "user_permissions",
@@ -31,6 +32,8 @@ rbac_custom_check_name(const rbac_catalog_t *cat, rbac_str_t name,
 {
     char    c;
     size_t  i;
+
+    assert(name.data != NULL || name.len == 0);
 
     if (name.len == 0) {
         return rbac_err_set(err, RBAC_EINVAL, "name: must not be empty");
@@ -203,6 +206,9 @@ rbac_custom_check_perms(const rbac_catalog_t *cat, rbac_str_t name,
     size_t     i;
     rbac_rc_t  rc;
 
+    assert(perms != NULL || nperms == 0);
+    assert(org.data != NULL || org.len == 0);
+
     rc = rbac_custom_check_name(cat, name, err);
     if (rc != RBAC_OK) {
         return rc;
@@ -245,6 +251,8 @@ rbac_custom_check(const rbac_role_rec_t *rec, const rbac_catalog_t *cat,
     const rbac_subject_t *actor, rbac_err_t *err)
 {
     rbac_str_t  name, org;
+
+    assert(rec != NULL);
 
     name.data = rec->role.name;
     name.len = strnlen(rec->role.name, sizeof(rec->role.name));

@@ -1,6 +1,6 @@
 /*
  * rbac_custom.h: validation of custom roles before rbacctl writes them
- * (roles.md section 8, DESIGN 3).
+ * (docs/authorization.md §8).
  *
  * Rules, each refused with its own code and a message naming the field:
  *   name      1-32 bytes of [a-z0-9] with single hyphens inside (Coder's
@@ -13,7 +13,7 @@
  *   perms     no negation, no "*" resource type or action      RBAC_EINVAL
  *             every (type, action) declared for the type       RBAC_EUNKNOWN
  *   author    anti-escalation: the actor must itself be allowed every
- *             permission it grants, by rbac_decide:            RBAC_EESCALATION
+ * permission it grants, by rbac_decide:            RBAC_EESCALATION
  *               organization perm  {type, org = the role's org}
  *               member perm        {type, org, owner = actor}
  *               site perm          {type} (no org)

@@ -1,12 +1,14 @@
 /*
- * rbac_decide.c: the decision of roles.md section 2 (newest policy) with the
- * additions of DESIGN 3 (account status, deprecated templates): role votes
+ * rbac_decide.c: the decision of docs/authorization.md §2 (Coder's newest
+ * policy) with ngx_rbac's additions (account status, deprecated templates:
+ * docs/authorization.md §7): role votes
  * per level, the ACL path, the scope and the allow lists; the reason string;
  * and the expansion of ACL role names.
  *
  * Nothing here allocates: a decision walks the subject's roles once.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include "rbac_decide.h"
@@ -31,7 +33,7 @@ typedef struct {
     rbac_str_t     member_id;   /* org of `member` */
     int            org_vote;    /* raw vote of the org level, -1..1 */
     int            member_vote; /* raw vote of the member level */
-    int            is_member;   /* ACL membership (roles.md section 2) */
+    int            is_member;   /* ACL membership (docs/authorization.md §2) */
 } rbac_votes_t;
 
 
@@ -205,7 +207,7 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
         }
 
         if (o->any_org) {
-            /* roles.md 2: the max over member orgs, per level */
+            /* docs/authorization.md §2: the best over member orgs */
             v->is_member = 1;
             ov = rbac_vote(&ot);
             mv = rbac_vote(&mt);
@@ -237,7 +239,7 @@ rbac_role_votes(const rbac_subject_t *s, const rbac_object_t *o,
 }
 
 
-/* roles.md 2: site decides first; an org -1 blocks member grants. */
+/* docs/authorization.md §2: site first; org -1 blocks member grants. */
 static int
 rbac_level_allow(int site, int user, int org, int member)
 {
@@ -399,6 +401,14 @@ rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
     rbac_amask_t  bit;
     rbac_votes_t  v;
 
+    assert(s != NULL && o != NULL && d != NULL);
+    assert(s->site_roles != NULL || s->nsite_roles == 0);
+    assert(s->orgs != NULL || s->norgs == 0);
+    assert(s->groups != NULL || s->ngroups == 0);
+    assert(s->token_allow != NULL || s->ntoken_allow == 0);
+    assert(o->acl_users != NULL || o->nacl_users == 0);
+    assert(o->acl_groups != NULL || o->nacl_groups == 0);
+
     memset(d, 0, sizeof(*d));
 
     type = ((unsigned) o->type < RBAC_NTYPES) ? o->type : RBAC_T_OTHER;
@@ -457,7 +467,7 @@ rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
         d->org = v.member_id;
 
     } else if (v.is_member && rbac_acl_allow(s, o, bit, d)) {
-        /* roles.md 2: the ACL path ignores role negations */
+        /* docs/authorization.md §2: the ACL ignores role negations */
 
     } else {
         /* denied: name the negation that decided, if any */
@@ -489,7 +499,7 @@ rbac_decide(const rbac_subject_t *s, const rbac_object_t *o,
         return;
     }
 
-    /* roles.md 2: scope is an intersection */
+    /* docs/authorization.md §2: scope is an intersection */
     if (s->scope != NULL) {
         if (!rbac_scope_allow(s, o, type, bit, owned, user_lvl, v.is_member))
         {
@@ -623,6 +633,9 @@ rbac_decision_reason(const rbac_decision_t *d, const rbac_subject_t *s,
     const rbac_object_t *o, char *buf, size_t size)
 {
     rbac_text_t  t;
+
+    assert(d != NULL);
+    assert(buf != NULL || size == 0);
 
     if (size == 0) {
         return 0;

@@ -1,6 +1,6 @@
 /*
  * rbac_decide.h: the decision.  rbac_decide(subject, object, action) answers
- * allow or deny exactly as roles.md section 2 says, with the reason, and
+ * allow or deny exactly as docs/authorization.md §2 says, with the reason, and
  * allocates nothing.
  *
  * Subject and object are views: arrays and strings the caller owns (records
@@ -74,7 +74,8 @@ typedef struct {
 } rbac_object_t;
 
 /*
- * Expands an ACL entry's role name for an object type (roles.md section 6):
+ * Expands an ACL entry's role name for an object type
+ * (docs/authorization.md §6):
  * workspace use/admin, template use/admin.  0 for anything else.
  */
 rbac_amask_t rbac_acl_role_actions(rbac_type_t t, rbac_str_t role);

@@ -1,5 +1,6 @@
 /*
- * rbac_idpsync.h: IdP sync (roles.md section 12, DESIGN 4 rbac:idpsync):
+ * rbac_idpsync.h: IdP sync (docs/authorization.md §12; rbac:idpsync,
+ * docs/records.md §2):
  * the memberships a verified token's claims grant, merged with the user's
  * record.
  *
@@ -22,7 +23,8 @@
  * it) holding the merged memberships, ready for rbac_subject_build, and
  * one grant per membership saying where it comes from.
  *
- * Rules (roles.md section 12; where it is silent, the safer reading):
+ * Rules (docs/authorization.md §12; where Coder is silent, the safer
+ * reading):
  *   - sync applies to users (kind user) with login "oidc", or without a
  *     record; other records are used as they are;
  *   - a claim is found by `field` as one member name first (URL-named
@@ -51,7 +53,7 @@
  *     roles; one org's groups, those of the record found in the org's
  *     index); "add": the union.
  *
- * Bounds (DESIGN 10.4): claims text over RBAC_MAX_CLAIMS, more than
+ * Bounds (docs/security.md §7): claims text over RBAC_MAX_CLAIMS, more than
  * RBAC_MAX_LIST entries in one list of the result or more than
  * RBAC_IDP_MAX_GRANTS in all: RBAC_EBOUND.  Regex filters are at most
  * RBAC_IDP_MAX_REGEX bytes, matched with match, depth and heap limits; a

@@ -1,7 +1,7 @@
 /*
- * rbac_jwt.h: JWT verification (DESIGN 5 rbac_jwt_key / _issuer /
- * _audience / _leeway, DESIGN 10.1-10.2) over libjwt 1.10.2, OpenSSL 3 and
- * cJSON.
+ * rbac_jwt.h: JWT verification (rbac_jwt_key, _issuer, _audience and
+ * _leeway: docs/directives.md §6; the rules: docs/security.md §3) over
+ * libjwt 1.10.2, OpenSSL 3 and cJSON.
  *
  * The algorithm is pinned by the key, never taken from the token: a key set
  * holds keys each pinned to one of nine algs; a token's header alg and kid
@@ -128,12 +128,12 @@ typedef struct {
 void rbac_jwt_checks_init(rbac_jwt_checks_t *chk);
 
 /*
- * A stable 32-byte identity (SHA-256, length-prefixed fields) of the key
- * set (algs, kids, key bytes, in order added), the checks (issuers,
- * audiences, leeway) and the role catalog's text (the subject cached with
- * a token is built with it): the part of the JWT cache key (DESIGN 7) that
- * says which server configuration verified a token.  ks may be NULL (no
- * key).  Returns RBAC_OK or RBAC_ENOMEM.
+ * A stable 32-byte identity (SHA-256, length-prefixed fields) of the key set
+ * (algs, kids, key bytes, in order added), the checks (issuers, audiences,
+ * leeway) and the role catalog's text (the subject cached with a token is
+ * built with it): the part of the JWT cache key (docs/cache.md §6) that says
+ * which server configuration verified a token.  ks may be NULL (no key).
+ * Returns RBAC_OK or RBAC_ENOMEM.
  */
 rbac_rc_t rbac_jwt_identity(const rbac_jwt_keyset_t *ks,
     const rbac_jwt_checks_t *chk, rbac_str_t catalog, uint8_t out[32]);

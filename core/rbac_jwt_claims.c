@@ -1,6 +1,6 @@
 /*
- * rbac_jwt_claims.c: the claim checks of DESIGN 10.2 (exp, nbf, iat, iss,
- * aud, sub) on a claims JSON text, read with cJSON against an injected
+ * rbac_jwt_claims.c: the claim checks of docs/security.md §3 (exp, nbf, iat,
+ * iss, aud, sub) on a claims JSON text, read with cJSON against an injected
  * clock, and the result they produce.
  */
 

@@ -1,6 +1,6 @@
 /*
  * rbac_names.h: the closed vocabulary of resource types and actions
- * (roles.md section 3, Coder at 007f4fc), as X-macros so that the enums,
+ * (docs/authorization.md §3, Coder at 007f4fc), as X-macros so that the enums,
  * the name tables and the per-type action sets come from one list.
  *
  * An action is a bit in a 32-bit mask.  RBAC_A_OTHER stands for an action
@@ -154,7 +154,7 @@ rbac_type_t rbac_type_from_name(rbac_str_t name);
 const char *rbac_action_name(rbac_action_t a);     /* "other" for OTHER */
 const char *rbac_type_name(rbac_type_t t);         /* "other" for OTHER */
 
-/* The actions roles.md section 3 declares for a type (0 for OTHER). */
+/* The actions declared for a type (docs/authorization.md §3; 0 for OTHER). */
 rbac_amask_t rbac_type_actions(rbac_type_t t);
 
 

@@ -1,8 +1,8 @@
 /*
  * rbac_object.c: the object resolver (rbac_object.h): which record an
  * object named by a request is read from, and the object built from the
- * request's arguments and that record, record first (DESIGN 5
- * `rbac_object`).
+ * request's arguments and that record, record first
+ * (docs/authorization.md §11).
  */
 
 #include <assert.h>

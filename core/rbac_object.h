@@ -2,7 +2,7 @@
  * rbac_object.h: the object resolver.  One function turns what a request
  * says about its object (type, id=, org=, owner=, any_org, the caller for
  * "me") and the record those name into the object rbac_decide works on,
- * with every rule of DESIGN 5 `rbac_object`.  The module (rbac_object,
+ * with every rule of docs/authorization.md §11.  The module (rbac_object,
  * rbac_also) and `rbacctl check` call it and nothing else for this.
  *
  * Two steps, because the module reads records asynchronously:
@@ -56,14 +56,13 @@ rbac_rec_type_t rbac_object_record(const rbac_object_args_t *args,
  *                  or id): a malformed record (503)
  *   RBAC_ENOMEM    from a
  *
- * The rules: with a record, the record's org, owner and ACL are the
- * object's, and an org= or owner= that differs from them is a deny; an org
- * record's object is in that org and has no owner; a user object is owned
- * by the user and is in an org only when org= names one of the user's
- * memberships (else it has no org, as in Coder); a user object's org= is
- * never taken without its record.  Without a record the object is what the
- * arguments say.  Every id, org and owner is at most RBAC_MAX_NAME bytes
- * with no control byte.
+ * The rules: with a record, the record's org, owner and ACL are the object's,
+ * and an org= or owner= that differs from them is a deny; an org record's
+ * object is in that org and has no owner; a user object is owned by the user
+ * and in no org, as in Coder, so an org= with a user is a mismatch, with or
+ * without its record.  Other objects without a record are what the arguments
+ * say.  Every id, org and owner is at most RBAC_MAX_NAME bytes with no control
+ * byte.
  */
 rbac_rc_t rbac_object_resolve(const rbac_object_args_t *args,
     const void *rec, const rbac_allocator_t *a, rbac_object_t *out,

@@ -1,8 +1,9 @@
 /*
  * rbac_perm.c: permissions and permsets: compiling a permission into the
- * per-type action masks, voting, and the permission's JSON form.
+ * per-type action masks, voting, and reading the permission's JSON form.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -15,6 +16,10 @@ rbac_permset_add(rbac_permset_t *ps, const rbac_perm_t *p)
 {
     int            t;
     rbac_amask_t   m, *dst;
+
+    assert(ps != NULL && p != NULL);
+    assert(p->any_type || (unsigned) p->type < RBAC_NTYPES);
+    assert(p->any_action || (unsigned) p->action <= RBAC_A_OTHER);
 
     m = p->any_action ? RBAC_AMASK_ALL : RBAC_ABIT(p->action);
     dst = p->negate ? ps->neg : ps->pos;
@@ -36,6 +41,8 @@ rbac_permset_union(rbac_permset_t *dst, const rbac_permset_t *src)
 {
     int  t;
 
+    assert(dst != NULL && src != NULL);
+
     for (t = 0; t < RBAC_NTYPES; t++) {
         dst->pos[t] |= src->pos[t];
         dst->neg[t] |= src->neg[t];
@@ -47,6 +54,10 @@ int
 rbac_permset_vote(const rbac_permset_t *ps, rbac_type_t t, rbac_action_t a)
 {
     rbac_amask_t  bit;
+
+    assert(ps != NULL);
+    assert((unsigned) t < RBAC_NTYPES);
+    assert((unsigned) a <= RBAC_A_OTHER);
 
     bit = RBAC_ABIT(a);
 
@@ -64,6 +75,8 @@ rbac_perm_from_json(const cJSON *j, rbac_perm_t *p, const char *what,
 {
     cJSON       *rt, *ac, *ng;
     rbac_str_t   s;
+
+    assert(p != NULL && what != NULL);
 
     memset(p, 0, sizeof(*p));
 
@@ -118,38 +131,6 @@ rbac_perm_from_json(const cJSON *j, rbac_perm_t *p, const char *what,
                                 "%s: unknown action \"%.64s\"", what,
                                 ac->valuestring);
         }
-    }
-
-    return RBAC_OK;
-}
-
-
-rbac_rc_t
-rbac_perm_to_json(const rbac_perm_t *p, cJSON *arr)
-{
-    cJSON  *o;
-
-    o = cJSON_CreateObject();
-    if (o == NULL) {
-        return RBAC_ENOMEM;
-    }
-
-    if (cJSON_AddStringToObject(o, "resource_type",
-                                p->any_type ? "*" : rbac_type_name(p->type))
-            == NULL
-        || cJSON_AddStringToObject(o, "action",
-                                   p->any_action
-                                   ? "*" : rbac_action_name(p->action))
-           == NULL
-        || cJSON_AddBoolToObject(o, "negate", p->negate) == NULL)
-    {
-        cJSON_Delete(o);
-        return RBAC_ENOMEM;
-    }
-
-    if (!cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return RBAC_ENOMEM;
     }
 
     return RBAC_OK;

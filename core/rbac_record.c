@@ -6,6 +6,7 @@
  * check that a record is the one its key names.
  */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,9 @@ rbac_record_parse(rbac_rec_type_t type, const char *json, size_t len,
     rbac_blob_t              b;
     rbac_rec_hdr_t           hdr;
     const rbac_rec_codec_t  *c;
+
+    assert(json != NULL || len == 0);
+    assert(a != NULL && out != NULL);
 
     *out = NULL;
 
@@ -224,6 +228,8 @@ rbac_record_json(const void *rec, const rbac_allocator_t *a, char **out,
     char                  *buf;
     rbac_jw_t              w;
     const rbac_rec_hdr_t  *h = rec;
+
+    assert(rec != NULL && a != NULL && out != NULL);
 
     *out = NULL;
 

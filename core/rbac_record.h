@@ -1,5 +1,5 @@
 /*
- * rbac_record.h: the records of the decision table (DESIGN section 4) in
+ * rbac_record.h: the records of the decision table (docs/records.md §2) in
  * parsed, compact form, and their JSON codecs.
  *
  * A parsed record is one contiguous, position-independent block: a header
@@ -8,10 +8,10 @@
  * memory cache) and read where it lands.  rbac_ref() turns a reference into
  * a string view that points into the block.
  *
- * Parsing checks shapes and the bounds of DESIGN 10.4 and applies the
- * defaults of DESIGN 4; it never consults the catalog.  Writing a record back
- * (rbac_record_json) gives the canonical JSON of the record: the same
- * document rbacctl stores and exports.
+ * Parsing checks shapes and the bounds of docs/security.md §7 and applies the
+ * defaults of docs/records.md §3; it never consults the catalog.  Writing a
+ * record back (rbac_record_json) gives the canonical JSON of the record: the
+ * same document rbacctl stores and exports.
  */
 
 #ifndef RBAC_RECORD_H
@@ -241,7 +241,7 @@ typedef struct {
 rbac_rc_t rbac_reference_resolve(const rbac_reference_rec_t *rec,
     rbac_refkind_t k, rbac_str_t *id);
 
-/* IdP sync settings (roles.md section 12). */
+/* IdP sync settings (docs/authorization.md §12). */
 typedef struct {
     rbac_ref_t      value;          /* claim value */
     rbac_span_t     targets;        /* rbac_ref_t[]: orgs, group ids, roles */
@@ -288,10 +288,10 @@ rbac_rc_t rbac_record_parse(rbac_rec_type_t type, const char *json,
 
 /*
  * The record's canonical JSON (compact, every field, defaults written out,
- * keys in DESIGN 4's order, map entries sorted by key, ACL action lists in
- * vocabulary order), NUL-terminated, allocated from `a`; *len (may be NULL)
- * is its length.  Byte-stable: rbacctl stores it and compares it to detect
- * no-op writes.  Optional parts are left out when empty: an object's
+ * keys in the order of docs/records.md §2, map entries sorted by key, ACL
+ * action lists in vocabulary order), NUL-terminated, allocated from `a`; *len
+ * (may be NULL) is its length.  Byte-stable: rbacctl stores it and compares it
+ * to detect no-op writes.  Optional parts are left out when empty: an object's
  * "deprecated" when not deprecated, a role's permission lists of the other
  * kind (site/user lists of an org role, org/member lists of a site role).
  */
@@ -337,10 +337,10 @@ void rbac_object_view_free(rbac_object_t *o, const rbac_allocator_t *a);
 
 /*
  * Building a subject from a user record, the way the module and
- * `rbacctl check` do (DESIGN 3): roles resolved through the catalog (with
- * the deployment options and each org's sharing mode) or custom roles, each
- * org's default member roles added, and with `implicit` set, the site role
- * `member` and `organization-member` (user) or
+ * `rbacctl check` do (docs/authorization.md §4): roles resolved through the
+ * catalog (with the deployment options and each org's sharing mode) or
+ * custom roles, each org's default member roles added, and with `implicit`
+ * set, the site role `member` and `organization-member` (user) or
  * `organization-service-account` (service account) in every org.
  */
 typedef struct {

@@ -4,6 +4,7 @@
  * "user.orgs.orgA[2]: not a string".
  */
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,41 @@ rbac_rf_map(const cJSON *j, const char *path, const cJSON **items,
                                 "%s: duplicate key \"%s\"", path,
                                 items[i]->string);
         }
+    }
+
+    return RBAC_OK;
+}
+
+
+rbac_rc_t
+rbac_rf_map_span(rbac_blob_t *b, const cJSON *j, const char *path,
+    size_t size, rbac_rf_entry_pt entry, void *ctx, rbac_span_t *out)
+{
+    char          q[RBAC_PATH_LEN];
+    size_t        i, n;
+    uint64_t      e[RBAC_RF_ENTRY_MAX / sizeof(uint64_t)];
+    rbac_rc_t     rc;
+    const cJSON  *items[RBAC_MAX_LIST];
+
+    assert(size > 0 && size <= sizeof(e));
+
+    rc = rbac_rf_map(j, path, items, &n, b->err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    *out = rbac_blob_array(b, n, size);
+
+    for (i = 0; i < n; i++) {
+        memset(e, 0, size);
+
+        rc = entry(b, items[i], rbac_rf_path(q, path, items[i]->string), ctx,
+                   e);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+
+        rbac_blob_put(b, out->off + i * size, e, size);
     }
 
     return RBAC_OK;

@@ -1,8 +1,8 @@
 /*
- * rbac_record_idpsync.c: rbac:idpsync, the IdP sync settings (roles.md
- * section 12): organization sync, group sync and org-role sync per org,
- * site-role sync.  The proxy only reads: settings that would make it write
- * (auto-created groups) are refused.
+ * rbac_record_idpsync.c: rbac:idpsync, the IdP sync settings
+ * (docs/authorization.md §12): organization sync, group sync and org-role sync
+ * per org, site-role sync.  The proxy only reads: settings that would make it
+ * write (auto-created groups) are refused.
  */
 
 #include <string.h>
@@ -13,39 +13,16 @@
 #define RBAC_IDP_GROUPS   0x1       /* regex_filter, auto-create refused */
 
 
-/* {"<claim value>": ["<target>", ...], ...} */
+/* One mapping entry "<claim value>": ["<target>", ...]. */
 static rbac_rc_t
-rbac_rec_idp_mapping(rbac_blob_t *b, const cJSON *j, const char *path,
-    rbac_span_t *out)
+rbac_rec_idp_map_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
 {
-    char             p[RBAC_PATH_LEN];
-    size_t           i, n;
-    rbac_rc_t        rc;
-    rbac_idp_map_t   m;
-    const cJSON     *items[RBAC_MAX_LIST];
+    rbac_idp_map_t  *m = e;
 
-    rc = rbac_rf_map(j, path, items, &n, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
+    m->value = rbac_blob_bytes(b, j->string, strlen(j->string));
 
-    *out = rbac_blob_array(b, n, sizeof(rbac_idp_map_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&m, 0, sizeof(m));
-        m.value = rbac_blob_bytes(b, items[i]->string,
-                                  strlen(items[i]->string));
-
-        rc = rbac_rf_names(b, items[i], rbac_rf_path(p, path, items[i]->string),
-                           &m.targets);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, out->off + i * sizeof(m), &m, sizeof(m));
-    }
-
-    return RBAC_OK;
+    return rbac_rf_names(b, j, path, &m->targets);
 }
 
 
@@ -72,8 +49,10 @@ rbac_rec_idp_sync(rbac_blob_t *b, const cJSON *j, const char *path,
         return rc;
     }
 
-    rc = rbac_rec_idp_mapping(b, rbac_rf_get(j, "mapping"),
-                              rbac_rf_path(p, path, "mapping"), &s->mapping);
+    rc = rbac_rf_map_span(b, rbac_rf_get(j, "mapping"),
+                          rbac_rf_path(p, path, "mapping"),
+                          sizeof(rbac_idp_map_t), rbac_rec_idp_map_entry, NULL,
+                          &s->mapping);
     if (rc != RBAC_OK) {
         return rc;
     }
@@ -106,40 +85,25 @@ rbac_rec_idp_sync(rbac_blob_t *b, const cJSON *j, const char *path,
 }
 
 
+/* One per-org entry "<org>": {sync}; ctx is the flags (unsigned). */
+static rbac_rc_t
+rbac_rec_idp_org_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    return rbac_rec_idp_sync(b, j, path, j->string, *(unsigned *) ctx, e);
+}
+
+
 /* {"<org>": {sync}, ...} into an rbac_idp_sync_t[] sorted by org. */
 static rbac_rc_t
 rbac_rec_idp_per_org(rbac_blob_t *b, const cJSON *j, const char *key,
     const char *path, unsigned flags, rbac_span_t *out)
 {
-    char              p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
-    size_t            i, n;
-    rbac_rc_t         rc;
-    rbac_idp_sync_t   s;
-    const cJSON      *items[RBAC_MAX_LIST];
+    char  p[RBAC_PATH_LEN];
 
-    rbac_rf_path(p, path, key);
-
-    rc = rbac_rf_map(rbac_rf_get(j, key), p, items, &n, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    *out = rbac_blob_array(b, n, sizeof(rbac_idp_sync_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&s, 0, sizeof(s));
-
-        rc = rbac_rec_idp_sync(b, items[i],
-                               rbac_rf_path(q, p, items[i]->string),
-                               items[i]->string, flags, &s);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, out->off + i * sizeof(s), &s, sizeof(s));
-    }
-
-    return RBAC_OK;
+    return rbac_rf_map_span(b, rbac_rf_get(j, key), rbac_rf_path(p, path, key),
+                            sizeof(rbac_idp_sync_t), rbac_rec_idp_org_entry,
+                            &flags, out);
 }
 
 

@@ -91,6 +91,24 @@ rbac_rc_t rbac_rf_array(const cJSON *j, const char *path,
 rbac_rc_t rbac_rf_map(const cJSON *j, const char *path,
     const cJSON **items, size_t *n, rbac_err_t *err);
 
+/*
+ * Fills the zeroed map entry e (an element of the span rbac_rf_map_span
+ * builds) from the member j, whose key is j->string, at `path` (the map's
+ * path and the key); ctx is the caller's.
+ */
+typedef rbac_rc_t (*rbac_rf_entry_pt)(rbac_blob_t *b, const cJSON *j,
+    const char *path, void *ctx, void *e);
+
+#define RBAC_RF_ENTRY_MAX  64       /* the largest entry size, in bytes */
+
+/*
+ * The object j (NULL = empty) at `path`, checked as rbac_rf_map, into a
+ * span of entries of `size` bytes (0 < size <= RBAC_RF_ENTRY_MAX), one a
+ * member in key order, each filled by `entry`.
+ */
+rbac_rc_t rbac_rf_map_span(rbac_blob_t *b, const cJSON *j, const char *path,
+    size_t size, rbac_rf_entry_pt entry, void *ctx, rbac_span_t *out);
+
 /* qsort order of cJSON members (const cJSON *[]) by name. */
 int rbac_rf_keycmp(const void *a, const void *b);
 

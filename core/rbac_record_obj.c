@@ -80,40 +80,28 @@ rbac_rec_acl_value(rbac_blob_t *b, rbac_type_t type, const cJSON *v,
 }
 
 
+/* One ACL entry "<id>": value; ctx is the object's rbac_type_t. */
+static rbac_rc_t
+rbac_rec_acl_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    rbac_acl_rec_t  *a = e;
+
+    a->id = rbac_blob_bytes(b, j->string, strlen(j->string));
+
+    return rbac_rec_acl_value(b, *(rbac_type_t *) ctx, j, path, a);
+}
+
+
 static rbac_rc_t
 rbac_rec_acl(rbac_blob_t *b, const cJSON *j, const char *key,
     const char *path, rbac_type_t type, rbac_span_t *out)
 {
-    char             p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
-    size_t           i, n;
-    rbac_rc_t        rc;
-    rbac_acl_rec_t   e;
-    const cJSON     *items[RBAC_MAX_LIST];
+    char  p[RBAC_PATH_LEN];
 
-    rbac_rf_path(p, path, key);
-
-    rc = rbac_rf_map(rbac_rf_get(j, key), p, items, &n, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    *out = rbac_blob_array(b, n, sizeof(rbac_acl_rec_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&e, 0, sizeof(e));
-        e.id = rbac_blob_bytes(b, items[i]->string,
-                               strlen(items[i]->string));
-
-        rc = rbac_rec_acl_value(b, type, items[i],
-                                rbac_rf_path(q, p, items[i]->string), &e);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, out->off + i * sizeof(e), &e, sizeof(e));
-    }
-
-    return RBAC_OK;
+    return rbac_rf_map_span(b, rbac_rf_get(j, key), rbac_rf_path(p, path, key),
+                            sizeof(rbac_acl_rec_t), rbac_rec_acl_entry, &type,
+                            out);
 }
 
 
@@ -122,57 +110,61 @@ static const char  *rbac_app_shares[] = {
 };
 
 
-/* "apps": {"<slug>": "owner"|"authenticated"|"organization"|"public"} */
+typedef struct {
+    rbac_type_t      type;          /* the object's */
+    const char      *path;          /* of "apps" */
+} rbac_rec_apps_ctx_t;
+
+
+/* One app "<slug>": "owner"|"authenticated"|"organization"|"public". */
+static rbac_rc_t
+rbac_rec_app_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    size_t                k;
+    rbac_app_rec_t       *a = e;
+    rbac_rec_apps_ctx_t  *x = ctx;
+
+    if (x->type != RBAC_T_WORKSPACE) {
+        return rbac_err_set(b->err, RBAC_EINVAL,
+                            "%s: only a workspace has apps", x->path);
+    }
+
+    for (k = 0; k < 4; k++) {
+        if (cJSON_IsString(j)
+            && strcmp(j->valuestring, rbac_app_shares[k]) == 0)
+        {
+            break;
+        }
+    }
+
+    if (k == 4) {
+        return rbac_err_set(b->err, RBAC_EINVAL,
+                            "%s: not owner, authenticated, organization "
+                            "or public", path);
+    }
+
+    a->slug = rbac_blob_bytes(b, j->string, strlen(j->string));
+    a->share = (uint32_t) k;
+
+    return RBAC_OK;
+}
+
+
+/* "apps": {"<slug>": share, ...}; only a workspace has any. */
 static rbac_rc_t
 rbac_rec_apps(rbac_blob_t *b, const cJSON *j, const char *path,
     rbac_type_t type, rbac_span_t *out)
 {
-    char             p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
-    size_t           i, n, k;
-    rbac_rc_t        rc;
-    rbac_app_rec_t   e;
-    const cJSON     *items[RBAC_MAX_LIST];
+    char                 p[RBAC_PATH_LEN];
+    rbac_rec_apps_ctx_t  x;
 
-    rbac_rf_path(p, path, "apps");
+    x.type = type;
+    x.path = rbac_rf_path(p, path, "apps");
 
-    rc = rbac_rf_map(rbac_rf_get(j, "apps"), p, items, &n, b->err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    if (n > 0 && type != RBAC_T_WORKSPACE) {
-        return rbac_err_set(b->err, RBAC_EINVAL,
-                            "%s: only a workspace has apps", p);
-    }
-
-    *out = rbac_blob_array(b, n, sizeof(rbac_app_rec_t));
-
-    for (i = 0; i < n; i++) {
-        rbac_rf_path(q, p, items[i]->string);
-
-        for (k = 0; k < 4; k++) {
-            if (cJSON_IsString(items[i])
-                && strcmp(items[i]->valuestring, rbac_app_shares[k]) == 0)
-            {
-                break;
-            }
-        }
-
-        if (k == 4) {
-            return rbac_err_set(b->err, RBAC_EINVAL,
-                                "%s: not owner, authenticated, organization "
-                                "or public", q);
-        }
-
-        memset(&e, 0, sizeof(e));
-        e.slug = rbac_blob_bytes(b, items[i]->string,
-                                 strlen(items[i]->string));
-        e.share = (uint32_t) k;
-
-        rbac_blob_put(b, out->off + i * sizeof(e), &e, sizeof(e));
-    }
-
-    return RBAC_OK;
+    return rbac_rf_map_span(b, rbac_rf_get(j, "apps"), p,
+                            sizeof(rbac_app_rec_t), rbac_rec_app_entry, &x,
+                            out);
 }
 
 

@@ -150,40 +150,33 @@ rbac_rec_group_json(rbac_jw_t *w, const void *rec)
 }
 
 
+/* One group "<name>": "<id>". */
+static rbac_rc_t
+rbac_rec_orggroup_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    rbac_orggroup_t  *g = e;
+
+    g->name = rbac_blob_bytes(b, j->string, strlen(j->string));
+
+    return rbac_rf_str_val(b, j, path, RBAC_ID, NULL, &g->id);
+}
+
+
 rbac_rc_t
 rbac_rec_orggroups_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 {
-    char                  p[RBAC_PATH_LEN];
-    size_t                i, n;
     uint32_t              off;
     rbac_rc_t             rc;
-    rbac_orggroup_t       e;
     rbac_orggroups_rec_t  og;
-    const cJSON          *items[RBAC_MAX_LIST];
 
     memset(&og, 0, sizeof(og));
     off = rbac_blob_reserve(b, sizeof(og));
 
-    rc = rbac_rf_map(j, path, items, &n, b->err);
+    rc = rbac_rf_map_span(b, j, path, sizeof(rbac_orggroup_t),
+                          rbac_rec_orggroup_entry, NULL, &og.groups);
     if (rc != RBAC_OK) {
         return rc;
-    }
-
-    og.groups = rbac_blob_array(b, n, sizeof(rbac_orggroup_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&e, 0, sizeof(e));
-        e.name = rbac_blob_bytes(b, items[i]->string,
-                                 strlen(items[i]->string));
-
-        rc = rbac_rf_str_val(b, items[i],
-                             rbac_rf_path(p, path, items[i]->string), RBAC_ID,
-                             NULL, &e.id);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, og.groups.off + i * sizeof(e), &e, sizeof(e));
     }
 
     rbac_blob_put(b, off, &og, sizeof(og));

@@ -198,16 +198,27 @@ rbac_rec_token_json(rbac_jw_t *w, const void *rec)
 }
 
 
+/* One tag "<key>": "<value>". */
+static rbac_rc_t
+rbac_rec_tag_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    rbac_tag_t  *t = e;
+
+    t->key = rbac_blob_bytes(b, j->string, strlen(j->string));
+
+    return rbac_rf_str_val(b, j, path, RBAC_RF_NAME | RBAC_RF_TEXT, "",
+                           &t->value);
+}
+
+
 rbac_rc_t
 rbac_rec_pkey_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 {
-    char              p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
-    size_t            i, n;
+    char              p[RBAC_PATH_LEN];
     uint32_t          off;
     rbac_rc_t         rc;
-    rbac_tag_t        tag;
     rbac_pkey_rec_t   k;
-    const cJSON      *items[RBAC_MAX_LIST];
 
     memset(&k, 0, sizeof(k));
     off = rbac_blob_reserve(b, sizeof(k));
@@ -228,28 +239,11 @@ rbac_rec_pkey_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
-    rbac_rf_path(p, path, "tags");
-
-    rc = rbac_rf_map(rbac_rf_get(j, "tags"), p, items, &n, b->err);
+    rc = rbac_rf_map_span(b, rbac_rf_get(j, "tags"),
+                          rbac_rf_path(p, path, "tags"), sizeof(rbac_tag_t),
+                          rbac_rec_tag_entry, NULL, &k.tags);
     if (rc != RBAC_OK) {
         return rc;
-    }
-
-    k.tags = rbac_blob_array(b, n, sizeof(rbac_tag_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&tag, 0, sizeof(tag));
-        tag.key = rbac_blob_bytes(b, items[i]->string,
-                                  strlen(items[i]->string));
-
-        rc = rbac_rf_str_val(b, items[i],
-                             rbac_rf_path(q, p, items[i]->string),
-                             RBAC_RF_NAME | RBAC_RF_TEXT, "", &tag.value);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, k.tags.off + i * sizeof(tag), &tag, sizeof(tag));
     }
 
     rc = rbac_rf_sha256(j, "secret_sha256", path, k.secret_sha256, b->err);

@@ -26,17 +26,27 @@ static const char *const  rbac_user_idp_modes[] = {
 };
 
 
+/* One membership "<org>": ["<role>", ...]. */
+static rbac_rc_t
+rbac_rec_user_org_entry(rbac_blob_t *b, const cJSON *j, const char *path,
+    void *ctx, void *e)
+{
+    rbac_user_org_rec_t  *uo = e;
+
+    uo->org = rbac_blob_bytes(b, j->string, strlen(j->string));
+
+    return rbac_rf_names(b, j, path, &uo->roles);
+}
+
+
 rbac_rc_t
 rbac_rec_user_parse(rbac_blob_t *b, const cJSON *j, const char *path)
 {
     int                   v;
-    char                  p[RBAC_PATH_LEN], q[RBAC_PATH_LEN];
-    size_t                i, n;
+    char                  p[RBAC_PATH_LEN];
     uint32_t              off;
     rbac_rc_t             rc;
     rbac_user_rec_t       u;
-    rbac_user_org_rec_t   uo;
-    const cJSON          *items[RBAC_MAX_LIST];
 
     memset(&u, 0, sizeof(u));
     off = rbac_blob_reserve(b, sizeof(u));
@@ -91,27 +101,12 @@ rbac_rec_user_parse(rbac_blob_t *b, const cJSON *j, const char *path)
         return rc;
     }
 
-    rbac_rf_path(p, path, "orgs");
-
-    rc = rbac_rf_map(rbac_rf_get(j, "orgs"), p, items, &n, b->err);
+    rc = rbac_rf_map_span(b, rbac_rf_get(j, "orgs"),
+                          rbac_rf_path(p, path, "orgs"),
+                          sizeof(rbac_user_org_rec_t), rbac_rec_user_org_entry,
+                          NULL, &u.orgs);
     if (rc != RBAC_OK) {
         return rc;
-    }
-
-    u.orgs = rbac_blob_array(b, n, sizeof(rbac_user_org_rec_t));
-
-    for (i = 0; i < n; i++) {
-        memset(&uo, 0, sizeof(uo));
-        uo.org = rbac_blob_bytes(b, items[i]->string,
-                                 strlen(items[i]->string));
-
-        rc = rbac_rf_names(b, items[i], rbac_rf_path(q, p, items[i]->string),
-                           &uo.roles);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
-
-        rbac_blob_put(b, u.orgs.off + i * sizeof(uo), &uo, sizeof(uo));
     }
 
     rc = rbac_rf_names(b, rbac_rf_get(j, "groups"),

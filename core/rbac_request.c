@@ -1,10 +1,11 @@
 /*
- * rbac_request.c: parsing decision requests (DESIGN 9) into a subject view,
- * an object view and an action, with roles resolved, the scope compiled
- * and ACL role names expanded.  Memory comes from a small block arena over
- * the caller's allocator; the cJSON tree is freed before returning.
+ * rbac_request.c: parsing decision requests (docs/rbacctl.md §5) into a
+ * subject view, an object view and an action, with roles resolved, the scope
+ * compiled and ACL role names expanded.  Memory comes from a small block arena
+ * over the caller's allocator; the cJSON tree is freed before returning.
  */
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -210,18 +211,6 @@ rbac_rq_list(rbac_rq_t *c, const cJSON *j, int object, const char *field,
 }
 
 
-static rbac_str_t
-rbac_rq_cstr(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 /* A member key of an object, bounded like any id. */
 static rbac_rc_t
 rbac_rq_key(rbac_rq_t *c, const cJSON *j, const char *field,
@@ -310,7 +299,7 @@ rbac_rq_perms(rbac_rq_t *c, const cJSON *list, const char *field,
             p.type = RBAC_T_OTHER;
 
         } else {
-            p.type = rbac_type_from_name(rbac_rq_cstr(rt->valuestring));
+            p.type = rbac_type_from_name(rbac_cstr(rt->valuestring));
 
             if (p.type == RBAC_T_OTHER) {
                 continue;
@@ -322,7 +311,7 @@ rbac_rq_perms(rbac_rq_t *c, const cJSON *list, const char *field,
             p.action = RBAC_A_OTHER;
 
         } else {
-            p.action = rbac_action_from_name(rbac_rq_cstr(ac->valuestring));
+            p.action = rbac_action_from_name(rbac_cstr(ac->valuestring));
 
             if (p.action == RBAC_A_OTHER) {
                 continue;
@@ -437,7 +426,7 @@ rbac_rq_org_settings(rbac_rq_t *c, const cJSON *root)
                                 f);
         }
 
-        mode = rbac_rq_cstr(m->valuestring);
+        mode = rbac_cstr(m->valuestring);
 
         if (rbac_str_eq_cstr(mode, "everyone")) {
             e->share = RBAC_SHARE_EVERYONE;
@@ -610,7 +599,7 @@ rbac_rq_roles(rbac_rq_t *c, const cJSON *list, const char *field,
             return rbac_err_set(c->err, RBAC_EINVAL, "%s: not a string", f);
         }
 
-        name = rbac_rq_cstr(j->valuestring);
+        name = rbac_cstr(j->valuestring);
 
         if (name.len > RBAC_MAX_NAME) {
             return rbac_err_set(c->err, RBAC_EBOUND,
@@ -658,7 +647,7 @@ rbac_rq_allow_entry(rbac_rq_t *c, const cJSON *j, const char *field,
         e->type = RBAC_T_OTHER;
 
     } else {
-        e->type = rbac_type_from_name(rbac_rq_cstr(t->valuestring));
+        e->type = rbac_type_from_name(rbac_cstr(t->valuestring));
     }
 
     if (strcmp(id->valuestring, "*") == 0) {
@@ -811,7 +800,7 @@ rbac_rq_scope_name(rbac_rq_t *c, const cJSON *j, const char *field,
         return rbac_err_set(c->err, RBAC_EINVAL, "%s: not a string", field);
     }
 
-    name = rbac_rq_cstr(j->valuestring);
+    name = rbac_cstr(j->valuestring);
 
     if (name.len > RBAC_MAX_NAME) {
         return rbac_err_set(c->err, RBAC_EBOUND, "%s: longer than %d bytes",
@@ -1131,7 +1120,7 @@ rbac_rq_acl(rbac_rq_t *c, const cJSON *obj, const char *key,
         }
 
         if (cJSON_IsString(j)) {
-            role = rbac_rq_cstr(j->valuestring);
+            role = rbac_cstr(j->valuestring);
             entries[i].actions = rbac_acl_role_actions(c->req->object.type,
                                                        role);
 
@@ -1161,7 +1150,7 @@ rbac_rq_acl(rbac_rq_t *c, const cJSON *obj, const char *key,
                 }
 
                 /* an action outside the vocabulary matches nothing */
-                a = rbac_action_from_name(rbac_rq_cstr(e->valuestring));
+                a = rbac_action_from_name(rbac_cstr(e->valuestring));
 
                 if (a != RBAC_A_OTHER) {
                     entries[i].actions |= RBAC_ABIT(a);
@@ -1365,6 +1354,9 @@ rbac_request_parse(const char *json, size_t len, const rbac_catalog_t *cat,
     rbac_rc_t   rc;
     rbac_rq_t   c;
 
+    assert(json != NULL || len == 0);
+    assert(a != NULL && out != NULL);
+
     *out = NULL;
 
     if (len > RBAC_MAX_RECORD) {
@@ -1415,6 +1407,8 @@ rbac_request_parse(const char *json, size_t len, const rbac_catalog_t *cat,
 void
 rbac_request_free(rbac_request_t *req, const rbac_allocator_t *a)
 {
+    assert(a != NULL);
+
     if (req != NULL) {
         rbac_rq_blocks_free(req->blocks, a);
     }

@@ -1,8 +1,8 @@
 /*
- * rbac_request.h: decision requests (DESIGN 9), the input of `rbacctl eval`
- * and of the conformance cases: one JSON object naming a subject, an object
- * and an action, with request-local custom roles, deployment options and
- * per-org sharing modes.
+ * rbac_request.h: decision requests (docs/rbacctl.md §5), the input of
+ * `rbacctl eval` and of the conformance cases: one JSON object naming a
+ * subject, an object and an action, with request-local custom roles,
+ * deployment options and per-org sharing modes.
  *
  * Parsing yields a bundle ready for rbac_decide: the subject's roles already
  * resolved (request custom roles first, then the catalog variant for the
@@ -32,12 +32,12 @@ typedef struct {
 } rbac_request_t;
 
 /*
- * Parses one request line of `len` bytes.  `cat` resolves built-in role
- * and scope names (NULL: only the request's custom roles resolve).  Fields
- * outside DESIGN 9 are ignored.  On failure *out is NULL, nothing is left
+ * Parses one request line of `len` bytes.  `cat` resolves built-in role and
+ * scope names (NULL: only the request's custom roles resolve).  Fields outside
+ * docs/rbacctl.md §5 are ignored.  On failure *out is NULL, nothing is left
  * allocated, and err->msg names the field: RBAC_EPARSE (not JSON / not an
- * object), RBAC_EINVAL (wrong type or value), RBAC_EUNKNOWN (unknown scope
- * or ACL role name), RBAC_EBOUND (DESIGN 10.4: line over RBAC_MAX_RECORD,
+ * object), RBAC_EINVAL (wrong type or value), RBAC_EUNKNOWN (unknown scope or
+ * ACL role name), RBAC_EBOUND (docs/security.md §7: line over RBAC_MAX_RECORD,
  * list over RBAC_MAX_LIST, name or id over RBAC_MAX_NAME, scope over
  * RBAC_SCOPE_MAX_ORGS orgs or RBAC_SCOPE_MAX_ALLOW allow-list entries),
  * RBAC_ENOMEM.

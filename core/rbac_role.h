@@ -22,7 +22,7 @@ typedef struct {
     rbac_amask_t  neg[RBAC_NTYPES];
 } rbac_permset_t;
 
-/* The four levels of roles.md section 2. */
+/* The four levels of docs/authorization.md §2. */
 typedef enum {
     RBAC_LVL_SITE = 0,
     RBAC_LVL_USER,
@@ -69,9 +69,6 @@ struct cJSON;
 rbac_rc_t rbac_perm_from_json(const struct cJSON *j, rbac_perm_t *p,
     const char *what, rbac_err_t *err);
 
-/* Adds {"resource_type","action","negate"} for p to the array `arr`. */
-rbac_rc_t rbac_perm_to_json(const rbac_perm_t *p, struct cJSON *arr);
-
 /*
  * Vote of one permset on (type, action): -1 negated, +1 granted, 0 abstain.
  */
@@ -98,7 +95,7 @@ typedef enum {
 
 
 /*
- * A scope (roles.md section 9): site and user permsets, optional per-org
+ * A scope (docs/authorization.md §9): site and user permsets, optional per-org
  * permsets (only scope objects of decision requests have them), and an
  * allow list.  A token's scopes are unioned into one rbac_scope_t; its own
  * allow_list (rbac:token:<id>) is kept apart and intersected at decision

@@ -1,5 +1,5 @@
 /*
- * rbac_scope.c: expanding scope names (roles.md section 9) into an
+ * rbac_scope.c: expanding scope names (docs/authorization.md §9) into an
  * rbac_scope_t: the catalog's named scopes and aliases, and the low-level
  * "resource:action" / "resource:*" scopes.
  */

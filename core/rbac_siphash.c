@@ -1,7 +1,9 @@
 /*
- * rbac_siphash.c: SipHash-2-4 (Aumasson and Bernstein), written from the
- * paper's description: four 64-bit words of state, two compression rounds
- * per 8-byte block, four finalization rounds.
+ * rbac_siphash.c: SipHash (Aumasson and Bernstein), written from the
+ * paper's description: four 64-bit words of state, c compression rounds
+ * per 8-byte block, d finalization rounds.  SipHash-2-4 is the paper's;
+ * SipHash-1-3, half the work per block, is what hash tables keyed per
+ * process commonly use (the module's decision memo).
  */
 
 #include <assert.h>
@@ -46,10 +48,12 @@ rbac_le64(const unsigned char *p, size_t n)
 }
 
 
-uint64_t
-rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
+static uint64_t
+rbac_siphash_cd(const rbac_siphash_key_t *key, const void *p, size_t len,
+    unsigned c, unsigned d)
 {
     size_t                i, blocks;
+    unsigned              r;
     uint64_t              v0, v1, v2, v3, m;
     const unsigned char  *in;
 
@@ -66,8 +70,11 @@ rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
     for (i = 0; i < blocks; i++) {
         m = rbac_le64(in + 8 * i, 8);
         v3 ^= m;
-        RBAC_SIPROUND(v0, v1, v2, v3);
-        RBAC_SIPROUND(v0, v1, v2, v3);
+
+        for (r = 0; r < c; r++) {
+            RBAC_SIPROUND(v0, v1, v2, v3);
+        }
+
         v0 ^= m;
     }
 
@@ -75,12 +82,63 @@ rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
     m = rbac_le64(in + 8 * blocks, len % 8) | ((uint64_t) len << 56);
 
     v3 ^= m;
-    RBAC_SIPROUND(v0, v1, v2, v3);
+
+    for (r = 0; r < c; r++) {
+        RBAC_SIPROUND(v0, v1, v2, v3);
+    }
+
+    v0 ^= m;
+
+    v2 ^= 0xff;
+
+    for (r = 0; r < d; r++) {
+        RBAC_SIPROUND(v0, v1, v2, v3);
+    }
+
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+
+uint64_t
+rbac_siphash(const rbac_siphash_key_t *key, const void *p, size_t len)
+{
+    return rbac_siphash_cd(key, p, len, 2, 4);
+}
+
+
+/* SipHash-1-3, written out: the module is built with -O, no unrolling */
+uint64_t
+rbac_siphash13(const rbac_siphash_key_t *key, const void *p, size_t len)
+{
+    uint64_t              v0, v1, v2, v3, m;
+    const unsigned char  *in, *end;
+
+    assert(key != NULL && (p != NULL || len == 0));
+
+    in = p;
+    end = in + (len & ~(size_t) 7);
+    v0 = key->k0 ^ 0x736f6d6570736575ULL;
+    v1 = key->k1 ^ 0x646f72616e646f6dULL;
+    v2 = key->k0 ^ 0x6c7967656e657261ULL;
+    v3 = key->k1 ^ 0x7465646279746573ULL;
+
+    for ( /* void */ ; in < end; in += 8) {
+        memcpy(&m, in, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        m = __builtin_bswap64(m);
+#endif
+        v3 ^= m;
+        RBAC_SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+
+    m = rbac_le64(in, len % 8) | ((uint64_t) len << 56);
+
+    v3 ^= m;
     RBAC_SIPROUND(v0, v1, v2, v3);
     v0 ^= m;
 
     v2 ^= 0xff;
-    RBAC_SIPROUND(v0, v1, v2, v3);
     RBAC_SIPROUND(v0, v1, v2, v3);
     RBAC_SIPROUND(v0, v1, v2, v3);
     RBAC_SIPROUND(v0, v1, v2, v3);

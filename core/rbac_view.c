@@ -6,6 +6,7 @@
  * org's default member roles and, on request, the implicit roles.
  */
 
+#include <assert.h>
 #include <string.h>
 
 #include "rbac_record.h"
@@ -19,6 +20,8 @@ rbac_object_view(const rbac_obj_rec_t *rec, const rbac_allocator_t *a,
     rbac_acl_entry_t      *acl;
     const rbac_acl_rec_t  *e;
     static const char      dormant[] = "workspace_dormant";
+
+    assert(rec != NULL && a != NULL && out != NULL);
 
     memset(out, 0, sizeof(*out));
 
@@ -165,11 +168,17 @@ rbac_view_seen(const void *rec, const rbac_ref_t *refs, size_t n,
 }
 
 
-/* Adds role r to list (of n) unless it is NULL or already there. */
+/*
+ * Adds role r to list (of n, room for cap) unless it is NULL or already
+ * there.
+ */
 static void
-rbac_view_add(const rbac_role_t **list, size_t *n, const rbac_role_t *r)
+rbac_view_add(const rbac_role_t **list, size_t *n, size_t cap,
+    const rbac_role_t *r)
 {
     size_t  i;
+
+    assert(list != NULL && *n <= cap);
 
     if (r == NULL) {
         return;
@@ -181,6 +190,8 @@ rbac_view_add(const rbac_role_t **list, size_t *n, const rbac_role_t *r)
         }
     }
 
+    assert(*n < cap);
+
     list[(*n)++] = r;
 }
 
@@ -190,7 +201,8 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
     const rbac_allocator_t *a, rbac_subject_t *out)
 {
     char                        *blk, *blk2;
-    size_t                       i, k, nsite, norgs, ngroups, size, nroles, n;
+    size_t                       i, k, nsite, norgs, ngroups, size, nroles, n,
+                                 cap;
     rbac_str_t                   name, org, implicit;
     rbac_share_t                 share;
     rbac_str_t                  *groups;
@@ -202,6 +214,8 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
     static const char            member[] = "member";
     static const char            org_member[] = "organization-member";
     static const char            org_sa[] = "organization-service-account";
+
+    assert(u != NULL && rs != NULL && a != NULL && out != NULL);
 
     memset(out, 0, sizeof(*out));
 
@@ -239,7 +253,7 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
         name = rbac_ref(u, refs[i]);
 
         if (!rbac_view_seen(u, refs, i, name)) {
-            rbac_view_add(site, &n, rbac_view_site_role(rs, name));
+            rbac_view_add(site, &n, nsite + 1, rbac_view_site_role(rs, name));
         }
     }
 
@@ -248,7 +262,7 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
         name.len = sizeof(member) - 1;
 
         if (!rbac_view_seen(u, refs, nsite, name)) {
-            rbac_view_add(site, &n, rbac_view_site_role(rs, name));
+            rbac_view_add(site, &n, nsite + 1, rbac_view_site_role(rs, name));
         }
     }
 
@@ -313,12 +327,14 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
 
         refs = rbac_rec_at(u, uo[i].roles, rbac_ref_t);
         n = 0;
+        cap = uo[i].roles.n + 1
+              + (orecs[i] != NULL ? orecs[i]->default_roles.n : 0);
 
         for (k = 0; k < uo[i].roles.n; k++) {
             name = rbac_ref(u, refs[k]);
 
             if (!rbac_view_seen(u, refs, k, name)) {
-                rbac_view_add(roles, &n,
+                rbac_view_add(roles, &n, cap,
                               rbac_view_org_role(rs, org, share, name));
             }
         }
@@ -332,7 +348,7 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
                 if (!rbac_view_seen(u, refs, uo[i].roles.n, name)
                     && !rbac_view_seen(orecs[i], defs, k, name))
                 {
-                    rbac_view_add(roles, &n,
+                    rbac_view_add(roles, &n, cap,
                                   rbac_view_org_role(rs, org, share, name));
                 }
             }
@@ -344,7 +360,7 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
                 || !rbac_view_seen(orecs[i], defs,
                                    orecs[i]->default_roles.n, implicit)))
         {
-            rbac_view_add(roles, &n,
+            rbac_view_add(roles, &n, cap,
                           rbac_view_org_role(rs, org, share, implicit));
         }
 
@@ -352,8 +368,7 @@ rbac_subject_build(const rbac_user_rec_t *u, const rbac_resolver_t *rs,
         orgs[i].roles = roles;
         orgs[i].nroles = n;
 
-        roles += uo[i].roles.n + 1
-                 + (orecs[i] != NULL ? orecs[i]->default_roles.n : 0);
+        roles += cap;
     }
 
     out->orgs = orgs;

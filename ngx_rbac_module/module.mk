@@ -71,3 +71,11 @@ test-valgrind: all
 	RBAC_BUILD=$(abspath $(BUILD)) RBAC_SANITIZE=valgrind \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration \
 	    $(PYTEST_ARGS)
+
+# The shape of the code (scripts/check-layers.py): no call cycle between the
+# module's files (read from the objects with nm), no function defined and
+# never called, no function over 150 lines in ngx_rbac_module/ and cli/.
+.PHONY: test-layers
+test-layers: $(MODULE_SO)
+	$(PYTHON) scripts/check-layers.py \
+	    --objs $(BUILD)/nginx-src/objs/addon/ngx_rbac_module

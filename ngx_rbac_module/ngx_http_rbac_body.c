@@ -132,9 +132,23 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return;
     }
 
-    p = ngx_pnalloc(r->pool, len);
     body = ngx_pcalloc(r->pool, sizeof(rbac_body_t));
-    if (p == NULL || body == NULL) {
+    if (body == NULL) {
+        ctx->failed = 1;
+        return;
+    }
+
+    /* in one buffer, the usual case: read where it is (and left as it is) */
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if ((size_t) (cl->buf->last - cl->buf->pos) == len) {
+            p = cl->buf->pos;
+            last = cl->buf->last;
+            goto parse;
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
         ctx->failed = 1;
         return;
     }
@@ -147,6 +161,8 @@ ngx_http_rbac_body_parse(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                               cl->buf->last - cl->buf->pos);
         }
     }
+
+parse:
 
     a.alloc = ngx_http_rbac_palloc;
     a.free = ngx_http_rbac_pfree;

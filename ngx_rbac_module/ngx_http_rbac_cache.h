@@ -1,8 +1,8 @@
 
 /*
- * ngx_http_rbac_cache.h: the shared-memory cache (rbac_cache_zone, DESIGN
- * 7): records in their parsed, compact form (or their absence) and
- * verified JWTs, by key, shared by every worker and kept across reloads.
+ * ngx_http_rbac_cache.h: the shared-memory cache (rbac_cache_zone,
+ * docs/cache.md §2): records in their parsed, compact form (or their absence)
+ * and verified JWTs, by key, shared by every worker and kept across reloads.
  */
 
 

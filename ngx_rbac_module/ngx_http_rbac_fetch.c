@@ -1,8 +1,9 @@
 
 /*
  * ngx_http_rbac_fetch.c: the records a request needs, by key.  The handler
- * says which keys it wants (ngx_http_rbac_want), then asks for them all at
- * once (ngx_http_rbac_fetch).  Each key is looked up in the shared-memory
+ * asks for each record it needs (ngx_http_rbac_get: the ones not yet known
+ * are noted as wanted), then fetches all the wanted ones at once
+ * (ngx_http_rbac_fetch).  Each key is looked up in the shared-memory
  * cache first; the keys it misses go to Redis in one MGET.
  *
  * Misses are coalesced per worker: a key already asked for by another
@@ -41,6 +42,8 @@ typedef struct {
 } ngx_http_rbac_batch_t;
 
 
+static ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx,
+    ngx_str_t *key);
 static ngx_http_rbac_record_t *ngx_http_rbac_find(ngx_http_rbac_ctx_t *ctx,
     ngx_str_t *key);
 static ngx_int_t ngx_http_rbac_wait(ngx_http_rbac_ctx_t *ctx,
@@ -51,34 +54,6 @@ static ngx_http_rbac_flight_t *ngx_http_rbac_flight(
 static void ngx_http_rbac_flight_land(ngx_http_rbac_batch_t *batch,
     ngx_http_rbac_flight_t *flight, redisReply *value);
 static void ngx_http_rbac_batch_reply(void *data, redisReply *reply);
-
-
-void *
-ngx_http_rbac_palloc(void *ud, size_t size)
-{
-    return ngx_palloc(ud, size);
-}
-
-
-void
-ngx_http_rbac_pfree(void *ud, void *p)
-{
-    /* pool memory goes with the request */
-}
-
-
-void *
-ngx_http_rbac_heap_alloc(void *ud, size_t size)
-{
-    return ngx_alloc(size, ud);
-}
-
-
-void
-ngx_http_rbac_heap_free(void *ud, void *p)
-{
-    ngx_free(p);
-}
 
 
 /* From init_process: this worker's table of keys in flight. */
@@ -176,7 +151,7 @@ ngx_http_rbac_get_key(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
  * memory or over NGX_HTTP_RBAC_MAX_RECORDS (a record naming too many roles
  * or orgs).
  */
-ngx_int_t
+static ngx_int_t
 ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
 {
     ngx_http_rbac_record_t  *rec;

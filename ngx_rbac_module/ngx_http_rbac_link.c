@@ -14,6 +14,9 @@
  * Lifetime: a link is freed by ngx_http_rbac_link_close() or after its
  * failure has been reported; when that happens inside one of its own
  * handlers, the free waits until the handler has returned (busy).
+ *
+ * Debug messages ("rbac link <address>: ...") go to the owner's log: the
+ * connection's own log only keeps nginx's reason of a failure.
  */
 
 
@@ -183,6 +186,9 @@ ngx_http_rbac_link_open(ngx_http_rbac_peer_t *peer,
 
     /* a host name: asked anew for every link, the resolver caches */
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "rbac link %V: resolving",
+                   &lk->host);
+
     temp.name = lk->host;
 
     ctx = lk->resolver ? ngx_resolve_start(lk->resolver, &temp)
@@ -265,6 +271,10 @@ ngx_http_rbac_link_resolved(ngx_resolver_ctx_t *ctx)
     lk->pc.socklen = ctx->addrs[0].socklen;
     ngx_inet_set_port(&lk->sockaddr.sockaddr, lk->port);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: resolved, %ui address(es)", &lk->host,
+                   ctx->naddrs);
+
     ngx_resolve_name_done(ctx);
 
     ngx_http_rbac_link_connect(lk);
@@ -289,6 +299,9 @@ ngx_http_rbac_link_connect(ngx_http_rbac_link_t *lk)
     lk->pc.log = &lk->log;
     lk->pc.log_error = NGX_ERROR_ERR;
     lk->pc.so_keepalive = lk->unix_path.len == 0;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: connecting", &lk->name);
 
     rc = ngx_event_connect_peer(&lk->pc);
 
@@ -335,6 +348,10 @@ ngx_http_rbac_link_connecting(ngx_event_t *ev)
         ngx_http_rbac_link_fail(lk, "connect() failed");
         return;
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: connected%s", &lk->name,
+                   lk->tls ? ", TLS handshake" : "");
 
     if (lk->tls == NULL) {
         ngx_http_rbac_link_ready(lk);
@@ -409,6 +426,12 @@ ngx_http_rbac_link_handshaked(ngx_connection_t *c)
     if (ngx_http_rbac_link_verify(lk, c) != NGX_OK) {
         return;
     }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: TLS handshake done: %s, %s%s", &lk->name,
+                   SSL_get_version(c->ssl->connection),
+                   SSL_get_cipher_name(c->ssl->connection),
+                   lk->tls->verify ? ", certificate verified" : "");
 
     c->read->handler = ngx_http_rbac_link_read;
     c->write->handler = ngx_http_rbac_link_write;
@@ -485,6 +508,9 @@ ngx_http_rbac_link_ready(ngx_http_rbac_link_t *lk)
 
     lk->up = 1;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: up", &lk->name);
+
     lk->busy++;
     lk->state(lk, NGX_OK, NULL, lk->data);
     lk->busy--;
@@ -518,6 +544,9 @@ ngx_http_rbac_link_close(ngx_http_rbac_link_t *lk)
     if (lk == NULL || lk->closed) {
         return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: closed", &lk->name);
 
     lk->closed = 1;
     lk->state = NULL;
@@ -813,6 +842,9 @@ ngx_http_rbac_link_fail(ngx_http_rbac_link_t *lk, const char *why)
     if (lk->why[0] == '\0') {
         (void) ngx_cpystrn(lk->why, (u_char *) why, sizeof(lk->why));
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lk->owner_log, 0,
+                   "rbac link %V: failed: %s", &lk->name, lk->why);
 
     ngx_http_rbac_link_shut(lk);
 

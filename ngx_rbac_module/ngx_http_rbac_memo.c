@@ -9,14 +9,14 @@
  * memo, without verifying the credential again, copying records out of
  * the zone or running the engine.
  *
- * An entry never outlives what it was decided from: it holds while the
- * zone's invalidation sequence is the one read before the first record was
- * looked up (any publish, any new epoch ends every entry), no longer than
- * ttl from the fetch of its oldest record, and no longer than the JWT's exp
- * or the API token's expiry; with rbac_jwt_key_request, only while the
- * fetched key set is the one it was decided with and serves as it is (not
- * due for a fetch, not older than max_age).  The memo lives in the cycle's pool, so a
- * reload (new catalog, keys, locations) starts with an empty one.
+ * An entry never outlives what it was decided from: it holds while the zone's
+ * invalidation sequence is the one read before the first record was looked up
+ * (any publish, any new epoch ends every entry), no longer than ttl from the
+ * fetch of its oldest record, and no longer than the JWT's exp or the API
+ * token's expiry; with rbac_jwt_key_request, only while the fetched key set is
+ * the one it was decided with and serves as it is (not due for a fetch, not
+ * older than max_age).  The memo lives in the cycle's pool, so a reload (new
+ * catalog, keys, locations) starts with an empty one.
  *
  * Slots are direct-mapped by a SipHash of the key under a key drawn per
  * worker (a client cannot aim at a slot); a hit compares the whole key in
@@ -29,6 +29,13 @@
 #include <ngx_http.h>
 
 #include <openssl/rand.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NGX_HAVE_SSE2_MEMO  1
+#else
+#define NGX_HAVE_SSE2_MEMO  0
+#endif
 
 #include "ngx_http_rbac_module.h"
 #include "ngx_http_rbac_jwks.h"
@@ -61,6 +68,14 @@ typedef struct {
     u_char                     *slots;
 } ngx_http_rbac_memo_t;
 
+/* The start of every key: what is not a string (no padding to leave). */
+typedef struct {
+    ngx_http_rbac_loc_conf_t   *lcf;
+    ngx_uint_t                  method;
+    ngx_atomic_uint_t           keys;
+    ngx_uint_t                  src_type;
+} ngx_http_rbac_memo_fixed_t;
+
 
 #define ngx_http_rbac_memo_data(s)  ((u_char *) (s)                          \
                                      + sizeof(ngx_http_rbac_memo_slot_t))
@@ -78,6 +93,10 @@ static ngx_int_t ngx_http_rbac_memo_key(ngx_http_request_t *r,
 static ngx_msec_int_t ngx_http_rbac_memo_left(int64_t sec);
 static u_char *ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s);
 static ngx_uint_t ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len);
+static ngx_uint_t ngx_http_rbac_memo_same(ngx_http_rbac_loc_conf_t *a,
+    ngx_http_rbac_loc_conf_t *b);
+static ngx_uint_t ngx_http_rbac_memo_same_object(
+    ngx_http_rbac_object_conf_t *a, ngx_http_rbac_object_conf_t *b);
 
 
 /* The worker's memo, made on first use; NULL when out of memory. */
@@ -134,11 +153,23 @@ ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p, u_char *end,
 {
     ngx_str_t  v;
 
-    if (cv == NULL) {
-        return ngx_http_rbac_memo_put(p, end, NULL, 0);
+    if (p == NULL || end - p < 2) {
+        return NULL;
     }
 
-    if (p == NULL || ngx_http_complex_value(r, cv, &v) != NGX_OK) {
+    if (cv == NULL) {
+        /* an argument not given: an empty value */
+        *p++ = 0;
+        *p++ = 0;
+        return p;
+    }
+
+    if (cv->lengths == NULL) {
+        /* a constant */
+        return ngx_http_rbac_memo_put(p, end, cv->value.data, cv->value.len);
+    }
+
+    if (ngx_http_complex_value(r, cv, &v) != NGX_OK) {
         return NULL;
     }
 
@@ -159,6 +190,7 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     u_char                      *p, *end;
     ngx_uint_t                   i, n;
     ngx_atomic_uint_t            keys;
+    ngx_http_rbac_memo_fixed_t   fixed;
     ngx_http_rbac_also_conf_t   *ac;
     ngx_http_rbac_object_conf_t *oc;
 
@@ -169,11 +201,13 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    p = ngx_http_rbac_memo_put(buf, end, &lcf, sizeof(lcf));
-    p = ngx_http_rbac_memo_put(p, end, &r->method, sizeof(r->method));
-    p = ngx_http_rbac_memo_put(p, end, &keys, sizeof(keys));
-    p = ngx_http_rbac_memo_put(p, end, &ctx->cred_src_type,
-                               sizeof(ctx->cred_src_type));
+    /* the fixed-size part first, then each value with its length */
+    fixed.lcf = lcf;
+    fixed.method = r->method;
+    fixed.keys = keys;
+    fixed.src_type = ctx->cred_src_type;
+
+    p = ngx_cpymem(buf, &fixed, sizeof(fixed));
     p = ngx_http_rbac_memo_put(p, end, ctx->cred.data, ctx->cred.len);
 
     n = lcf->also != NULL ? lcf->also->nelts : 0;
@@ -241,7 +275,7 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    hash = rbac_siphash(&m->key, key.data, key.len);
+    hash = rbac_siphash13(&m->key, key.data, key.len);
 
     s = (ngx_http_rbac_memo_slot_t *)
         (m->slots + (hash & (NGX_HTTP_RBAC_MEMO_SLOTS - 1))
@@ -253,12 +287,20 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
         && (ngx_msec_int_t) (s->expire - ngx_current_msec) > 0
         && ngx_http_rbac_memo_eq(d, key.data, key.len))
     {
-        /* a copy: the slot may be taken by another request meanwhile */
-        p = ngx_pnalloc(r->pool, s->user + s->org + s->roles + s->reason
-                                 + 1);
+        /*
+         * a copy: the slot may be taken by another request meanwhile; the
+         * key too, for an internal redirect (ngx_http_rbac_memo_redirect)
+         */
+        p = ngx_pnalloc(r->pool, key.len + s->user + s->org + s->roles
+                                 + s->reason + 1);
         if (p == NULL) {
             return NGX_ERROR;
         }
+
+        ctx->memo_key.data = p;
+        ctx->memo_key.len = key.len;
+        ctx->memo_hit = 1;
+        p = ngx_cpymem(p, key.data, key.len);
 
         d += s->key;
 
@@ -311,8 +353,8 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
 
 
 /*
- * 1 if the len bytes are equal, in time that depends on len only: a word
- * at a time, the differences or'ed together.
+ * 1 if the len bytes are equal, in time that depends on len only: sixteen
+ * bytes (SSE2) or a word at a time, the differences or'ed together.
  */
 static ngx_uint_t
 ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len)
@@ -321,8 +363,26 @@ ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len)
     uint64_t  x, y, diff;
 
     diff = 0;
+    i = 0;
 
-    for (i = 0; i + 8 <= len; i += 8) {
+#if (NGX_HAVE_SSE2_MEMO)
+    {
+        __m128i  acc;
+
+        acc = _mm_setzero_si128();
+
+        for ( /* void */ ; i + 16 <= len; i += 16) {
+            acc = _mm_or_si128(acc, _mm_xor_si128(
+                      _mm_loadu_si128((const __m128i *) (void *) (a + i)),
+                      _mm_loadu_si128((const __m128i *) (void *) (b + i))));
+        }
+
+        diff = (uint64_t) _mm_movemask_epi8(
+                   _mm_cmpeq_epi8(acc, _mm_setzero_si128())) ^ 0xffff;
+    }
+#endif
+
+    for ( /* void */ ; i + 8 <= len; i += 8) {
         ngx_memcpy(&x, a + i, 8);
         ngx_memcpy(&y, b + i, 8);
         diff |= x ^ y;
@@ -365,8 +425,12 @@ ngx_http_rbac_memo_store(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
     ngx_http_rbac_memo_slot_t  *s;
     ngx_http_rbac_main_conf_t  *rmcf;
 
-    if (ctx->memo_key.len == 0 || ctx->status != 0 || !ctx->used_cache
-        || ctx->used_redis || ctx->used_stale || ctx->misses)
+    /* the allow holds for the rest of this tick (an internal redirect) */
+    ctx->memo_at = ngx_current_msec;
+
+    if (ctx->memo_key.len == 0 || ctx->memo_hit || ctx->status != 0
+        || !ctx->used_cache || ctx->used_redis || ctx->used_stale
+        || ctx->misses)
     {
         return;
     }
@@ -434,4 +498,141 @@ static u_char *
 ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
 {
     return s->len ? ngx_cpymem(p, s->data, s->len) : p;
+}
+
+
+/*
+ * After an internal redirect (index, try_files, error_page, rewrite ... last),
+ * nginx has dropped every module's context; the handler finds the one of this
+ * request's decision again by its pool cleanup and passes it here (NULL: none).  Its allow answers the new location too
+ * when everything it was decided from is the same there: a location that
+ * decides alike (same mode, credential sources, keys, issuers, principals,
+ * object and rbac_also declarations, identity headers, body size), the same
+ * credential read again from its sources, the same key (method, object
+ * arguments and actions as they evaluate now), in the same tick and with no
+ * change to the zone since.  Its identity headers are in place already.
+ * NGX_OK: it answers (the context is the request's again); NGX_DECLINED:
+ * decide.
+ */
+ngx_int_t
+ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
+{
+    u_char                      buf[NGX_HTTP_RBAC_MEMO_KEY];
+    size_t                      head;
+    ngx_str_t                   key, cred;
+    ngx_uint_t                  type;
+    ngx_http_rbac_loc_conf_t   *prev;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_RBAC_ST_DONE
+        || ctx->status != 0 || ctx->anonymous
+        || ctx->memo_key.len < sizeof(ngx_http_rbac_memo_fixed_t)
+        || ctx->memo_at != ngx_current_msec || rmcf->cache == NULL
+        || ngx_http_rbac_cache_seq(rmcf->cache) != ctx->memo_seq)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* the key starts with the location it was decided in */
+    ngx_memcpy(&prev, ctx->memo_key.data, sizeof(prev));
+
+    if (prev != lcf && !ngx_http_rbac_memo_same(prev, lcf)) {
+        return NGX_DECLINED;
+    }
+
+    /* the credential as this location's sources give it now */
+    if (ngx_http_rbac_carrier(r, lcf, &cred, &type) != NGX_OK
+        || type != ctx->cred_src_type || cred.len != ctx->cred.len
+        || ngx_memcmp(cred.data, ctx->cred.data, cred.len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* $rbac_body_* as this request's body gives them */
+    ngx_http_set_ctx(r, ctx, ngx_http_rbac_module);
+
+    head = sizeof(prev);
+
+    if (ngx_http_rbac_memo_key(r, lcf, ctx, buf, &key) != NGX_OK
+        || key.len != ctx->memo_key.len
+        || ngx_memcmp(key.data + head, ctx->memo_key.data + head,
+                      key.len - head)
+           != 0)
+    {
+        ngx_http_set_ctx(r, NULL, ngx_http_rbac_module);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 1 if locations a and b decide alike on the same request. */
+static ngx_uint_t
+ngx_http_rbac_memo_same(ngx_http_rbac_loc_conf_t *a,
+    ngx_http_rbac_loc_conf_t *b)
+{
+    ngx_uint_t                  i;
+    ngx_http_rbac_also_conf_t  *aa, *ba;
+
+    if (a->mode != b->mode || a->tokens != b->tokens
+        || a->jwt_keys != b->jwt_keys || a->issuers != b->issuers
+        || a->audiences != b->audiences || a->leeway != b->leeway
+        || a->verifier != b->verifier || a->jwks != b->jwks
+        || a->principals != b->principals
+        || a->identity_headers != b->identity_headers
+        || a->json_body != b->json_body
+        || a->app != NULL || b->app != NULL
+        || (a->action == NULL) != (b->action == NULL)
+        || (a->also == NULL) != (b->also == NULL)
+        || !ngx_http_rbac_memo_same_object(a->object, b->object))
+    {
+        return 0;
+    }
+
+    if (a->also == NULL) {
+        return 1;
+    }
+
+    if (a->also->nelts != b->also->nelts) {
+        return 0;
+    }
+
+    aa = a->also->elts;
+    ba = b->also->elts;
+
+    for (i = 0; i < a->also->nelts; i++) {
+        if ((aa[i].action == NULL) != (ba[i].action == NULL)
+            || !ngx_http_rbac_memo_same_object(&aa[i].object,
+                                               &ba[i].object))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * 1 if two rbac_object (or rbac_also) declarations are alike but for the
+ * values of their arguments, which the key holds.
+ */
+static ngx_uint_t
+ngx_http_rbac_memo_same_object(ngx_http_rbac_object_conf_t *a,
+    ngx_http_rbac_object_conf_t *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return a->type == b->type
+           && a->any_org == b->any_org
+           && ngx_memcmp(a->kind, b->kind, sizeof(a->kind)) == 0
+           && (a->id == NULL) == (b->id == NULL)
+           && (a->org == NULL) == (b->org == NULL)
+           && (a->owner == NULL) == (b->owner == NULL);
 }

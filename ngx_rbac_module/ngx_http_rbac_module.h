@@ -21,6 +21,7 @@
 #include "rbac_carrier.h"
 #include "ngx_http_rbac_redis.h"
 #include "ngx_http_rbac_cache.h"
+#include "ngx_http_rbac_stat.h"
 
 
 #define NGX_HTTP_RBAC_OFF             0
@@ -46,30 +47,6 @@
 #define NGX_HTTP_RBAC_MAX_ROUNDS      6
 #define NGX_HTTP_RBAC_MAX_RECORDS     256
 #define NGX_HTTP_RBAC_MAX_KEY         512
-
-/* rbac_status counters (the first four in $rbac_decision's order) */
-#define NGX_HTTP_RBAC_STAT_ALLOW          0
-#define NGX_HTTP_RBAC_STAT_DENY           1
-#define NGX_HTTP_RBAC_STAT_SHADOW_DENY    2
-#define NGX_HTTP_RBAC_STAT_ERROR          3
-#define NGX_HTTP_RBAC_STAT_HITS           4
-#define NGX_HTTP_RBAC_STAT_MISSES         5
-#define NGX_HTTP_RBAC_STAT_STALE          6
-#define NGX_HTTP_RBAC_STAT_EVICTIONS      7
-#define NGX_HTTP_RBAC_STAT_INVALIDATIONS  8
-#define NGX_HTTP_RBAC_STAT_REFS_RESOLVED  9
-#define NGX_HTTP_RBAC_STAT_REFS_MISSING   10
-#define NGX_HTTP_RBAC_STAT_REFS_WRONG_TYPE  11
-#define NGX_HTTP_RBAC_STAT_IDS_REFUSED    12
-#define NGX_HTTP_RBAC_STAT_N              13
-
-/* rbac_status: each worker's Redis state */
-#define NGX_HTTP_RBAC_W_PID               0
-#define NGX_HTTP_RBAC_W_CONNECTED         1
-#define NGX_HTTP_RBAC_W_SUBSCRIBED        2
-#define NGX_HTTP_RBAC_W_INFLIGHT          3
-#define NGX_HTTP_RBAC_W_N                 4
-
 
 typedef struct {
     ngx_http_complex_value_t   value;
@@ -143,6 +120,14 @@ typedef struct {
 
 typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
 
+/* Where a request's decision stands (ngx_http_rbac_handler.c). */
+typedef enum {
+    NGX_HTTP_RBAC_ST_START = 0,      /* nothing read yet but the body */
+    NGX_HTTP_RBAC_ST_CREDENTIAL,     /* read, not in the memo: to check */
+    NGX_HTTP_RBAC_ST_EVALUATE,       /* checked: passes over the records */
+    NGX_HTTP_RBAC_ST_DONE            /* decided: later passes decline */
+} ngx_http_rbac_state_e;
+
 /* A request waiting for a key in flight (ngx_http_rbac_fetch.c). */
 typedef struct ngx_http_rbac_waiter_s  ngx_http_rbac_waiter_t;
 
@@ -183,19 +168,17 @@ struct ngx_http_rbac_ctx_s {
     ngx_uint_t                  need;        /* keys wanted this pass */
 
     /* the answer */
+    ngx_http_rbac_state_e       state;
     ngx_int_t                   status;      /* 0, 401, 403, 503 */
     ngx_str_t                   reason;
     ngx_str_t                   link;        /* deprecated template */
     unsigned                    authenticated:1;
-    unsigned                    waiting:1;
-    unsigned                    done:1;
+    unsigned                    waiting:1;   /* until ctx->wake resumes */
     unsigned                    redis_error:1;
     unsigned                    used_redis:1;
     unsigned                    used_stale:1;
     unsigned                    used_cache:1;
     unsigned                    malformed:1;
-    unsigned                    cred_ready:1;
-    unsigned                    cred_read:1;  /* cred, cred_src_type set */
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
@@ -220,7 +203,8 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    idp_done:1;
 
     /* the decision memo (ngx_http_rbac_memo.c) */
-    unsigned                    memo_tried:1;
+    unsigned                    memo_hit:1;  /* answered from the memo */
+    ngx_msec_t                  memo_at;     /* when the allow was made */
     ngx_str_t                   memo_key;    /* empty: not to be kept */
     uint64_t                    memo_hash;
     ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
@@ -246,9 +230,14 @@ ngx_http_rbac_rstr(ngx_str_t s)
 
 ngx_int_t ngx_http_rbac_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rbac_post_read_handler(ngx_http_request_t *r);
+
+/* ngx_http_rbac_util.c: calls no other file of the module */
 ngx_int_t ngx_http_rbac_read_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
-ngx_int_t ngx_http_rbac_add_variables(ngx_conf_t *cf);
+void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
+void ngx_http_rbac_pfree(void *ud, void *p);
+void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
+void ngx_http_rbac_heap_free(void *ud, void *p);
 
 /* ngx_http_rbac_body.c: rbac_json_body */
 ngx_int_t ngx_http_rbac_read_body(ngx_http_request_t *r,
@@ -262,8 +251,8 @@ ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
-ngx_int_t ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value, ngx_uint_t encode);
+ngx_int_t ngx_http_rbac_identity_headers(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_send_error(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
 
@@ -282,7 +271,6 @@ void *ngx_http_rbac_get(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
 /* The same for a whole key (prefix-less, under NGX_HTTP_RBAC_MAX_KEY). */
 void *ngx_http_rbac_get_key(ngx_http_rbac_ctx_t *ctx, ngx_uint_t *state,
     ngx_str_t *key);
-ngx_int_t ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key);
 void *ngx_http_rbac_record(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key,
     ngx_uint_t *fetched);
 ngx_int_t ngx_http_rbac_fetch(ngx_http_rbac_ctx_t *ctx);
@@ -292,10 +280,6 @@ void ngx_http_rbac_fetch_cancel(ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_flights_init(ngx_http_rbac_main_conf_t *rmcf);
 void ngx_http_rbac_invalidated(ngx_http_rbac_main_conf_t *rmcf,
     u_char *msg, size_t len);
-void *ngx_http_rbac_palloc(void *ud, size_t size);       /* ud: a pool */
-void ngx_http_rbac_pfree(void *ud, void *p);
-void *ngx_http_rbac_heap_alloc(void *ud, size_t size);   /* ud: a log */
-void ngx_http_rbac_heap_free(void *ud, void *p);
 
 /* ngx_http_rbac_ref.c: object arguments, references resolved */
 ngx_int_t ngx_http_rbac_ids_check(ngx_http_request_t *r,
@@ -314,12 +298,10 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 
-/* ngx_http_rbac_status.c: counters and the rbac_status handler */
-ngx_int_t ngx_http_rbac_stats_add(ngx_conf_t *cf);
-void ngx_http_rbac_stat(ngx_uint_t which);
-void ngx_http_rbac_stat_unauthorized(ngx_str_t *reason);
-void ngx_http_rbac_stat_worker(ngx_uint_t field, ngx_atomic_uint_t value);
+/* ngx_http_rbac_status.c: the rbac_status handler */
 char *ngx_http_rbac_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 

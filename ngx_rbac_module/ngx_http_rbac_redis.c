@@ -15,6 +15,10 @@
  * SUBSCRIBEs to <prefix>inv after every connect and hands each message to
  * the cache.  Every (re)subscription is reported too, as a NULL message:
  * messages may have been lost while it was away.
+ *
+ * With `error_log ... debug` each step is logged: connecting, connected,
+ * AUTH and SELECT done, ready (PING answered) or subscribed, closed and
+ * why, the next retry, and what the sentinels said.
  */
 
 
@@ -29,6 +33,10 @@
 #define NGX_HTTP_RBAC_BACKOFF_MAX     2000
 #define NGX_HTTP_RBAC_CONNECT_TIMEOUT 1000
 #define NGX_HTTP_RBAC_HEALTH_PERIOD   1000
+
+/* Which connection a debug message is about. */
+#define ngx_http_rbac_redis_role(rd)                                         \
+    ((rd)->on_message ? "subscriber" : "commands")
 
 
 struct ngx_http_rbac_redis_s {
@@ -156,6 +164,10 @@ ngx_http_rbac_redis_state(ngx_http_rbac_redis_t *rd, ngx_uint_t connected)
 
     if (!connected && rd->subscribed) {
         /* from now on messages are lost: what the cache holds is doubtful */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V subscriber: unsubscribed",
+                       &rd->conf->name);
+
         rd->subscribed = 0;
         ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_SUBSCRIBED, 0);
         rd->on_message(rd->msg_data, NULL, 0);
@@ -179,20 +191,6 @@ ngx_http_rbac_redis_destroy(ngx_http_rbac_redis_t *rd)
 
     ngx_http_rbac_redis_close(rd);
     ngx_http_rbac_sentinel_destroy(rd->sentinel);
-}
-
-
-ngx_uint_t
-ngx_http_rbac_redis_connected(ngx_http_rbac_redis_t *rd)
-{
-    return rd != NULL && rd->connected;
-}
-
-
-ngx_uint_t
-ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd)
-{
-    return rd != NULL ? rd->inflight : 0;
 }
 
 
@@ -222,8 +220,17 @@ ngx_http_rbac_redis_connect(ngx_http_rbac_redis_t *rd)
         && ngx_http_rbac_sentinel_master(rd->sentinel, &peer.host, &peer.port)
            != NGX_OK)
     {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V %s: connect waits for the sentinels",
+                       &rd->conf->name, ngx_http_rbac_redis_role(rd));
         return;
     }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: connecting to %V port %d",
+                   &rd->conf->name, ngx_http_rbac_redis_role(rd),
+                   peer.unix_path.len ? &peer.unix_path : &peer.host,
+                   (int) peer.port);
 
     lk = ngx_http_rbac_link_open(&peer, ngx_http_rbac_redis_on_state, rd,
                                  rd->log);
@@ -281,6 +288,10 @@ ngx_http_rbac_redis_close(ngx_http_rbac_redis_t *rd)
         return;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: closed", &rd->conf->name,
+                   ngx_http_rbac_redis_role(rd));
+
     rd->link = NULL;
     ngx_http_rbac_redis_state(rd, 0);
 
@@ -302,6 +313,10 @@ ngx_http_rbac_redis_schedule(ngx_http_rbac_redis_t *rd)
     delay = rd->backoff / 2 + (ngx_msec_t) ngx_random() % (rd->backoff / 2 + 1);
 
     rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_RBAC_BACKOFF_MAX);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: next connect in %M ms",
+                   &rd->conf->name, ngx_http_rbac_redis_role(rd), delay);
 
     ngx_add_timer(&rd->retry_timer, delay);
 }
@@ -351,6 +366,10 @@ ngx_http_rbac_redis_on_connect(ngx_http_rbac_redis_t *rd)
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: connected", &rd->conf->name,
+                   ngx_http_rbac_redis_role(rd));
 
     ngx_http_rbac_redis_state(rd, 1);
 
@@ -409,6 +428,10 @@ ngx_http_rbac_redis_ping_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
     ngx_http_rbac_redis_t  *rd = data;
 
     if (rp != NULL && rp->type != REDIS_REPLY_ERROR && rd->link == lk) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V commands: ready (PING answered)",
+                       &rd->conf->name);
+
         ngx_http_rbac_redis_recovered(rd);
     }
 }
@@ -463,6 +486,10 @@ ngx_http_rbac_redis_message(ngx_http_rbac_link_t *lk, redisReply *rp,
     msg = rp->element[2];
 
     if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V subscriber: subscribed to %Vinv",
+                       &rd->conf->name, &rd->conf->prefix);
+
         ngx_http_rbac_redis_recovered(rd);
         rd->subscribed = 1;
         ngx_http_rbac_stat_worker(NGX_HTTP_RBAC_W_SUBSCRIBED, 1);
@@ -473,6 +500,11 @@ ngx_http_rbac_redis_message(ngx_http_rbac_link_t *lk, redisReply *rp,
     if (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0
         && msg->type == REDIS_REPLY_STRING)
     {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V subscriber: message \"%*s\"",
+                       &rd->conf->name, ngx_min((size_t) msg->len, 200),
+                       msg->str);
+
         rd->on_message(rd->msg_data, (u_char *) msg->str, msg->len);
     }
 }
@@ -483,6 +515,10 @@ ngx_http_rbac_redis_on_disconnect(ngx_http_rbac_redis_t *rd,
     const char *why)
 {
     ngx_uint_t  connected;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: closed: %s", &rd->conf->name,
+                   ngx_http_rbac_redis_role(rd), why);
 
     /* the link is freed after this returns */
     connected = rd->connected;
@@ -509,11 +545,18 @@ ngx_http_rbac_redis_setup_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
 {
     ngx_http_rbac_redis_t  *rd;
 
-    if (rp == NULL || rp->type != REDIS_REPLY_ERROR) {
+    if (rp == NULL) {
         return;
     }
 
     rd = ngx_http_rbac_link_data(lk);
+
+    if (rp->type != REDIS_REPLY_ERROR) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "rbac redis %V %s: %s done", &rd->conf->name,
+                       ngx_http_rbac_redis_role(rd), (char *) data);
+        return;
+    }
 
     if (rd->link != lk) {
         return;
@@ -698,6 +741,14 @@ static void
 ngx_http_rbac_redis_sentinel(void *data, ngx_int_t rc)
 {
     ngx_http_rbac_redis_t  *rd = data;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "rbac redis %V %s: the sentinels say: %s",
+                   &rd->conf->name, ngx_http_rbac_redis_role(rd),
+                   rc == NGX_OK ? "the master's address"
+                   : rc == NGX_ERROR ? "none answered"
+                   : rc == NGX_ABORT ? "it is not a master"
+                   : "the master moved");
 
     switch (rc) {
 

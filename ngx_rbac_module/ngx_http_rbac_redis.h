@@ -93,9 +93,18 @@ ngx_http_rbac_pending_t *ngx_http_rbac_redis_mget(ngx_http_rbac_redis_t *rd,
 /* The request no longer waits for this reply. */
 #define ngx_http_rbac_redis_detach(p)  ((p)->data = NULL)
 
-/* For rbac_status later: 1 when the command connection is up. */
-ngx_uint_t ngx_http_rbac_redis_connected(ngx_http_rbac_redis_t *rd);
-ngx_uint_t ngx_http_rbac_redis_inflight(ngx_http_rbac_redis_t *rd);
+
+/* ngx_http_rbac_redis_conf.c */
+
+/* rbac_redis: conf is the main conf, its `redis` is filled */
+char *ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/*
+ * From init_main_conf: the http block's resolver for the host names of
+ * Redis and of the sentinels; an error when one is a name and none is set.
+ */
+char *ngx_http_rbac_redis_resolver(ngx_conf_t *cf,
+    ngx_http_rbac_redis_conf_t *rc);
 
 
 #endif /* _NGX_HTTP_RBAC_REDIS_H_INCLUDED_ */

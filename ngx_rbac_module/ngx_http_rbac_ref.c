@@ -91,13 +91,13 @@ ngx_http_rbac_ids_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
 
 /*
- * The three arguments (id, org, owner) of one object as they name it:
- * args[i] has data NULL for an argument not given.  An argument "@kind:"
- * is replaced by the id it names ("me" of @username and a parent is the
- * caller), reading its reference; plain ones are left for the resolver.  With `final` unset,
- * only the references are wanted, and NGX_DECLINED says that one names
- * nothing (no deny yet).  NGX_OK: args ready; NGX_AGAIN: references still
- * wanted; NGX_DONE: denied (ctx says why); NGX_ERROR.
+ * The three arguments (id, org, owner) of one object as they name it: args[i]
+ * has data NULL for an argument not given.  An argument "@kind:" is replaced
+ * by the id it names ("me" of @username and a parent is the caller), reading
+ * its reference; plain ones are left for the resolver.  With `final` unset,
+ * only the references are wanted, and NGX_DECLINED says that one names nothing
+ * (no deny yet).  NGX_OK: args ready; NGX_AGAIN: references still wanted;
+ * NGX_DONE: denied (ctx says why); NGX_ERROR.
  */
 ngx_int_t
 ngx_http_rbac_object_args(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,

@@ -2,7 +2,7 @@
 /*
  * ngx_http_rbac_response.c: what the client and the upstream see: the
  * removal of client copies of X-Rbac-*, the identity headers, and the JSON
- * bodies of 401, 403 and 503 (DESIGN section 6).
+ * bodies of 401, 403 and 503 (docs/directives.md §17).
  */
 
 
@@ -114,23 +114,73 @@ ngx_http_rbac_strip_headers(ngx_http_request_t *r)
 
 
 /*
+ * The identity headers, their lower-case names and hashes known before any
+ * request: nginx's proxy and variables find a header by both.
+ */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   lowcase;
+    ngx_uint_t                  hash;
+} ngx_http_rbac_hdr_name_t;
+
+#define ngx_http_rbac_hdr_name(n, l)  { ngx_string(n), ngx_string(l), 0 }
+
+static ngx_http_rbac_hdr_name_t  ngx_http_rbac_hdr_names[] = {
+    ngx_http_rbac_hdr_name("X-Rbac-User", "x-rbac-user"),
+    ngx_http_rbac_hdr_name("X-Rbac-Kind", "x-rbac-kind"),
+    ngx_http_rbac_hdr_name("X-Rbac-Org", "x-rbac-org"),
+    ngx_http_rbac_hdr_name("X-Rbac-Roles", "x-rbac-roles")
+};
+
+#define NGX_HTTP_RBAC_HDR_USER   0
+#define NGX_HTTP_RBAC_HDR_KIND   1
+#define NGX_HTTP_RBAC_HDR_ORG    2
+#define NGX_HTTP_RBAC_HDR_ROLES  3
+
+
+/* The names' hashes, once per process (a constant of each name). */
+static void
+ngx_http_rbac_hdr_names_init(void)
+{
+    ngx_uint_t                 i;
+    ngx_http_rbac_hdr_name_t  *hn;
+
+    for (i = 0; i < sizeof(ngx_http_rbac_hdr_names)
+                    / sizeof(ngx_http_rbac_hdr_names[0]); i++)
+    {
+        hn = &ngx_http_rbac_hdr_names[i];
+        hn->hash = ngx_hash_key(hn->lowcase.data, hn->lowcase.len);
+    }
+}
+
+
+/*
  * Adds a request header for the upstream (client copies already gone).
  * With encode, the value is written as rbac_hdr_encode writes one value;
  * without, it must be a list already encoded element by element.
  */
-ngx_int_t
-ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
+static ngx_int_t
+ngx_http_rbac_add_header(ngx_http_request_t *r, ngx_uint_t which,
     ngx_str_t *value, ngx_uint_t encode)
 {
-    rbac_str_t        v;
-    ngx_table_elt_t  *h;
+    rbac_str_t                 v;
+    ngx_table_elt_t           *h;
+    ngx_http_rbac_hdr_name_t  *hn;
+
+    hn = &ngx_http_rbac_hdr_names[which];
+
+    if (hn->hash == 0) {
+        ngx_http_rbac_hdr_names_init();
+    }
 
     h = ngx_list_push(&r->headers_in.headers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->key = *name;
+    h->key = hn->name;
+    h->lowcase_key = hn->lowcase.data;
+    h->hash = hn->hash;
     h->value = *value;
 
     if (encode) {
@@ -148,13 +198,45 @@ ngx_http_rbac_set_header(ngx_http_request_t *r, ngx_str_t *name,
             (void) rbac_hdr_encode(v, (char *) h->value.data);
         }
     }
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
+
+    return NGX_OK;
+}
+
+
+/*
+ * The identity headers of an allow: single values encoded here, the roles
+ * already encoded name by name.
+ */
+ngx_int_t
+ngx_http_rbac_identity_headers(ngx_http_request_t *r,
+    ngx_http_rbac_ctx_t *ctx)
+{
+    if (ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_USER, &ctx->var_user,
+                                 1)
+        != NGX_OK
+        /* a kind is one of the module's own plain words */
+        || ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_KIND,
+                                    &ctx->var_kind, 0)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    ngx_strlow(h->lowcase_key, name->data, name->len);
-    h->hash = ngx_hash_key(h->lowcase_key, name->len);
+    if (ctx->var_org.len
+        && ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_ORG, &ctx->var_org,
+                                    1)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->var_roles.len
+        && ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_ROLES,
+                                    &ctx->var_roles, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

@@ -13,7 +13,8 @@
  *
  * Logging: a sentinel that stops answering is a warning once, then info
  * until it answers again; a round in which none answered is an error once,
- * then info; a new master address is a notice.
+ * then info; a new master address is a notice.  With `error_log ... debug`
+ * every round, question, answer and ROLE check is logged too.
  */
 
 
@@ -156,6 +157,10 @@ ngx_http_rbac_sentinel_master(ngx_http_rbac_sentinel_t *s, ngx_str_t *host,
         host->len = ngx_strlen(s->master);
         *port = (in_port_t) s->master_port;
 
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                       "rbac sentinel: master \"%V\" handed over: %s:%d",
+                       &s->conf->master, s->master, s->master_port);
+
         return NGX_OK;
     }
 
@@ -204,6 +209,10 @@ ngx_http_rbac_sentinel_start(ngx_http_rbac_sentinel_t *s)
         return;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "rbac sentinel: round for master \"%V\"",
+                   &s->conf->master);
+
     s->busy = 1;
     s->tried = 0;
     s->checked = ngx_current_msec;
@@ -228,6 +237,9 @@ ngx_http_rbac_sentinel_ask(ngx_http_rbac_sentinel_t *s)
     peer = s->peer;
     peer.host = a->host;
     peer.port = (in_port_t) a->port;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "rbac sentinel %V: asked", &a->name);
 
     lk = ngx_http_rbac_link_open(&peer, ngx_http_rbac_sentinel_state, s,
                                  s->log);
@@ -397,6 +409,10 @@ ngx_http_rbac_sentinel_parse(ngx_http_rbac_sentinel_t *s, redisReply *rp)
     s->answer[h->len] = '\0';
     s->answer_port = (int) port;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "rbac sentinel %V: answered %s:%d",
+                   &s->conf->addrs[s->cur].name, s->answer, s->answer_port);
+
     if (s->down & ((ngx_uint_t) 1 << s->cur)) {
         s->down &= ~((ngx_uint_t) 1 << s->cur);
         ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
@@ -512,6 +528,10 @@ ngx_http_rbac_sentinel_done(ngx_http_rbac_sentinel_t *s, ngx_int_t rc)
         moved = s->port != s->master_port
                 || ngx_strcmp(s->host, s->master) != 0;
 
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                       "rbac sentinel: master \"%V\" %s",
+                       &s->conf->master, moved ? "changed" : "unchanged");
+
         if (moved) {
             ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                           "rbac: master \"%V\" moved from %s:%d to %s:%d, "
@@ -573,6 +593,10 @@ ngx_http_rbac_sentinel_role_reply(ngx_http_rbac_link_t *lk, redisReply *rp,
     role = rp->element[0];
 
     if (role->len == 6 && ngx_strncmp(role->str, "master", 6) == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                       "rbac sentinel: ROLE of %s:%d: master",
+                       s->master, s->master_port);
+
         s->not_master = 0;
         return;
     }

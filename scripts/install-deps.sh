@@ -11,7 +11,7 @@ pkgs=(
     python3-pytest python3-redis python3-requests python3-jwt
     python3-cryptography
     golang-go golang-github-go-chi-chi-dev golang-github-google-uuid-dev
-    valgrind wrk curl openssl
+    valgrind wrk curl openssl iproute2
     debhelper dpkg-dev lintian
 )
 

@@ -30,7 +30,7 @@ $(BUILD)/fuzz/core/rbac_catalog_data.o: $(CATALOG_C)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_FUZZ)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_FUZZ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -Icore -I$(BUILD)/gen \
 	    -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(CORE_FUZZ) $(CORE_LIBS)

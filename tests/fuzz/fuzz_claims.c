@@ -15,6 +15,7 @@
 
 #include "rbac_cred.h"
 #include "rbac_jwt.h"
+#include "fuzz_util.h"
 
 
 #define FUZZ_NOW  INT64_C(1700000000)
@@ -149,13 +150,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    /* an exact-size copy, so reads past the input are caught */
-    copy = malloc(size ? size : 1);
+    copy = fuzz_copy(data, size);
     if (copy == NULL) {
         return 0;
     }
 
-    memcpy(copy, data, size);
     in.data = copy;
     in.len = size;
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rbac_jwks.h"
+#include "fuzz_util.h"
 
 
 typedef struct {
@@ -50,13 +51,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rbac_jwt_alg_t      alg;
     rbac_jwt_keyset_t  *ks;
 
-    /* an exact-size copy, so reads past the input are caught */
-    copy = malloc(size ? size : 1);
+    copy = fuzz_copy(data, size);
     if (copy == NULL) {
         return 0;
     }
 
-    memcpy(copy, data, size);
     in.data = copy;
     in.len = size;
 

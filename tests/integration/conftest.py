@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 
+import jwt as pyjwt
 import pytest
 import requests
 
@@ -323,7 +324,7 @@ def redis(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# Records (the JSON of DESIGN 4)
+# Records (the JSON of docs/records.md §2)
 
 def put(r, key, value, prefix="rbac:"):
     r.set(prefix + key, json.dumps(value))
@@ -431,7 +432,8 @@ def b64url(data):
 
 def jwt_raw(header, payload, key=b""):
     """A JWT assembled by hand (alg none, HMAC with any key bytes): how the
-    forgeries of DESIGN 10.1 are made without a library's safety checks.
+    forgeries of docs/security.md §3 are made without a library's safety
+    checks.
     A str payload is signed as it is (JSON no encoder would write)."""
     import hmac
     h = b64url(json.dumps(header).encode())
@@ -457,3 +459,72 @@ def http_conf(redis_port, extra="", timeout="300ms", jwt_key=None):
 
 def proxy(upstream_port):
     return "proxy_pass http://127.0.0.1:%d;" % upstream_port
+
+
+# --------------------------------------------------------------------------
+# Shared by the test files
+
+def tok(sub="alice"):
+    """An HS256 token of HS_SECRET for `sub`, valid for five minutes."""
+    now = int(time.time())
+    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
+                        HS_SECRET, algorithm="HS256")
+
+
+def wait_for(fn, timeout, step=0.05):
+    """fn() until it is true, at most `timeout` seconds (the caller scales
+    them by SLOW where it should) and the tries that fit in them; whether
+    it became true."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / step) + 2):
+        if fn():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return False
+
+
+def seed_workspace(r, owner="alice"):
+    """orgA (default role organization-workspace-access), its members alice
+    and bob, and workspace w1 in it owned by `owner`."""
+    put(r, "org:orgA", {"id": "orgA", "name": "A",
+                        "default_org_member_roles":
+                            ["organization-workspace-access"]})
+    put(r, "user:alice", {"id": "alice", "orgs": {"orgA": []}})
+    put(r, "user:bob", {"id": "bob", "orgs": {"orgA": []}})
+    put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
+                                "org": "orgA", "owner": owner})
+
+
+def pid_gone(pid):
+    """Whether no process has this pid any more (an old nginx worker)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def read_to_close(s):
+    """Everything socket s receives until the peer closes; closes s."""
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    return got
+
+
+def rbacctl(*args, timeout=60, env=None):
+    """build/rbacctl with args; the CompletedProcess, text output."""
+    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
+                          capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def rbacctl_on(rs, *args):
+    """rbacctl with args against the RedisServer rs (RBAC_REDIS)."""
+    return rbacctl(*args, timeout=30, env=dict(os.environ, RBAC_REDIS=rs.url))

@@ -2,12 +2,13 @@
 case of tests/conformance/sample.jsonl becomes Redis records and an HTTP
 request, and nginx answers as `rbacctl eval` does.
 
-The module adds the implicit roles of DESIGN 3 (site `member`, and
+The module adds the implicit roles of docs/authorization.md §4 (site
+`member`, and
 `organization-member` in every org), which `rbacctl eval` never adds; so
 the module is compared with eval on the same case with those roles written
 out.  An object with an id is a record in Redis; one without (a workspace
 being created) is given by the directive alone.  Cases Redis records
-cannot express are skipped (DESIGN 9): request custom roles, scope
+cannot express are skipped (docs/rbacctl.md §5): request custom roles, scope
 objects, and ACLs on a dormant workspace (a dormant record has none)."""
 
 import json

@@ -1,4 +1,5 @@
-"""`rbacctl eval`: offline decisions over decision requests (DESIGN 9).
+"""`rbacctl eval`: offline decisions over decision requests
+(docs/rbacctl.md §5).
 
 What a user sees: one output line per request line, in order; malformed
 lines reported with their line number without stopping the others (exit 2);

@@ -1,4 +1,5 @@
-"""`rbacctl eval` against an independent Python model of roles.md section 2.
+"""`rbacctl eval` against an independent Python model of
+docs/authorization.md §2.
 
 Random decision requests built from unvalidated custom roles (negations,
 wildcards, unknown names), random orgs, owners, ACLs, any_org objects and

@@ -1,6 +1,6 @@
-"""Authentication: every 401 of DESIGN 6, the credential sources of
-rbac_token, the principal checks (unknown user, service accounts with a
-JWT, rbac_principals) and the identity headers the upstream receives."""
+"""Authentication: every 401 of docs/directives.md §17, the credential
+sources of rbac_token, the principal checks (unknown user, service accounts
+with a JWT, rbac_principals) and the identity headers the upstream receives."""
 
 import time
 

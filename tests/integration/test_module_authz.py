@@ -2,13 +2,10 @@
 workspaces, provisioner keys, token scopes, deprecated templates, shadow
 mode and the headers an allowed request carries upstream."""
 
-import time
-
-import jwt as pyjwt
 import pytest
 
-from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, api_token, obj,
-                      org, pkey, proxy, put, upstream_headers, user)
+from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, api_token, obj, org,
+                      pkey, proxy, put, tok, upstream_headers, user)
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +87,6 @@ def env(tmp_path_factory, upstream):
     problems = n.stop()
     rs.stop()
     assert not problems, problems
-
-
-def tok(sub):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
 
 
 def get(env, path, sub=None, token=None, **kw):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import (SLOW, Nginx, RedisServer, api_token, obj, org, proxy,
-                      upstream_headers, user)
+                      read_to_close, upstream_headers, user)
 
 
 @pytest.fixture(scope="module")
@@ -284,13 +284,7 @@ def http_exchange(n, head, body, pause=0.2):
     s.sendall(head)
     time.sleep(pause * SLOW)
     s.sendall(body)
-    got = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
+    got = read_to_close(s)
     h, _, rest = got.partition(b"\r\n\r\n")
     return int(h.split()[1]), (json.loads(rest) if rest else None)
 

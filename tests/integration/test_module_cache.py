@@ -1,7 +1,7 @@
-"""rbac_cache_zone and the rbac:inv subscriber (DESIGN 7): warm requests
-never reach Redis, a change published by the admin plane is enforced by
-every worker of every nginx on the next request, a subscriber that
-reconnects forgets what it may have missed, Redis down serves the cache
+"""rbac_cache_zone and the rbac:inv subscriber (docs/cache.md §2 and §5):
+warm requests never reach Redis, a change published by the admin plane is
+enforced by every worker of every nginx on the next request, a subscriber
+that reconnects forgets what it may have missed, Redis down serves the cache
 within `stale` and then 503, a full zone keeps answering, a reload keeps
 the zone, concurrent misses are coalesced, and rbac_status counts it all."""
 
@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (SLOW, RedisServer, api_token, free_port, jwt_hs, obj,
-                      org, proxy, put, user)
+                      org, pid_gone, proxy, put, user, wait_for)
 
 
 def seed(r):
@@ -69,21 +69,12 @@ def status(n, fmt=""):
     return resp.json() if not fmt else resp.text
 
 
-def wait_for(fn, timeout):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def all_subscribed(n, workers):
     def ok():
         w = status(n)["redis"]
         return (len(w) == workers
                 and all(x["subscribed"] and x["connected"] for x in w))
-    assert wait_for(ok, 5), status(n)
+    assert wait_for(ok, 5 * SLOW, step=0.02), status(n)
 
 
 def cache_of(n, path):
@@ -183,7 +174,8 @@ def test_subscriber_reconnect_serves_nothing_stale(nginx, redis, upstream,
     r.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
     # the change made while nobody listens, never published
     obj(r, "workspace", "w1", "orgA", owner="carol")
-    assert wait_for(lambda: r.pubsub_numsub("rbac:inv")[0][1] == 2, 5)
+    assert wait_for(lambda: r.pubsub_numsub("rbac:inv")[0][1] == 2, 5 * SLOW,
+                    step=0.02)
     all_subscribed(n, 2)
     for _ in range(6):
         assert n.get("/ws/w1", token=tok).status_code == 403
@@ -227,7 +219,8 @@ def test_redis_down_serves_stale_then_503(nginx, tmp_path, upstream):
         assert n.get("/ws/w2", token=tok).status_code == 403
         t0 = time.monotonic()
         rs.stop()
-        assert wait_for(lambda: not status(n)["redis"][0]["subscribed"], 5)
+        assert wait_for(lambda: not status(n)["redis"][0]["subscribed"],
+                        5 * SLOW, step=0.02)
         # the subscriber's loss makes entries doubtful: Redis is asked,
         # fails, and the last answers serve, marked stale
         resp = n.get("/ws/w1?s1", token=tok)
@@ -339,7 +332,7 @@ def test_reload_keeps_the_zone(nginx, tmp_path, upstream):
         import signal
         os.kill(n.pid, signal.SIGHUP)
         assert wait_for(lambda: {w["pid"] for w in status(n)["redis"]}
-                        .isdisjoint(old), 10)
+                        .isdisjoint(old), 10 * SLOW, step=0.02)
         resp = n.get("/ws/w1?after", token=tok)
         assert resp.status_code == 200
         assert cache_of(n, "/ws/w1?after") == "stale"
@@ -369,15 +362,9 @@ def test_reload_to_another_redis_serves_nothing_of_the_old(nginx, redis,
     import signal
     os.kill(n.pid, signal.SIGHUP)
 
-    def gone(pid):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
     # the old worker, on the old Redis, must not be the one answering
-    assert wait_for(lambda: all(gone(p) for p in old), 10)
+    assert wait_for(lambda: all(pid_gone(p) for p in old), 10 * SLOW,
+                    step=0.02)
     resp = n.get("/ws/w1?after", token=tok)
     assert resp.status_code == 503, resp.text
     assert cache_of(n, "/ws/w1?after") != "stale"
@@ -408,7 +395,7 @@ def test_concurrent_misses_are_coalesced(nginx, redis, upstream, tmp_path):
     def logged():
         lines = [l for l in n.access().splitlines() if "/ws/w1 " in l]
         return len(lines) == 8 and all("cache=miss" in l for l in lines)
-    assert wait_for(logged, 3), n.access()
+    assert wait_for(logged, 3 * SLOW, step=0.02), n.access()
 
 
 def test_jwt_cached_never_past_exp(nginx, redis, upstream, tmp_path):

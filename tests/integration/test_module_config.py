@@ -1,5 +1,5 @@
-"""`nginx -t` refuses every misconfiguration of DESIGN 5 with a message
-naming the directive, and accepts a correct configuration."""
+"""`nginx -t` refuses every misconfiguration of docs/directives.md with a
+message naming the directive, and accepts a correct configuration."""
 
 import pytest
 

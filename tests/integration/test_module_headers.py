@@ -20,11 +20,11 @@ import time
 import urllib.parse
 import wsgiref.simple_server
 
-import jwt as pyjwt
 import pytest
 
 from conftest import (BUILD, HS_SECRET, SLOW, Nginx, RedisServer, api_token,
-                      obj, org, proxy, put, upstream_headers, user)
+                      obj, org, proxy, put, read_to_close, tok,
+                      upstream_headers, user)
 from redis_server import free_port
 
 
@@ -39,12 +39,6 @@ ODD_SUB = "al,ice %41 j\u00f6rg,owner"
 TOK_USER = "u2 ,%\u00f6"
 ODD_ORG = "org,1 \u00e9"
 ODD_ROLE = "lead,ops"
-
-
-def tok(sub):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
 
 
 def norm(name):
@@ -64,13 +58,7 @@ def raw_request(port, path, headers=(), body=b"", method="GET"):
     s = socket.create_connection(("127.0.0.1", port), 10 * SLOW)
     s.settimeout(10 * SLOW)
     s.sendall(data)
-    got = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
+    got = read_to_close(s)
     head, _, rest = got.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])

@@ -1,4 +1,5 @@
-"""IdP sync through the module (roles.md section 12, DESIGN 4 rbac:idpsync):
+"""IdP sync through the module (docs/authorization.md §12; rbac:idpsync,
+docs/records.md §2):
 JWTs carrying memberOf / groups / roles claims are granted organizations,
 groups, org roles and site roles by the settings in Redis; each rule,
 regex filtering, unmapped values, the default org, replace and add,
@@ -13,7 +14,7 @@ import time
 import pytest
 
 from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, jwt_hs, jwt_raw,
-                      obj, org, proxy, put, upstream_headers, user)
+                      obj, org, proxy, put, upstream_headers, user, wait_for)
 
 
 SETTINGS = {
@@ -145,11 +146,13 @@ def test_sync_result_cached_with_the_token_until_a_change(env):
     put(r, "orggroups:orgA", {"ops": "gA-ops"})
     publish(r, "orggroups:orgA")
     try:
-        wait_for(lambda: status(n, "/tpl/tA-eng", t) == 403)
+        assert wait_for(lambda: status(n, "/tpl/tA-eng", t) == 403,
+                        3 * SLOW, step=0.02)
     finally:
         put(r, "orggroups:orgA", {"eng": "gA-eng", "ops": "gA-ops"})
         publish(r, "orggroups:orgA")
-    wait_for(lambda: status(n, "/tpl/tA-eng", t) == 200)
+    assert wait_for(lambda: status(n, "/tpl/tA-eng", t) == 200,
+                    3 * SLOW, step=0.02)
 
 
 def test_no_claim_or_malformed_claim_grants_nothing(env):
@@ -271,15 +274,8 @@ def test_suspended_user_loses_synced_memberships(env):
     assert status(n, "/org/orgA", t) == 200
     user(r, "susp2", status="suspended")
     publish(r, "user:susp2")
-    wait_for(lambda: status(n, "/org/orgA", t) == 403)
-
-
-def wait_for(cond, timeout=3):
-    deadline = time.monotonic() + timeout * SLOW
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.02)
+    assert wait_for(lambda: status(n, "/org/orgA", t) == 403,
+                    3 * SLOW, step=0.02)
 
 
 def test_setting_change_applies_without_reload(env):
@@ -295,7 +291,8 @@ def test_setting_change_applies_without_reload(env):
     put(r, "idpsync", s)
     publish(r, "idpsync")
     try:
-        wait_for(lambda: status(n, "/org/orgB", t) == 200)
+        assert wait_for(lambda: status(n, "/org/orgB", t) == 200,
+                        3 * SLOW, step=0.02)
         # the new regex filter is in force too
         g = tok("g8", memberOf="team-a", groups=["ops", "eng"])
         assert status(n, "/tpl/tA-ops", g) == 200
@@ -303,15 +300,16 @@ def test_setting_change_applies_without_reload(env):
     finally:
         put(r, "idpsync", SETTINGS)
         publish(r, "idpsync")
-    wait_for(lambda: status(n, "/org/orgB", t) == 403)
+    assert wait_for(lambda: status(n, "/org/orgB", t) == 403,
+                    3 * SLOW, step=0.02)
 
     # no settings at all: records only
     r.delete("rbac:idpsync")
     publish(r, "idpsync")
     try:
-        wait_for(lambda: status(n, "/org/orgA", tok("idp-only3",
+        assert wait_for(lambda: status(n, "/org/orgA", tok("idp-only3",
                                                     memberOf="team-a"))
-                 == 403)
+                 == 403, 3 * SLOW, step=0.02)
         assert status(n, "/org/orgB", tok("rec", memberOf="team-a")) == 200
     finally:
         put(r, "idpsync", SETTINGS)
@@ -326,12 +324,13 @@ def test_bad_regex_in_redis_is_an_error(env):
     put(r, "idpsync", s)
     publish(r, "idpsync")
     try:
-        wait_for(lambda: status(n, "/org/orgA", tok("idp-only4",
+        assert wait_for(lambda: status(n, "/org/orgA", tok("idp-only4",
                                                     memberOf="team-a"))
-                 == 503)
+                 == 503, 3 * SLOW, step=0.02)
     finally:
         put(r, "idpsync", SETTINGS)
         publish(r, "idpsync")
-    wait_for(lambda: status(n, "/org/orgA", tok("idp-only4",
-                                                memberOf="team-a")) == 200)
+    assert wait_for(lambda: status(n, "/org/orgA", tok("idp-only4",
+                                                memberOf="team-a")) == 200,
+                    3 * SLOW, step=0.02)
     assert "regex_filter" in n.log()

@@ -7,7 +7,7 @@ import time
 import jwt as pyjwt
 import pytest
 
-from conftest import jwt_raw, proxy, user
+from conftest import jwt_raw, proxy, rbacctl, user
 from jwks_util import ec_key, jwk, jwks, pem, rsa_key
 
 OCT = b"k" * 32
@@ -166,14 +166,6 @@ def test_jwks_file_bad_document(tmp_path, nginx, text, says):
     rc, err = nginx("rbac_jwt_key_file %s;" % (tmp_path / "d.jwks"), "",
                     run=False).test_config()
     assert rc != 0 and says in err, err
-
-
-def rbacctl(*args):
-    import os
-    import subprocess
-    from conftest import BUILD
-    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
-                          capture_output=True, text=True, timeout=30)
 
 
 def test_rbacctl_token_verify_against_jwks(tmp_path, fkeys):

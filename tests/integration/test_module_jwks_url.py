@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import SLOW, jwt_raw, proxy, user
+from conftest import SLOW, jwt_raw, proxy, user, wait_for
 from jwks_util import JwksServer, ec_key, jwk, jwks, make_ca, pem, rsa_key
 from test_module_jwks import OCT, claims, detail, sign
 
@@ -80,15 +80,6 @@ def status(n):
     return n.get("/status").json()["jwks"][0]
 
 
-def wait_until(cond, seconds):
-    deadline = time.monotonic() + seconds * SLOW
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_new_key_passes_on_first_request_every_worker(env, idp, ukeys):
     srv = idp(jwks(jwk(ukeys["k1"], "k1", "RS256")))
     n = env(srv, "kid_refetch=60s")
@@ -127,8 +118,8 @@ def test_removed_key_stops_after_refresh(env, idp, ukeys):
     before = srv.fetches
     t2 = sign(ukeys["k2"], "RS256", "k2")
     # due after max-age=1: the next request fetches again
-    assert wait_until(lambda: get(n, t2).status_code == 200
-                      and srv.fetches > before, 5)
+    assert wait_for(lambda: get(n, t2).status_code == 200
+                    and srv.fetches > before, 5 * SLOW)
     assert detail(get(n, t1)) == "unknown kid"
     assert get(n, t2).status_code == 200
 
@@ -165,7 +156,7 @@ def test_idp_down_serves_until_max_age_then_401(env, idp, ukeys):
     assert "no JWKS from \"/_jwks\" younger than max_age" in n.log()
     # the IdP back: served again once a fetch is due
     srv.start()
-    assert wait_until(lambda: get(n, t1).status_code == 200, 5)
+    assert wait_for(lambda: get(n, t1).status_code == 200, 5 * SLOW)
 
 
 def test_bad_keys_refused_by_kid_rest_serves(env, idp, ukeys):

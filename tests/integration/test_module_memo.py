@@ -14,10 +14,10 @@ import signal
 
 import pytest
 
-from conftest import (ROOT, SLOW, api_token, jwt_hs, obj, org, proxy, put,
-                      user)
+from conftest import (ROOT, SLOW, api_token, jwt_hs, obj, org, pid_gone, proxy,
+                      put, user, wait_for)
 
-from test_module_cache import publish, status, wait_for
+from test_module_cache import publish, status
 
 CATALOG = os.path.join(ROOT, "conf-examples", "roles", "coder.json")
 
@@ -55,7 +55,8 @@ def env(nginx, redis, upstream, tmp_path):
 """ % proxy(upstream)
     n = nginx(http, server)
     assert wait_for(lambda: all(w["subscribed"]
-                                for w in status(n)["redis"]), 5)
+                                for w in status(n)["redis"]),
+                    5 * SLOW, step=0.02)
     return n, r, token, catalog
 
 
@@ -71,7 +72,8 @@ def change(n, r, key):
     """Publishes key and waits until the worker has counted it."""
     before = status(n)["invalidations"]
     publish(r, "rbac:" + key)
-    assert wait_for(lambda: status(n)["invalidations"] > before, 5)
+    assert wait_for(lambda: status(n)["invalidations"] > before, 5 * SLOW,
+                    step=0.02)
 
 
 def test_revoked_token_refused_at_once(env):
@@ -120,13 +122,7 @@ def test_reload_with_another_catalog_refused_at_once(env):
     old = {w["pid"] for w in status(n)["redis"]}
     os.kill(n.pid, signal.SIGHUP)
 
-    def gone(pid):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
-    assert wait_for(lambda: all(gone(p) for p in old), 10)
+    assert wait_for(lambda: all(pid_gone(p) for p in old), 10 * SLOW,
+                    step=0.02)
     resp = n.get("/ws/w1", token=token)
     assert resp.status_code == 403, resp.text

@@ -8,9 +8,7 @@ import socket
 import threading
 import time
 
-import jwt as pyjwt
-
-from conftest import HS_SECRET, SLOW, free_port, proxy
+from conftest import HS_SECRET, SLOW, free_port, proxy, tok
 
 
 class Listener:
@@ -42,12 +40,6 @@ class Listener:
         self.stopping = True
         self.thread.join(2)
         self.sock.close()
-
-
-def tok(sub="alice"):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
 
 
 def http_conf(tmp_path, addr, extra=""):

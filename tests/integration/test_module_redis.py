@@ -7,17 +7,10 @@ import socket
 import threading
 import time
 
-import jwt as pyjwt
 import pytest
 
-from conftest import (HS_SECRET, SLOW, RedisServer, free_port, obj, org,
-                      proxy, put, user)
-
-
-def tok(sub="alice"):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
+from conftest import (HS_SECRET, SLOW, RedisServer, free_port, obj, org, proxy,
+                      put, tok, user, wait_for)
 
 
 def seed(r, prefix="rbac:"):
@@ -42,15 +35,6 @@ def conf(tmp_path, upstream, redis_addr, extra="", timeout=300):
         location /open/ { %(p)s }
 """ % {"p": proxy(upstream)}
     return http, server
-
-
-def wait_for(fn, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def assert_503(resp):

@@ -7,144 +7,25 @@ packaged service).  The sentinel list given to nginx starts with an address
 nothing listens on, so every lookup also exercises asking "in turn".
 """
 
-import os
-import socket
 import socketserver
-import subprocess
 import threading
 import time
 
-import jwt as pyjwt
 import pytest
-import redis as redispy
 
-from conftest import (BUILD, HS_SECRET, SLOW, RedisServer, free_port,
-                      proxy, put)
+from conftest import (HS_SECRET, SLOW, RedisServer, free_port, proxy, put,
+                      rbacctl, seed_workspace, tok, wait_for)
+from redis_server import (DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS,
+                          SENTINEL_MASTER, Sentinel)
 
-MASTER = "rbacmaster"
-DOWN_AFTER_MS = 500
-FAILOVER_TIMEOUT_MS = 3000
+MASTER = SENTINEL_MASTER
 # the module's reconnect backoff is capped at 2 s, plus jitter and a lookup
 RECONNECT_S = 2.5
-
-
-def tok(sub):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
-
-
-def wait_for(fn, timeout, step=0.05):
-    """fn() until it is true, at most `timeout` seconds and 2000 tries."""
-    deadline = time.monotonic() + timeout
-    for _ in range(2000):
-        if fn():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return False
-
-
-def seed(r, owner="alice"):
-    put(r, "org:orgA", {"id": "orgA", "name": "A",
-                        "default_org_member_roles":
-                            ["organization-workspace-access"]})
-    put(r, "user:alice", {"id": "alice", "orgs": {"orgA": []}})
-    put(r, "user:bob", {"id": "bob", "orgs": {"orgA": []}})
-    put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
-                                "org": "orgA", "owner": owner})
 
 
 def assert_503(resp):
     assert resp.status_code == 503, resp.text
     assert resp.json() == {"message": "Authorization unavailable"}
-
-
-class Sentinel:
-    """A `redis-server --sentinel` of the test's own."""
-
-    def __init__(self, workdir, master_port, port=None, tls=None):
-        self.dir = str(workdir)
-        self.port = port or free_port()
-        self.master_port = master_port
-        self.tls = tls          # as RedisServer's: TLS only, to all
-        self.proc = None
-
-    def start(self):
-        os.makedirs(self.dir, exist_ok=True)
-        conf = os.path.join(self.dir, "sentinel.conf")
-        with open(conf, "w") as f:
-            if self.tls:
-                f.write("port 0\ntls-port %d\n" % self.port +
-                        "tls-cert-file %s\n" % self.tls["cert"] +
-                        "tls-key-file %s\n" % self.tls["key"] +
-                        "tls-ca-cert-file %s\n" % self.tls["ca"] +
-                        "tls-auth-clients no\ntls-replication yes\n")
-            else:
-                f.write("port %d\n" % self.port)
-            f.write("bind 127.0.0.1\n"
-                    "daemonize no\n"
-                    "dir %s\n" % self.dir +
-                    "logfile %s/sentinel.log\n" % self.dir +
-                    "sentinel monitor %s 127.0.0.1 %d 1\n"
-                    % (MASTER, self.master_port) +
-                    "sentinel down-after-milliseconds %s %d\n"
-                    % (MASTER, DOWN_AFTER_MS) +
-                    "sentinel failover-timeout %s %d\n"
-                    % (MASTER, FAILOVER_TIMEOUT_MS) +
-                    "sentinel parallel-syncs %s 1\n" % MASTER)
-        self.proc = subprocess.Popen(["redis-server", conf, "--sentinel"])
-        if not wait_for(self._pings, 10):
-            raise RuntimeError("sentinel did not start on %d" % self.port)
-        return self
-
-    def _pings(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError("sentinel exited: %d" % self.proc.returncode)
-        try:
-            return self.client().ping()
-        except redispy.exceptions.ConnectionError:
-            return False
-
-    def client(self):
-        if self.tls:
-            return redispy.Redis(host="127.0.0.1", port=self.port,
-                                 socket_timeout=5, decode_responses=True,
-                                 ssl=True, ssl_ca_certs=self.tls["ca"])
-        return redispy.Redis(host="127.0.0.1", port=self.port,
-                             socket_timeout=5, decode_responses=True)
-
-    def master_port_now(self):
-        addr = self.client().execute_command(
-            "SENTINEL", "get-master-addr-by-name", MASTER)
-        return int(addr[1]) if addr else None
-
-    def knows_replica(self, port):
-        for r in self.client().execute_command("SENTINEL", "replicas",
-                                               MASTER):
-            d = dict(zip(r[::2], r[1::2])) if isinstance(r, list) else r
-            if int(d["port"]) == port and "disconnected" not in d["flags"] \
-                    and d.get("master-link-status") == "ok":
-                return True
-        return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "sentinel.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
 
 
 class Cluster:
@@ -197,11 +78,6 @@ def conf(tmp_path, upstream, sentinels, extra=""):
     return http, server
 
 
-def rbacctl(*args):
-    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
-                          capture_output=True, text=True, timeout=30)
-
-
 def nginx_clients(r):
     """Connections on this Redis that have sent MGET: nginx's."""
     return [c for c in r.client_list() if c.get("cmd") == "mget"]
@@ -212,7 +88,7 @@ def nginx_clients(r):
 def test_failover_follows_new_master_never_wrong_allow(cluster, nginx,
                                                        upstream, tmp_path):
     cluster.start()
-    seed(cluster.master.client())
+    seed_workspace(cluster.master.client())
     assert wait_for(lambda: cluster.replica.client().get("rbac:user:bob"),
                     5)
     n = nginx(*conf(tmp_path, upstream, cluster.sentinels()))
@@ -280,7 +156,7 @@ def test_failover_with_cache_zone_subscriber_follows(cluster, nginx,
     through the sentinels: after a failover a change published on the new
     master is enforced at the very next request."""
     cluster.start()
-    seed(cluster.master.client())
+    seed_workspace(cluster.master.client())
     http, server = conf(tmp_path, upstream, cluster.sentinels(),
                         extra="")
     http += "    rbac_cache_zone rbac:1m;\n"
@@ -324,7 +200,7 @@ def test_manual_failover_old_master_still_up(cluster, nginx, upstream,
     (which may still accept reads for a while) for the one the sentinels
     name, and a change made on the new master is enforced."""
     cluster.start()
-    seed(cluster.master.client())
+    seed_workspace(cluster.master.client())
     n = nginx(*conf(tmp_path, upstream, cluster.sentinels()))
     alice, bob = tok("alice"), tok("bob")
     assert wait_for(lambda: n.get("/ws/w1", token=alice).status_code == 200,
@@ -350,7 +226,7 @@ def test_manual_failover_old_master_still_up(cluster, nginx, upstream,
 
 def test_every_worker_finds_the_master(cluster, nginx, upstream, tmp_path):
     cluster.start(failover=False)
-    seed(cluster.master.client())
+    seed_workspace(cluster.master.client())
     n = nginx(*conf(tmp_path, upstream, cluster.sentinels()), workers=2)
     alice = tok("alice")
     assert wait_for(lambda: n.get("/ws/w1", token=alice).status_code == 200,
@@ -366,7 +242,7 @@ def test_every_worker_finds_the_master(cluster, nginx, upstream, tmp_path):
 
 def test_no_sentinel_answers_503_then_recovers(cluster, nginx, upstream,
                                                tmp_path):
-    seed(cluster.master.client())
+    seed_workspace(cluster.master.client())
     n = nginx(*conf(tmp_path, upstream, cluster.sentinels()))
     t0 = time.monotonic()
     assert_503(n.get("/ws/w1", token=tok("alice")))
@@ -437,7 +313,7 @@ def test_host_name_answer_followed_with_a_resolver(fake_sentinel, nginx,
     from dns_server import DnsServer
 
     with RedisServer(tmp_path / "m") as m:
-        seed(m.client())
+        seed_workspace(m.client())
         fake_sentinel.answer = (b"redis-master.test", str(m.port).encode())
         dns = DnsServer({"redis-master.test": "127.0.0.1"}).start()
         try:
@@ -456,7 +332,7 @@ def test_host_name_answer_followed_with_a_resolver(fake_sentinel, nginx,
 
 def test_rbacctl_follows_a_host_name_answer(fake_sentinel, tmp_path):
     with RedisServer(tmp_path / "m") as m:
-        seed(m.client())
+        seed_workspace(m.client())
         fake_sentinel.answer = (b"localhost", str(m.port).encode())
         r = rbacctl("seats", "--sentinel",
                     "127.0.0.1:%d" % fake_sentinel.server_address[1],

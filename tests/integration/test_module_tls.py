@@ -11,38 +11,12 @@ documented least privileges.
 
 import time
 
-import jwt as pyjwt
 import pytest
 
-from conftest import HS_SECRET, SLOW, RedisServer, proxy, put
+from conftest import (HS_SECRET, SLOW, RedisServer, proxy, put, rbacctl,
+                      seed_workspace, tok, wait_for)
+from redis_server import SENTINEL_MASTER as MASTER, Sentinel
 from tls_certs import Pki
-
-
-def tok(sub):
-    now = int(time.time())
-    return pyjwt.encode({"sub": sub, "exp": now + 300, "iat": now},
-                        HS_SECRET, algorithm="HS256")
-
-
-def wait_for(fn, timeout, step=0.05):
-    deadline = time.monotonic() + timeout * SLOW
-    for _ in range(2000):
-        if fn():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return False
-
-
-def seed(r, owner="alice"):
-    put(r, "org:orgA", {"id": "orgA", "name": "A",
-                        "default_org_member_roles":
-                            ["organization-workspace-access"]})
-    put(r, "user:alice", {"id": "alice", "orgs": {"orgA": []}})
-    put(r, "user:bob", {"id": "bob", "orgs": {"orgA": []}})
-    put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
-                                "org": "orgA", "owner": owner})
 
 
 def conf(tmp_path, upstream, redis_arg, cache=True, main_http=""):
@@ -98,11 +72,11 @@ def test_tls_serves_and_subscriber_invalidates(nginx, upstream, tmp_path,
                                                pki):
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
-        seed(r)
+        seed_workspace(r)
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
                         % (rs.port, pki.ca)))
-        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
         alice, bob = tok("alice"), tok("bob")
         assert n.get("/ws/w1", token=alice).status_code == 200
         assert n.get("/ws/w1", token=bob).status_code == 403
@@ -134,13 +108,13 @@ def test_bad_server_certificate_refused(nginx, upstream, tmp_path, pki,
     else:
         kw.update(dns=("redis.other.example",), ips=())
     with tls_redis(tmp_path, pki, **kw) as rs:
-        seed(rs.client())
+        seed_workspace(rs.client())
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
                         % (rs.port, pki.ca), cache=False))
         resp = n.get("/ws/w1", token=tok("alice"))
         assert resp.status_code == 503
-        assert wait_for(lambda: reason in n.log(), 3), n.log()
+        assert wait_for(lambda: reason in n.log(), 3 * SLOW), n.log()
         # not one command reached the server
         stats = rs.client().info("commandstats")
         assert "cmdstat_mget" not in stats
@@ -150,36 +124,36 @@ def test_host_name_checked_with_ssl_name(nginx, upstream, tmp_path, pki):
     """A certificate for a name only: accepted once ssl_name= says which
     name to check (and send as SNI)."""
     with tls_redis(tmp_path, pki, dns=("redis.internal",), ips=()) as rs:
-        seed(rs.client())
+        seed_workspace(rs.client())
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "ssl_name=redis.internal" % (rs.port, pki.ca),
                         cache=False))
         assert wait_for(lambda: n.get("/ws/w1", token=tok("alice"))
-                        .status_code == 200, 5), n.log()
+                        .status_code == 200, 5 * SLOW), n.log()
 
 
 def test_verify_off_accepts_any_certificate(nginx, upstream, tmp_path, pki):
     other = Pki(tmp_path / "other", name="another CA")
     with tls_redis(tmp_path, pki, issuer=other) as rs:
-        seed(rs.client())
+        seed_workspace(rs.client())
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_verify=off" % rs.port,
                         cache=False))
         assert wait_for(lambda: n.get("/ws/w1", token=tok("alice"))
-                        .status_code == 200, 5), n.log()
+                        .status_code == 200, 5 * SLOW), n.log()
 
 
 def test_mutual_tls(nginx, upstream, tmp_path, pki):
     with tls_redis(tmp_path, pki, auth_clients=True) as rs:
-        seed(rs.client())
+        seed_workspace(rs.client())
         # without a client certificate: refused by the server
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
                         % (rs.port, pki.ca), cache=False))
         assert n.get("/ws/w1", token=tok("alice")).status_code == 503
         assert wait_for(lambda: "rbac: redis 127.0.0.1:%d connect" % rs.port
-                        in n.log(), 3), n.log()
+                        in n.log(), 3 * SLOW), n.log()
         n.stop()
 
         cert, key = pki.leaf("nginx-client", client=True)
@@ -187,7 +161,7 @@ def test_mutual_tls(nginx, upstream, tmp_path, pki):
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "ssl_certificate=%s ssl_certificate_key=%s"
                         % (rs.port, pki.ca, cert, key)))
-        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
         assert n.get("/ws/w1", token=tok("alice")).status_code == 200
         assert n.get("/ws/w1", token=tok("bob")).status_code == 403
 
@@ -209,13 +183,13 @@ def acl_user(r, tmp_path, name, acl):
 def test_acl_user_with_least_privileges(nginx, upstream, tmp_path, pki):
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
-        seed(r)
+        seed_workspace(r)
         pw = acl_user(r, tmp_path, "rbac-proxy", PROXY_ACL)
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "user=rbac-proxy password=%s"
                         % (rs.port, pki.ca, pw)))
-        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
         alice, bob = tok("alice"), tok("bob")
         assert n.get("/ws/w1", token=alice).status_code == 200
         assert n.get("/ws/w1", token=bob).status_code == 403
@@ -239,7 +213,7 @@ def test_acl_user_without_channel_not_subscribed(nginx, upstream, tmp_path,
     backoff, its refusal logged once as an error."""
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
-        seed(r)
+        seed_workspace(r)
         pw = acl_user(r, tmp_path, "rbac-proxy",
                       [a for a in PROXY_ACL if a != "&rbac:inv"])
         n = nginx(*conf(tmp_path, upstream,
@@ -258,7 +232,7 @@ def test_acl_user_without_channel_not_subscribed(nginx, upstream, tmp_path,
 def test_wrong_acl_password_is_503_with_reason(nginx, upstream, tmp_path):
     with RedisServer(tmp_path / "r") as rs:
         r = rs.client()
-        seed(r)
+        seed_workspace(r)
         r.execute_command("ACL", "SETUSER", "rbac-proxy", *PROXY_ACL)
         pw = tmp_path / "redis.pw"
         pw.write_text("not-the-password")
@@ -266,7 +240,8 @@ def test_wrong_acl_password_is_503_with_reason(nginx, upstream, tmp_path):
                         "127.0.0.1:%d user=rbac-proxy password=%s"
                         % (rs.port, pw), cache=False))
         assert n.get("/ws/w1", token=tok("alice")).status_code == 503
-        assert wait_for(lambda: "AUTH failed: WRONGPASS" in n.log(), 3), \
+        assert wait_for(lambda: "AUTH failed: WRONGPASS" in n.log(),
+                        3 * SLOW), \
             n.log()
         assert "not-the-password" not in n.log()
 
@@ -284,15 +259,15 @@ def test_host_name_followed_on_reconnect(nginx, upstream, tmp_path):
     b = RedisServer(tmp_path / "b", port=port, host="127.0.0.3").start()
     dns = DnsServer({"redis.test": "127.0.0.2"}, ttl=1).start()
     try:
-        seed(a.client(), owner="alice")
-        seed(b.client(), owner="bob")
+        seed_workspace(a.client(), owner="alice")
+        seed_workspace(b.client(), owner="bob")
         n = nginx(*conf(tmp_path, upstream, "redis.test:%d" % port,
                         cache=False,
                         main_http="resolver 127.0.0.1:%d valid=1s ipv6=off;"
                                   % dns.port))
         alice, bob = tok("alice"), tok("bob")
         assert wait_for(lambda: n.get("/ws/w1", token=alice).status_code
-                        == 200, 5), n.log()
+                        == 200, 5 * SLOW), n.log()
         assert n.get("/ws/w1", token=bob).status_code == 403
         master = n.pid
 
@@ -300,7 +275,7 @@ def test_host_name_followed_on_reconnect(nginx, upstream, tmp_path):
         dns.names["redis.test"] = "127.0.0.3"
         a.stop()
         assert wait_for(lambda: n.get("/ws/w1", token=bob).status_code
-                        == 200, 10), n.log()
+                        == 200, 10 * SLOW), n.log()
         assert n.get("/ws/w1", token=alice).status_code == 403
         assert n.pid == master
         assert [c for c in b.client().client_list()
@@ -314,14 +289,6 @@ def test_host_name_followed_on_reconnect(nginx, upstream, tmp_path):
 # --------------------------------------------------------------------------
 # rbacctl
 
-def rbacctl(*args):
-    import os
-    import subprocess
-    from conftest import BUILD
-    return subprocess.run([os.path.join(BUILD, "rbacctl")] + list(args),
-                          capture_output=True, text=True, timeout=60)
-
-
 # What rbacctl needs, as docs/redis.md gives it.
 ADMIN_ACL = ["on", ">admin-secret", "resetkeys", "~rbac:*", "resetchannels",
              "&rbac:inv", "-@all", "+get", "+mget", "+set", "+del", "+incr",
@@ -334,12 +301,12 @@ def test_rbacctl_over_tls_as_an_acl_user(nginx, upstream, tmp_path, pki):
     documented privileges; nginx, subscribed over TLS, enforces it."""
     with tls_redis(tmp_path, pki) as rs:
         r = rs.client()
-        seed(r)
+        seed_workspace(r)
         pw = acl_user(r, tmp_path, "rbac-admin", ADMIN_ACL)
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
                         % (rs.port, pki.ca)))
-        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
         assert n.get("/ws/w1", token=tok("carol")).status_code == 403
 
         url = "rediss://127.0.0.1:%d" % rs.port
@@ -387,7 +354,7 @@ def test_rbacctl_refuses_bad_certificates(tmp_path, pki, case, reason):
 def test_rbacctl_mutual_tls_and_server_name(tmp_path, pki):
     with tls_redis(tmp_path, pki, dns=("redis.internal",), ips=(),
                    auth_clients=True) as rs:
-        seed(rs.client())
+        seed_workspace(rs.client())
         url = "rediss://127.0.0.1:%d" % rs.port
         # the name is wrong without --tls-server-name
         res = rbacctl("seats", "--redis", url, "--tls-ca", pki.ca)
@@ -411,8 +378,6 @@ def test_sentinel_over_tls_follows_a_failover(nginx, upstream, tmp_path,
     """Master, replica and sentinel all TLS only: nginx asks the sentinel
     over TLS, reads from the master over TLS, and after SENTINEL FAILOVER
     reads (and hears invalidations) from the new master."""
-    from test_module_sentinel import MASTER, Sentinel
-
     cert, key = pki.leaf("node", ["localhost"], ["127.0.0.1"])
     tls = {"cert": cert, "key": key, "ca": pki.ca}
     m = RedisServer(tmp_path / "m", tls=tls).start()
@@ -421,16 +386,16 @@ def test_sentinel_over_tls_follows_a_failover(nginx, upstream, tmp_path,
     s = Sentinel(tmp_path / "s", m.port, tls=tls)
     try:
         assert wait_for(lambda: rep.client().info("replication")
-                        ["master_link_status"] == "up", 10)
+                        ["master_link_status"] == "up", 10 * SLOW)
         s.start()
-        seed(m.client())
+        seed_workspace(m.client())
         assert wait_for(lambda: rep.client().get("rbac:obj:workspace:w1"),
-                        5)
+                        5 * SLOW)
         n = nginx(*conf(tmp_path, upstream,
                         "sentinel=127.0.0.1:%d master=%s ssl "
                         "ssl_trusted_certificate=%s" % (s.port, MASTER,
                                                         pki.ca)))
-        assert wait_for(lambda: subscribed(n), 5), n.log()
+        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
         alice, bob = tok("alice"), tok("bob")
         assert n.get("/ws/w1", token=alice).status_code == 200
         assert n.get("/ws/w1", token=bob).status_code == 403
@@ -442,10 +407,10 @@ def test_sentinel_over_tls_follows_a_failover(nginx, upstream, tmp_path,
             except Exception:
                 pass
             return s.master_port_now() == rep.port
-        assert wait_for(failed_over, 20, step=0.5), s.log()
+        assert wait_for(failed_over, 20 * SLOW, step=0.5), s.log()
         new = rep.client()
         assert wait_for(lambda: new.info("replication")["role"] == "master",
-                        5)
+                        5 * SLOW)
         put(new, "obj:workspace:w1", {"type": "workspace", "id": "w1",
                                       "org": "orgA", "owner": "bob"})
 
@@ -453,7 +418,7 @@ def test_sentinel_over_tls_follows_a_failover(nginx, upstream, tmp_path,
             return subscribed(n) and \
                 new.pubsub_numsub("rbac:inv")[0][1] >= 1 and \
                 n.get("/ws/w1", token=bob).status_code == 200
-        assert wait_for(followed, 10), n.log()
+        assert wait_for(followed, 10 * SLOW), n.log()
         assert n.get("/ws/w1", token=alice).status_code == 403
         # an invalidation published on the new master is heard
         put(new, "obj:workspace:w1", {"type": "workspace", "id": "w1",

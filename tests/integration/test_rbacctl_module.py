@@ -3,18 +3,7 @@ create` authenticates through nginx, and after `rbacctl token revoke` it is
 refused on the next request; a membership removed with rbacctl is enforced
 on the next request."""
 
-import os
-import subprocess
-
-from conftest import BUILD, SLOW, proxy, upstream_headers
-
-RBACCTL = os.path.join(BUILD, "rbacctl")
-
-
-def rbacctl(redis, *args):
-    env = dict(os.environ, RBAC_REDIS=redis.url)
-    return subprocess.run([RBACCTL] + list(args), env=env,
-                          capture_output=True, text=True, timeout=30)
+from conftest import SLOW, proxy, rbacctl_on, upstream_headers
 
 
 def test_token_lifecycle_through_the_module(nginx, redis, upstream):
@@ -22,7 +11,7 @@ def test_token_lifecycle_through_the_module(nginx, redis, upstream):
                  ("sa", "create", "bot"),
                  ("member", "add", "--org", "orgA", "--user", "bot",
                   "--role", "organization-auditor")):
-        r = rbacctl(redis, *args)
+        r = rbacctl_on(redis, *args)
         assert r.returncode == 0, r.stderr
 
     n = nginx(http="    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
@@ -35,7 +24,7 @@ def test_token_lifecycle_through_the_module(nginx, redis, upstream):
         }
 """ % proxy(upstream))
 
-    r = rbacctl(redis, "token", "create", "--user", "bot")
+    r = rbacctl_on(redis, "token", "create", "--user", "bot")
     assert r.returncode == 0, r.stderr
     token = r.stdout.strip().splitlines()[-1]
     tid = token.split("-", 1)[0]
@@ -52,7 +41,7 @@ def test_token_lifecycle_through_the_module(nginx, redis, upstream):
     bad = n.get("/api/x", headers={"Coder-Session-Token": tid + "-nope"})
     assert bad.status_code == 401
 
-    r = rbacctl(redis, "token", "revoke", tid)
+    r = rbacctl_on(redis, "token", "revoke", tid)
     assert r.returncode == 0, r.stderr
     gone = n.get("/api/x", headers={"Coder-Session-Token": token})
     assert gone.status_code == 401, gone.text
@@ -63,9 +52,9 @@ def test_membership_change_enforced_next_request(nginx, redis, upstream):
     for args in (("org", "create", "orgA"),
                  ("sa", "create", "bot"),
                  ("member", "add", "--org", "orgA", "--user", "bot")):
-        assert rbacctl(redis, *args).returncode == 0
-    token = rbacctl(redis, "token", "create", "--user",
-                    "bot").stdout.strip().splitlines()[-1]
+        assert rbacctl_on(redis, *args).returncode == 0
+    token = rbacctl_on(redis, "token", "create", "--user",
+                       "bot").stdout.strip().splitlines()[-1]
     n = nginx(http="    rbac_redis 127.0.0.1:%d timeout=%dms;\n"
               % (redis.port, 500 * SLOW), server="""
         location /org/ {
@@ -77,7 +66,7 @@ def test_membership_change_enforced_next_request(nginx, redis, upstream):
 """ % proxy(upstream))
     h = {"Coder-Session-Token": token}
     assert n.get("/org/", headers=h).status_code == 200
-    assert rbacctl(redis, "member", "remove", "--org", "orgA", "--user",
-                   "bot").returncode == 0
+    assert rbacctl_on(redis, "member", "remove", "--org", "orgA", "--user",
+                      "bot").returncode == 0
     r = n.get("/org/", headers=h)
     assert r.status_code == 403, r.text

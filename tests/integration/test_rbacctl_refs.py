@@ -10,18 +10,12 @@ import json
 import os
 import subprocess
 
-from conftest import BUILD, HS_SECRET, SLOW, jwt_hs, proxy
+from conftest import BUILD, HS_SECRET, SLOW, jwt_hs, proxy, rbacctl_on
 from test_module_cache import all_subscribed, publish  # noqa: F401
 from test_module_refs import (AG, B1, BX, G1, LOCATIONS, OA, OB, T1, UA, UB,
                               UC, V1, W1, W2, seed)
 
 RBACCTL = os.path.join(BUILD, "rbacctl")
-
-
-def rbacctl(redis, *args):
-    env = dict(os.environ, RBAC_REDIS=redis.url)
-    return subprocess.run([RBACCTL] + list(args), env=env,
-                          capture_output=True, text=True, timeout=30)
 
 
 def refs(redis):
@@ -47,7 +41,7 @@ POLICY = {
 def apply(redis, tmp_path, policy, *flags):
     f = tmp_path / "policy.json"
     f.write_text(json.dumps(policy))
-    return rbacctl(redis, "apply", "-f", str(f), *flags)
+    return rbacctl_on(redis, "apply", "-f", str(f), *flags)
 
 
 def auto(type_, id_):
@@ -78,7 +72,7 @@ def test_apply_writes_name_references(redis, tmp_path):
         "build:" + B1: {"type": "workspace", "id": W1},
     }
     # export: the references set by hand only; apply of it changes nothing
-    r = rbacctl(redis, "export")
+    r = rbacctl_on(redis, "export")
     assert r.returncode == 0, r.stderr
     exported = json.loads(r.stdout)
     assert exported["references"] == [
@@ -121,8 +115,8 @@ def test_name_conflicts_refused(redis, tmp_path):
     assert "two objects have this name" in r.stderr
     assert refs(redis) == {}
     # a reference set by hand is not overwritten by a name
-    assert rbacctl(redis, "ref", "set", "orgname:acme",
-                   "organization:" + OB).returncode == 0
+    assert rbacctl_on(redis, "ref", "set", "orgname:acme",
+                      "organization:" + OB).returncode == 0
     r = apply(redis, tmp_path, POLICY)
     assert r.returncode == 2 and "set by hand" in r.stderr
 
@@ -148,41 +142,42 @@ def test_edits_keep_name_references(redis):
     """Every transactional write (here `org create|update --name`) keeps
     the references of the names it changes; two objects with one name are
     refused."""
-    r = rbacctl(redis, "org", "create", OA, "--name", "Acme")
+    r = rbacctl_on(redis, "org", "create", OA, "--name", "Acme")
     assert r.returncode == 0, r.stderr
     assert refs(redis) == {"orgname:acme": {"type": "organization",
                                             "id": OA, "auto": True}}
-    r = rbacctl(redis, "org", "update", OA, "--name", "Acme2")
+    r = rbacctl_on(redis, "org", "update", OA, "--name", "Acme2")
     assert r.returncode == 0, r.stderr
     assert "- rbac:ref:orgname:acme\n" in r.stdout
     assert list(refs(redis)) == ["orgname:acme2"]
-    r = rbacctl(redis, "org", "create", OB, "--name", "ACME2")
+    r = rbacctl_on(redis, "org", "create", OB, "--name", "ACME2")
     assert r.returncode == 2 and "two objects have this name" in r.stderr
     assert redis.client().get("rbac:org:" + OB) is None
     # a reference set by hand is not replaced by a name
-    assert rbacctl(redis, "ref", "set", "orgname:beta",
-                   "organization:" + OA).returncode == 0
-    r = rbacctl(redis, "org", "create", OB, "--name", "Beta")
+    assert rbacctl_on(redis, "ref", "set", "orgname:beta",
+                      "organization:" + OA).returncode == 0
+    r = rbacctl_on(redis, "org", "create", OB, "--name", "Beta")
     assert r.returncode == 2 and "set by hand" in r.stderr
 
 
 def test_ref_verb(redis):
-    r = rbacctl(redis, "ref", "set", "workspace:Bob/My-WS", "workspace:w9")
+    r = rbacctl_on(redis, "ref", "set", "workspace:Bob/My-WS", "workspace:w9")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "+ rbac:ref:workspace:bob/my-ws\n"
-    r = rbacctl(redis, "ref", "get", "workspace:BOB/my-ws")
+    r = rbacctl_on(redis, "ref", "get", "workspace:BOB/my-ws")
     assert r.returncode == 0 and json.loads(r.stdout) == {
         "type": "workspace", "id": "w9"}
-    r = rbacctl(redis, "ref", "set", "workspace:bob/my-ws", "template:t9")
+    r = rbacctl_on(redis, "ref", "set", "workspace:bob/my-ws", "template:t9")
     assert r.returncode == 2 and "does not fit" in r.stderr
-    r = rbacctl(redis, "ref", "delete", "workspace:bob/MY-WS")
+    r = rbacctl_on(redis, "ref", "delete", "workspace:bob/MY-WS")
     assert r.returncode == 0 and r.stdout == "- rbac:ref:workspace:bob/my-ws\n"
-    assert rbacctl(redis, "ref", "get", "workspace:bob/my-ws").returncode == 1
-    r = rbacctl(redis, "ref", "key", "@workspace:me/Dev", "--caller", UA)
+    assert rbacctl_on(redis, "ref", "get",
+                      "workspace:bob/my-ws").returncode == 1
+    r = rbacctl_on(redis, "ref", "key", "@workspace:me/Dev", "--caller", UA)
     assert r.stdout == "key ref:workspace:%s/dev\n" % UA
-    r = rbacctl(redis, "ref", "key", "@uuid:urn:uuid:" + W1.upper())
+    r = rbacctl_on(redis, "ref", "key", "@uuid:urn:uuid:" + W1.upper())
     assert r.stdout == "id %s\n" % W1
-    r = rbacctl(redis, "ref", "key", "@build:x")
+    r = rbacctl_on(redis, "ref", "key", "@build:x")
     assert r.returncode == 1 and r.stdout == "refused: is not a UUID\n"
 
 
@@ -213,7 +208,7 @@ def test_ref_change_followed_by_every_worker(nginx, redis, upstream,
                "reference build:%s not found" % BX),
               (("set", "build:" + BX, "workspace:" + W1), 200, "")]
     for args, want, why in rounds:
-        r = rbacctl(redis, "ref", *args)
+        r = rbacctl_on(redis, "ref", *args)
         assert r.returncode == 0, r.stderr
         for n in (a, b):
             for _ in range(6):     # both workers of each nginx
@@ -297,7 +292,7 @@ def test_check_agrees_with_module(nginx, redis, upstream, tmp_path):
                 args += ["--org", org]
             if owner is not None:
                 args += ["--owner", owner]
-            r = rbacctl(redis, *args)
+            r = rbacctl_on(redis, *args)
             assert r.returncode in (0, 1), (path, r.stderr)
             assert (resp.status_code == 200) == (r.returncode == 0), \
                 (path, uid, resp.text, r.stdout)

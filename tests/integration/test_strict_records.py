@@ -6,17 +6,14 @@ never a guess.  One case per record kind the module reads, and every kind
 through `rbacctl export`."""
 
 import json
-import os
-import subprocess
 import time
 
 import jwt as pyjwt
 import pytest
 
-from conftest import (HS_SECRET, BUILD, SLOW, Nginx, RedisServer, api_token,
-                      obj, org, pkey, proxy, user)
+from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, api_token,
+                      obj, org, pkey, proxy, rbacctl_on, user)
 
-RBACCTL = os.path.join(BUILD, "rbacctl")
 SHA0 = "0" * 64
 
 
@@ -160,12 +157,6 @@ def test_malformed_record_is_503(env, key, kind, bad, path, how):
     assert "malformed record \"%s\"" % key in n.log()
 
 
-def rbacctl(rs, *args):
-    return subprocess.run([RBACCTL] + list(args), capture_output=True,
-                          text=True, timeout=30,
-                          env=dict(os.environ, RBAC_REDIS=rs.url))
-
-
 # every record kind, through export (which reads them all)
 EXPORT = [
     ("user:alice", lambda d: twice(d, "id", "bob")),
@@ -197,10 +188,10 @@ def test_rbacctl_refuses_malformed(env, key, bad):
     rs = env["redis"]
     r = rs.client()
     good_table(r)
-    assert rbacctl(rs, "export").returncode == 0
+    assert rbacctl_on(rs, "export").returncode == 0
 
     r.set("rbac:" + key, bad(json.loads(r.get("rbac:" + key))))
-    p = rbacctl(rs, "export")
+    p = rbacctl_on(rs, "export")
     assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
     assert "malformed record at rbac:%s" % key in p.stderr
 
@@ -218,9 +209,9 @@ def test_check_exit_3(env, key, bad):
     good_table(r)
     args = ("check", "--user", "alice", "--action", "read", "--object",
             "workspace:w1")
-    assert rbacctl(rs, *args).returncode == 0
+    assert rbacctl_on(rs, *args).returncode == 0
 
     r.set("rbac:" + key, bad(json.loads(r.get("rbac:" + key))))
-    p = rbacctl(rs, *args)
+    p = rbacctl_on(rs, *args)
     assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
     assert "malformed record at rbac:%s" % key in p.stderr

@@ -14,18 +14,6 @@
 #include "testutil.h"
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 static void
 assert_field(const rbac_body_t *b, const char *name, const char *value)
 {
@@ -250,47 +238,161 @@ test_alloc_failure(void **state)
     assert_null(b.fields);
     assert_int_equal(t.live, 0);
 
-    /* cJSON's own allocations failing in turn: refused, nothing leaked */
-    for (n = 1; ; n++) {
-        testutil_alloc_init(&t, &a, 0);
-        testutil_cjson_fail_at(n, 0);
-        rc = rbac_body_parse(j, strlen(j), &a, &b, &err);
-        assert_int_equal(testutil_cjson_live(), 0);
-        testutil_cjson_reset();
+    /* more members than the stack notes: a second allocation, each failing */
+    {
+        char    big[20 * 100];
+        char   *p;
+        size_t  i;
 
-        if (rc == RBAC_OK) {
-            assert_int_equal(b.nfields, 2);
-            a.free(a.ud, b.fields);
-            break;
+        p = big;
+        *p++ = '{';
+
+        for (i = 0; i < 100; i++) {
+            p += sprintf(p, "%s\"f%zu\":%zu", i ? "," : "", i, i);
         }
 
-        assert_int_equal(rc, RBAC_EPARSE);
-        assert_null(b.fields);
-        assert_int_equal(t.live, 0);
-        assert_true(n < 100);
+        *p++ = '}';
+
+        for (n = 1; ; n++) {
+            testutil_alloc_init(&t, &a, n);
+            rc = rbac_body_parse(big, (size_t) (p - big), &a, &b, &err);
+
+            if (rc == RBAC_OK) {
+                assert_int_equal(b.nfields, 100);
+                assert_field(&b, "f99", "99");
+                a.free(a.ud, b.fields);
+                assert_int_equal(t.live, 0);
+                break;
+            }
+
+            assert_int_equal(rc, RBAC_ENOMEM);
+            assert_null(b.fields);
+            assert_int_equal(t.live, 0);
+            assert_true(n < 10);
+        }
     }
 }
 
 
 /*
- * Every byte value at every place of a 16-byte string value (both halves
- * of the eight-byte scan and the byte loop after it): refused exactly when
- * it is a control byte, a lone byte over 0x7f, or a '"' or '\\' that
- * breaks the JSON; otherwise kept as sent.
+ * Nested values are held to JSON as well (the whole body is scanned once,
+ * by one scanner); escapes decode as JSON has them.
+ */
+static void
+test_nested_and_escapes(void **state)
+{
+    size_t       i;
+    char        *deep;
+    const char  *j;
+    rbac_err_t   err;
+    rbac_body_t  b;
+
+    static const char  *bad[] = {
+        "{\"a\":[1,]}",
+        "{\"a\":[1 2]}",
+        "{\"a\":{\"x\"}}",
+        "{\"a\":{\"x\":1,}}",
+        "{\"a\":{1:2}}",
+        "{\"a\":[\"\\q\"]}",
+        "{\"a\":[\"\\u12g4\"]}",
+        "{\"a\":[\"\\ud800\"]}",                /* lone high surrogate */
+        "{\"a\":[\"\\udc00\"]}",                /* lone low surrogate */
+        "{\"a\":\"\\ud800\\u0041\"}",
+        "{\"a\":[\"x\ny\"]}",                    /* raw control byte */
+        "{\"a\":[tru]}",
+        "{\"a\":[nul]}",
+        "{\"a\":[+1]}",
+        "{\"a\":[.5]}",
+        "{\"a\":[1]]}",
+        "{\"a\":{\"b\":[}]}",
+        "{\"a\":[",
+        "{\"a\":\"x}",
+        "{\"a\":1,}",
+        "{,\"a\":1}",
+        "{\"a\" 1}",
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (rbac_body_parse(bad[i], strlen(bad[i]), &rbac_malloc_allocator,
+                            &b, &err)
+            != RBAC_EPARSE)
+        {
+            fail_msg("%zu: %s parsed", i, bad[i]);
+        }
+
+        assert_null(b.fields);
+    }
+
+    /* nested: UTF-8 not checked, \u0000 allowed, JSON otherwise */
+    j = "{\"a\":[\"\xff\",\"\\u0000\",{\"x\":[[]]},-0.5e-3],"
+        "\"b\":\"\\n\\t\\/\\\\\\u00e9\\ud83d\\ude00\"}";
+    i = rbac_body_parse(j, strlen(j), &rbac_malloc_allocator, &b, &err);
+    assert_int_equal(i, RBAC_OK);
+    assert_field(&b, "b", "\n\t/\\\xc3\xa9\xf0\x9f\x98\x80");
+    rbac_malloc_allocator.free(NULL, b.fields);
+
+    /* names decode before they fold: "\u0041" is "a" */
+    j = "{\"a\":1,\"\\u0041\":2}";
+    assert_int_equal(rbac_body_parse(j, strlen(j), &rbac_malloc_allocator,
+                                     &b, &err),
+                     RBAC_EPARSE);
+    assert_non_null(strstr(err.msg, "twice"));
+
+    /* 1024 levels below the top, and no more */
+    deep = malloc(2 * 1100 + 16);
+    assert_non_null(deep);
+
+    for (i = 1024; i <= 1025; i++) {
+        size_t  k, len;
+
+        len = (size_t) sprintf(deep, "{\"a\":");
+
+        for (k = 0; k < i; k++) {
+            deep[len++] = '[';
+        }
+
+        for (k = 0; k < i; k++) {
+            deep[len++] = ']';
+        }
+
+        deep[len++] = '}';
+
+        assert_int_equal(rbac_body_parse(deep, len, &rbac_malloc_allocator,
+                                         &b, &err),
+                         i == 1024 ? RBAC_OK : RBAC_EPARSE);
+        assert_null(b.fields);
+    }
+
+    free(deep);
+}
+
+
+/*
+ * Every byte value at every place of string values of 15 to 100 bytes
+ * (every loop of the plain-run scan, and the byte loop after it): refused
+ * exactly when it is a control byte, a lone byte over 0x7f, or a '"' or
+ * '\\' that breaks the JSON; otherwise kept as sent.
  */
 static void
 test_every_byte_everywhere(void **state)
 {
-    char         j[64], v[17];
-    size_t       pos, len;
+    char         j[160], v[101];
+    size_t       pos, len, li;
     unsigned     c;
     rbac_rc_t    rc;
     rbac_err_t   err;
     rbac_body_t  b;
 
+    /* 15 and 16: the byte and 8-byte loops; 40, 70, 100: SSE2's too */
+    static const size_t  lens[] = { 15, 16, 40, 70, 100 };
+
     (void) state;
 
-    for (len = 15; len <= 16; len++) {
+    for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        len = lens[li];
+
         for (pos = 0; pos < len; pos++) {
             for (c = 1; c < 256; c++) {
                 memset(v, 'a', len);
@@ -325,6 +427,7 @@ main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_nested_and_escapes),
         cmocka_unit_test(test_every_byte_everywhere),
     };
 

@@ -13,18 +13,7 @@
 #include <cmocka.h>
 
 #include "rbac_carrier.h"
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
+#include "testutil.h"
 
 
 /* Every pair of a cookie line or a query, as "name=value|...". */

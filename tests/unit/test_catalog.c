@@ -1,7 +1,7 @@
 /*
- * test_catalog.c: the role catalog: the embedded catalog against roles.md
- * section 5 and 9, the catalog format's conditions and errors, scope
- * expansion, and allocation failures.
+ * test_catalog.c: the role catalog: the embedded catalog against Coder's roles
+ * at 007f4fc (docs/authorization.md §5 and §9), the catalog format's
+ * conditions and errors, scope expansion, and allocation failures.
  */
 
 #include <setjmp.h>
@@ -13,25 +13,13 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <cjson/cJSON.h>
 
 #include "rbac.h"
+#include "testutil.h"
 
 
 /* ---- helpers ---- */
 
-#define S(lit)  rbac_str(lit)
-
-static rbac_str_t
-rbac_str(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 static rbac_catalog_t *
@@ -85,6 +73,35 @@ vote(const rbac_role_t *r, rbac_level_t l, const char *type,
     a = rbac_action_from_name(S(action));
 
     return rbac_permset_vote(&r->lvl[l], t, a);
+}
+
+
+/* The vote a role's level is expected to give on "type:action". */
+typedef struct {
+    rbac_level_t   level;
+    const char    *type;
+    const char    *action;
+    int            vote;
+} vote_case_t;
+
+#define assert_votes(r, cases)                                                \
+    assert_votes_n(r, cases, sizeof(cases) / sizeof((cases)[0]))
+
+static void
+assert_votes_n(const rbac_role_t *r, const vote_case_t *c, size_t n)
+{
+    int     got;
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        got = vote(r, c[i].level, c[i].type, c[i].action);
+        if (got != c[i].vote) {
+            fprintf(stderr, "%s: level %d %s:%s votes %d, not %d\n", r->name,
+                    (int) c[i].level, c[i].type, c[i].action, got, c[i].vote);
+        }
+
+        assert_int_equal(got, c[i].vote);
+    }
 }
 
 
@@ -244,7 +261,49 @@ test_builtin_names(void **state)
 }
 
 
-/* ---- the embedded catalog: roles.md section 5, role by role ---- */
+/* ---- the embedded catalog: docs/authorization.md §5, role by role ---- */
+
+static const vote_case_t  owner_votes[] = {
+    { RBAC_LVL_SITE, "organization", "create", 1 },
+    { RBAC_LVL_SITE, "user", "delete", 1 },
+    { RBAC_LVL_SITE, "chat", "share", 1 },
+    /* Excluded types. */
+    { RBAC_LVL_SITE, "user_secret", "read", 0 },
+    { RBAC_LVL_SITE, "usage_event", "read", 0 },
+    { RBAC_LVL_SITE, "boundary_usage", "read", 0 },
+    { RBAC_LVL_SITE, "ai_seat", "read", 0 },
+    /* Specific lists. */
+    { RBAC_LVL_SITE, "workspace", "ssh", 1 },
+    { RBAC_LVL_SITE, "workspace", "application_connect", 1 },
+    { RBAC_LVL_SITE, "workspace", "share", 1 },
+    { RBAC_LVL_SITE, "workspace", "delete", 1 },
+    { RBAC_LVL_SITE, "workspace", "use", 0 },
+    { RBAC_LVL_SITE, "workspace_dormant", "read", 1 },
+    { RBAC_LVL_SITE, "workspace_dormant", "stop", 1 },
+    { RBAC_LVL_SITE, "workspace_dormant", "update_agent", 1 },
+    { RBAC_LVL_SITE, "workspace_dormant", "ssh", 0 },
+    { RBAC_LVL_SITE, "workspace_dormant", "start", 0 },
+    { RBAC_LVL_SITE, "workspace_dormant", "share", 0 },
+    { RBAC_LVL_SITE, "workspace_dormant", "application_connect", 0 },
+    { RBAC_LVL_SITE, "user_skill", "read", 1 },
+    { RBAC_LVL_SITE, "user_skill", "delete", 1 },
+    { RBAC_LVL_SITE, "user_skill", "create", 0 },
+    { RBAC_LVL_SITE, "user_skill", "update", 0 },
+    { RBAC_LVL_SITE, "ai_gateway_key", "create", 1 },
+    { RBAC_LVL_SITE, "ai_gateway_key", "update", 0 },
+    { RBAC_LVL_SITE, "prebuilt_workspace", "update", 1 },
+    { RBAC_LVL_SITE, "boundary_log", "read", 1 },
+    { RBAC_LVL_SITE, "boundary_log", "create", 0 },
+    { RBAC_LVL_SITE, "boundary_log", "delete", 0 },
+};
+
+
+static const vote_case_t  owner_noexec_votes[] = {
+    { RBAC_LVL_SITE, "workspace", "ssh", 0 },
+    { RBAC_LVL_SITE, "workspace", "application_connect", 0 },
+    { RBAC_LVL_SITE, "workspace", "start", 1 },
+};
+
 
 static void
 test_owner(void **state)
@@ -266,49 +325,8 @@ test_owner(void **state)
                                        RBAC_T_TEMPLATE, RBAC_A_OTHER), 1);
     assert_int_equal(rbac_permset_vote(&r->lvl[RBAC_LVL_SITE],
                                        RBAC_T_OTHER, RBAC_A_READ), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "organization", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "chat", "share"), 1);
-
-    /* Excluded types. */
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user_secret", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "usage_event", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "boundary_usage", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "ai_seat", "read"), 0);
-
-    /* Specific lists. */
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "ssh"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "application_connect"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "share"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "use"), 0);
-    assert_int_equal(vote(noexec, RBAC_LVL_SITE, "workspace", "ssh"), 0);
-    assert_int_equal(vote(noexec, RBAC_LVL_SITE, "workspace",
-                          "application_connect"), 0);
-    assert_int_equal(vote(noexec, RBAC_LVL_SITE, "workspace", "start"), 1);
-
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "stop"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant",
-                          "update_agent"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "ssh"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "start"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "share"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant",
-                          "application_connect"), 0);
-
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user_skill", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user_skill", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user_skill", "create"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user_skill", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "ai_gateway_key", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "ai_gateway_key", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "prebuilt_workspace", "update"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "boundary_log", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "boundary_log", "create"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "boundary_log", "delete"), 0);
+    assert_votes(r, owner_votes);
+    assert_votes(noexec, owner_noexec_votes);
 
     /* No negation anywhere in owner; the other options change nothing. */
     for (t = 0; t < RBAC_NTYPES; t++) {
@@ -325,6 +343,43 @@ test_owner(void **state)
 }
 
 
+static const vote_case_t  member_votes[] = {
+    { RBAC_LVL_SITE, "assign_role", "read", 1 },
+    { RBAC_LVL_SITE, "oauth2_app", "read", 1 },
+    { RBAC_LVL_SITE, "workspace_proxy", "read", 1 },
+    { RBAC_LVL_SITE, "oauth2_app", "update", 0 },
+    { RBAC_LVL_SITE, "workspace", "share", 0 },
+    /* User level: ALL - {...} with "*", and the specific lists. */
+    { RBAC_LVL_USER, "user_secret", "create", 1 },
+    { RBAC_LVL_USER, "api_key", "delete", 1 },
+    { RBAC_LVL_USER, "chat_project", "share", 1 },
+    { RBAC_LVL_USER, "file", "create", 1 },
+    { RBAC_LVL_USER, "user", "read", 1 },
+    { RBAC_LVL_USER, "user", "read_personal", 1 },
+    { RBAC_LVL_USER, "user", "update_personal", 1 },
+    { RBAC_LVL_USER, "user", "update", 0 },
+    { RBAC_LVL_USER, "user", "delete", 0 },
+    { RBAC_LVL_USER, "organization_member", "read", 0 },
+    { RBAC_LVL_USER, "chat", "read", 0 },
+    { RBAC_LVL_USER, "ai_seat", "read", 0 },
+    { RBAC_LVL_USER, "boundary_usage", "read", 0 },
+    { RBAC_LVL_USER, "boundary_log", "create", 1 },
+    { RBAC_LVL_USER, "boundary_log", "read", 0 },
+    { RBAC_LVL_USER, "aibridge_interception", "create", 1 },
+    { RBAC_LVL_USER, "aibridge_interception", "update", 1 },
+    { RBAC_LVL_USER, "aibridge_interception", "read", 0 },
+    { RBAC_LVL_USER, "provisioner_daemon", "create", 1 },
+};
+
+
+static const vote_case_t  member_nochat_votes[] = {
+    { RBAC_LVL_SITE, "chat", "share", -1 },
+    { RBAC_LVL_SITE, "chat_project", "share", -1 },
+    { RBAC_LVL_SITE, "workspace", "share", 0 },
+    { RBAC_LVL_SITE, "chat_model_config", "share", 0 },
+};
+
+
 static void
 test_member(void **state)
 {
@@ -337,11 +392,7 @@ test_member(void **state)
     nows = role(cat, "member", RBAC_OPT_NO_WORKSPACE_SHARING, 0);
     nochat = role(cat, "member", RBAC_OPT_NO_CHAT_SHARING, 0);
 
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "assign_role", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "oauth2_app", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_proxy", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "oauth2_app", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "share"), 0);
+    assert_votes(r, member_votes);
 
     /* No workspace rights at all. */
     for (l = 0; l < RBAC_NLEVELS; l++) {
@@ -350,41 +401,13 @@ test_member(void **state)
         assert_int_equal(r->lvl[l].pos[RBAC_T_PREBUILT_WORKSPACE], 0);
     }
 
-    /* User level: ALL - {...} with "*", and the specific lists. */
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user_secret", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "api_key", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "chat_project", "share"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "file", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user", "read_personal"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user", "update_personal"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "user", "delete"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "organization_member", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "chat", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "ai_seat", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "boundary_usage", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "boundary_log", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "boundary_log", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "aibridge_interception",
-                          "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "aibridge_interception",
-                          "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "aibridge_interception", "read"),
-                     0);
-    assert_int_equal(vote(r, RBAC_LVL_USER, "provisioner_daemon", "create"),
-                     1);
     assert_int_equal(rbac_permset_vote(&r->lvl[RBAC_LVL_USER], RBAC_T_OTHER,
                                        RBAC_A_READ), 0);
 
     /* Conditional site negations. */
     assert_int_equal(vote(nows, RBAC_LVL_SITE, "workspace", "share"), -1);
     assert_int_equal(vote(nows, RBAC_LVL_SITE, "chat", "share"), 0);
-    assert_int_equal(vote(nochat, RBAC_LVL_SITE, "chat", "share"), -1);
-    assert_int_equal(vote(nochat, RBAC_LVL_SITE, "chat_project", "share"), -1);
-    assert_int_equal(vote(nochat, RBAC_LVL_SITE, "workspace", "share"), 0);
-    assert_int_equal(vote(nochat, RBAC_LVL_SITE, "chat_model_config",
-                          "share"), 0);
+    assert_votes(nochat, member_nochat_votes);
     r = role(cat, "member", RBAC_OPT_ALL, RBAC_SHARE_NONE);
     assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "share"), -1);
     assert_int_equal(vote(r, RBAC_LVL_SITE, "chat", "share"), -1);
@@ -393,6 +416,47 @@ test_member(void **state)
 
     rbac_catalog_free(cat, &rbac_malloc_allocator);
 }
+
+
+static const vote_case_t  auditor_votes[] = {
+    { RBAC_LVL_SITE, "audit_log", "read", 1 },
+    { RBAC_LVL_SITE, "connection_log", "read", 1 },
+    { RBAC_LVL_SITE, "template", "view_insights", 1 },
+    { RBAC_LVL_SITE, "template", "use", 0 },
+    { RBAC_LVL_SITE, "boundary_log", "read", 1 },
+    { RBAC_LVL_SITE, "aibridge_interception", "read", 1 },
+    { RBAC_LVL_SITE, "chat_model_config", "read", 1 },
+    { RBAC_LVL_SITE, "workspace", "read", 0 },
+    { RBAC_LVL_SITE, "audit_log", "create", 0 },
+};
+
+
+static const vote_case_t  template_admin_votes[] = {
+    { RBAC_LVL_SITE, "file", "create", 1 },
+    { RBAC_LVL_SITE, "workspace", "read", 1 },
+    { RBAC_LVL_SITE, "workspace", "update", 0 },
+    { RBAC_LVL_SITE, "workspace_dormant", "read", 1 },
+    { RBAC_LVL_SITE, "prebuilt_workspace", "delete", 1 },
+    { RBAC_LVL_SITE, "provisioner_daemon", "delete", 1 },
+    { RBAC_LVL_SITE, "provisioner_jobs", "read", 0 },
+    { RBAC_LVL_SITE, "assign_org_role", "read", 1 },
+    { RBAC_LVL_SITE, "organization_member", "read", 1 },
+    { RBAC_LVL_SITE, "user", "update", 0 },
+};
+
+
+static const vote_case_t  user_admin_votes[] = {
+    { RBAC_LVL_SITE, "user", "delete", 1 },
+    { RBAC_LVL_SITE, "user", "read_personal", 1 },
+    { RBAC_LVL_SITE, "assign_role", "assign", 1 },
+    { RBAC_LVL_SITE, "assign_org_role", "unassign", 1 },
+    { RBAC_LVL_SITE, "assign_org_role", "create", 0 },
+    { RBAC_LVL_SITE, "group", "delete", 1 },
+    { RBAC_LVL_SITE, "organization_member", "create", 1 },
+    { RBAC_LVL_SITE, "organization", "update", 0 },
+    { RBAC_LVL_SITE, "idpsync_settings", "update", 1 },
+    { RBAC_LVL_SITE, "template", "read", 0 },
+};
 
 
 static void
@@ -404,16 +468,7 @@ test_site_admins(void **state)
     cat = builtin();
 
     r = role(cat, "auditor", 0, 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "audit_log", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "connection_log", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "template", "view_insights"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "template", "use"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "boundary_log", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "aibridge_interception", "read"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "chat_model_config", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "audit_log", "create"), 0);
+    assert_votes(r, auditor_votes);
 
     r = role(cat, "template-admin", 0, 0);
     assert_int_equal(vote(r, RBAC_LVL_SITE, "template", "view_insights"), 1);
@@ -421,34 +476,101 @@ test_site_admins(void **state)
     /* All six declared actions, not "*". */
     assert_int_equal(rbac_permset_vote(&r->lvl[RBAC_LVL_SITE],
                                        RBAC_T_TEMPLATE, RBAC_A_OTHER), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "file", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "workspace_dormant", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "prebuilt_workspace", "delete"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "provisioner_daemon", "delete"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "provisioner_jobs", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "assign_org_role", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "organization_member", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "update"), 0);
+    assert_votes(r, template_admin_votes);
 
     r = role(cat, "user-admin", 0, 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "read_personal"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "assign_role", "assign"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "assign_org_role", "unassign"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "assign_org_role", "create"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "group", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "organization_member", "create"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "organization", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "idpsync_settings", "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "template", "read"), 0);
+    assert_votes(r, user_admin_votes);
 
     rbac_catalog_free(cat, &rbac_malloc_allocator);
 }
+
+
+static const vote_case_t  organization_admin_votes[] = {
+    { RBAC_LVL_SITE, "user", "read", 1 },
+    { RBAC_LVL_SITE, "user", "update", 0 },
+    { RBAC_LVL_ORG, "workspace", "create", 1 },
+    { RBAC_LVL_ORG, "workspace", "share", 1 },
+    { RBAC_LVL_ORG, "workspace", "ssh", 0 },
+    { RBAC_LVL_ORG, "workspace", "application_connect", 0 },
+    { RBAC_LVL_ORG, "workspace_dormant", "start", 0 },
+    { RBAC_LVL_ORG, "workspace_dormant", "delete", 1 },
+    { RBAC_LVL_ORG, "prebuilt_workspace", "update", 1 },
+    { RBAC_LVL_ORG, "assign_role", "assign", 0 },
+    { RBAC_LVL_ORG, "user_secret", "read", 0 },
+    { RBAC_LVL_ORG, "boundary_log", "read", 0 },
+    { RBAC_LVL_ORG, "workspace_build_orchestration", "read", 0 },
+    { RBAC_LVL_ORG, "assign_org_role", "create", 1 },
+    { RBAC_LVL_ORG, "organization_member", "delete", 1 },
+    { RBAC_LVL_ORG, "user_skill", "create", 1 },
+    { RBAC_LVL_ORG, "template", "use", 1 },
+};
+
+
+static const vote_case_t  organization_auditor_votes[] = {
+    { RBAC_LVL_ORG, "audit_log", "read", 1 },
+    { RBAC_LVL_ORG, "template", "view_insights", 1 },
+    { RBAC_LVL_ORG, "chat_model_config", "read", 1 },
+    { RBAC_LVL_ORG, "boundary_log", "read", 0 },
+    { RBAC_LVL_ORG, "workspace", "read", 0 },
+};
+
+
+static const vote_case_t  organization_user_admin_votes[] = {
+    { RBAC_LVL_SITE, "user", "read", 1 },
+    { RBAC_LVL_ORG, "assign_org_role", "assign", 1 },
+    { RBAC_LVL_ORG, "assign_org_role", "create", 0 },
+    { RBAC_LVL_ORG, "group", "delete", 1 },
+    { RBAC_LVL_ORG, "group_member", "read", 1 },
+    { RBAC_LVL_ORG, "organization_member", "create", 1 },
+    { RBAC_LVL_ORG, "idpsync_settings", "update", 1 },
+    { RBAC_LVL_ORG, "organization", "update", 0 },
+};
+
+
+static const vote_case_t  organization_template_admin_votes[] = {
+    { RBAC_LVL_ORG, "template", "use", 1 },
+    { RBAC_LVL_ORG, "file", "create", 1 },
+    { RBAC_LVL_ORG, "workspace", "read", 1 },
+    { RBAC_LVL_ORG, "workspace", "update", 0 },
+    { RBAC_LVL_ORG, "provisioner_jobs", "create", 1 },
+    { RBAC_LVL_ORG, "provisioner_daemon", "delete", 1 },
+    { RBAC_LVL_ORG, "group", "update", 0 },
+};
+
+
+static const vote_case_t  organization_workspace_creation_ban_votes[] = {
+    { RBAC_LVL_ORG, "workspace", "create", -1 },
+    { RBAC_LVL_ORG, "workspace", "delete", -1 },
+    { RBAC_LVL_ORG, "workspace", "create_agent", -1 },
+    { RBAC_LVL_ORG, "workspace", "delete_agent", -1 },
+    { RBAC_LVL_ORG, "workspace", "update", 0 },
+    { RBAC_LVL_ORG, "workspace", "read", 0 },
+};
+
+
+static const vote_case_t  organization_workspace_access_votes[] = {
+    { RBAC_LVL_MEMBER, "workspace", "ssh", 1 },
+    { RBAC_LVL_MEMBER, "workspace", "share", 1 },
+    { RBAC_LVL_MEMBER, "workspace", "delete", 1 },
+    { RBAC_LVL_MEMBER, "workspace_dormant", "stop", 1 },
+    { RBAC_LVL_MEMBER, "workspace_dormant", "start", 0 },
+    { RBAC_LVL_MEMBER, "workspace_dormant", "share", 0 },
+    { RBAC_LVL_MEMBER, "file", "read", 1 },
+    { RBAC_LVL_MEMBER, "provisioner_daemon", "read", 1 },
+    { RBAC_LVL_MEMBER, "provisioner_daemon", "delete", 0 },
+    { RBAC_LVL_MEMBER, "template", "read", 0 },
+};
+
+
+static const vote_case_t  provisioner_daemon_votes[] = {
+    { RBAC_LVL_ORG, "provisioner_daemon", "read", 1 },
+    { RBAC_LVL_ORG, "provisioner_daemon", "update", 1 },
+    { RBAC_LVL_ORG, "provisioner_daemon", "create", 0 },
+    { RBAC_LVL_ORG, "provisioner_daemon", "delete", 0 },
+    { RBAC_LVL_ORG, "provisioner_jobs", "create", 1 },
+    { RBAC_LVL_ORG, "provisioner_jobs", "update", 1 },
+    { RBAC_LVL_ORG, "template", "read", 0 },
+};
 
 
 static void
@@ -460,97 +582,79 @@ test_org_roles(void **state)
     cat = builtin();
 
     r = role(cat, "organization-admin", 0, 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "update"), 0);
     assert_true(level_empty(&r->lvl[RBAC_LVL_MEMBER]));
     assert_true(level_empty(&r->lvl[RBAC_LVL_USER]));
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "share"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "ssh"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "application_connect"),
-                     0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace_dormant", "start"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace_dormant", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "prebuilt_workspace", "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "assign_role", "assign"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "user_secret", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "boundary_log", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace_build_orchestration",
-                          "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "assign_org_role", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "organization_member", "delete"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "user_skill", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "template", "use"), 1);
+    assert_votes(r, organization_admin_votes);
 
     r = role(cat, "organization-auditor", 0, 0);
     assert_true(level_empty(&r->lvl[RBAC_LVL_SITE]));
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "audit_log", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "template", "view_insights"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "chat_model_config", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "boundary_log", "read"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "read"), 0);
+    assert_votes(r, organization_auditor_votes);
 
     r = role(cat, "organization-user-admin", 0, 0);
-    assert_int_equal(vote(r, RBAC_LVL_SITE, "user", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "assign_org_role", "assign"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "assign_org_role", "create"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "group", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "group_member", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "organization_member", "create"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "idpsync_settings", "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "organization", "update"), 0);
+    assert_votes(r, organization_user_admin_votes);
 
     r = role(cat, "organization-template-admin", 0, 0);
     assert_true(level_empty(&r->lvl[RBAC_LVL_SITE]));
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "template", "use"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "file", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_jobs", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "group", "update"), 0);
+    assert_votes(r, organization_template_admin_votes);
 
     r = role(cat, "organization-workspace-creation-ban", 0, 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "create"), -1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "delete"), -1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "create_agent"), -1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "delete_agent"), -1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "update"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "workspace", "read"), 0);
+    assert_votes(r, organization_workspace_creation_ban_votes);
     assert_true(level_empty(&r->lvl[RBAC_LVL_MEMBER]));
 
     r = role(cat, "organization-workspace-access", 0, 0);
     assert_true(level_empty(&r->lvl[RBAC_LVL_ORG]));
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace", "ssh"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace", "share"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace", "delete"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace_dormant", "stop"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace_dormant", "start"),
-                     0);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "workspace_dormant", "share"),
-                     0);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "file", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "provisioner_daemon", "read"),
-                     1);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "provisioner_daemon", "delete"),
-                     0);
-    assert_int_equal(vote(r, RBAC_LVL_MEMBER, "template", "read"), 0);
+    assert_votes(r, organization_workspace_access_votes);
 
     r = role(cat, "provisioner-daemon", 0, 0);
     assert_true(level_empty(&r->lvl[RBAC_LVL_SITE]));
     assert_true(level_empty(&r->lvl[RBAC_LVL_MEMBER]));
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "read"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "create"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "delete"), 0);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_jobs", "create"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_jobs", "update"), 1);
-    assert_int_equal(vote(r, RBAC_LVL_ORG, "template", "read"), 0);
+    assert_votes(r, provisioner_daemon_votes);
 
     rbac_catalog_free(cat, &rbac_malloc_allocator);
 }
+
+
+static const vote_case_t  organization_member_votes[] = {
+    { RBAC_LVL_ORG, "provisioner_daemon", "read", 1 },
+    { RBAC_LVL_ORG, "organization", "read", 1 },
+    { RBAC_LVL_ORG, "assign_org_role", "read", 1 },
+    { RBAC_LVL_ORG, "chat_project", "create", 1 },
+    { RBAC_LVL_ORG, "chat_project", "read", 0 },
+    { RBAC_LVL_MEMBER, "api_key", "delete", 1 },
+    { RBAC_LVL_MEMBER, "chat", "share", 1 },
+    { RBAC_LVL_MEMBER, "chat", "delete", 0 },
+    { RBAC_LVL_MEMBER, "chat_project", "delete", 1 },
+    { RBAC_LVL_MEMBER, "chat_project", "create", 0 },
+    { RBAC_LVL_MEMBER, "notification_message", "delete", 0 },
+    { RBAC_LVL_MEMBER, "inbox_notification", "create", 1 },
+    { RBAC_LVL_MEMBER, "group_member", "read", 1 },
+    { RBAC_LVL_MEMBER, "aibridge_interception", "read", 0 },
+};
+
+
+static const vote_case_t  organization_member_ev_votes[] = {
+    { RBAC_LVL_ORG, "organization_member", "read", 1 },
+    { RBAC_LVL_ORG, "group", "read", 1 },
+    { RBAC_LVL_ORG, "workspace", "share", 0 },
+    { RBAC_LVL_MEMBER, "workspace", "share", 0 },
+};
+
+
+static const vote_case_t  organization_member_sa_votes[] = {
+    { RBAC_LVL_ORG, "organization_member", "read", 1 },
+    { RBAC_LVL_ORG, "group", "read", 0 },
+    { RBAC_LVL_ORG, "workspace", "share", 0 },
+    { RBAC_LVL_MEMBER, "workspace", "share", -1 },
+};
+
+
+static const vote_case_t  organization_member_no_votes[] = {
+    { RBAC_LVL_ORG, "organization_member", "read", 0 },
+    { RBAC_LVL_ORG, "group", "read", 0 },
+    { RBAC_LVL_ORG, "workspace", "share", -1 },
+    { RBAC_LVL_MEMBER, "workspace", "share", -1 },
+    { RBAC_LVL_MEMBER, "organization_member", "read", 1 },
+};
 
 
 static void
@@ -568,24 +672,7 @@ test_org_member_variants(void **state)
     /* Floor, in every mode. */
     for (s = 0; s < RBAC_NSHARE; s++) {
         r = role(cat, "organization-member", 0, (rbac_share_t) s);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "provisioner_daemon", "read"),
-                         1);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "organization", "read"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "assign_org_role", "read"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "chat_project", "create"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "chat_project", "read"), 0);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "api_key", "delete"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "chat", "share"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "chat", "delete"), 0);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "chat_project", "delete"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "chat_project", "create"), 0);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "notification_message",
-                              "delete"), 0);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "inbox_notification",
-                              "create"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "group_member", "read"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "aibridge_interception",
-                              "read"), 0);
+        assert_votes(r, organization_member_votes);
 
         /* No workspace grants. */
         for (l = 0; l < RBAC_NLEVELS; l++) {
@@ -598,25 +685,36 @@ test_org_member_variants(void **state)
                                  (rbac_share_t) s));
     }
 
-    assert_int_equal(vote(ev, RBAC_LVL_ORG, "organization_member", "read"), 1);
-    assert_int_equal(vote(ev, RBAC_LVL_ORG, "group", "read"), 1);
-    assert_int_equal(vote(ev, RBAC_LVL_ORG, "workspace", "share"), 0);
-    assert_int_equal(vote(ev, RBAC_LVL_MEMBER, "workspace", "share"), 0);
+    assert_votes(ev, organization_member_ev_votes);
 
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "organization_member", "read"), 1);
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "group", "read"), 0);
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "workspace", "share"), 0);
-    assert_int_equal(vote(sa, RBAC_LVL_MEMBER, "workspace", "share"), -1);
+    assert_votes(sa, organization_member_sa_votes);
 
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "organization_member", "read"), 0);
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "group", "read"), 0);
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "workspace", "share"), -1);
-    assert_int_equal(vote(no, RBAC_LVL_MEMBER, "workspace", "share"), -1);
-    assert_int_equal(vote(no, RBAC_LVL_MEMBER, "organization_member", "read"),
-                     1);
+    assert_votes(no, organization_member_no_votes);
 
     rbac_catalog_free(cat, &rbac_malloc_allocator);
 }
+
+
+static const vote_case_t  organization_service_account_votes[] = {
+    { RBAC_LVL_ORG, "organization", "read", 1 },
+    { RBAC_LVL_MEMBER, "api_key", "create", 1 },
+    { RBAC_LVL_MEMBER, "notification_preference", "update", 1 },
+};
+
+
+static const vote_case_t  organization_service_account_sa_votes[] = {
+    { RBAC_LVL_ORG, "group", "read", 1 },
+    { RBAC_LVL_ORG, "organization_member", "read", 1 },
+    { RBAC_LVL_ORG, "workspace", "share", 0 },
+    { RBAC_LVL_MEMBER, "workspace", "share", 0 },
+};
+
+
+static const vote_case_t  organization_service_account_no_votes[] = {
+    { RBAC_LVL_ORG, "group", "read", 0 },
+    { RBAC_LVL_ORG, "organization_member", "read", 0 },
+    { RBAC_LVL_ORG, "workspace", "share", -1 },
+};
 
 
 static void
@@ -643,21 +741,13 @@ test_org_service_account_variants(void **state)
         }
 
         assert_int_equal(r->lvl[RBAC_LVL_MEMBER].neg[RBAC_T_WORKSPACE], 0);
-        assert_int_equal(vote(r, RBAC_LVL_ORG, "organization", "read"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "api_key", "create"), 1);
-        assert_int_equal(vote(r, RBAC_LVL_MEMBER, "notification_preference",
-                              "update"), 1);
+        assert_votes(r, organization_service_account_votes);
     }
 
     assert_int_equal(vote(ev, RBAC_LVL_ORG, "group", "read"), 1);
     assert_int_equal(vote(ev, RBAC_LVL_ORG, "organization_member", "read"), 1);
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "group", "read"), 1);
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "organization_member", "read"), 1);
-    assert_int_equal(vote(sa, RBAC_LVL_ORG, "workspace", "share"), 0);
-    assert_int_equal(vote(sa, RBAC_LVL_MEMBER, "workspace", "share"), 0);
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "group", "read"), 0);
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "organization_member", "read"), 0);
-    assert_int_equal(vote(no, RBAC_LVL_ORG, "workspace", "share"), -1);
+    assert_votes(sa, organization_service_account_sa_votes);
+    assert_votes(no, organization_service_account_no_votes);
 
     rbac_catalog_free(cat, &rbac_malloc_allocator);
 }
@@ -1264,26 +1354,12 @@ test_alloc_failures(void **state)
 
 
 /* cJSON's own allocations (its global hooks) failing in turn. */
-static long  cjson_countdown;
-
-static void *
-cjson_fail_malloc(size_t size)
-{
-    if (cjson_countdown-- == 0) {
-        return NULL;
-    }
-
-    return malloc(size);
-}
-
-
 static void
 test_cjson_alloc_failures(void **state)
 {
     long             n;
     rbac_rc_t        rc;
     rbac_err_t       err;
-    cJSON_Hooks      hooks = { cjson_fail_malloc, free };
     rbac_catalog_t  *cat;
     const char      *json =
         "{\"reserved\": [\"r\"], \"roles\": [{\"name\": \"a\","
@@ -1293,10 +1369,8 @@ test_cjson_alloc_failures(void **state)
         " \"scopes\": [{\"name\": \"s\", \"aliases\": [\"t\"],"
         " \"allow_list\": [{\"type\": \"*\", \"id\": \"*\"}]}]}";
 
-    cJSON_InitHooks(&hooks);
-
     for (n = 0; n < 1000; n++) {
-        cjson_countdown = n;
+        testutil_cjson_fail_at(n + 1, 0);
         rc = rbac_catalog_load(json, strlen(json), &rbac_malloc_allocator,
                                &cat, &err);
         if (rc == RBAC_OK) {
@@ -1307,7 +1381,7 @@ test_cjson_alloc_failures(void **state)
         assert_null(cat);
     }
 
-    cJSON_InitHooks(NULL);
+    testutil_cjson_reset();
 
     assert_true(n > 10);
     assert_true(n < 1000);

@@ -15,18 +15,7 @@
 #include <cmocka.h>
 
 #include "rbac_cred.h"
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
+#include "testutil.h"
 
 
 /* "ok id|secret" or the error detail. */

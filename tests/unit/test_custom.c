@@ -1,5 +1,5 @@
 /*
- * test_custom.c: custom-role validation (roles.md section 8, DESIGN 3):
+ * test_custom.c: custom-role validation (docs/authorization.md §8):
  * each rule refused with its code and a message naming the field, the
  * anti-escalation rule per level, and the parsed-record entry point.
  */
@@ -17,22 +17,11 @@
 #include "rbac.h"
 #include "rbac_custom.h"
 #include "rbac_request.h"
+#include "testutil.h"
 
 
 static rbac_catalog_t  *cat;
 static rbac_err_t       err;
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 static int

@@ -1,5 +1,5 @@
 /*
- * test_decide.c: the decision of roles.md section 2 and DESIGN 3 through
+ * test_decide.c: the decision of docs/authorization.md §2 through
  * rbac_decide on hand-built subject and object views: each level, negation
  * precedence, wildcards, the ACL paths and their membership requirement,
  * scopes and allow lists, any_org, the sharing-mode variants of the
@@ -17,22 +17,12 @@
 #include <cmocka.h>
 
 #include "rbac.h"
+#include "testutil.h"
 
 
 /* ---- helpers ---- */
 
 static rbac_catalog_t  *cat;
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 #define NPOOL  32
@@ -248,6 +238,35 @@ decide(const subj_t *x, const rbac_object_t *o, const char *action)
     } while (0)
 
 
+/* One decision: the object (type, id, org, owner), the action, the answer. */
+typedef struct {
+    const char  *type;
+    const char  *id;
+    const char  *org;
+    const char  *owner;
+    const char  *action;
+    int          allow;
+    const char  *reason;
+} decide_case_t;
+
+#define assert_decisions(x, o, cases)                                         \
+    assert_decisions_n(x, o, cases, sizeof(cases) / sizeof((cases)[0]))
+
+/* Each case decided for subject x in turn; *o is left the last object. */
+static void
+assert_decisions_n(const subj_t *x, rbac_object_t *o, const decide_case_t *c,
+    size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        *o = obj(c[i].type, c[i].id, c[i].org, c[i].owner);
+        assert_int_equal(decide(x, o, c[i].action), c[i].allow);
+        assert_string_equal(reason, c[i].reason);
+    }
+}
+
+
 static int
 setup(void **state)
 {
@@ -283,6 +302,18 @@ reset(void **state)
 
 /* ---- levels ---- */
 
+static const decide_case_t  site_level_cases[] = {
+    { "workspace", "ws1", "orgA", "u9", "read", 1,
+      "site role owner grants workspace:read" },
+    /* owner is not all-powerful: nothing on user_secret */
+    { "user_secret", "s1", "", "u9", "read", 0,
+      "no role or acl grants user_secret:read" },
+    /* site grants apply without any org membership */
+    { "template", "t1", "orgB", "", "update", 1,
+      "site role owner grants template:update" },
+};
+
+
 static void
 test_site_level(void **state)
 {
@@ -291,18 +322,24 @@ test_site_level(void **state)
 
     subj_init(&x, "u1");
     subj_site(&x, builtin("owner", 0, RBAC_SHARE_EVERYONE));
-    o = obj("workspace", "ws1", "orgA", "u9");
-
-    assert_allow(&x, &o, "read", "site role owner grants workspace:read");
-
-    /* owner is not all-powerful: nothing on user_secret */
-    o = obj("user_secret", "s1", "", "u9");
-    assert_deny(&x, &o, "read", "no role or acl grants user_secret:read");
-
-    /* site grants apply without any org membership */
-    o = obj("template", "t1", "orgB", "");
-    assert_allow(&x, &o, "update", "site role owner grants template:update");
+    assert_decisions(&x, &o, site_level_cases);
 }
+
+
+static const decide_case_t  user_level_cases[] = {
+    { "file", "f1", "", "u1", "read", 1,
+      "user role member grants file:read on own object" },
+    /* someone else's file */
+    { "file", "f1", "", "u2", "read", 0, "no role or acl grants file:read" },
+    /* the user level never applies to org-owned objects */
+    { "api_key", "k1", "orgA", "u1", "read", 0,
+      "no role or acl grants api_key:read" },
+    { "api_key", "k1", "", "u1", "read", 1,
+      "user role member grants api_key:read on own object" },
+    /* member grants no workspace rights at all */
+    { "workspace", "ws1", "", "u1", "read", 0,
+      "no role or acl grants workspace:read" },
+};
 
 
 static void
@@ -314,26 +351,23 @@ test_user_level(void **state)
     subj_init(&x, "u1");
     subj_site(&x, builtin("member", 0, RBAC_SHARE_EVERYONE));
 
-    o = obj("file", "f1", "", "u1");
-    assert_allow(&x, &o, "read",
-                 "user role member grants file:read on own object");
-
-    /* someone else's file */
-    o = obj("file", "f1", "", "u2");
-    assert_deny(&x, &o, "read", "no role or acl grants file:read");
-
-    /* the user level never applies to org-owned objects */
-    o = obj("api_key", "k1", "orgA", "u1");
-    assert_deny(&x, &o, "read", "no role or acl grants api_key:read");
-
-    o = obj("api_key", "k1", "", "u1");
-    assert_allow(&x, &o, "read",
-                 "user role member grants api_key:read on own object");
-
-    /* member grants no workspace rights at all */
-    o = obj("workspace", "ws1", "", "u1");
-    assert_deny(&x, &o, "read", "no role or acl grants workspace:read");
+    assert_decisions(&x, &o, user_level_cases);
 }
+
+
+static const decide_case_t  org_level_cases[] = {
+    { "workspace", "ws1", "orgA", "u2", "update", 1,
+      "org role organization-admin in orgA grants workspace:update" },
+    /* org admins cannot ssh into others' workspaces */
+    { "workspace", "ws1", "orgA", "u2", "ssh", 0,
+      "no role or acl grants workspace:ssh" },
+    /* nothing in another org */
+    { "workspace", "ws1", "orgB", "u2", "update", 0,
+      "no role or acl grants workspace:update" },
+    /* nor on org-less objects */
+    { "workspace", "ws1", "", "u2", "update", 0,
+      "no role or acl grants workspace:update" },
+};
 
 
 static void
@@ -346,22 +380,20 @@ test_org_level(void **state)
     subj_org(&x, "orgA", builtin("organization-admin", 0,
                                  RBAC_SHARE_EVERYONE));
 
-    o = obj("workspace", "ws1", "orgA", "u2");
-    assert_allow(&x, &o, "update",
-                 "org role organization-admin in orgA grants "
-                 "workspace:update");
-
-    /* org admins cannot ssh into others' workspaces */
-    assert_deny(&x, &o, "ssh", "no role or acl grants workspace:ssh");
-
-    /* nothing in another org */
-    o = obj("workspace", "ws1", "orgB", "u2");
-    assert_deny(&x, &o, "update", "no role or acl grants workspace:update");
-
-    /* nor on org-less objects */
-    o = obj("workspace", "ws1", "", "u2");
-    assert_deny(&x, &o, "update", "no role or acl grants workspace:update");
+    assert_decisions(&x, &o, org_level_cases);
 }
+
+
+static const decide_case_t  member_level_cases[] = {
+    { "workspace", "ws1", "orgA", "u1", "ssh", 1,
+      "member role organization-workspace-access in orgA grants "
+      "workspace:ssh on own object" },
+    { "workspace", "ws1", "orgA", "u2", "ssh", 0,
+      "no role or acl grants workspace:ssh" },
+    /* owner "*" never matches (create for others) */
+    { "workspace", "", "orgA", "*", "create", 0,
+      "no role or acl grants workspace:create" },
+};
 
 
 static void
@@ -374,17 +406,7 @@ test_member_level(void **state)
     subj_org(&x, "orgA", builtin("organization-workspace-access", 0,
                                  RBAC_SHARE_EVERYONE));
 
-    o = obj("workspace", "ws1", "orgA", "u1");
-    assert_allow(&x, &o, "ssh",
-                 "member role organization-workspace-access in orgA grants "
-                 "workspace:ssh on own object");
-
-    o = obj("workspace", "ws1", "orgA", "u2");
-    assert_deny(&x, &o, "ssh", "no role or acl grants workspace:ssh");
-
-    /* owner "*" never matches (create for others) */
-    o = obj("workspace", "", "orgA", "*");
-    assert_deny(&x, &o, "create", "no role or acl grants workspace:create");
+    assert_decisions(&x, &o, member_level_cases);
 
     /* a subject whose id is "*" does not own "*" objects either */
     subj_init(&x, "*");
@@ -495,6 +517,19 @@ test_negation_within_level(void **state)
 }
 
 
+static const decide_case_t  org_negation_blocks_member_cases[] = {
+    { "workspace", "ws1", "orgA", "u1", "create", 0,
+      "org role organization-workspace-creation-ban in orgA denies "
+      "workspace:create" },
+    { "workspace", "ws1", "orgA", "u1", "delete_agent", 0,
+      "org role organization-workspace-creation-ban in orgA denies "
+      "workspace:delete_agent" },
+    { "workspace", "ws1", "orgA", "u1", "update", 1,
+      "member role organization-workspace-access in orgA grants "
+      "workspace:update on own object" },
+};
+
+
 static void
 test_org_negation_blocks_member(void **state)
 {
@@ -506,17 +541,7 @@ test_org_negation_blocks_member(void **state)
                                  RBAC_SHARE_EVERYONE));
     subj_org(&x, "orgA", builtin("organization-workspace-creation-ban", 0,
                                  RBAC_SHARE_EVERYONE));
-    o = obj("workspace", "ws1", "orgA", "u1");
-
-    assert_deny(&x, &o, "create",
-                "org role organization-workspace-creation-ban in orgA denies "
-                "workspace:create");
-    assert_deny(&x, &o, "delete_agent",
-                "org role organization-workspace-creation-ban in orgA denies "
-                "workspace:delete_agent");
-    assert_allow(&x, &o, "update",
-                 "member role organization-workspace-access in orgA grants "
-                 "workspace:update on own object");
+    assert_decisions(&x, &o, org_negation_blocks_member_cases);
 
     /* it does not block site grants */
     subj_site(&x, builtin("owner", 0, RBAC_SHARE_EVERYONE));
@@ -751,6 +776,20 @@ test_scope_intersection(void **state)
 }
 
 
+static const decide_case_t  scope_org_levels_cases[] = {
+    { "workspace", "ws1", "orgA", "u2", "read", 1,
+      "org role organization-admin in orgA grants workspace:read" },
+    { "workspace", "ws1", "orgA", "u2", "update", 0,
+      "scope orgscope does not grant workspace:update" },
+    /* member level of the scope: own objects only */
+    { "workspace", "ws1", "orgA", "u2", "ssh", 0,
+      "no role or acl grants workspace:ssh" },
+    { "workspace", "ws1", "orgA", "u1", "ssh", 1,
+      "member role organization-workspace-access in orgA grants "
+      "workspace:ssh on own object" },
+};
+
+
 static void
 test_scope_org_levels(void **state)
 {
@@ -773,19 +812,7 @@ test_scope_org_levels(void **state)
     snprintf(sc->orgs[1].org, sizeof(sc->orgs[1].org), "orgB");
     sc->orgs[1].org_ps = sr->lvl[RBAC_LVL_ORG];
 
-    o = obj("workspace", "ws1", "orgA", "u2");
-    assert_allow(&x, &o, "read",
-                 "org role organization-admin in orgA grants "
-                 "workspace:read");
-    assert_deny(&x, &o, "update",
-                "scope orgscope does not grant workspace:update");
-
-    /* member level of the scope: own objects only */
-    assert_deny(&x, &o, "ssh", "no role or acl grants workspace:ssh");
-    o = obj("workspace", "ws1", "orgA", "u1");
-    assert_allow(&x, &o, "ssh",
-                 "member role organization-workspace-access in orgA grants "
-                 "workspace:ssh on own object");
+    assert_decisions(&x, &o, scope_org_levels_cases);
 
     /* scope org perms count only in orgs the subject is a member of */
     subj_site(&x, builtin("owner", 0, RBAC_SHARE_EVERYONE));

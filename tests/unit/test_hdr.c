@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "rbac_hdr.h"
+#include "testutil.h"
 
 
 static rbac_str_t
@@ -26,7 +27,6 @@ B(const char *s, size_t len)
     return r;
 }
 
-#define S(s)  B((s), strlen(s))
 
 
 /* The encoding of len bytes at s, NUL-terminated, checked against the

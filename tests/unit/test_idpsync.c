@@ -1,5 +1,5 @@
 /*
- * test_idpsync.c: IdP sync (core/rbac_idpsync.h, roles.md section 12):
+ * test_idpsync.c: IdP sync (core/rbac_idpsync.h, docs/authorization.md §12):
  * each rule of the organization, group, org-role and site-role syncs, the
  * claim walker (string, array, dotted path, missing, malformed), replace
  * and add, users without a record, pending lookups, bounds, regex filters
@@ -24,18 +24,6 @@ static rbac_catalog_t  *cat;
 static int              pending_mode;
 static int              lookups;
 static long             cjson_fail;     /* in rbac_idp_apply only */
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
 
 
 /* ---- the decision table the lookups see ---- */

@@ -85,18 +85,6 @@ report(void *ud, size_t index, rbac_str_t kid, rbac_jwks_verdict_t verdict,
 }
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 /* Reads doc into a fresh set; returns the set, *seen as reported. */
 static rbac_jwt_keyset_t *
 load(const char *doc, rbac_jwt_alg_t dflt, seen_t *seen, size_t *added)

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -25,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "rbac_jwt.h"
+#include "testutil.h"
 
 
 #define NOW  INT64_C(1700000000)
@@ -275,18 +275,6 @@ good_claims(void)
 }
 
 
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-
 static const rbac_str_t  no_kid = { NULL, 0 };
 
 
@@ -494,7 +482,10 @@ test_tampered(void **state)
 }
 
 
-/* HS256 signed with the RSA public key's PEM as HMAC secret (DESIGN 10.1). */
+/*
+ * HS256 signed with the RSA public key's PEM as HMAC secret
+ * (docs/security.md §3).
+ */
 static void
 test_forgery_alg_confusion(void **state)
 {
@@ -1430,19 +1421,6 @@ test_alloc_failures(void **state)
 }
 
 
-static long  cjson_fail_at, cjson_calls;
-
-static void *
-cjson_fail_malloc(size_t size)
-{
-    if (cjson_calls++ == cjson_fail_at) {
-        return NULL;
-    }
-
-    return malloc(size);
-}
-
-
 /*
  * cJSON's allocations failing in turn: the token is refused (never
  * accepted on a partial parse) and nothing leaks (ASan checks at exit).
@@ -1454,7 +1432,6 @@ test_cjson_failures(void **state)
     char               *tok;
     rbac_rc_t           rc;
     rbac_err_t          err;
-    cJSON_Hooks         hooks;
     rbac_jwt_checks_t   chk;
     rbac_jwt_result_t   res;
     rbac_jwt_keyset_t  *ks;
@@ -1464,15 +1441,10 @@ test_cjson_failures(void **state)
                 strlen(hs_secret), NULL);
     rbac_jwt_checks_init(&chk);
 
-    hooks.malloc_fn = cjson_fail_malloc;
-    hooks.free_fn = free;
-    cJSON_InitHooks(&hooks);
-
     rc = RBAC_ETOKEN;
 
     for (n = 0; n < 200 && rc != RBAC_OK; n++) {
-        cjson_fail_at = n;
-        cjson_calls = 0;
+        testutil_cjson_fail_at(n + 1, 0);
         memset(&res, 0, sizeof(res));
         rc = rbac_jwt_verify(ks, &chk, S(tok), NOW, &rbac_malloc_allocator,
                              &res, &err);
@@ -1484,7 +1456,7 @@ test_cjson_failures(void **state)
         }
     }
 
-    cJSON_InitHooks(NULL);
+    testutil_cjson_reset();
 
     assert_int_equal(rc, RBAC_OK);
     assert_true(n > 2);

@@ -32,26 +32,6 @@ str(const char *s)
 }
 
 
-static void *
-parse_ok(rbac_rec_type_t type, const char *json)
-{
-    void        *rec;
-    rbac_rc_t    rc;
-    rbac_err_t   err;
-
-    memset(&err, 0, sizeof(err));
-    rc = rbac_record_parse(type, json, strlen(json), &rbac_malloc_allocator,
-                           &rec, &err);
-    if (rc != RBAC_OK) {
-        fprintf(stderr, "%s: %s\n", json, err.msg);
-    }
-
-    assert_int_equal(rc, RBAC_OK);
-
-    return rec;
-}
-
-
 /* Arguments: NULL is "not given". */
 static rbac_object_args_t
 args(rbac_type_t type, const char *id, const char *org, const char *owner,
@@ -172,7 +152,7 @@ test_record_wins(void **state)
 
     (void) state;
 
-    ws = parse_ok(RBAC_REC_OBJ, ws_json);
+    ws = testutil_parse_ok(RBAC_REC_OBJ, ws_json);
 
     /* the record's org, owner and ACL */
     a = args(RBAC_T_WORKSPACE, "wa", NULL, NULL, "bob");
@@ -236,17 +216,19 @@ test_dormant_and_deprecated(void **state)
 
     (void) state;
 
-    ws = parse_ok(RBAC_REC_OBJ, "{\"type\":\"workspace\",\"id\":\"wd\","
-                  "\"org\":\"orgA\",\"owner\":\"alice\",\"dormant\":true,"
-                  "\"acl_users\":{\"bob\":\"use\"}}");
+    ws = testutil_parse_ok(RBAC_REC_OBJ,
+        "{\"type\":\"workspace\",\"id\":\"wd\","
+        "\"org\":\"orgA\",\"owner\":\"alice\",\"dormant\":true,"
+        "\"acl_users\":{\"bob\":\"use\"}}");
     a = args(RBAC_T_WORKSPACE, "wd", NULL, NULL, "alice");
     assert_int_equal(resolve(&a, ws, &o, &err), RBAC_OK);
     assert_int_equal(o.type, RBAC_T_WORKSPACE_DORMANT);
     assert_int_equal(o.nacl_users, 0);
     free(ws);
 
-    tpl = parse_ok(RBAC_REC_OBJ, "{\"type\":\"template\",\"id\":\"t\","
-                   "\"org\":\"orgA\",\"deprecated\":{\"message\":\"m\"}}");
+    tpl = testutil_parse_ok(RBAC_REC_OBJ,
+        "{\"type\":\"template\",\"id\":\"t\","
+        "\"org\":\"orgA\",\"deprecated\":{\"message\":\"m\"}}");
     a = args(RBAC_T_TEMPLATE, "t", "orgA", NULL, "alice");
     assert_int_equal(resolve(&a, tpl, &o, &err), RBAC_OK);
     assert_int_equal(o.deprecated, 1);
@@ -270,7 +252,7 @@ test_organization(void **state)
 
     (void) state;
 
-    org = parse_ok(RBAC_REC_ORG, "{\"id\":\"orgA\",\"name\":\"A\"}");
+    org = testutil_parse_ok(RBAC_REC_ORG, "{\"id\":\"orgA\",\"name\":\"A\"}");
 
     a = args(RBAC_T_ORGANIZATION, "orgA", NULL, NULL, "alice");
     assert_int_equal(resolve(&a, org, &o, &err), RBAC_OK);
@@ -309,8 +291,8 @@ test_user(void **state)
 
     (void) state;
 
-    carol = parse_ok(RBAC_REC_USER, carol_json);
-    dave = parse_ok(RBAC_REC_USER, dave_json);
+    carol = testutil_parse_ok(RBAC_REC_USER, carol_json);
+    dave = testutil_parse_ok(RBAC_REC_USER, dave_json);
 
     /* owned by the user, no org (Coder's user object) */
     a = args(RBAC_T_USER, "carol", NULL, NULL, "adminA");
@@ -365,7 +347,7 @@ test_carol_is_denied(void **state)
 
     (void) state;
 
-    carol = parse_ok(RBAC_REC_USER, carol_json);
+    carol = testutil_parse_ok(RBAC_REC_USER, carol_json);
     a = args(RBAC_T_USER, "carol", "orgA", NULL, "adminA");
     assert_int_equal(resolve(&a, carol, &o, &err), RBAC_EINVAL);
     free(carol);
@@ -470,7 +452,7 @@ test_alloc_failures(void **state)
 
     (void) state;
 
-    ws = parse_ok(RBAC_REC_OBJ, ws_json);
+    ws = testutil_parse_ok(RBAC_REC_OBJ, ws_json);
     a = args(RBAC_T_WORKSPACE, "wa", NULL, NULL, "alice");
 
     for (n = 1; ; n++) {

@@ -1,9 +1,9 @@
 /*
  * test_record.c: the records of the decision table: every type parses with
- * the defaults of DESIGN 4 and prints its canonical JSON; the round trip
- * parse -> json -> parse gives identical bytes; bounds, wrong types and
- * malformed JSON are refused with the field named; every allocation (ours
- * and cJSON's) failing in turn fails cleanly.
+ * the defaults of docs/records.md §3 and prints its canonical JSON; the
+ * round trip parse -> json -> parse gives identical bytes; bounds, wrong
+ * types and malformed JSON are refused with the field named; every
+ * allocation (ours and cJSON's) failing in turn fails cleanly.
  */
 
 #include <setjmp.h>
@@ -345,7 +345,7 @@ test_defaults(void **state)
 static void
 test_canonical_full(void **state)
 {
-    /* keys in DESIGN 4's order, maps sorted, ACL lists in action order */
+    /* keys in docs/records.md §2's order, maps sorted, ACL lists in order */
     expect_canon(RBAC_REC_USER, full_docs[0][1],
                  "{\"id\":\"u1\",\"kind\":\"service_account\","
                  "\"status\":\"dormant\",\"login\":\"none\",\"site_roles\":"

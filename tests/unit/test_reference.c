@@ -16,18 +16,7 @@
 #include <cmocka.h>
 
 #include "rbac.h"
-
-
-static rbac_str_t
-S(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
+#include "testutil.h"
 
 
 /* The canonical spelling, or "-" when refused. */

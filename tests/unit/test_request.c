@@ -1,8 +1,9 @@
 /*
- * test_request.c: decision requests (DESIGN 9) from JSON to decision:
+ * test_request.c: decision requests (docs/rbacctl.md §5) from JSON to
+ * decision:
  * role resolution (request custom roles, catalog variants per option and
  * per org sharing mode, unknown names), scopes, ACL values, deprecation,
- * unknown names, field errors, the bounds of DESIGN 10.4, and every
+ * unknown names, field errors, the bounds of docs/security.md §7, and every
  * allocation failing in turn (ours and cJSON's).
  */
 

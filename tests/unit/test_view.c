@@ -19,37 +19,6 @@
 #include "testutil.h"
 
 
-static rbac_str_t
-str(const char *s)
-{
-    rbac_str_t  r;
-
-    r.data = s;
-    r.len = strlen(s);
-
-    return r;
-}
-
-static void *
-parse_ok(rbac_rec_type_t type, const char *json)
-{
-    void        *rec;
-    rbac_rc_t    rc;
-    rbac_err_t   err;
-
-    memset(&err, 0, sizeof(err));
-    rc = rbac_record_parse(type, json, strlen(json), &rbac_malloc_allocator,
-                           &rec, &err);
-    if (rc != RBAC_OK) {
-        fprintf(stderr, "%s: %s\n", json, err.msg);
-    }
-
-    assert_int_equal(rc, RBAC_OK);
-
-    return rec;
-}
-
-
 /* ---- a small decision table behind the resolver ---- */
 
 typedef struct {
@@ -113,24 +82,24 @@ setup(void **state)
                            &t->cat, &err);
     assert_int_equal(rc, RBAC_OK);
 
-    t->orgs[0] = parse_ok(RBAC_REC_ORG,
+    t->orgs[0] = testutil_parse_ok(RBAC_REC_ORG,
         "{\"id\":\"orgA\",\"default_org_member_roles\":"
         "[\"organization-workspace-access\",\"organization-auditor\"]}");
-    t->orgs[1] = parse_ok(RBAC_REC_ORG,
+    t->orgs[1] = testutil_parse_ok(RBAC_REC_ORG,
         "{\"id\":\"orgN\",\"shareable_workspace_owners\":\"none\"}");
-    t->orgs[2] = parse_ok(RBAC_REC_ORG,
+    t->orgs[2] = testutil_parse_ok(RBAC_REC_ORG,
         "{\"id\":\"orgS\",\"shareable_workspace_owners\":"
         "\"service_accounts\"}");
 
-    t->roles[0] = parse_ok(RBAC_REC_ROLE,
+    t->roles[0] = testutil_parse_ok(RBAC_REC_ROLE,
         "{\"name\":\"team-lead\",\"organization_id\":\"orgA\","
         "\"organization_permissions\":[{\"resource_type\":\"template\","
         "\"action\":\"read\"}]}");
-    t->roles[1] = parse_ok(RBAC_REC_SITEROLE,
+    t->roles[1] = testutil_parse_ok(RBAC_REC_SITEROLE,
         "{\"name\":\"health-check\",\"site_permissions\":"
         "[{\"resource_type\":\"deployment_stats\",\"action\":\"read\"}]}");
     /* the same name in another org: must not leak into orgA */
-    t->roles[2] = parse_ok(RBAC_REC_ROLE,
+    t->roles[2] = testutil_parse_ok(RBAC_REC_ROLE,
         "{\"name\":\"ci\",\"organization_id\":\"orgN\"}");
 
     *state = t;
@@ -176,7 +145,7 @@ builtin(table_t *t, const char *name, unsigned options, rbac_share_t share)
 {
     const rbac_role_t  *r;
 
-    r = rbac_catalog_role(t->cat, str(name), options, share);
+    r = rbac_catalog_role(t->cat, S(name), options, share);
     assert_non_null(r);
 
     return r;
@@ -234,9 +203,9 @@ test_implicit_roles(void **state)
     rbac_user_rec_t           *u;
     const rbac_subject_org_t  *o;
 
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"u1\",\"orgs\":{\"orgN\":[],\"orgS\":[]},"
-                 "\"groups\":[\"g1\",\"orgN\"],\"status\":\"suspended\"}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+        "{\"id\":\"u1\",\"orgs\":{\"orgN\":[],\"orgS\":[]},"
+        "\"groups\":[\"g1\",\"orgN\"],\"status\":\"suspended\"}");
 
     build(t, u, 0, 1, &s);
 
@@ -274,9 +243,9 @@ test_implicit_roles(void **state)
     free(u);
 
     /* a service account holds organization-service-account instead */
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"sa\",\"kind\":\"service_account\","
-                 "\"orgs\":{\"orgS\":[]}}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+                          "{\"id\":\"sa\",\"kind\":\"service_account\","
+                          "\"orgs\":{\"orgS\":[]}}");
     build(t, u, RBAC_OPT_NO_WORKSPACE_SHARING, 1, &s);
     assert_int_equal(s.kind, RBAC_KIND_SERVICE_ACCOUNT);
     assert_int_equal(s.orgs[0].nroles, 1);
@@ -302,11 +271,11 @@ test_defaults_and_dedup(void **state)
     const rbac_subject_org_t  *o;
 
     /* listed + default roles, each once; options select the variant */
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"u1\",\"site_roles\":[\"member\",\"auditor\","
-                 "\"member\"],\"orgs\":{\"orgA\":[\"organization-auditor\","
-                 "\"organization-member\",\"organization-admin\","
-                 "\"organization-admin\"]}}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+        "{\"id\":\"u1\",\"site_roles\":[\"member\",\"auditor\","
+        "\"member\"],\"orgs\":{\"orgA\":[\"organization-auditor\","
+        "\"organization-member\",\"organization-admin\","
+        "\"organization-admin\"]}}");
     build(t, u, RBAC_OPT_NO_OWNER_WORKSPACE_EXEC, 1, &s);
 
     assert_int_equal(s.nsite_roles, 2);
@@ -344,12 +313,12 @@ test_missing_org_and_custom(void **state)
     rbac_user_rec_t           *u;
     const rbac_subject_org_t  *o;
 
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"u1\",\"site_roles\":[\"health-check\","
-                 "\"organization-admin\",\"nope\",\"team-lead\"],"
-                 "\"orgs\":{\"ghost\":[\"organization-admin\",\"team-lead\"],"
-                 "\"orgA\":[\"team-lead\",\"owner\",\"ci\",\"retired\","
-                 "\"health-check\"]}}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+        "{\"id\":\"u1\",\"site_roles\":[\"health-check\","
+        "\"organization-admin\",\"nope\",\"team-lead\"],"
+        "\"orgs\":{\"ghost\":[\"organization-admin\",\"team-lead\"],"
+        "\"orgA\":[\"team-lead\",\"owner\",\"ci\",\"retired\","
+        "\"health-check\"]}}");
     build(t, u, 0, 1, &s);
 
     /* custom site role kept; an org role, an unknown name and an org
@@ -399,15 +368,15 @@ test_subject_decides(void **state)
     rbac_decision_t   d;
     rbac_user_rec_t  *u;
 
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"u1\",\"orgs\":{\"orgN\":[],\"orgA\":[]}}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+                          "{\"id\":\"u1\",\"orgs\":{\"orgN\":[],\"orgA\":[]}}");
 
     /* the implicit organization-member lets a member read its org */
     memset(&o, 0, sizeof(o));
     o.type = RBAC_T_ORGANIZATION;
-    o.type_name = str("organization");
-    o.id = str("orgN");
-    o.org = str("orgN");
+    o.type_name = S("organization");
+    o.id = S("orgN");
+    o.org = S("orgN");
 
     build(t, u, 0, 1, &s);
     rbac_decide(&s, &o, RBAC_A_READ, &d);
@@ -421,14 +390,14 @@ test_subject_decides(void **state)
     /* orgA's default organization-workspace-access lets the owner read its
      * workspace there, even without implicit roles; orgN has no defaults */
     o.type = RBAC_T_WORKSPACE;
-    o.type_name = str("workspace");
-    o.id = str("w1");
-    o.org = str("orgA");
-    o.owner = str("u1");
+    o.type_name = S("workspace");
+    o.id = S("w1");
+    o.org = S("orgA");
+    o.owner = S("u1");
     rbac_decide(&s, &o, RBAC_A_READ, &d);
     assert_true(d.allow);
 
-    o.org = str("orgN");
+    o.org = S("orgN");
     rbac_decide(&s, &o, RBAC_A_READ, &d);
     assert_false(d.allow);
 
@@ -449,9 +418,9 @@ test_subject_alloc_failures(void **state)
     rbac_allocator_t   a;
     testutil_alloc_t   f;
 
-    u = parse_ok(RBAC_REC_USER,
-                 "{\"id\":\"u1\",\"site_roles\":[\"owner\"],"
-                 "\"orgs\":{\"orgA\":[]},\"groups\":[\"g\"]}");
+    u = testutil_parse_ok(RBAC_REC_USER,
+                          "{\"id\":\"u1\",\"site_roles\":[\"owner\"],"
+                          "\"orgs\":{\"orgA\":[]},\"groups\":[\"g\"]}");
     rs = resolver(t, 0, 1);
 
     for (i = 1; ; i++) {
@@ -492,7 +461,7 @@ test_object_view(void **state)
     char               doc[sizeof(json) + 64];
 
     snprintf(doc, sizeof(doc), json, "");
-    rec = parse_ok(RBAC_REC_OBJ, doc);
+    rec = testutil_parse_ok(RBAC_REC_OBJ, doc);
 
     rc = rbac_object_view(rec, &rbac_malloc_allocator, &o);
     assert_int_equal(rc, RBAC_OK);
@@ -504,7 +473,7 @@ test_object_view(void **state)
     assert_int_equal(o.nacl_users, 1);
     assert_true(rbac_str_eq_cstr(o.acl_users[0].id, "u2"));
     assert_int_equal(o.acl_users[0].actions,
-                     rbac_acl_role_actions(RBAC_T_WORKSPACE, str("use")));
+                     rbac_acl_role_actions(RBAC_T_WORKSPACE, S("use")));
     assert_int_equal(o.nacl_groups, 2);
     assert_int_equal(o.acl_groups[0].actions, RBAC_AM(READ));
     assert_true(rbac_str_eq_cstr(o.acl_groups[1].id, "orgA"));
@@ -520,7 +489,7 @@ test_object_view(void **state)
     /* dormant: another type, no ACL, nothing allocated */
     snprintf(doc, sizeof(doc), json,
              ",\"dormant\":true,\"deprecated\":{\"message\":\"m\"}");
-    rec = parse_ok(RBAC_REC_OBJ, doc);
+    rec = testutil_parse_ok(RBAC_REC_OBJ, doc);
     testutil_alloc_init(&f, &a, 1);
     rc = rbac_object_view(rec, &a, &o);
     assert_int_equal(rc, RBAC_OK);
@@ -537,10 +506,10 @@ test_object_view(void **state)
     free(rec);
 
     /* a deprecated template keeps its fields */
-    rec = parse_ok(RBAC_REC_OBJ,
-                   "{\"type\":\"template\",\"id\":\"t1\",\"org\":\"o\","
-                   "\"dormant\":true,\"deprecated\":{\"message\":\"old\","
-                   "\"link\":\"https://l\"}}");
+    rec = testutil_parse_ok(RBAC_REC_OBJ,
+        "{\"type\":\"template\",\"id\":\"t1\",\"org\":\"o\","
+        "\"dormant\":true,\"deprecated\":{\"message\":\"old\","
+        "\"link\":\"https://l\"}}");
     rc = rbac_object_view(rec, &rbac_malloc_allocator, &o);
     assert_int_equal(rc, RBAC_OK);
     assert_int_equal(o.type, RBAC_T_TEMPLATE);

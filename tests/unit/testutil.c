@@ -1,14 +1,40 @@
 /*
- * testutil.c: the counting, failing allocator and cJSON hooks of
- * testutil.h, shared by every unit test binary.
+ * testutil.c: the record parse, the counting, failing allocator and the
+ * cJSON hooks of testutil.h, shared by every unit test binary.
  */
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
 #include <cjson/cJSON.h>
 
 #include "testutil.h"
+
+
+void *
+testutil_parse_ok(rbac_rec_type_t type, const char *json)
+{
+    void        *rec;
+    rbac_rc_t    rc;
+    rbac_err_t   err;
+
+    memset(&err, 0, sizeof(err));
+    rc = rbac_record_parse(type, json, strlen(json), &rbac_malloc_allocator,
+                           &rec, &err);
+    if (rc != RBAC_OK) {
+        fprintf(stderr, "%s: %s\n", json, err.msg);
+    }
+
+    assert_int_equal(rc, RBAC_OK);
+
+    return rec;
+}
 
 
 static void *

@@ -1,7 +1,8 @@
 /*
- * testutil.h: helpers linked into every unit test binary: an allocator
- * that counts its calls and fails on demand, and cJSON hooks that do the
- * same for cJSON's own allocations.
+ * testutil.h: helpers linked into every unit test binary: S() for string
+ * views, the parse of a record that must succeed, an allocator that counts
+ * its calls and fails on demand, and cJSON hooks that do the same for
+ * cJSON's own allocations.
  *
  * Typical use, "every allocation failing in turn":
  *
@@ -18,7 +19,18 @@
 #define TESTUTIL_H
 
 #include "rbac_base.h"
+#include "rbac_record.h"
 
+
+/* The view of a C string: S("owner"). */
+#define S(s)  rbac_cstr(s)
+
+/*
+ * The record of `type` parsed from the JSON text json with the malloc
+ * allocator; a cmocka failure (with the parser's message on stderr) when
+ * it does not parse.  The caller frees it with free().
+ */
+void *testutil_parse_ok(rbac_rec_type_t type, const char *json);
 
 typedef struct {
     long     calls;         /* alloc calls so far, failed ones included */
