@@ -297,9 +297,7 @@ rbacctl_feed_upsert(rbacctl_feed_t *f, rbacctl_change_t *c, cJSON *j,
     kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
     record = cJSON_GetObjectItemCaseSensitive(j, "record");
 
-    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "ref") == 0
-        && cJSON_IsObject(record))
-    {
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "ref") == 0) {
         return rbacctl_feed_upsert_ref(f, c, record, what);
     }
 
