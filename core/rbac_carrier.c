@@ -227,11 +227,23 @@ rbac_carrier_unescape(rbac_str_t in, char *out)
 }
 
 
+/* c without case; with dash, '_' as '-'. */
+static unsigned char
+rbac_carrier_fold(unsigned char c, int dash)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c | 0x20;
+    }
+
+    return (dash && c == '_') ? '-' : c;
+}
+
+
 int
 rbac_carrier_name_eq(rbac_str_t a, rbac_str_t b, int dash)
 {
-    char    x, y;
-    size_t  i;
+    size_t          i;
+    unsigned char   x, y;
 
     assert(a.data != NULL || a.len == 0);
     assert(b.data != NULL || b.len == 0);
@@ -241,18 +253,53 @@ rbac_carrier_name_eq(rbac_str_t a, rbac_str_t b, int dash)
     }
 
     for (i = 0; i < a.len; i++) {
-        x = a.data[i];
-        y = b.data[i];
+        x = (unsigned char) a.data[i];
+        y = (unsigned char) b.data[i];
 
-        x = (x >= 'A' && x <= 'Z') ? (char) (x | 0x20) : x;
-        y = (y >= 'A' && y <= 'Z') ? (char) (y | 0x20) : y;
-
-        if (dash) {
-            x = x == '_' ? '-' : x;
-            y = y == '_' ? '-' : y;
+        /* most bytes are the same as written: folded only when not */
+        if (x != y
+            && rbac_carrier_fold(x, dash) != rbac_carrier_fold(y, dash))
+        {
+            return 0;
         }
+    }
 
-        if (x != y) {
+    return 1;
+}
+
+
+void
+rbac_carrier_name_fold(rbac_str_t name, char *out, int dash)
+{
+    size_t  i;
+
+    assert(name.data != NULL || name.len == 0);
+    assert(out != NULL || name.len == 0);
+
+    for (i = 0; i < name.len; i++) {
+        out[i] = (char) rbac_carrier_fold((unsigned char) name.data[i], dash);
+    }
+}
+
+
+int
+rbac_carrier_name_is(rbac_str_t a, rbac_str_t folded, int dash)
+{
+    size_t          i;
+    unsigned char   x, y;
+
+    assert(a.data != NULL || a.len == 0);
+    assert(folded.data != NULL || folded.len == 0);
+
+    if (a.len != folded.len) {
+        return 0;
+    }
+
+    for (i = 0; i < a.len; i++) {
+        x = (unsigned char) a.data[i];
+        y = (unsigned char) folded.data[i];
+
+        if (x != y && rbac_carrier_fold(x, dash) != y) {
             return 0;
         }
     }

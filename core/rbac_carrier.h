@@ -13,8 +13,9 @@
  *   at '&' (raw: decode them with rbac_carrier_unescape);
  * - rbac_carrier_unescape: percent-decoding with '+' as a space (Go's
  *   url.QueryUnescape);
- * - rbac_carrier_name_eq: names compared without case, and, for header
- *   names, with '_' taken as '-' (what nginx's $http_ variables match).
+ * - rbac_carrier_name_eq, rbac_carrier_name_is: names compared without
+ *   case, and, for header names, with '_' taken as '-' (what nginx's
+ *   $http_ variables match).
  *
  * Views point into the input; nothing allocates.
  */
@@ -50,6 +51,15 @@ size_t rbac_carrier_unescape(rbac_str_t in, char *out);
 
 /* 1 if a and b are the same name without case; with dash, '_' == '-'. */
 int rbac_carrier_name_eq(rbac_str_t a, rbac_str_t b, int dash);
+
+/*
+ * The same comparison against a name folded once beforehand: name folded
+ * into out (room for name.len bytes) by rbac_carrier_name_fold, then
+ * rbac_carrier_name_is(a, folded, dash) == rbac_carrier_name_eq(a, name,
+ * dash).
+ */
+void rbac_carrier_name_fold(rbac_str_t name, char *out, int dash);
+int rbac_carrier_name_is(rbac_str_t a, rbac_str_t folded, int dash);
 
 
 #endif /* RBAC_CARRIER_H */

@@ -8,6 +8,12 @@
  * upstream decodes it), not only in the first one nginx's variable would
  * give: an upstream that takes another copy, or another source, must find
  * the same credential.  Two different credentials are ambiguous.
+ *
+ * The header list is walked once for all header and cookie sources, each
+ * Cookie line split once for all cookie sources, and the query string once
+ * for all argument sources.  The credential's type= is the one of the first
+ * source (in rbac_token order) that holds it, as if the sources were read
+ * one after the other.
  */
 
 
@@ -18,26 +24,151 @@
 #include "ngx_http_rbac_module.h"
 
 
+/* A header, cookie or argument name, folded (rbac_carrier_name_fold). */
 typedef struct {
-    ngx_http_request_t  *request;
-    ngx_str_t           *cred;
-    ngx_uint_t          *type;
-    ngx_uint_t           src_type;
-    unsigned             ambiguous:1;
+    rbac_str_t                  name;
+    ngx_uint_t                  index;       /* in lcf->tokens */
+    unsigned                    authorization:1;
+} ngx_http_rbac_carrier_name_t;
+
+/*
+ * What a location's sources read, made at configuration: the names of its
+ * $http_X, $cookie_X and $arg_X sources (names[], in this order), the
+ * other sources (values[]), and the lengths of the header lines to look at.
+ */
+struct ngx_http_rbac_carrier_plan_s {
+    ngx_http_rbac_carrier_name_t  *names;
+    ngx_uint_t                     headers;  /* names[0 .. headers) */
+    ngx_uint_t                     cookies;  /* then cookies of them */
+    ngx_uint_t                     args;     /* then args of them */
+    ngx_uint_t                    *values;
+    ngx_uint_t                     nvalues;
+    uint64_t                       lengths;  /* bit n: a line of n bytes */
+    unsigned                       long_names:1;   /* 64 bytes or more */
+};
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_rbac_carrier_plan_t  *plan;
+    ngx_str_t                     *cred;
+    ngx_uint_t                     first;    /* source of *cred */
+    unsigned                       ambiguous:1;
 } ngx_http_rbac_carrier_t;
 
 
 static void ngx_http_rbac_carrier_add(ngx_http_rbac_carrier_t *st,
-    ngx_str_t *v);
-static ngx_int_t ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st,
-    ngx_http_rbac_token_src_t *src);
-static ngx_int_t ngx_http_rbac_carrier_args(ngx_http_rbac_carrier_t *st,
-    ngx_http_rbac_token_src_t *src);
+    ngx_uint_t i, rbac_str_t v);
+static ngx_uint_t ngx_http_rbac_carrier_wanted(
+    ngx_http_rbac_carrier_plan_t *plan, size_t len);
+static void ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st);
+static void ngx_http_rbac_carrier_cookies(ngx_http_rbac_carrier_t *st,
+    rbac_str_t rest);
+static ngx_int_t ngx_http_rbac_carrier_args(ngx_http_rbac_carrier_t *st);
 static ngx_int_t ngx_http_rbac_carrier_unescape(ngx_http_request_t *r,
     rbac_str_t *s);
 
 
-static ngx_str_t  ngx_http_rbac_cookie = ngx_string("cookie");
+/* "Cookie", folded */
+static rbac_str_t  ngx_http_rbac_cookie = { "cookie", sizeof("cookie") - 1 };
+
+
+/* conf->carrier, for conf->tokens (prev's when they are prev's). */
+ngx_int_t
+ngx_http_rbac_carrier_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf,
+    ngx_http_rbac_loc_conf_t *prev)
+{
+    char                          *p;
+    ngx_uint_t                     i, k, carrier, n;
+    ngx_http_rbac_token_src_t     *src;
+    ngx_http_rbac_carrier_name_t  *nm;
+    ngx_http_rbac_carrier_plan_t  *plan;
+
+    if (conf->tokens == prev->tokens && prev->carrier != NULL) {
+        conf->carrier = prev->carrier;
+        return NGX_OK;
+    }
+
+    src = conf->tokens->elts;
+    n = conf->tokens->nelts;
+
+    plan = ngx_pcalloc(cf->pool, sizeof(ngx_http_rbac_carrier_plan_t));
+    if (plan == NULL) {
+        return NGX_ERROR;
+    }
+
+    plan->names = ngx_pcalloc(cf->pool,
+                              (n + 1) * sizeof(ngx_http_rbac_carrier_name_t));
+    plan->values = ngx_pcalloc(cf->pool, (n + 1) * sizeof(ngx_uint_t));
+
+    if (plan->names == NULL || plan->values == NULL) {
+        return NGX_ERROR;
+    }
+
+    k = 0;
+
+    /* the headers, then the cookies, then the arguments */
+    for (carrier = NGX_HTTP_RBAC_CARRIER_HEADER;
+         carrier <= NGX_HTTP_RBAC_CARRIER_ARG;
+         carrier++)
+    {
+        for (i = 0; i < n; i++) {
+            if (src[i].carrier != carrier) {
+                continue;
+            }
+
+            p = ngx_pnalloc(cf->pool, src[i].name.len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            rbac_carrier_name_fold(ngx_http_rbac_rstr(src[i].name), p,
+                                   carrier == NGX_HTTP_RBAC_CARRIER_HEADER);
+
+            nm = &plan->names[k++];
+            nm->name.data = p;
+            nm->name.len = src[i].name.len;
+            nm->index = i;
+            nm->authorization = src[i].authorization;
+
+            if (carrier == NGX_HTTP_RBAC_CARRIER_HEADER) {
+                plan->headers++;
+
+            } else if (carrier == NGX_HTTP_RBAC_CARRIER_COOKIE) {
+                plan->cookies++;
+
+            } else {
+                plan->args++;
+            }
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (src[i].carrier == NGX_HTTP_RBAC_CARRIER_VALUE) {
+            plan->values[plan->nvalues++] = i;
+        }
+    }
+
+    for (i = 0; i <= plan->headers; i++) {
+        if (i == plan->headers && plan->cookies == 0) {
+            break;
+        }
+
+        /* the Cookie line last, for the cookie sources */
+        k = (i < plan->headers) ? plan->names[i].name.len
+                                : ngx_http_rbac_cookie.len;
+
+        if (k < 64) {
+            plan->lengths |= (uint64_t) 1 << k;
+
+        } else {
+            plan->long_names = 1;
+        }
+    }
+
+    conf->carrier = plan;
+
+    return NGX_OK;
+}
 
 
 /*
@@ -48,92 +179,106 @@ ngx_int_t
 ngx_http_rbac_carrier(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     ngx_str_t *cred, ngx_uint_t *type)
 {
-    ngx_str_t                   v;
-    ngx_uint_t                  i;
-    ngx_http_rbac_carrier_t     st;
-    ngx_http_rbac_token_src_t  *src;
+    ngx_str_t                      v;
+    ngx_uint_t                     i, k;
+    ngx_http_rbac_carrier_t        st;
+    ngx_http_rbac_token_src_t     *src;
+    ngx_http_rbac_carrier_plan_t  *plan;
 
     ngx_str_null(cred);
-    *type = NGX_HTTP_RBAC_CRED_AUTO;
-
-    st.request = r;
-    st.cred = cred;
-    st.type = type;
-    st.ambiguous = 0;
 
     src = lcf->tokens->elts;
+    plan = lcf->carrier;
 
-    for (i = 0; i < lcf->tokens->nelts; i++) {
-        st.src_type = src[i].type;
+    st.request = r;
+    st.plan = plan;
+    st.cred = cred;
+    st.first = lcf->tokens->nelts;
+    st.ambiguous = 0;
 
-        switch (src[i].carrier) {
+    for (i = 0; i < plan->nvalues; i++) {
+        k = plan->values[i];
 
-        case NGX_HTTP_RBAC_CARRIER_HEADER:
-        case NGX_HTTP_RBAC_CARRIER_COOKIE:
-            if (ngx_http_rbac_carrier_headers(&st, &src[i]) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        case NGX_HTTP_RBAC_CARRIER_ARG:
-            if (ngx_http_rbac_carrier_args(&st, &src[i]) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        default:
-            if (ngx_http_complex_value(r, &src[i].value, &v) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            ngx_http_rbac_carrier_add(&st, &v);
-            break;
+        if (ngx_http_complex_value(r, &src[k].value, &v) != NGX_OK) {
+            return NGX_ERROR;
         }
+
+        ngx_http_rbac_carrier_add(&st, k, ngx_http_rbac_rstr(v));
     }
+
+    if (plan->headers || plan->cookies) {
+        ngx_http_rbac_carrier_headers(&st);
+    }
+
+    if (plan->args && r->args.len
+        && ngx_http_rbac_carrier_args(&st) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *type = (st.first < lcf->tokens->nelts) ? src[st.first].type
+                                            : NGX_HTTP_RBAC_CRED_AUTO;
 
     return st.ambiguous ? NGX_DECLINED : NGX_OK;
 }
 
 
-/* One copy found: the first is the credential, any other must equal it. */
+/*
+ * A copy found by source i: the first is the credential, any other must
+ * equal it; the credential's source is the first in rbac_token order.
+ */
 static void
-ngx_http_rbac_carrier_add(ngx_http_rbac_carrier_t *st, ngx_str_t *v)
+ngx_http_rbac_carrier_add(ngx_http_rbac_carrier_t *st, ngx_uint_t i,
+    rbac_str_t v)
 {
-    if (v->len == 0) {
+    if (v.len == 0) {
         return;
     }
 
     if (st->cred->len == 0) {
-        *st->cred = *v;
-        *st->type = st->src_type;
+        st->cred->data = (u_char *) v.data;
+        st->cred->len = v.len;
+        st->first = i;
         return;
     }
 
-    if (v->len != st->cred->len
-        || ngx_memcmp(v->data, st->cred->data, v->len) != 0)
+    if (v.len != st->cred->len
+        || ngx_memcmp(v.data, st->cred->data, v.len) != 0)
     {
         st->ambiguous = 1;
+        return;
+    }
+
+    if (i < st->first) {
+        st->first = i;
     }
 }
 
 
-/* Every header line of a $http_X source, or every cookie of $cookie_X. */
-static ngx_int_t
-ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st,
-    ngx_http_rbac_token_src_t *src)
+/* 1 if a header line of len bytes may be one a source reads. */
+static ngx_inline ngx_uint_t
+ngx_http_rbac_carrier_wanted(ngx_http_rbac_carrier_plan_t *plan, size_t len)
 {
-    ngx_str_t         v;
-    ngx_uint_t        i, cookie;
-    rbac_str_t        name, want, rest, cn, cv, out;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    return (len < 64) ? (ngx_uint_t) (plan->lengths >> len) & 1
+                      : plan->long_names;
+}
 
-    cookie = (src->carrier == NGX_HTTP_RBAC_CARRIER_COOKIE);
-    want = cookie ? ngx_http_rbac_rstr(ngx_http_rbac_cookie)
-                  : ngx_http_rbac_rstr(src->name);
 
+/*
+ * One walk of the header lines: each line of a $http_X source's name, and
+ * each Cookie line for the $cookie_X sources.
+ */
+static void
+ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st)
+{
+    ngx_uint_t                     i, j;
+    rbac_str_t                     name, rest;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *h;
+    ngx_http_rbac_carrier_name_t  *nm;
+    ngx_http_rbac_carrier_plan_t  *plan;
+
+    plan = st->plan;
     part = &st->request->headers_in.headers.part;
     h = part->elts;
 
@@ -149,48 +294,80 @@ ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st,
             i = 0;
         }
 
-        name = ngx_http_rbac_rstr(h[i].key);
-
-        if (!rbac_carrier_name_eq(name, want, 1)) {
+        if (!ngx_http_rbac_carrier_wanted(plan, h[i].key.len)) {
             continue;
         }
 
-        rest = ngx_http_rbac_rstr(h[i].value);
+        name = ngx_http_rbac_rstr(h[i].key);
 
-        if (!cookie) {
-            if (src->authorization && !rbac_cred_bearer(rest, &rest)) {
+        for (j = 0; j < plan->headers; j++) {
+            nm = &plan->names[j];
+
+            if (nm->name.len != name.len
+                || !rbac_carrier_name_is(name, nm->name, 1))
+            {
                 continue;
             }
 
-            v.data = (u_char *) rest.data;
-            v.len = rest.len;
-            ngx_http_rbac_carrier_add(st, &v);
-            continue;
+            rest = ngx_http_rbac_rstr(h[i].value);
+
+            if (nm->authorization && !rbac_cred_bearer(rest, &rest)) {
+                continue;
+            }
+
+            ngx_http_rbac_carrier_add(st, nm->index, rest);
         }
 
-        while (rbac_carrier_cookie_next(&rest, &cn, &cv)) {
-            if (rbac_carrier_name_eq(cn, ngx_http_rbac_rstr(src->name), 0)) {
-                out = cv;
-                v.data = (u_char *) out.data;
-                v.len = out.len;
-                ngx_http_rbac_carrier_add(st, &v);
-            }
+        if (plan->cookies && name.len == ngx_http_rbac_cookie.len
+            && rbac_carrier_name_is(name, ngx_http_rbac_cookie, 1))
+        {
+            ngx_http_rbac_carrier_cookies(st, ngx_http_rbac_rstr(h[i].value));
         }
     }
-
-    return NGX_OK;
 }
 
 
-/* Every query argument of an $arg_X source, name and value decoded. */
-static ngx_int_t
-ngx_http_rbac_carrier_args(ngx_http_rbac_carrier_t *st,
-    ngx_http_rbac_token_src_t *src)
+/* Every cookie of one Cookie line, split once, for every $cookie_X. */
+static void
+ngx_http_rbac_carrier_cookies(ngx_http_rbac_carrier_t *st, rbac_str_t rest)
 {
-    ngx_str_t   v;
-    ngx_int_t   rc;
-    rbac_str_t  rest, name, value;
+    ngx_uint_t                     j;
+    rbac_str_t                     cn, cv;
+    ngx_http_rbac_carrier_name_t  *nm;
+    ngx_http_rbac_carrier_plan_t  *plan;
 
+    plan = st->plan;
+
+    while (rbac_carrier_cookie_next(&rest, &cn, &cv)) {
+
+        for (j = plan->headers; j < plan->headers + plan->cookies; j++) {
+            nm = &plan->names[j];
+
+            if (nm->name.len == cn.len
+                && rbac_carrier_name_is(cn, nm->name, 0))
+            {
+                ngx_http_rbac_carrier_add(st, nm->index, cv);
+            }
+        }
+    }
+}
+
+
+/*
+ * Every query argument, name and value decoded, for every $arg_X source;
+ * a value is decoded once, and only when a source wants it.
+ */
+static ngx_int_t
+ngx_http_rbac_carrier_args(ngx_http_rbac_carrier_t *st)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     j, from, decoded;
+    rbac_str_t                     rest, name, value;
+    ngx_http_rbac_carrier_name_t  *nm;
+    ngx_http_rbac_carrier_plan_t  *plan;
+
+    plan = st->plan;
+    from = plan->headers + plan->cookies;
     rest = ngx_http_rbac_rstr(st->request->args);
 
     while (rbac_carrier_arg_next(&rest, &name, &value)) {
@@ -200,22 +377,34 @@ ngx_http_rbac_carrier_args(ngx_http_rbac_carrier_t *st,
             return NGX_ERROR;
         }
 
-        if (rc == NGX_DECLINED
-            || !rbac_carrier_name_eq(name, ngx_http_rbac_rstr(src->name), 0))
-        {
+        if (rc == NGX_DECLINED) {
             continue;
         }
 
-        /* a value that does not decode counts as it is (it differs) */
-        if (ngx_http_rbac_carrier_unescape(st->request, &value)
-            == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
+        decoded = 0;
 
-        v.data = (u_char *) value.data;
-        v.len = value.len;
-        ngx_http_rbac_carrier_add(st, &v);
+        for (j = from; j < from + plan->args; j++) {
+            nm = &plan->names[j];
+
+            if (nm->name.len != name.len
+                || !rbac_carrier_name_is(name, nm->name, 0))
+            {
+                continue;
+            }
+
+            /* a value that does not decode counts as it is (it differs) */
+            if (!decoded) {
+                if (ngx_http_rbac_carrier_unescape(st->request, &value)
+                    == NGX_ERROR)
+                {
+                    return NGX_ERROR;
+                }
+
+                decoded = 1;
+            }
+
+            ngx_http_rbac_carrier_add(st, nm->index, value);
+        }
     }
 
     return NGX_OK;

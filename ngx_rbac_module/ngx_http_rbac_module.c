@@ -480,6 +480,10 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->tokens = prev->tokens;
     }
 
+    if (ngx_http_rbac_carrier_init(cf, conf, prev) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->jwt_keys == NULL) {
         conf->jwt_keys = prev->jwt_keys;
     }

@@ -91,9 +91,12 @@ typedef struct {
     ngx_array_t                *jwks;        /* ngx_http_rbac_jwks.c */
 } ngx_http_rbac_main_conf_t;
 
+typedef struct ngx_http_rbac_carrier_plan_s  ngx_http_rbac_carrier_plan_t;
+
 typedef struct {
     ngx_uint_t                  mode;
     ngx_array_t                *tokens;      /* ngx_http_rbac_token_src_t */
+    ngx_http_rbac_carrier_plan_t *carrier;   /* tokens, read in one pass */
     rbac_jwt_keyset_t          *jwt_keys;
     ngx_array_t                *issuers;     /* ngx_str_t */
     ngx_array_t                *audiences;   /* ngx_str_t */
@@ -246,6 +249,8 @@ ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_rbac_carrier.c: the one credential of every rbac_token source */
+ngx_int_t ngx_http_rbac_carrier_init(ngx_conf_t *cf,
+    ngx_http_rbac_loc_conf_t *conf, ngx_http_rbac_loc_conf_t *prev);
 ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t *type);
 

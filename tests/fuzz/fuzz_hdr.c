@@ -33,7 +33,7 @@ carriers(const uint8_t *data, size_t size)
     int          cookie;
     char        *buf;
     size_t       n;
-    rbac_str_t   rest, name, value;
+    rbac_str_t   rest, name, value, folded;
 
     buf = malloc(size + 1);
     if (buf == NULL) {
@@ -55,7 +55,18 @@ carriers(const uint8_t *data, size_t size)
                 __builtin_trap();
             }
 
-            (void) rbac_carrier_name_eq(name, value, cookie);
+            /* a name folded beforehand compares as the name itself */
+            if (value.len <= size) {
+                rbac_carrier_name_fold(value, buf, cookie);
+                folded.data = buf;
+                folded.len = value.len;
+
+                if (rbac_carrier_name_is(name, folded, cookie)
+                    != rbac_carrier_name_eq(name, value, cookie))
+                {
+                    __builtin_trap();
+                }
+            }
         }
     }
 

@@ -17,6 +17,10 @@ from conftest import (HS_SECRET, SLOW, Nginx, RedisServer, api_token, proxy,
 from test_module_headers import raw_request
 
 
+# a header name of more than 64 bytes
+LONG = "x_" + "long_header_name_" * 4
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, upstream):
     tmp = tmp_path_factory.mktemp("creds")
@@ -43,7 +47,26 @@ def env(tmp_path_factory, upstream):
             rbac_token $arg_key type=api_token;
             %(p)s
         }
-""" % {"p": proxy(upstream)}
+        location /typed/ {
+            rbac on;
+            rbac_token $arg_key type=api_token;
+            rbac_token $http_x_key type=jwt;
+            %(p)s
+        }
+        location /typed2/ {
+            rbac on;
+            rbac_token $http_x_key type=jwt;
+            rbac_token $arg_key type=api_token;
+            %(p)s
+        }
+        location /two/ {
+            rbac on;
+            rbac_token $cookie_a;
+            rbac_token $cookie_b;
+            rbac_token $http_%(long)s;
+            %(p)s
+        }
+""" % {"p": proxy(upstream), "long": LONG}
     n = Nginx(tmp / "nginx", http, server).start()
     yield {"nginx": n, "tokens": toks}
     problems = n.stop()
@@ -185,3 +208,43 @@ def test_a_memoized_allow_is_not_served_to_an_ambiguous_request(env):
         assert (status, body) == (401, AMBIGUOUS), carrier
         status, _ = send(env, "/api/memo", [("bearer", u1), (carrier, u1)])
         assert status == 200
+
+
+def test_type_is_the_first_source_in_rbac_token_order(env):
+    """The same credential in two sources of different type=: the type is
+    the one of the source listed first, wherever its copy is in the
+    request (headers are read before the query string)."""
+    tok = env["tokens"]["u1"]
+    port = env["nginx"].port
+    # /typed/: $arg_key type=api_token first
+    status, _, _ = raw_request(port, "/typed/x?key=" + tok, [("X-Key", tok)])
+    assert status == 200
+    # /typed2/: $http_x_key type=jwt first: an API token is no JWT
+    status, _, body = raw_request(port, "/typed2/x?key=" + tok,
+                                  [("X-Key", tok)])
+    assert status == 401 and body != AMBIGUOUS, body
+    status, _, _ = raw_request(port, "/typed2/x?key=" + tok, [])
+    assert status == 200
+
+
+def test_several_cookie_sources_and_a_long_header_name(env):
+    """Two $cookie_ sources read from one Cookie line (and from two), and
+    a $http_ source whose name is longer than 64 bytes."""
+    u1, sa1 = env["tokens"]["u1"], env["tokens"]["sa1"]
+    port = env["nginx"].port
+    long = LONG.replace("_", "-")
+    cases = [
+        ([("Cookie", "a=%s; b=%s" % (u1, u1))], 200),
+        ([("Cookie", "a=%s; b=%s" % (u1, sa1))], 401),
+        ([("Cookie", "a=" + u1), ("Cookie", "B=" + sa1)], 401),
+        ([("Cookie", "x=1; b=" + u1)], 200),
+        ([(long, u1)], 200),
+        ([(long.upper(), u1), ("Cookie", "a=" + u1)], 200),
+        ([(long, u1), ("Cookie", "a=" + sa1)], 401),
+        ([(long[:-1], sa1), ("Cookie", "a=" + u1)], 200),
+    ]
+    for headers, want in cases:
+        status, _, body = raw_request(port, "/two/x", headers)
+        assert status == want, (headers, body)
+        if want == 401:
+            assert body == AMBIGUOUS

@@ -142,6 +142,45 @@ test_name_eq(void **state)
 }
 
 
+/* name_is against the folded name says what name_eq says. */
+static void
+test_name_is(void **state)
+{
+    int          dash;
+    char         buf[64];
+    size_t       i, j;
+    rbac_str_t   folded;
+
+    static const char  *names[] = {
+        "Coder-Session-Token", "coder_session_token", "CODER_session-TOKEN",
+        "coder_session_toke", "Authorization", "authorization", "a-b",
+        "a_b", "A_B", "a@b", "a`b", "a[b", "a{b", "\xc3\x89", "\xe9", "",
+    };
+
+    (void) state;
+
+    for (dash = 0; dash < 2; dash++) {
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            rbac_carrier_name_fold(S(names[i]), buf, dash);
+            folded.data = buf;
+            folded.len = strlen(names[i]);
+
+            for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+                assert_int_equal(rbac_carrier_name_is(S(names[j]), folded,
+                                                      dash),
+                                 rbac_carrier_name_eq(S(names[j]),
+                                                      S(names[i]), dash));
+            }
+        }
+    }
+
+    rbac_carrier_name_fold(S("Coder_Session-Token"), buf, 1);
+    assert_memory_equal(buf, "coder-session-token", 19);
+    rbac_carrier_name_fold(S("Coder_Session-Token"), buf, 0);
+    assert_memory_equal(buf, "coder_session-token", 19);
+}
+
+
 int
 main(void)
 {
@@ -150,6 +189,7 @@ main(void)
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_name_eq),
+        cmocka_unit_test(test_name_is),
     };
 
     return cmocka_run_group_tests_name("carrier", tests, NULL, NULL);
