@@ -4,6 +4,7 @@
  */
 
 #include <assert.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rbac_carrier.h"
@@ -282,11 +283,41 @@ rbac_carrier_name_fold(rbac_str_t name, char *out, int dash)
 }
 
 
+/*
+ * rbac_carrier_fold on each byte of a word: a byte 'A'..'Z' (never one with
+ * the high bit) gets 0x20, then with dash a byte '_' becomes '-'.
+ */
+static uint64_t
+rbac_carrier_fold8(uint64_t w, int dash)
+{
+    uint64_t  low, up, x, z;
+
+    low = w & 0x7f7f7f7f7f7f7f7fULL;
+
+    /* high bit of a byte: >= 'A' and not >= 'Z' + 1, and was below 0x80 */
+    up = (low + 0x3f3f3f3f3f3f3f3fULL) & ~(low + 0x2525252525252525ULL)
+         & ~w & 0x8080808080808080ULL;
+    w |= up >> 2;
+
+    if (dash) {
+        /* high bit clear where the byte is '_' */
+        x = w ^ 0x5f5f5f5f5f5f5f5fULL;
+        z = ~(((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL) | x)
+            & 0x8080808080808080ULL;
+        w ^= (z >> 7) * ('_' ^ '-');
+    }
+
+    return w;
+}
+
+
+/* Eight bytes at a time, the last eight again where the length is odd. */
 int
 rbac_carrier_name_is(rbac_str_t a, rbac_str_t folded, int dash)
 {
     size_t          i;
-    unsigned char   x, y;
+    uint64_t        x, y;
+    unsigned char   c;
 
     assert(a.data != NULL || a.len == 0);
     assert(folded.data != NULL || folded.len == 0);
@@ -295,14 +326,35 @@ rbac_carrier_name_is(rbac_str_t a, rbac_str_t folded, int dash)
         return 0;
     }
 
-    for (i = 0; i < a.len; i++) {
-        x = (unsigned char) a.data[i];
-        y = (unsigned char) folded.data[i];
+    if (a.len < 8) {
+        for (i = 0; i < a.len; i++) {
+            c = (unsigned char) a.data[i];
 
-        if (x != y && rbac_carrier_fold(x, dash) != y) {
-            return 0;
+            if (c != (unsigned char) folded.data[i]
+                && rbac_carrier_fold(c, dash) != (unsigned char) folded.data[i])
+            {
+                return 0;
+            }
         }
+
+        return 1;
     }
 
-    return 1;
+    for (i = 0; /* void */ ; i += 8) {
+
+        if (i + 8 > a.len) {
+            i = a.len - 8;
+        }
+
+        memcpy(&x, a.data + i, 8);
+        memcpy(&y, folded.data + i, 8);
+
+        if (x != y && rbac_carrier_fold8(x, dash) != y) {
+            return 0;
+        }
+
+        if (i + 8 == a.len) {
+            return 1;
+        }
+    }
 }

@@ -88,8 +88,8 @@ static u_char *ngx_http_rbac_memo_put(u_char *p, u_char *end, void *data,
 static u_char *ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p,
     u_char *end, ngx_http_complex_value_t *cv);
 static ngx_int_t ngx_http_rbac_memo_key(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx, u_char *buf,
-    ngx_str_t *key);
+    ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t src_type,
+    ngx_uint_t args, u_char *buf, ngx_str_t *key);
 static ngx_msec_int_t ngx_http_rbac_memo_left(int64_t sec);
 static u_char *ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s);
 static ngx_uint_t ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len);
@@ -97,6 +97,10 @@ static ngx_uint_t ngx_http_rbac_memo_same(ngx_http_rbac_loc_conf_t *a,
     ngx_http_rbac_loc_conf_t *b);
 static ngx_uint_t ngx_http_rbac_memo_same_object(
     ngx_http_rbac_object_conf_t *a, ngx_http_rbac_object_conf_t *b);
+static ngx_uint_t ngx_http_rbac_memo_same_args(ngx_http_rbac_loc_conf_t *a,
+    ngx_http_rbac_loc_conf_t *b);
+static ngx_uint_t ngx_http_rbac_memo_same_cv(ngx_http_complex_value_t *a,
+    ngx_http_complex_value_t *b);
 
 
 /* The worker's memo, made on first use; NULL when out of memory. */
@@ -180,12 +184,15 @@ ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p, u_char *end,
 /*
  * What the decision depends on in this request, in buf.  The credential is
  * the one ngx_http_rbac_carrier found in every source (two different ones
- * were refused before), with its source's type=.  NGX_OK, or NGX_DECLINED
- * (too long to keep, or a variable failed).
+ * were refused before), with its source's type=.  Without args, only the
+ * head of the key: all but the arguments and actions of rbac_object and
+ * rbac_also, which come last.  NGX_OK, or NGX_DECLINED (too long to keep,
+ * or a variable failed).
  */
 static ngx_int_t
 ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
-    ngx_http_rbac_ctx_t *ctx, u_char *buf, ngx_str_t *key)
+    ngx_str_t *cred, ngx_uint_t src_type, ngx_uint_t args, u_char *buf,
+    ngx_str_t *key)
 {
     u_char                      *p, *end;
     ngx_uint_t                   i, n;
@@ -205,15 +212,15 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     fixed.lcf = lcf;
     fixed.method = r->method;
     fixed.keys = keys;
-    fixed.src_type = ctx->cred_src_type;
+    fixed.src_type = src_type;
 
     p = ngx_cpymem(buf, &fixed, sizeof(fixed));
-    p = ngx_http_rbac_memo_put(p, end, ctx->cred.data, ctx->cred.len);
+    p = ngx_http_rbac_memo_put(p, end, cred->data, cred->len);
 
     n = lcf->also != NULL ? lcf->also->nelts : 0;
     ac = n ? lcf->also->elts : NULL;
 
-    if (lcf->object != NULL) {
+    if (args && lcf->object != NULL) {
         p = ngx_http_rbac_memo_cv(r, p, end, lcf->action);
 
         for (i = 0; i <= n; i++) {
@@ -271,7 +278,10 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_rbac_memo_key(r, lcf, ctx, buf, &key) != NGX_OK) {
+    if (ngx_http_rbac_memo_key(r, lcf, &ctx->cred, ctx->cred_src_type, 1,
+                               buf, &key)
+        != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
@@ -504,15 +514,22 @@ ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
 /*
  * After an internal redirect (index, try_files, error_page, rewrite ... last),
  * nginx has dropped every module's context; the handler finds the one of this
- * request's decision again by its pool cleanup and passes it here (NULL: none).  Its allow answers the new location too
- * when everything it was decided from is the same there: a location that
- * decides alike (same mode, credential sources, keys, issuers, principals,
- * object and rbac_also declarations, identity headers, body size), the same
- * credential read again from its sources, the same key (method, object
- * arguments and actions as they evaluate now), in the same tick and with no
- * change to the zone since.  Its identity headers are in place already.
- * NGX_OK: it answers (the context is the request's again); NGX_DECLINED:
- * decide.
+ * request's decision again by its pool cleanup and passes it here (NULL:
+ * none).  Its allow answers the new location too when everything it was
+ * decided from is the same there: a location that decides alike (same mode,
+ * credential sources, keys, issuers, principals, object and rbac_also
+ * declarations, identity headers, body size), the same credential read again
+ * from its sources, the same key (method, credential and its source's type=,
+ * object arguments and actions as they evaluate now), in the same tick and
+ * with no change to the zone since.  Its identity headers are in place
+ * already.  NGX_OK: it answers (the context is the request's again);
+ * NGX_DECLINED: decide.
+ *
+ * When the arguments and actions of both locations are the same constants
+ * (the same location, or one declared alike with the same words), the tail
+ * of the key, which holds them, is the same bytes as the one kept: only the
+ * head is built again and compared (the credential among it, against the
+ * copy kept in the key, not against the request's header).
  */
 ngx_int_t
 ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
@@ -521,7 +538,7 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
     u_char                      buf[NGX_HTTP_RBAC_MEMO_KEY];
     size_t                      head;
     ngx_str_t                   key, cred;
-    ngx_uint_t                  type;
+    ngx_uint_t                  type, args;
     ngx_http_rbac_loc_conf_t   *prev;
     ngx_http_rbac_main_conf_t  *rmcf;
 
@@ -544,20 +561,22 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
     }
 
     /* the credential as this location's sources give it now */
-    if (ngx_http_rbac_carrier(r, lcf, &cred, &type) != NGX_OK
-        || type != ctx->cred_src_type || cred.len != ctx->cred.len
-        || ngx_memcmp(cred.data, ctx->cred.data, cred.len) != 0)
-    {
+    if (ngx_http_rbac_carrier(r, lcf, &cred, &type) != NGX_OK) {
         return NGX_DECLINED;
     }
+
+    /* only the head when the tail is the same constants */
+    args = !ngx_http_rbac_memo_same_args(prev, lcf);
 
     /* $rbac_body_* as this request's body gives them */
     ngx_http_set_ctx(r, ctx, ngx_http_rbac_module);
 
     head = sizeof(prev);
 
-    if (ngx_http_rbac_memo_key(r, lcf, ctx, buf, &key) != NGX_OK
-        || key.len != ctx->memo_key.len
+    if (ngx_http_rbac_memo_key(r, lcf, &cred, type, args, buf, &key)
+        != NGX_OK
+        || (args ? key.len != ctx->memo_key.len
+                 : key.len > ctx->memo_key.len)
         || ngx_memcmp(key.data + head, ctx->memo_key.data + head,
                       key.len - head)
            != 0)
@@ -635,4 +654,63 @@ ngx_http_rbac_memo_same_object(ngx_http_rbac_object_conf_t *a,
            && (a->id == NULL) == (b->id == NULL)
            && (a->org == NULL) == (b->org == NULL)
            && (a->owner == NULL) == (b->owner == NULL);
+}
+
+
+/*
+ * 1 if the arguments and actions of rbac_object and rbac_also are the same
+ * constants in a and b, two locations that decide alike (or the same one):
+ * no variable among them, each the same words.
+ */
+static ngx_uint_t
+ngx_http_rbac_memo_same_args(ngx_http_rbac_loc_conf_t *a,
+    ngx_http_rbac_loc_conf_t *b)
+{
+    ngx_uint_t                    i, n;
+    ngx_http_rbac_also_conf_t    *aa, *ba;
+    ngx_http_rbac_object_conf_t  *ao, *bo;
+
+    if (a->object == NULL || b->object == NULL) {
+        /* no object: the key has no arguments (a->object == b->object) */
+        return a->object == b->object;
+    }
+
+    if (!ngx_http_rbac_memo_same_cv(a->action, b->action)) {
+        return 0;
+    }
+
+    n = a->also != NULL ? a->also->nelts : 0;
+    aa = n ? a->also->elts : NULL;
+    ba = n ? b->also->elts : NULL;
+
+    for (i = 0; i <= n; i++) {
+        ao = (i == 0) ? a->object : &aa[i - 1].object;
+        bo = (i == 0) ? b->object : &ba[i - 1].object;
+
+        if (!ngx_http_rbac_memo_same_cv(ao->id, bo->id)
+            || !ngx_http_rbac_memo_same_cv(ao->org, bo->org)
+            || !ngx_http_rbac_memo_same_cv(ao->owner, bo->owner)
+            || (i > 0 && !ngx_http_rbac_memo_same_cv(aa[i - 1].action,
+                                                     ba[i - 1].action)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 1 if a and b are both absent, or the same constant words. */
+static ngx_uint_t
+ngx_http_rbac_memo_same_cv(ngx_http_complex_value_t *a,
+    ngx_http_complex_value_t *b)
+{
+    if (a == NULL || b == NULL || a == b) {
+        return a == b && (a == NULL || a->lengths == NULL);
+    }
+
+    return a->lengths == NULL && b->lengths == NULL
+           && a->value.len == b->value.len
+           && ngx_memcmp(a->value.data, b->value.data, a->value.len) == 0;
 }

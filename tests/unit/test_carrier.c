@@ -155,6 +155,10 @@ test_name_is(void **state)
         "Coder-Session-Token", "coder_session_token", "CODER_session-TOKEN",
         "coder_session_toke", "Authorization", "authorization", "a-b",
         "a_b", "A_B", "a@b", "a`b", "a[b", "a{b", "\xc3\x89", "\xe9", "",
+        "X_Rbac_User", "x-rbac-user", "X-RBAC-USER", "x-rbac-use_",
+        "\xc1" "bcdefgh_", "\xe1" "bcdefgh-", "\xe1" "bcdefgh_", "ABCDEFGH\xdf",
+        "abcdefgh\xdf", "abcdefgh\xad", "abcdefgh-", "[\\]^_`{|}~@Z",
+        "{|}~\x7f`@\x7f-",
     };
 
     (void) state;
