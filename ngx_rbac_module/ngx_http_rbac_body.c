@@ -30,9 +30,11 @@ static void ngx_http_rbac_body_refuse(ngx_http_request_t *r,
 
 
 /*
- * Starts reading the body.  NGX_DONE: the request waits for it (the body
- * handler runs the phases again); NGX_OK: ctx->status says the body was
- * refused; >= 300: nginx's own answer (such as client_max_body_size).
+ * Reads the body, or starts reading it.  NGX_OK: the body was all there
+ * (read and parsed in the call: the decision goes on in this pass) or was
+ * refused (ctx->status says why); NGX_DONE: the request waits for the rest
+ * of it (the body handler runs the phases again); >= 300: nginx's own
+ * answer (such as client_max_body_size).
  */
 ngx_int_t
 ngx_http_rbac_read_body(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
@@ -57,8 +59,11 @@ ngx_http_rbac_read_body(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     }
 
     ctx->body_waiting = 1;
+    ctx->body_inline = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_rbac_body_handler);
+
+    ctx->body_inline = 0;
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         ctx->body_waiting = 0;
@@ -68,7 +73,11 @@ ngx_http_rbac_read_body(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     /* balances the count that ngx_http_read_client_request_body took */
     ngx_http_finalize_request(r, NGX_DONE);
 
-    return NGX_DONE;
+    /*
+     * the body was all in (the usual small body, read with the header):
+     * the handler ran in the call and left the phases to this pass
+     */
+    return ctx->body_read ? NGX_OK : NGX_DONE;
 }
 
 
@@ -87,6 +96,12 @@ ngx_http_rbac_body_handler(ngx_http_request_t *r)
     ngx_http_rbac_body_parse(r, lcf, ctx);
 
     r->preserve_body = 1;
+
+    if (ctx->body_inline) {
+        /* in ngx_http_rbac_read_body's call: it goes on with the phase */
+        return;
+    }
+
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
 }

@@ -381,8 +381,9 @@ ngx_http_rbac_decide(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
  * variables they hold: captures, query arguments, $rbac_body_* fields) may
  * not hold a control byte: such a value names no object, and would carry
  * whatever follows a CR/LF to the upstream.  Refused with 400 before
- * anything is decided, in shadow mode too.  NEXT: clean; DECIDED: refused
- * (ctx says why); ERROR.
+ * anything is decided, in shadow mode too.  The values read are kept in
+ * ctx->memo_args for the memo's key, read in the same pass.  NEXT: clean;
+ * DECIDED: refused (ctx says why); ERROR.
  */
 static ngx_http_rbac_step_e
 ngx_http_rbac_object_ctl(ngx_http_request_t *r,
@@ -402,6 +403,13 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
     ac = lcf->also != NULL ? lcf->also->elts : NULL;
     n = lcf->also != NULL ? lcf->also->nelts : 0;
 
+    if (ctx->memo_args == NULL) {
+        ctx->memo_args = ngx_pcalloc(r->pool, 3 * (n + 1) * sizeof(ngx_str_t));
+        if (ctx->memo_args == NULL) {
+            return NGX_HTTP_RBAC_STEP_ERROR;
+        }
+    }
+
     for (i = 0; i <= n; i++) {
         oc = (i == 0) ? lcf->object : &ac[i - 1].object;
 
@@ -417,6 +425,8 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
             if (ngx_http_complex_value(r, cv[j], &v) != NGX_OK) {
                 return NGX_HTTP_RBAC_STEP_ERROR;
             }
+
+            ctx->memo_args[3 * i + j] = v;
 
             sv = ngx_http_rbac_vstr(v);
 

@@ -89,7 +89,7 @@ static u_char *ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p,
     u_char *end, ngx_http_complex_value_t *cv);
 static ngx_int_t ngx_http_rbac_memo_key(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t src_type,
-    ngx_uint_t args, u_char *buf, ngx_str_t *key);
+    ngx_uint_t args, ngx_str_t *values, u_char *buf, ngx_str_t *key);
 static ngx_msec_int_t ngx_http_rbac_memo_left(int64_t sec);
 static u_char *ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s);
 static ngx_uint_t ngx_http_rbac_memo_eq(u_char *a, u_char *b, size_t len);
@@ -186,13 +186,15 @@ ngx_http_rbac_memo_cv(ngx_http_request_t *r, u_char *p, u_char *end,
  * the one ngx_http_rbac_carrier found in every source (two different ones
  * were refused before), with its source's type=.  Without args, only the
  * head of the key: all but the arguments and actions of rbac_object and
- * rbac_also, which come last.  NGX_OK, or NGX_DECLINED (too long to keep,
- * or a variable failed).
+ * rbac_also, which come last.  Their id=, org= and owner= are values[]
+ * when given (as ngx_http_rbac_object_ctl read them in this pass), or are
+ * evaluated here.  NGX_OK, or NGX_DECLINED (too long to keep, or a
+ * variable failed).
  */
 static ngx_int_t
 ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
-    ngx_str_t *cred, ngx_uint_t src_type, ngx_uint_t args, u_char *buf,
-    ngx_str_t *key)
+    ngx_str_t *cred, ngx_uint_t src_type, ngx_uint_t args, ngx_str_t *values,
+    u_char *buf, ngx_str_t *key)
 {
     u_char                      *p, *end;
     ngx_uint_t                   i, n;
@@ -226,9 +228,20 @@ ngx_http_rbac_memo_key(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
         for (i = 0; i <= n; i++) {
             oc = (i == 0) ? lcf->object : &ac[i - 1].object;
 
-            p = ngx_http_rbac_memo_cv(r, p, end, oc->id);
-            p = ngx_http_rbac_memo_cv(r, p, end, oc->org);
-            p = ngx_http_rbac_memo_cv(r, p, end, oc->owner);
+            if (values != NULL) {
+                /* an argument not given: an empty value there too */
+                p = ngx_http_rbac_memo_put(p, end, values[3 * i].data,
+                                           values[3 * i].len);
+                p = ngx_http_rbac_memo_put(p, end, values[3 * i + 1].data,
+                                           values[3 * i + 1].len);
+                p = ngx_http_rbac_memo_put(p, end, values[3 * i + 2].data,
+                                           values[3 * i + 2].len);
+
+            } else {
+                p = ngx_http_rbac_memo_cv(r, p, end, oc->id);
+                p = ngx_http_rbac_memo_cv(r, p, end, oc->org);
+                p = ngx_http_rbac_memo_cv(r, p, end, oc->owner);
+            }
 
             if (i > 0) {
                 p = ngx_http_rbac_memo_cv(r, p, end, ac[i - 1].action);
@@ -279,7 +292,7 @@ ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
     }
 
     if (ngx_http_rbac_memo_key(r, lcf, &ctx->cred, ctx->cred_src_type, 1,
-                               buf, &key)
+                               ctx->memo_args, buf, &key)
         != NGX_OK)
     {
         return NGX_DECLINED;
@@ -573,7 +586,7 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
 
     head = sizeof(prev);
 
-    if (ngx_http_rbac_memo_key(r, lcf, &cred, type, args, buf, &key)
+    if (ngx_http_rbac_memo_key(r, lcf, &cred, type, args, NULL, buf, &key)
         != NGX_OK
         || (args ? key.len != ctx->memo_key.len
                  : key.len > ctx->memo_key.len)

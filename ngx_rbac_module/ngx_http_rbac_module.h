@@ -185,6 +185,7 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    failed:1;
     unsigned                    body_waiting:1;
     unsigned                    body_read:1;
+    unsigned                    body_inline:1;   /* read in the call */
     unsigned                    hard:1;      /* refused in shadow mode too */
     unsigned                    anonymous:1; /* rbac_app, no credential */
 
@@ -209,6 +210,8 @@ struct ngx_http_rbac_ctx_s {
     unsigned                    memo_hit:1;  /* answered from the memo */
     ngx_msec_t                  memo_at;     /* when the allow was made */
     ngx_str_t                   memo_key;    /* empty: not to be kept */
+    ngx_str_t                  *memo_args;   /* id=, org=, owner= per object,
+                                                as object_ctl read them */
     uint64_t                    memo_hash;
     ngx_atomic_uint_t           memo_seq;    /* cache seq before lookups */
     ngx_uint_t                  hits;        /* zone hits and misses */
