@@ -169,10 +169,11 @@ rbac_body_parse(const char *json, size_t len, const rbac_allocator_t *a,
         j = 0;
 
         while (q < qe) {
-            if (*q < 0x80) {
+            unsigned char  c = *q;
+
+            if (c < 0x80) {
                 /* ASCII, the usual name: lower case, inline */
-                buf[j++] = (char) ((*q >= 'A' && *q <= 'Z') ? *q | 0x20
-                                                            : *q);
+                buf[j++] = (char) (c | ((unsigned char) (c - 'A') < 26) << 5);
                 q++;
                 continue;
             }
@@ -394,6 +395,12 @@ rbac_body_name_cmp(const rbac_str_t *a, const rbac_str_t *b)
     size_t  n;
 
     n = a->len < b->len ? a->len : b->len;
+
+    /* most names differ in their first byte: no call for those */
+    if (n > 0 && a->data[0] != b->data[0]) {
+        return ((unsigned char) a->data[0] < (unsigned char) b->data[0])
+               ? -1 : 1;
+    }
 
     c = (n == 0) ? 0 : memcmp(a->data, b->data, n);
 

@@ -404,7 +404,7 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
     n = lcf->also != NULL ? lcf->also->nelts : 0;
 
     if (ctx->memo_args == NULL) {
-        ctx->memo_args = ngx_pcalloc(r->pool, 3 * (n + 1) * sizeof(ngx_str_t));
+        ctx->memo_args = ngx_palloc(r->pool, 3 * (n + 1) * sizeof(ngx_str_t));
         if (ctx->memo_args == NULL) {
             return NGX_HTTP_RBAC_STEP_ERROR;
         }
@@ -419,6 +419,7 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
 
         for (j = 0; j < 3; j++) {
             if (cv[j] == NULL) {
+                ngx_str_null(&ctx->memo_args[3 * i + j]);
                 continue;
             }
 
