@@ -101,6 +101,8 @@ static ngx_http_rbac_step_e ngx_http_rbac_authenticated(
     ngx_http_rbac_ctx_t *ctx);
 static void ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx,
     rbac_catalog_t *cat, ngx_str_t *obj_org);
+static void ngx_http_rbac_roles_named(ngx_http_rbac_ctx_t *ctx,
+    rbac_catalog_t *cat, const void *rec, rbac_span_t span, ngx_str_t *org);
 static ngx_http_rbac_step_e ngx_http_rbac_authorize(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
     rbac_object_t *obj, void *deployment);
@@ -1048,12 +1050,10 @@ static void
 ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
     ngx_str_t *obj_org)
 {
-    ngx_str_t             org, name;
-    ngx_uint_t            i, j, state;
-    rbac_str_t            n;
-    const rbac_ref_t     *roles;
-    rbac_org_rec_t       *orec;
-    rbac_user_rec_t      *u;
+    ngx_str_t                   org;
+    ngx_uint_t                  i, state;
+    rbac_org_rec_t             *orec;
+    rbac_user_rec_t            *u;
     const rbac_user_org_rec_t  *uo;
 
     if (obj_org->len) {
@@ -1074,47 +1074,55 @@ ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
         return;
     }
 
-    roles = rbac_rec_at(u, u->site_roles, rbac_ref_t);
-
-    for (i = 0; i < u->site_roles.n; i++) {
-        n = rbac_ref(u, roles[i]);
-
-        if (!rbac_catalog_reserved(cat, n)) {
-            name = ngx_http_rbac_nstr(n);
-            (void) ngx_http_rbac_get(ctx, &state, "siterole:", &name, NULL);
-        }
-    }
+    ngx_http_rbac_roles_named(ctx, cat, u, u->site_roles, NULL);
 
     uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
 
     for (i = 0; i < u->orgs.n; i++) {
         org = ngx_http_rbac_nstr(rbac_ref(u, uo[i].org));
-        roles = rbac_rec_at(u, uo[i].roles, rbac_ref_t);
 
-        for (j = 0; j < uo[i].roles.n; j++) {
-            n = rbac_ref(u, roles[j]);
-
-            if (!rbac_catalog_reserved(cat, n)) {
-                name = ngx_http_rbac_nstr(n);
-                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
-            }
-        }
+        ngx_http_rbac_roles_named(ctx, cat, u, uo[i].roles, &org);
 
         orec = ngx_http_rbac_get(ctx, &state, "org:", &org, NULL);
 
-        if (orec == NULL) {
+        if (orec != NULL) {
+            ngx_http_rbac_roles_named(ctx, cat, orec, orec->default_roles,
+                                      &org);
+        }
+    }
+}
+
+
+/*
+ * The records of the roles a record names (span: its rbac_ref_t[]) that
+ * are not built in: site roles with org NULL ("siterole:<name>"), else
+ * roles of org ("role:<org>:<name>").
+ */
+static void
+ngx_http_rbac_roles_named(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
+    const void *rec, rbac_span_t span, ngx_str_t *org)
+{
+    ngx_str_t          name;
+    ngx_uint_t         i, state;
+    rbac_str_t         n;
+    const rbac_ref_t  *roles;
+
+    roles = rbac_rec_at(rec, span, rbac_ref_t);
+
+    for (i = 0; i < span.n; i++) {
+        n = rbac_ref(rec, roles[i]);
+
+        if (rbac_catalog_reserved(cat, n)) {
             continue;
         }
 
-        roles = rbac_rec_at(orec, orec->default_roles, rbac_ref_t);
+        name = ngx_http_rbac_nstr(n);
 
-        for (j = 0; j < orec->default_roles.n; j++) {
-            n = rbac_ref(orec, roles[j]);
+        if (org == NULL) {
+            (void) ngx_http_rbac_get(ctx, &state, "siterole:", &name, NULL);
 
-            if (!rbac_catalog_reserved(cat, n)) {
-                name = ngx_http_rbac_nstr(n);
-                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
-            }
+        } else {
+            (void) ngx_http_rbac_get(ctx, &state, "role:", org, &name);
         }
     }
 }
