@@ -873,8 +873,9 @@ ngx_http_rbac_first_level(ngx_http_request_t *r,
 static ngx_http_rbac_step_e
 ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 {
+    void              *rec;
     rbac_rc_t          rc;
-    ngx_uint_t         state;
+    ngx_uint_t         state, known;
     rbac_err_t         err;
     rbac_cred_t        cred;
     rbac_cred_kind_t   kind;
@@ -892,43 +893,35 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
         kind = RBAC_CRED_PROVISIONER_KEY;
+        rec = ngx_http_rbac_get(ctx, &state, "pkey:", &ctx->cred_id, NULL);
+        known = (ctx->pkey != NULL);
 
-        pk = ngx_http_rbac_get(ctx, &state, "pkey:", &ctx->cred_id, NULL);
+    } else {
+        kind = RBAC_CRED_API_TOKEN;
+        rec = ngx_http_rbac_get(ctx, &state, "token:", &ctx->cred_id, NULL);
+        known = (ctx->token != NULL);
+    }
 
-        if (state == NGX_HTTP_RBAC_PENDING || ctx->pkey != NULL) {
-            return NGX_HTTP_RBAC_STEP_NEXT;
-        }
+    if (state == NGX_HTTP_RBAC_PENDING || known) {
+        return NGX_HTTP_RBAC_STEP_NEXT;
+    }
 
-        if (pk == NULL) {
-            (void) rbac_cred_unknown(kind, &err);
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
-        }
+    if (rec == NULL) {
+        (void) rbac_cred_unknown(kind, &err);
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+    }
 
+    if (kind == RBAC_CRED_PROVISIONER_KEY) {
+        pk = rec;
+        tok = NULL;
         rc = rbac_cred_verify(&cred, kind, pk->secret_sha256, 0,
                               (int64_t) ngx_time(), &err);
 
     } else {
-        kind = RBAC_CRED_API_TOKEN;
-
-        tok = ngx_http_rbac_get(ctx, &state, "token:", &ctx->cred_id, NULL);
-
-        if (state == NGX_HTTP_RBAC_PENDING || ctx->token != NULL) {
-            return NGX_HTTP_RBAC_STEP_NEXT;
-        }
-
-        if (tok == NULL) {
-            (void) rbac_cred_unknown(kind, &err);
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
-        }
-
+        pk = NULL;
+        tok = rec;
         rc = rbac_cred_verify(&cred, kind, tok->secret_sha256,
                               tok->expires_at, (int64_t) ngx_time(), &err);
-        pk = NULL;
-
-        if (rc == RBAC_OK) {
-            ctx->token = tok;
-            ctx->uid = ngx_http_rbac_nstr(rbac_ref(tok, tok->user));
-        }
     }
 
     if (rc == RBAC_ETOKEN) {
@@ -943,6 +936,10 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     if (pk != NULL) {
         ctx->pkey = pk;
+
+    } else {
+        ctx->token = tok;
+        ctx->uid = ngx_http_rbac_nstr(rbac_ref(tok, tok->user));
     }
 
     return NGX_HTTP_RBAC_STEP_NEXT;
