@@ -172,6 +172,32 @@ rbac_cat_entry(const cJSON *j, const char *what, unsigned idx, int colon_ok,
 }
 
 
+/*
+ * Every level's permissions of role r checked, and what they depend on
+ * (RBAC_CAT_* flags) into *deps: pass 1 and pass 2 read them alike.
+ */
+static rbac_rc_t
+rbac_cat_role_perms(const cJSON *r, const char *who, unsigned *deps,
+    rbac_err_t *err)
+{
+    int        l;
+    rbac_rc_t  rc;
+
+    *deps = 0;
+
+    for (l = 0; l < RBAC_NLEVELS; l++) {
+        rc = rbac_cat_perms(rbac_cat_level(r, l),
+                            who, rbac_cat_levels[l], 1, NULL, 0,
+                            RBAC_SHARE_EVERYONE, deps, err);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+    }
+
+    return RBAC_OK;
+}
+
+
 static const char  *const rbac_cat_role_keys[] = {
     "name", "display_name", "kind", "system", "site", "user", "org",
     "member", "comment", NULL
@@ -233,15 +259,9 @@ rbac_cat_role_check(const cJSON *r, unsigned idx, unsigned *flags,
         }
     }
 
-    deps = 0;
-
-    for (l = 0; l < RBAC_NLEVELS; l++) {
-        rc = rbac_cat_perms(rbac_cat_level(r, l),
-                            who, rbac_cat_levels[l], 1, NULL, 0,
-                            RBAC_SHARE_EVERYONE, &deps, err);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
+    rc = rbac_cat_role_perms(r, who, &deps, err);
+    if (rc != RBAC_OK) {
+        return rc;
     }
 
     *flags = RBAC_CAT_ROLE | deps | (cJSON_IsTrue(sys) ? RBAC_CAT_SYSTEM : 0);
@@ -513,15 +533,9 @@ rbac_cat_role_build(rbac_catalog_t *cat, const cJSON *r, rbac_cat_name_t *e,
                       cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring);
     snprintf(who, sizeof(who), "role %s", e->name);
 
-    deps = 0;
-
-    for (l = 0; l < RBAC_NLEVELS; l++) {
-        rc = rbac_cat_perms(rbac_cat_level(r, l),
-                            who, rbac_cat_levels[l], 1, NULL, 0,
-                            RBAC_SHARE_EVERYONE, &deps, err);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
+    rc = rbac_cat_role_perms(r, who, &deps, err);
+    if (rc != RBAC_OK) {
+        return rc;
     }
 
     e->flags = (uint8_t) (RBAC_CAT_ROLE | deps
