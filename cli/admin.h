@@ -497,8 +497,8 @@ int rbacctl_ref_item(const cJSON *j, const char *what, char **key,
 /* The key of the object a reference value names ("obj:workspace:w1"). */
 int rbacctl_ref_target(const char *canon, char *buf, size_t len);
 
-/* *is_auto: the reference at key was derived by rbacctl from a name. */
-int rbacctl_ref_is_auto(rbacctl_tx_t *tx, const char *key, int *is_auto);
+/* 1 when the reference value val (len bytes) was derived from a name. */
+int rbacctl_ref_derived(const char *val, size_t len);
 
 /*
  * An argument of `check` read as the module reads it: "@kind:value" is

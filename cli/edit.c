@@ -126,36 +126,57 @@ rbacctl_arr_remove(cJSON *arr, const char *s)
 }
 
 
-/* The array member `name` of doc, created when missing. */
+/*
+ * The member `name` of doc of type cJSON_Array or cJSON_Object, put there
+ * empty when it is missing or of another type (NULL: out of memory).
+ */
 static cJSON *
-rbacctl_arr(cJSON *doc, const char *name)
+rbacctl_typed(cJSON *doc, const char *name, int type)
 {
-    cJSON  *arr;
+    cJSON  *m;
 
-    arr = cJSON_GetObjectItemCaseSensitive(doc, name);
-    if (cJSON_IsArray(arr)) {
-        return arr;
+    m = cJSON_GetObjectItemCaseSensitive(doc, name);
+    if (m != NULL && (m->type & 0xff) == type) {
+        return m;
     }
 
     cJSON_DeleteItemFromObjectCaseSensitive(doc, name);
 
-    return cJSON_AddArrayToObject(doc, name);
+    return type == cJSON_Array ? cJSON_AddArrayToObject(doc, name)
+                               : cJSON_AddObjectToObject(doc, name);
 }
 
 
-static cJSON *
-rbacctl_obj(cJSON *doc, const char *name)
-{
-    cJSON  *o;
 
-    o = cJSON_GetObjectItemCaseSensitive(doc, name);
-    if (cJSON_IsObject(o)) {
-        return o;
+/*
+ * The record at key for e->verb, in *doc: for "create" none (refused when
+ * it exists), for any other verb the record (refused when it is missing).
+ * what names the kind in the messages.
+ */
+static int
+rbacctl_edit_load(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *key,
+    const char *what, cJSON **doc)
+{
+    int  rc;
+
+    rc = rbacctl_load(tx, key, doc);
+    if (rc != RBACCTL_OK) {
+        return rc;
     }
 
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, name);
+    if (strcmp(e->verb, "create") == 0 && *doc != NULL) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "%s \"%s\" exists", what,
+                            e->id);
+    }
 
-    return cJSON_AddObjectToObject(doc, name);
+    if (strcmp(e->verb, "create") != 0 && *doc == NULL) {
+        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no %s \"%s\"", what,
+                            e->id);
+    }
+
+    return RBACCTL_OK;
 }
 
 
@@ -460,23 +481,12 @@ rbacctl_org_build(rbacctl_tx_t *tx, void *ud)
     create = strcmp(e->verb, "create") == 0;
     snprintf(key, sizeof(key), "org:%s", e->id);
 
-    rc = rbacctl_load(tx, key, &doc);
+    rc = rbacctl_edit_load(tx, e, key, "organization", &doc);
     if (rc != RBACCTL_OK) {
         return rc;
     }
 
-    if (create && doc) {
-        cJSON_Delete(doc);
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "organization \"%s\" "
-                            "exists", e->id);
-    }
-
-    if (!create && doc == NULL) {
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no organization \"%s\"",
-                            e->id);
-    }
-
-    if (doc == NULL) {
+    if (create) {
         doc = cJSON_CreateObject();
         if (doc == NULL || rbacctl_set_str(doc, "id", e->id) != RBACCTL_OK
             || rbacctl_set_str(doc, "name", e->id) != RBACCTL_OK)
@@ -597,18 +607,12 @@ rbacctl_user_build(rbacctl_tx_t *tx, void *ud)
     sa = strcmp(e->a.cmd, "sa") == 0;
     snprintf(key, sizeof(key), "user:%s", e->id);
 
-    rc = rbacctl_load(tx, key, &doc);
+    rc = rbacctl_edit_load(tx, e, key, "user", &doc);
     if (rc != RBACCTL_OK) {
         return rc;
     }
 
     if (strcmp(e->verb, "create") == 0) {
-        if (doc) {
-            cJSON_Delete(doc);
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "user \"%s\" exists",
-                                e->id);
-        }
-
         login = sa ? "none" : rbacctl_arg(&e->a, "login");
 
         doc = cJSON_CreateObject();
@@ -630,10 +634,6 @@ rbacctl_user_build(rbacctl_tx_t *tx, void *ud)
         }
 
         return rbacctl_store(tx, key, RBAC_REC_USER, doc);
-    }
-
-    if (doc == NULL) {
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no user \"%s\"", e->id);
     }
 
     kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
@@ -771,7 +771,7 @@ rbacctl_member_build(rbacctl_tx_t *tx, void *ud)
                             user);
     }
 
-    orgs = rbacctl_obj(doc, "orgs");
+    orgs = rbacctl_typed(doc, "orgs", cJSON_Object);
     if (orgs == NULL) {
         cJSON_Delete(doc);
         return RBACCTL_FAIL;
@@ -1017,7 +1017,7 @@ rbacctl_group_members(rbacctl_tx_t *tx, rbacctl_edit_t *e, const char *org)
                                 "\"%s\"", users[i]);
         }
 
-        groups = rbacctl_arr(u, "groups");
+        groups = rbacctl_typed(u, "groups", cJSON_Array);
         orgs = cJSON_GetObjectItemCaseSensitive(u, "orgs");
 
         if (strcmp(e->verb, "add") == 0) {
@@ -1056,23 +1056,13 @@ rbacctl_group_build(rbacctl_tx_t *tx, void *ud)
 
     snprintf(key, sizeof(key), "group:%s", e->id);
 
-    rc = rbacctl_load(tx, key, &doc);
+    rc = rbacctl_edit_load(tx, e, key, "group", &doc);
     if (rc != RBACCTL_OK) {
         return rc;
     }
 
     if (strcmp(e->verb, "create") == 0) {
-        if (doc) {
-            cJSON_Delete(doc);
-            return rbacctl_fail(&e->a, RBACCTL_USAGE, "group \"%s\" exists",
-                                e->id);
-        }
-
         return rbacctl_group_create(tx, e, key);
-    }
-
-    if (doc == NULL) {
-        return rbacctl_fail(&e->a, RBACCTL_USAGE, "no group \"%s\"", e->id);
     }
 
     jorg = cJSON_GetObjectItemCaseSensitive(doc, "org");
@@ -1452,7 +1442,8 @@ rbacctl_share_build(rbacctl_tx_t *tx, void *ud)
         cJSON_Delete(g);
     }
 
-    acl = rbacctl_obj(doc, user ? "acl_users" : "acl_groups");
+    acl = rbacctl_typed(doc, user ? "acl_users" : "acl_groups",
+                        cJSON_Object);
     if (acl == NULL) {
         cJSON_Delete(doc);
         return RBACCTL_FAIL;

@@ -699,6 +699,41 @@ rbacctl_derives(rbacctl_tx_t *tx, size_t i)
 }
 
 
+/*
+ * References set by hand in this write (entries below n) over name
+ * references that still stand (their object keeps its name: not in old,
+ * what this write takes away): refused, as a name over a reference set by
+ * hand is.  RBACCTL_OK or RBACCTL_USAGE.
+ */
+static int
+rbacctl_refs_hand(rbacctl_tx_t *tx, size_t n, rbacctl_drefs_t *old)
+{
+    size_t          i;
+    rbacctl_ent_t  *e;
+
+    for (i = 0; i < n; i++) {
+        e = &tx->ents[i];
+
+        if (strncmp(e->key, "ref:", 4) != 0 || !e->staged || e->old == NULL
+            || e->val == NULL || !rbacctl_differ(e->old, e->val)
+            || rbacctl_drefs_find(old, e->key) != NULL
+            || !rbacctl_ref_derived(e->old, strlen(e->old)))
+        {
+            continue;
+        }
+
+        fprintf(stderr, "rbacctl: %s: a name gives this reference (%s); "
+                "one set by hand (%s) would replace it: rename or delete "
+                "the object instead; nothing was written\n", e->key, e->old,
+                e->val);
+
+        return RBACCTL_USAGE;
+    }
+
+    return RBACCTL_OK;
+}
+
+
 int
 rbacctl_refs_derive(rbacctl_tx_t *tx)
 {
@@ -775,6 +810,10 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
                     new.v[i].json);
             rc = RBACCTL_USAGE;
         }
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_refs_hand(tx, n0, &old);
     }
 
     for (i = 0; i < new.n && rc == RBACCTL_OK; i++) {
@@ -1128,30 +1167,26 @@ rbacctl_ref_target(const char *canon, char *buf, size_t len)
 
 
 int
-rbacctl_ref_is_auto(rbacctl_tx_t *tx, const char *key, int *is_auto)
+rbacctl_ref_derived(const char *val, size_t len)
 {
-    const char            *val;
-    rbac_reference_rec_t  *rec;
+    int                    d;
+    void                  *rec;
+    rbac_err_t             err;
 
-    *is_auto = 0;
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
 
-    if (rbacctl_tx_get(tx, key, &val) != RBACCTL_OK) {
-        return RBACCTL_FAIL;
+    if (rbac_record_parse(RBAC_REC_REF, val, len, &rbac_malloc_allocator,
+                          &rec, &err)
+        != RBAC_OK)
+    {
+        return 0;
     }
 
-    if (val == NULL) {
-        return RBACCTL_OK;
-    }
-
-    rec = rbacctl_parse_stored(RBAC_REC_REF, key, val);
-    if (rec == NULL) {
-        return RBACCTL_FAIL;
-    }
-
-    *is_auto = rec->derived;
+    d = ((rbac_reference_rec_t *) rec)->derived;
     free(rec);
 
-    return RBACCTL_OK;
+    return d;
 }
 
 

@@ -142,6 +142,62 @@ rbac_cat_level(const cJSON *j, int l)
 }
 
 
+/*
+ * The head of one role or scope (`what`, number idx in its list): an object
+ * with a valid name and no key but `keys`.  who is then "<what> <name>",
+ * for the messages about the rest of it.
+ */
+static rbac_rc_t
+rbac_cat_entry(const cJSON *j, const char *what, unsigned idx, int colon_ok,
+    const char *const *keys, char *who, size_t size, cJSON **name,
+    rbac_err_t *err)
+{
+    rbac_rc_t  rc;
+
+    snprintf(who, size, "%s %u", what, idx);
+
+    if (!cJSON_IsObject(j)) {
+        return rbac_err_set(err, RBAC_EINVAL, "%s: not an object", who);
+    }
+
+    *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    rc = rbac_cat_name(*name, colon_ok, who, err);
+    if (rc != RBAC_OK) {
+        return rc;
+    }
+
+    snprintf(who, size, "%s %s", what, (*name)->valuestring);
+
+    return rbac_cat_keys(j, keys, who, err);
+}
+
+
+/*
+ * Every level's permissions of role r checked, and what they depend on
+ * (RBAC_CAT_* flags) into *deps: pass 1 and pass 2 read them alike.
+ */
+static rbac_rc_t
+rbac_cat_role_perms(const cJSON *r, const char *who, unsigned *deps,
+    rbac_err_t *err)
+{
+    int        l;
+    rbac_rc_t  rc;
+
+    *deps = 0;
+
+    for (l = 0; l < RBAC_NLEVELS; l++) {
+        rc = rbac_cat_perms(rbac_cat_level(r, l),
+                            who, rbac_cat_levels[l], 1, NULL, 0,
+                            RBAC_SHARE_EVERYONE, deps, err);
+        if (rc != RBAC_OK) {
+            return rc;
+        }
+    }
+
+    return RBAC_OK;
+}
+
+
 static const char  *const rbac_cat_role_keys[] = {
     "name", "display_name", "kind", "system", "site", "user", "org",
     "member", "comment", NULL
@@ -161,21 +217,8 @@ rbac_cat_role_check(const cJSON *r, unsigned idx, unsigned *flags,
     unsigned      deps;
     rbac_rc_t     rc;
 
-    snprintf(who, sizeof(who), "role %u", idx);
-
-    if (!cJSON_IsObject(r)) {
-        return rbac_err_set(err, RBAC_EINVAL, "%s: not an object", who);
-    }
-
-    name = cJSON_GetObjectItemCaseSensitive(r, "name");
-    rc = rbac_cat_name(name, 0, who, err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    snprintf(who, sizeof(who), "role %s", name->valuestring);
-
-    rc = rbac_cat_keys(r, rbac_cat_role_keys, who, err);
+    rc = rbac_cat_entry(r, "role", idx, 0, rbac_cat_role_keys, who,
+                        sizeof(who), &name, err);
     if (rc != RBAC_OK) {
         return rc;
     }
@@ -216,15 +259,9 @@ rbac_cat_role_check(const cJSON *r, unsigned idx, unsigned *flags,
         }
     }
 
-    deps = 0;
-
-    for (l = 0; l < RBAC_NLEVELS; l++) {
-        rc = rbac_cat_perms(rbac_cat_level(r, l),
-                            who, rbac_cat_levels[l], 1, NULL, 0,
-                            RBAC_SHARE_EVERYONE, &deps, err);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
+    rc = rbac_cat_role_perms(r, who, &deps, err);
+    if (rc != RBAC_OK) {
+        return rc;
     }
 
     *flags = RBAC_CAT_ROLE | deps | (cJSON_IsTrue(sys) ? RBAC_CAT_SYSTEM : 0);
@@ -317,21 +354,8 @@ rbac_cat_scope_check(const cJSON *sc, unsigned idx, uint32_t *nnames,
     rbac_rc_t      rc;
     const cJSON   *aliases, *allow;
 
-    snprintf(who, sizeof(who), "scope %u", idx);
-
-    if (!cJSON_IsObject(sc)) {
-        return rbac_err_set(err, RBAC_EINVAL, "%s: not an object", who);
-    }
-
-    name = cJSON_GetObjectItemCaseSensitive(sc, "name");
-    rc = rbac_cat_name(name, 1, who, err);
-    if (rc != RBAC_OK) {
-        return rc;
-    }
-
-    snprintf(who, sizeof(who), "scope %s", name->valuestring);
-
-    rc = rbac_cat_keys(sc, rbac_cat_scope_keys, who, err);
+    rc = rbac_cat_entry(sc, "scope", idx, 1, rbac_cat_scope_keys, who,
+                        sizeof(who), &name, err);
     if (rc != RBAC_OK) {
         return rc;
     }
@@ -509,15 +533,9 @@ rbac_cat_role_build(rbac_catalog_t *cat, const cJSON *r, rbac_cat_name_t *e,
                       cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring);
     snprintf(who, sizeof(who), "role %s", e->name);
 
-    deps = 0;
-
-    for (l = 0; l < RBAC_NLEVELS; l++) {
-        rc = rbac_cat_perms(rbac_cat_level(r, l),
-                            who, rbac_cat_levels[l], 1, NULL, 0,
-                            RBAC_SHARE_EVERYONE, &deps, err);
-        if (rc != RBAC_OK) {
-            return rc;
-        }
+    rc = rbac_cat_role_perms(r, who, &deps, err);
+    if (rc != RBAC_OK) {
+        return rc;
     }
 
     e->flags = (uint8_t) (RBAC_CAT_ROLE | deps

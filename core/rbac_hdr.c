@@ -65,19 +65,7 @@ rbac_hdr_encode(rbac_str_t in, char *out)
 int
 rbac_hdr_has_ctl(rbac_str_t s)
 {
-    size_t  i;
-
-    assert(s.data != NULL || s.len == 0);
-
-    for (i = 0; i < s.len; i++) {
-        if ((unsigned char) s.data[i] < 0x20
-            || (unsigned char) s.data[i] == 0x7f)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return rbac_str_ctl(s);
 }
 
 

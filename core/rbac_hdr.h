@@ -26,7 +26,10 @@
  */
 size_t rbac_hdr_encode(rbac_str_t in, char *out);
 
-/* 1 if s holds a byte below 0x20 (CR, LF, NUL, TAB, ...) or 0x7f. */
+/*
+ * 1 if s holds a byte below 0x20 (CR, LF, NUL, TAB, ...) or 0x7f: core's one
+ * control-byte test, rbac_str_ctl, under the name of this file's job.
+ */
 int rbac_hdr_has_ctl(rbac_str_t s);
 
 /*

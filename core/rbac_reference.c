@@ -258,13 +258,35 @@ rbac_ref_as_id(rbac_str_t v, int users, rbac_str_t caller, char *uuid,
 }
 
 
+/*
+ * s cut at its first sep: *head before it, *tail after it.  0 (head and tail
+ * untouched) when s holds no sep.
+ */
+static int
+rbac_ref_cut(rbac_str_t s, char sep, rbac_str_t *head, rbac_str_t *tail)
+{
+    const char  *p;
+
+    p = s.len ? memchr(s.data, sep, s.len) : NULL;
+    if (p == NULL) {
+        return 0;
+    }
+
+    head->data = s.data;
+    head->len = (size_t) (p - s.data);
+    tail->data = p + 1;
+    tail->len = s.len - head->len - 1;
+
+    return 1;
+}
+
+
 rbac_rc_t
 rbac_refarg_eval(rbac_refkind_t k, rbac_str_t v, rbac_str_t caller,
     char *buf, rbac_str_t *out, int *is_key, const char **why)
 {
     size_t                     n, klen;
     char                       uuid[RBAC_UUID_LEN];
-    const char                *slash;
     rbac_str_t                 parent, name, id;
     const rbac_refkind_def_t  *d;
 
@@ -330,16 +352,10 @@ rbac_refarg_eval(rbac_refkind_t k, rbac_str_t v, rbac_str_t caller,
         goto done;
     }
 
-    slash = memchr(v.data, '/', v.len);
-    if (slash == NULL) {
+    if (!rbac_ref_cut(v, '/', &parent, &name)) {
         *why = "has no parent (<parent>/<name>)";
         return RBAC_EINVAL;
     }
-
-    parent.data = v.data;
-    parent.len = (size_t) (slash - v.data);
-    name.data = slash + 1;
-    name.len = v.len - parent.len - 1;
 
     if (parent.len == 0 || name.len == 0) {
         *why = "has an empty parent or name";
@@ -385,21 +401,14 @@ rbac_refkey_parse(rbac_str_t s, char *buf, rbac_str_t *out,
 {
     int          is_key;
     rbac_rc_t    rc;
-    const char  *colon;
     rbac_str_t   name, v, none = rbac_null_str;
 
     *why = NULL;
 
-    colon = s.len ? memchr(s.data, ':', s.len) : NULL;
-    if (colon == NULL) {
+    if (!rbac_ref_cut(s, ':', &name, &v)) {
         *why = "is not <kind>:<key>";
         return RBAC_EINVAL;
     }
-
-    name.data = s.data;
-    name.len = (size_t) (colon - s.data);
-    v.data = colon + 1;
-    v.len = s.len - name.len - 1;
 
     *kind = rbac_refkind_from_name(name);
     if (*kind == RBAC_RK_NONE || *kind == RBAC_RK_UUID) {

@@ -101,6 +101,8 @@ static ngx_http_rbac_step_e ngx_http_rbac_authenticated(
     ngx_http_rbac_ctx_t *ctx);
 static void ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx,
     rbac_catalog_t *cat, ngx_str_t *obj_org);
+static void ngx_http_rbac_roles_named(ngx_http_rbac_ctx_t *ctx,
+    rbac_catalog_t *cat, const void *rec, rbac_span_t span, ngx_str_t *org);
 static ngx_http_rbac_step_e ngx_http_rbac_authorize(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx,
     rbac_object_t *obj, void *deployment);
@@ -882,8 +884,9 @@ ngx_http_rbac_first_level(ngx_http_request_t *r,
 static ngx_http_rbac_step_e
 ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 {
+    void              *rec;
     rbac_rc_t          rc;
-    ngx_uint_t         state;
+    ngx_uint_t         state, known;
     rbac_err_t         err;
     rbac_cred_t        cred;
     rbac_cred_kind_t   kind;
@@ -901,43 +904,35 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     if (ctx->cred_type == NGX_HTTP_RBAC_CRED_PKEY) {
         kind = RBAC_CRED_PROVISIONER_KEY;
+        rec = ngx_http_rbac_get(ctx, &state, "pkey:", &ctx->cred_id, NULL);
+        known = (ctx->pkey != NULL);
 
-        pk = ngx_http_rbac_get(ctx, &state, "pkey:", &ctx->cred_id, NULL);
+    } else {
+        kind = RBAC_CRED_API_TOKEN;
+        rec = ngx_http_rbac_get(ctx, &state, "token:", &ctx->cred_id, NULL);
+        known = (ctx->token != NULL);
+    }
 
-        if (state == NGX_HTTP_RBAC_PENDING || ctx->pkey != NULL) {
-            return NGX_HTTP_RBAC_STEP_NEXT;
-        }
+    if (state == NGX_HTTP_RBAC_PENDING || known) {
+        return NGX_HTTP_RBAC_STEP_NEXT;
+    }
 
-        if (pk == NULL) {
-            (void) rbac_cred_unknown(kind, &err);
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
-        }
+    if (rec == NULL) {
+        (void) rbac_cred_unknown(kind, &err);
+        return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
+    }
 
+    if (kind == RBAC_CRED_PROVISIONER_KEY) {
+        pk = rec;
+        tok = NULL;
         rc = rbac_cred_verify(&cred, kind, pk->secret_sha256, 0,
                               (int64_t) ngx_time(), &err);
 
     } else {
-        kind = RBAC_CRED_API_TOKEN;
-
-        tok = ngx_http_rbac_get(ctx, &state, "token:", &ctx->cred_id, NULL);
-
-        if (state == NGX_HTTP_RBAC_PENDING || ctx->token != NULL) {
-            return NGX_HTTP_RBAC_STEP_NEXT;
-        }
-
-        if (tok == NULL) {
-            (void) rbac_cred_unknown(kind, &err);
-            return ngx_http_rbac_deny(ctx, NGX_HTTP_UNAUTHORIZED, err.msg);
-        }
-
+        pk = NULL;
+        tok = rec;
         rc = rbac_cred_verify(&cred, kind, tok->secret_sha256,
                               tok->expires_at, (int64_t) ngx_time(), &err);
-        pk = NULL;
-
-        if (rc == RBAC_OK) {
-            ctx->token = tok;
-            ctx->uid = ngx_http_rbac_nstr(rbac_ref(tok, tok->user));
-        }
     }
 
     if (rc == RBAC_ETOKEN) {
@@ -952,6 +947,10 @@ ngx_http_rbac_principal(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx)
 
     if (pk != NULL) {
         ctx->pkey = pk;
+
+    } else {
+        ctx->token = tok;
+        ctx->uid = ngx_http_rbac_nstr(rbac_ref(tok, tok->user));
     }
 
     return NGX_HTTP_RBAC_STEP_NEXT;
@@ -1059,12 +1058,10 @@ static void
 ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
     ngx_str_t *obj_org)
 {
-    ngx_str_t             org, name;
-    ngx_uint_t            i, j, state;
-    rbac_str_t            n;
-    const rbac_ref_t     *roles;
-    rbac_org_rec_t       *orec;
-    rbac_user_rec_t      *u;
+    ngx_str_t                   org;
+    ngx_uint_t                  i, state;
+    rbac_org_rec_t             *orec;
+    rbac_user_rec_t            *u;
     const rbac_user_org_rec_t  *uo;
 
     if (obj_org->len) {
@@ -1085,47 +1082,55 @@ ngx_http_rbac_roles_wanted(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
         return;
     }
 
-    roles = rbac_rec_at(u, u->site_roles, rbac_ref_t);
-
-    for (i = 0; i < u->site_roles.n; i++) {
-        n = rbac_ref(u, roles[i]);
-
-        if (!rbac_catalog_reserved(cat, n)) {
-            name = ngx_http_rbac_nstr(n);
-            (void) ngx_http_rbac_get(ctx, &state, "siterole:", &name, NULL);
-        }
-    }
+    ngx_http_rbac_roles_named(ctx, cat, u, u->site_roles, NULL);
 
     uo = rbac_rec_at(u, u->orgs, rbac_user_org_rec_t);
 
     for (i = 0; i < u->orgs.n; i++) {
         org = ngx_http_rbac_nstr(rbac_ref(u, uo[i].org));
-        roles = rbac_rec_at(u, uo[i].roles, rbac_ref_t);
 
-        for (j = 0; j < uo[i].roles.n; j++) {
-            n = rbac_ref(u, roles[j]);
-
-            if (!rbac_catalog_reserved(cat, n)) {
-                name = ngx_http_rbac_nstr(n);
-                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
-            }
-        }
+        ngx_http_rbac_roles_named(ctx, cat, u, uo[i].roles, &org);
 
         orec = ngx_http_rbac_get(ctx, &state, "org:", &org, NULL);
 
-        if (orec == NULL) {
+        if (orec != NULL) {
+            ngx_http_rbac_roles_named(ctx, cat, orec, orec->default_roles,
+                                      &org);
+        }
+    }
+}
+
+
+/*
+ * The records of the roles a record names (span: its rbac_ref_t[]) that
+ * are not built in: site roles with org NULL ("siterole:<name>"), else
+ * roles of org ("role:<org>:<name>").
+ */
+static void
+ngx_http_rbac_roles_named(ngx_http_rbac_ctx_t *ctx, rbac_catalog_t *cat,
+    const void *rec, rbac_span_t span, ngx_str_t *org)
+{
+    ngx_str_t          name;
+    ngx_uint_t         i, state;
+    rbac_str_t         n;
+    const rbac_ref_t  *roles;
+
+    roles = rbac_rec_at(rec, span, rbac_ref_t);
+
+    for (i = 0; i < span.n; i++) {
+        n = rbac_ref(rec, roles[i]);
+
+        if (rbac_catalog_reserved(cat, n)) {
             continue;
         }
 
-        roles = rbac_rec_at(orec, orec->default_roles, rbac_ref_t);
+        name = ngx_http_rbac_nstr(n);
 
-        for (j = 0; j < orec->default_roles.n; j++) {
-            n = rbac_ref(orec, roles[j]);
+        if (org == NULL) {
+            (void) ngx_http_rbac_get(ctx, &state, "siterole:", &name, NULL);
 
-            if (!rbac_catalog_reserved(cat, n)) {
-                name = ngx_http_rbac_nstr(n);
-                (void) ngx_http_rbac_get(ctx, &state, "role:", &org, &name);
-            }
+        } else {
+            (void) ngx_http_rbac_get(ctx, &state, "role:", org, &name);
         }
     }
 }

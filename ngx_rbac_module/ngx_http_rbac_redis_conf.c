@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_rbac_redis_addr(ngx_conf_t *cf,
 static ngx_int_t ngx_http_rbac_redis_param(ngx_conf_t *cf,
     ngx_http_rbac_redis_conf_t *rc, ngx_http_rbac_redis_args_t *args,
     ngx_str_t *value);
+static ngx_int_t ngx_http_rbac_param_done(ngx_conf_t *cf, ngx_int_t rv,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_rbac_redis_sentinel(ngx_conf_t *cf,
     ngx_http_rbac_redis_conf_t *rc, ngx_http_rbac_redis_args_t *args);
 static ngx_http_rbac_sentinel_conf_t *ngx_http_rbac_sentinels(ngx_conf_t *cf,
@@ -101,13 +103,7 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         rv = ngx_http_rbac_redis_param(cf, rc, &args, &value[i]);
 
-        if (rv == NGX_DECLINED) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"rbac_redis\": invalid parameter \"%V\"",
-                               &value[i]);
-        }
-
-        if (rv != NGX_OK) {
+        if (ngx_http_rbac_param_done(cf, rv, &value[i]) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }
@@ -131,6 +127,26 @@ ngx_http_rbac_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rmcf->redis_set = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * What one parameter's function returned (ngx_http_rbac_redis_param or
+ * ngx_http_rbac_ssl_param): NGX_OK, or NGX_ERROR after saying, for
+ * NGX_DECLINED, that the parameter is invalid.  The ssl* parameters are
+ * read in a second pass, after all the others: of two mistakes on one
+ * line, nginx -t names the non-ssl one.
+ */
+static ngx_int_t
+ngx_http_rbac_param_done(ngx_conf_t *cf, ngx_int_t rv, ngx_str_t *value)
+{
+    if (rv == NGX_DECLINED) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rbac_redis\": invalid parameter \"%V\"",
+                           value);
+    }
+
+    return (rv == NGX_OK) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -484,13 +500,7 @@ ngx_http_rbac_redis_ssl(ngx_conf_t *cf, ngx_http_rbac_redis_conf_t *rc,
 
         rv = ngx_http_rbac_ssl_param(cf, tls, &args, &value[i]);
 
-        if (rv == NGX_DECLINED) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"rbac_redis\": invalid parameter \"%V\"",
-                               &value[i]);
-        }
-
-        if (rv != NGX_OK) {
+        if (ngx_http_rbac_param_done(cf, rv, &value[i]) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }

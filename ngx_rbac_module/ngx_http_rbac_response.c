@@ -182,6 +182,9 @@ ngx_http_rbac_add_header(ngx_http_request_t *r, ngx_uint_t which,
     h->lowcase_key = hn->lowcase.data;
     h->hash = hn->hash;
     h->value = *value;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
     if (encode) {
         v.data = (const char *) value->data;

@@ -467,3 +467,36 @@ def test_apply_of_named_records_reads_in_batches(redis, tmp_path):
     got = refs(redis)
     assert got["workspace:xuser7/ws"]["id"] == "w7"
     assert "workspace:user7/ws" not in got
+
+
+def test_hand_reference_does_not_replace_a_name(redis, tmp_path):
+    """A reference set by hand (ref set, the feed's ref kind, a policy's
+    references) may not take the place of one a name gives while the
+    object keeps that name: the module would decide on another object
+    than the one the upstream serves under that name."""
+    assert apply(redis, tmp_path, POLICY).returncode == 0
+    ws2 = {"type": "workspace", "id": W2, "org": OA, "owner": UA,
+           "name": "Web"}
+    assert feed(redis, {"op": "upsert", "kind": "obj",
+                        "record": ws2}).returncode == 0
+    name = {"ref": "workspace:alice/dev", "type": "workspace", "id": W2}
+
+    r = feed(redis, {"op": "upsert", "kind": "ref", "record": name})
+    assert r.returncode == 2 and "a name gives" in r.stderr, r.stderr
+    r = rbacctl_on(redis, "ref", "set", "workspace:%s/dev" % UA,
+                   "workspace:" + W2)
+    assert r.returncode == 2 and "a name gives" in r.stderr, r.stderr
+    r = apply(redis, tmp_path, dict(POLICY, references=[name]))
+    assert r.returncode == 2 and "a name gives" in r.stderr, r.stderr
+    got = refs(redis)
+    assert got["workspace:alice/dev"] == auto("workspace", W1)
+    assert got["workspace:%s/dev" % UA] == auto("workspace", W1)
+
+    # once the object gives the name up, the reference may be set by hand
+    r = feed(redis,
+             {"op": "upsert", "kind": "obj",
+              "record": dict(POLICY["objects"][0], name="Dev2")},
+             {"op": "upsert", "kind": "ref", "record": name})
+    assert r.returncode == 0, r.stderr
+    assert refs(redis)["workspace:alice/dev"] == {"type": "workspace",
+                                                  "id": W2}

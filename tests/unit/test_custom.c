@@ -135,208 +135,254 @@ check(const char *name, const char *org, const rbac_role_perm_t *perms,
     } while (0)
 
 
+/* A role name, and what rbac_custom_check_name says (msg NULL: rc only). */
+typedef struct {
+    const char  *name;
+    rbac_rc_t    rc;
+    const char  *msg;
+} name_case_t;
+
+
+/*
+ * A custom role (name, org, permissions as P() specs) and what
+ * rbac_custom_check_perms says with an author (an index into the actors,
+ * -1 for none): rc, and msg unless NULL.
+ */
+typedef struct {
+    const char  *name;
+    const char  *org;
+    const char  *perms[4];
+    int          who;
+    rbac_rc_t    rc;
+    const char  *msg;
+} perm_case_t;
+
+#define assert_perms(cases, actors)                                           \
+    assert_perms_n(cases, sizeof(cases) / sizeof((cases)[0]), actors)
+
+static void
+assert_perms_n(const perm_case_t *c, size_t n, rbac_request_t **actors)
+{
+    size_t            i, np;
+    rbac_rc_t         rc;
+    rbac_role_perm_t  p[4];
+
+    for (i = 0; i < n; i++) {
+        for (np = 0; np < 4 && c[i].perms[np] != NULL; np++) {
+            p[np] = P(c[i].perms[np]);
+        }
+
+        rc = check(c[i].name, c[i].org, p, np,
+                   c[i].who >= 0 ? actors[c[i].who] : NULL);
+
+        if (c[i].msg == NULL) {
+            assert_int_equal(rc, c[i].rc);
+
+        } else {
+            assert_refused(rc, c[i].rc, c[i].msg);
+        }
+    }
+}
+
+
 static void
 test_names(void **state)
 {
-    assert_int_equal(rbac_custom_check_name(cat, S("team-lead"), &err),
-                     RBAC_OK);
-    assert_int_equal(rbac_custom_check_name(cat, S("a"), &err), RBAC_OK);
-    assert_int_equal(rbac_custom_check_name(cat, S("ci2-bot-3"), &err),
-                     RBAC_OK);
-    assert_int_equal(rbac_custom_check_name(cat,
-                         S("abcdefghijklmnopqrstuvwxyz012345"), &err),
-                     RBAC_OK);
+    size_t     i;
+    rbac_rc_t  rc;
 
-    assert_refused(rbac_custom_check_name(cat, S(""), &err), RBAC_EINVAL,
-                   "name: must not be empty");
-    assert_refused(rbac_custom_check_name(cat,
-                       S("abcdefghijklmnopqrstuvwxyz0123456"), &err),
-                   RBAC_EINVAL,
-                   "name: \"abcdefghijklmnopqrstuvwxyz0123456\" is longer "
-                   "than 32 characters");
-    assert_refused(rbac_custom_check_name(cat, S("Team"), &err), RBAC_EINVAL,
-                   "name: \"Team\" must be lower-case letters and digits "
-                   "with single hyphens inside");
-    assert_int_equal(rbac_custom_check_name(cat, S("a--b"), &err),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_custom_check_name(cat, S("-ab"), &err),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_custom_check_name(cat, S("ab-"), &err),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_custom_check_name(cat, S("a_b"), &err),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_custom_check_name(cat, S("a:b"), &err),
-                     RBAC_EINVAL);
+    static const name_case_t  cases[] = {
+        { "team-lead", RBAC_OK, NULL },
+        { "a", RBAC_OK, NULL },
+        { "ci2-bot-3", RBAC_OK, NULL },
+        { "abcdefghijklmnopqrstuvwxyz012345", RBAC_OK, NULL },
 
-    /* built-in, system, retired and placeholder names */
-    assert_refused(rbac_custom_check_name(cat, S("owner"), &err),
-                   RBAC_ERESERVED,
-                   "name: \"owner\" is a built-in or reserved role name");
-    assert_int_equal(rbac_custom_check_name(cat, S("organization-admin"),
-                                            &err), RBAC_ERESERVED);
-    assert_int_equal(rbac_custom_check_name(cat, S("organization-member"),
-                                            &err), RBAC_ERESERVED);
-    assert_int_equal(rbac_custom_check_name(cat, S("provisioner-daemon"),
-                                            &err), RBAC_ERESERVED);
-    assert_int_equal(rbac_custom_check_name(cat, S("agents-access"), &err),
-                     RBAC_ERESERVED);
-    assert_int_equal(rbac_custom_check_name(cat,
-                                            S("custom-organization-role"),
-                                            &err), RBAC_ERESERVED);
+        { "", RBAC_EINVAL, "name: must not be empty" },
+        { "abcdefghijklmnopqrstuvwxyz0123456", RBAC_EINVAL,
+          "name: \"abcdefghijklmnopqrstuvwxyz0123456\" is longer "
+          "than 32 characters" },
+        { "Team", RBAC_EINVAL,
+          "name: \"Team\" must be lower-case letters and digits "
+          "with single hyphens inside" },
+        { "a--b", RBAC_EINVAL, NULL },
+        { "-ab", RBAC_EINVAL, NULL },
+        { "ab-", RBAC_EINVAL, NULL },
+        { "a_b", RBAC_EINVAL, NULL },
+        { "a:b", RBAC_EINVAL, NULL },
+
+        /* built-in, system, retired and placeholder names */
+        { "owner", RBAC_ERESERVED,
+          "name: \"owner\" is a built-in or reserved role name" },
+        { "organization-admin", RBAC_ERESERVED, NULL },
+        { "organization-member", RBAC_ERESERVED, NULL },
+        { "provisioner-daemon", RBAC_ERESERVED, NULL },
+        { "agents-access", RBAC_ERESERVED, NULL },
+        { "custom-organization-role", RBAC_ERESERVED, NULL },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rc = rbac_custom_check_name(cat, S(cases[i].name), &err);
+
+        if (cases[i].msg == NULL) {
+            assert_int_equal(rc, cases[i].rc);
+
+        } else {
+            assert_refused(rc, cases[i].rc, cases[i].msg);
+        }
+    }
 }
 
 
 static void
 test_levels(void **state)
 {
-    rbac_role_perm_t  p[2];
+    static const perm_case_t  cases[] = {
+        { "lead", "orgA", { "org:template:read",
+                            "site:deployment_stats:read" }, -1, RBAC_EINVAL,
+          "site_permissions[0]: organization roles may hold only "
+          "organization and organization member permissions" },
+        { "lead", "orgA", { "org:template:read", "user:api_key:read" }, -1,
+          RBAC_EINVAL,
+          "user_permissions[0]: organization roles may hold only "
+          "organization and organization member permissions" },
+        { "health", "", { "site:deployment_stats:read",
+                          "org:template:read" }, -1, RBAC_EINVAL,
+          "organization_permissions[0]: organization permissions "
+          "need an organization_id; site roles may hold only site "
+          "and user permissions" },
+        { "health", "", { "site:deployment_stats:read",
+                          "member:workspace:read" }, -1, RBAC_EINVAL, NULL },
 
-    p[0] = P("org:template:read");
-    p[1] = P("site:deployment_stats:read");
-    assert_refused(check("lead", "orgA", p, 2, NULL), RBAC_EINVAL,
-                   "site_permissions[0]: organization roles may hold only "
-                   "organization and organization member permissions");
+        /* the right levels pass */
+        { "lead", "orgA", { "org:template:read", "member:workspace:ssh" },
+          -1, RBAC_OK, NULL },
+        { "health", "", { "site:deployment_stats:read",
+                          "user:api_key:read" }, -1, RBAC_OK, NULL },
+    };
 
-    p[1] = P("user:api_key:read");
-    assert_refused(check("lead", "orgA", p, 2, NULL), RBAC_EINVAL,
-                   "user_permissions[0]: organization roles may hold only "
-                   "organization and organization member permissions");
-
-    p[0] = P("site:deployment_stats:read");
-    p[1] = P("org:template:read");
-    assert_refused(check("health", "", p, 2, NULL), RBAC_EINVAL,
-                   "organization_permissions[0]: organization permissions "
-                   "need an organization_id; site roles may hold only site "
-                   "and user permissions");
-
-    p[1] = P("member:workspace:read");
-    assert_int_equal(check("health", "", p, 2, NULL), RBAC_EINVAL);
-
-    /* the right levels pass */
-    p[0] = P("org:template:read");
-    p[1] = P("member:workspace:ssh");
-    assert_int_equal(check("lead", "orgA", p, 2, NULL), RBAC_OK);
-    p[0] = P("site:deployment_stats:read");
-    p[1] = P("user:api_key:read");
-    assert_int_equal(check("health", "", p, 2, NULL), RBAC_OK);
+    assert_perms(cases, NULL);
 }
 
 
 static void
 test_negation_and_wildcards(void **state)
 {
-    rbac_role_perm_t  p[4];
+    static const perm_case_t  cases[] = {
+        /* the index counts within the permission's own list */
+        { "ban", "orgA", { "org:template:read", "member:workspace:read",
+                           "org:group:read", "org:-workspace:create" },
+          -1, RBAC_EINVAL,
+          "organization_permissions[2]: negation is not allowed in "
+          "custom roles" },
+        { "r", "orgA", { "org:template:read", "member:workspace:read",
+                         "org:group:read", "org:*:read" },
+          -1, RBAC_EINVAL,
+          "organization_permissions[2]: wildcard resource_type "
+          "\"*\" is not allowed in custom roles" },
+        { "r", "orgA", { "org:template:read", "member:workspace:read",
+                         "org:group:read", "member:workspace:*" },
+          -1, RBAC_EINVAL,
+          "organization_member_permissions[1]: wildcard action "
+          "\"*\" is not allowed in custom roles" },
+        { "r", "", { "site:-*:*" }, -1, RBAC_EINVAL,
+          "site_permissions[0]: negation is not allowed in custom "
+          "roles" },
+    };
 
-    /* the index counts within the permission's own list */
-    p[0] = P("org:template:read");
-    p[1] = P("member:workspace:read");
-    p[2] = P("org:group:read");
-    p[3] = P("org:-workspace:create");
-    assert_refused(check("ban", "orgA", p, 4, NULL), RBAC_EINVAL,
-                   "organization_permissions[2]: negation is not allowed in "
-                   "custom roles");
-
-    p[3] = P("org:*:read");
-    assert_refused(check("r", "orgA", p, 4, NULL), RBAC_EINVAL,
-                   "organization_permissions[2]: wildcard resource_type "
-                   "\"*\" is not allowed in custom roles");
-
-    p[3] = P("member:workspace:*");
-    assert_refused(check("r", "orgA", p, 4, NULL), RBAC_EINVAL,
-                   "organization_member_permissions[1]: wildcard action "
-                   "\"*\" is not allowed in custom roles");
-
-    p[0] = P("site:-*:*");
-    assert_refused(check("r", "", p, 1, NULL), RBAC_EINVAL,
-                   "site_permissions[0]: negation is not allowed in custom "
-                   "roles");
+    assert_perms(cases, NULL);
 }
 
 
 static void
 test_declared_pairs(void **state)
 {
-    rbac_role_perm_t  p[2];
+    static const perm_case_t  cases[] = {
+        { "t", "orgA", { "org:template:use", "org:template:ssh" }, -1,
+          RBAC_EUNKNOWN,
+          "organization_permissions[1]: ssh is not an action of "
+          "template" },
+        { "t", "", { "site:file:delete" }, -1, RBAC_EUNKNOWN,
+          "site_permissions[0]: delete is not an action of file" },
+    };
 
-    p[0] = P("org:template:use");
-    p[1] = P("org:template:ssh");
-    assert_refused(check("t", "orgA", p, 2, NULL), RBAC_EUNKNOWN,
-                   "organization_permissions[1]: ssh is not an action of "
-                   "template");
-
-    p[0] = P("site:file:delete");
-    assert_refused(check("t", "", p, 1, NULL), RBAC_EUNKNOWN,
-                   "site_permissions[0]: delete is not an action of file");
+    assert_perms(cases, NULL);
 }
 
+
+enum { ADMIN, ACCESS, OWNER, MEMBER };
 
 static void
 test_escalation(void **state)
 {
-    rbac_request_t    *admin, *access, *owner, *member;
-    rbac_role_perm_t   p[3];
+    size_t           i;
+    rbac_request_t  *actors[4];
 
-    admin = actor("{\"id\":\"a1\",\"orgs\":{\"orgA\":"
-                  "[\"organization-admin\"]}}");
-    access = actor("{\"id\":\"a2\",\"orgs\":{\"orgA\":"
-                   "[\"organization-admin\","
-                   "\"organization-workspace-access\"]}}");
-    owner = actor("{\"id\":\"o1\",\"site_roles\":[\"owner\"]}");
-    member = actor("{\"id\":\"m1\",\"site_roles\":[\"member\"]}");
+    static const perm_case_t  cases[] = {
+        /* org perms: checked in the role's org */
+        { "lead", "orgA", { "org:workspace:read", "org:template:update" },
+          ADMIN, RBAC_OK, NULL },
+        { "lead", "orgB", { "org:workspace:read", "org:template:update" },
+          ADMIN, RBAC_EESCALATION,
+          "organization_permissions[0]: cannot grant "
+          "workspace:read that the author does not hold (no role "
+          "or acl grants workspace:read)" },
 
-    /* org perms: checked in the role's org */
-    p[0] = P("org:workspace:read");
-    p[1] = P("org:template:update");
-    assert_int_equal(check("lead", "orgA", p, 2, admin), RBAC_OK);
-    assert_refused(check("lead", "orgB", p, 2, admin), RBAC_EESCALATION,
-                   "organization_permissions[0]: cannot grant "
-                   "workspace:read that the author does not hold (no role "
-                   "or acl grants workspace:read)");
+        /* an org admin cannot hand out ssh into others' workspaces */
+        { "lead", "orgA", { "org:workspace:ssh" }, ADMIN, RBAC_EESCALATION,
+          "organization_permissions[0]: cannot grant workspace:ssh "
+          "that the author does not hold (no role or acl grants "
+          "workspace:ssh)" },
 
-    /* an org admin cannot hand out ssh into others' workspaces */
-    p[0] = P("org:workspace:ssh");
-    assert_refused(check("lead", "orgA", p, 1, admin), RBAC_EESCALATION,
-                   "organization_permissions[0]: cannot grant workspace:ssh "
-                   "that the author does not hold (no role or acl grants "
-                   "workspace:ssh)");
+        /* member perms: checked on the author's own object in the org */
+        { "lead", "orgA", { "member:workspace:ssh" }, ADMIN,
+          RBAC_EESCALATION, NULL },
+        { "lead", "orgA", { "member:workspace:ssh" }, ACCESS, RBAC_OK, NULL },
 
-    /* member perms: checked on the author's own object in the org */
-    p[0] = P("member:workspace:ssh");
-    assert_int_equal(check("lead", "orgA", p, 1, admin), RBAC_EESCALATION);
-    assert_int_equal(check("lead", "orgA", p, 1, access), RBAC_OK);
+        /* site perms: the bare type, so only site grants count */
+        { "health", "", { "site:deployment_stats:read" }, OWNER, RBAC_OK,
+          NULL },
+        { "health", "", { "site:deployment_stats:read" }, ADMIN,
+          RBAC_EESCALATION,
+          "site_permissions[0]: cannot grant deployment_stats:read "
+          "that the author does not hold (no role or acl grants "
+          "deployment_stats:read)" },
+        { "health", "", { "site:user_secret:read" }, OWNER,
+          RBAC_EESCALATION, NULL },
 
-    /* site perms: the bare type, so only site grants count */
-    p[0] = P("site:deployment_stats:read");
-    assert_int_equal(check("health", "", p, 1, owner), RBAC_OK);
-    assert_refused(check("health", "", p, 1, admin), RBAC_EESCALATION,
-                   "site_permissions[0]: cannot grant deployment_stats:read "
-                   "that the author does not hold (no role or acl grants "
-                   "deployment_stats:read)");
-    p[0] = P("site:user_secret:read");
-    assert_int_equal(check("health", "", p, 1, owner), RBAC_EESCALATION);
+        /* user perms: the author's own org-less object */
+        { "mine", "", { "user:user_secret:read" }, MEMBER, RBAC_OK, NULL },
+        { "mine", "", { "user:user_secret:read" }, ADMIN, RBAC_EESCALATION,
+          NULL },
 
-    /* user perms: the author's own org-less object */
-    p[0] = P("user:user_secret:read");
-    assert_int_equal(check("mine", "", p, 1, member), RBAC_OK);
-    assert_int_equal(check("mine", "", p, 1, admin), RBAC_EESCALATION);
-
-    /* static rules are reported before escalation, whatever the order */
-    p[0] = P("org:workspace:ssh");
-    p[1] = P("org:-template:read");
-    assert_int_equal(check("lead", "orgA", p, 2, admin), RBAC_EINVAL);
+        /* static rules are reported before escalation, whatever the order */
+        { "lead", "orgA", { "org:workspace:ssh", "org:-template:read" },
+          ADMIN, RBAC_EINVAL, NULL },
+    };
 
     /* a suspended author grants nothing */
-    p[0] = P("org:workspace:read");
-    admin->subject.status = RBAC_STATUS_SUSPENDED;
-    assert_refused(check("lead", "orgA", p, 1, admin), RBAC_EESCALATION,
-                   "organization_permissions[0]: cannot grant "
-                   "workspace:read that the author does not hold (account "
-                   "suspended)");
+    static const perm_case_t  suspended[] = {
+        { "lead", "orgA", { "org:workspace:read" }, ADMIN, RBAC_EESCALATION,
+          "organization_permissions[0]: cannot grant "
+          "workspace:read that the author does not hold (account "
+          "suspended)" },
+    };
 
-    rbac_request_free(admin, &rbac_malloc_allocator);
-    rbac_request_free(access, &rbac_malloc_allocator);
-    rbac_request_free(owner, &rbac_malloc_allocator);
-    rbac_request_free(member, &rbac_malloc_allocator);
+    actors[ADMIN] = actor("{\"id\":\"a1\",\"orgs\":{\"orgA\":"
+                          "[\"organization-admin\"]}}");
+    actors[ACCESS] = actor("{\"id\":\"a2\",\"orgs\":{\"orgA\":"
+                           "[\"organization-admin\","
+                           "\"organization-workspace-access\"]}}");
+    actors[OWNER] = actor("{\"id\":\"o1\",\"site_roles\":[\"owner\"]}");
+    actors[MEMBER] = actor("{\"id\":\"m1\",\"site_roles\":[\"member\"]}");
+
+    assert_perms(cases, actors);
+
+    actors[ADMIN]->subject.status = RBAC_STATUS_SUSPENDED;
+    assert_perms(suspended, actors);
+
+    for (i = 0; i < 4; i++) {
+        rbac_request_free(actors[i], &rbac_malloc_allocator);
+    }
 }
 
 

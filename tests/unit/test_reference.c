@@ -37,41 +37,77 @@ canon(const char *s)
 
 #define U  "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 
+/* A spelling and its canonical form ("-": refused). */
+typedef struct {
+    const char  *in;
+    const char  *want;
+} canon_case_t;
+
+#define assert_canons(cases)                                                  \
+    assert_canons_n(cases, sizeof(cases) / sizeof((cases)[0]))
+
+static void
+assert_canons_n(const canon_case_t *c, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        assert_string_equal(canon(c[i].in), c[i].want);
+    }
+}
+
+
 static void
 test_uuid_spellings(void **state)
 {
-    assert_string_equal(canon(U), U);
-    assert_string_equal(canon("1B4E28BA-2FA1-11D2-883F-0016D3CCA427"), U);
-    assert_string_equal(canon("{1b4e28ba-2fa1-11d2-883f-0016D3CCA427}"), U);
-    assert_string_equal(canon("urn:uuid:" U), U);
-    assert_string_equal(canon("URN:UUID:" U), U);
-    assert_string_equal(canon("1b4e28ba2fa111d2883f0016d3cca427"), U);
-    assert_string_equal(canon("1B4E28BA2FA111D2883F0016D3CCA427"), U);
+    static const canon_case_t  cases[] = {
+        { U, U },
+        { "1B4E28BA-2FA1-11D2-883F-0016D3CCA427", U },
+        { "{1b4e28ba-2fa1-11d2-883f-0016D3CCA427}", U },
+        { "urn:uuid:" U, U },
+        { "URN:UUID:" U, U },
+        { "1b4e28ba2fa111d2883f0016d3cca427", U },
+        { "1B4E28BA2FA111D2883F0016D3CCA427", U },
 
-    /* Go drops the 38-character form's ends unseen */
-    assert_string_equal(canon("x" U "y"), U);
-    assert_string_equal(canon("(" U ")"), U);
+        /* Go drops the 38-character form's ends unseen */
+        { "x" U "y", U },
+        { "(" U ")", U },
+    };
+
+    assert_canons(cases);
 }
 
 
 static void
 test_uuid_refused(void **state)
 {
-    assert_string_equal(canon(""), "-");
-    assert_string_equal(canon("me"), "-");
-    assert_string_equal(canon("1b4e28ba-2fa1-11d2-883f-0016d3cca42"), "-");
-    assert_string_equal(canon("1b4e28ba-2fa1-11d2-883f-0016d3cca4277"), "-");
-    assert_string_equal(canon("1b4e28ba-2fa1-11d2-883f-0016d3cca42g"), "-");
-    assert_string_equal(canon("1b4e28ba_2fa1-11d2-883f-0016d3cca427"), "-");
-    assert_string_equal(canon("1b4e28ba2fa1-11d2-883f-0016d3cca4270"), "-");
-    assert_string_equal(canon("urn:uuid-" U), "-");
-    assert_string_equal(canon("uuid:" U), "-");
-    assert_string_equal(canon("{" U), "-");
-    assert_string_equal(canon("1b4e28ba2fa111d2883f0016d3cca42z"), "-");
-    assert_string_equal(canon("1b4e28ba-2fa111d2883f0016d3cca427"), "-");
-    assert_string_equal(canon(" " U), "-");
-    assert_string_equal(canon("1b4e28ba 2fa1-11d2-883f-0016d3cca427"), "-");
+    static const canon_case_t  cases[] = {
+        { "", "-" },
+        { "me", "-" },
+        { "1b4e28ba-2fa1-11d2-883f-0016d3cca42", "-" },
+        { "1b4e28ba-2fa1-11d2-883f-0016d3cca4277", "-" },
+        { "1b4e28ba-2fa1-11d2-883f-0016d3cca42g", "-" },
+        { "1b4e28ba_2fa1-11d2-883f-0016d3cca427", "-" },
+        { "1b4e28ba2fa1-11d2-883f-0016d3cca4270", "-" },
+        { "urn:uuid-" U, "-" },
+        { "uuid:" U, "-" },
+        { "{" U, "-" },
+        { "1b4e28ba2fa111d2883f0016d3cca42z", "-" },
+        { "1b4e28ba-2fa111d2883f0016d3cca427", "-" },
+        { " " U, "-" },
+        { "1b4e28ba 2fa1-11d2-883f-0016d3cca427", "-" },
+    };
+
+    assert_canons(cases);
 }
+
+
+/* An argument, the caller, and what eval() says. */
+typedef struct {
+    const char  *arg;
+    const char  *caller;
+    const char  *want;
+} eval_case_t;
 
 
 /* "id <x>", "key <x>" or "err <why>" for @<kind>:<v>. */
@@ -108,59 +144,55 @@ eval(const char *arg, const char *caller)
 static void
 test_eval(void **state)
 {
-    assert_string_equal(eval("w1", "u1"), "id w1");
-    assert_string_equal(eval("Me", "u1"), "id Me");
-    assert_string_equal(eval("@uuid:{" U "}", "u1"), "id " U);
-    assert_string_equal(eval("@uuid:nope", "u1"), "err is not a UUID");
-    assert_string_equal(eval("@uuid:", "u1"), "err is empty");
+    size_t  i;
 
-    /* organizations and users: an id, "me", or a name in any case */
-    assert_string_equal(eval("@orgname:AcMe", "u1"), "key orgname:acme");
-    assert_string_equal(eval("@orgname:default", "u1"),
-                        "key orgname:default");
-    assert_string_equal(eval("@orgname:urn:uuid:" U, "u1"), "id " U);
-    assert_string_equal(eval("@orgname:me", "u1"), "key orgname:me");
-    assert_string_equal(eval("@username:me", "u1"), "id u1");
-    assert_string_equal(eval("@username:me", ""), "id ");
-    assert_string_equal(eval("@username:ME", "u1"), "key username:me");
-    assert_string_equal(eval("@username:Alice", "u1"), "key username:alice");
-    assert_string_equal(eval("@username:" U, "u1"), "id " U);
+    static const eval_case_t  cases[] = {
+        { "w1", "u1", "id w1" },
+        { "Me", "u1", "id Me" },
+        { "@uuid:{" U "}", "u1", "id " U },
+        { "@uuid:nope", "u1", "err is not a UUID" },
+        { "@uuid:", "u1", "err is empty" },
 
-    /* parents */
-    assert_string_equal(eval("@workspace:Alice/Dev", "u1"),
-                        "key workspace:alice/dev");
-    assert_string_equal(eval("@workspace:me/Dev", "u1"),
-                        "key workspace:u1/dev");
-    assert_string_equal(eval("@workspace:me/dev", ""),
-                        "err has no caller for \"me\"");
-    assert_string_equal(eval("@workspace:{" U "}/Dev", "u1"),
-                        "key workspace:" U "/dev");
-    assert_string_equal(eval("@workspace:alice/a/b", "u1"),
-                        "key workspace:alice/a/b");
-    assert_string_equal(eval("@workspace:alice", "u1"),
-                        "err has no parent (<parent>/<name>)");
-    assert_string_equal(eval("@workspace:/dev", "u1"),
-                        "err has an empty parent or name");
-    assert_string_equal(eval("@workspace:alice/", "u1"),
-                        "err has an empty parent or name");
-    assert_string_equal(eval("@template:ACME/Go", "u1"),
-                        "key template:acme/go");
-    assert_string_equal(eval("@template:me/Go", "u1"), "key template:me/go");
-    assert_string_equal(eval("@group:ACME/Admins", "u1"),
-                        "key group:acme/Admins");
+        /* organizations and users: an id, "me", or a name in any case */
+        { "@orgname:AcMe", "u1", "key orgname:acme" },
+        { "@orgname:default", "u1", "key orgname:default" },
+        { "@orgname:urn:uuid:" U, "u1", "id " U },
+        { "@orgname:me", "u1", "key orgname:me" },
+        { "@username:me", "u1", "id u1" },
+        { "@username:me", "", "id " },
+        { "@username:ME", "u1", "key username:me" },
+        { "@username:Alice", "u1", "key username:alice" },
+        { "@username:" U, "u1", "id " U },
 
-    /* children: UUIDs only */
-    assert_string_equal(eval("@build:" "1B4E28BA2FA111D2883F0016D3CCA427",
-                             "u1"),
-                        "key build:" U);
-    assert_string_equal(eval("@version:x" U "y", "u1"), "key version:" U);
-    assert_string_equal(eval("@agent:../x", "u1"), "err is not a UUID");
-    assert_string_equal(eval("@apikey:AbC123", "u1"), "key apikey:AbC123");
+        /* parents */
+        { "@workspace:Alice/Dev", "u1", "key workspace:alice/dev" },
+        { "@workspace:me/Dev", "u1", "key workspace:u1/dev" },
+        { "@workspace:me/dev", "", "err has no caller for \"me\"" },
+        { "@workspace:{" U "}/Dev", "u1", "key workspace:" U "/dev" },
+        { "@workspace:alice/a/b", "u1", "key workspace:alice/a/b" },
+        { "@workspace:alice", "u1", "err has no parent (<parent>/<name>)" },
+        { "@workspace:/dev", "u1", "err has an empty parent or name" },
+        { "@workspace:alice/", "u1", "err has an empty parent or name" },
+        { "@template:ACME/Go", "u1", "key template:acme/go" },
+        { "@template:me/Go", "u1", "key template:me/go" },
+        { "@group:ACME/Admins", "u1", "key group:acme/Admins" },
 
-    /* syntax */
-    assert_string_equal(eval("@nope:x", "u1"), "unknown kind");
-    assert_string_equal(eval("@workspace", "u1"), "malformed");
-    assert_string_equal(eval("@:x", "u1"), "unknown kind");
+        /* children: UUIDs only */
+        { "@build:" "1B4E28BA2FA111D2883F0016D3CCA427", "u1", "key build:" U },
+        { "@version:x" U "y", "u1", "key version:" U },
+        { "@agent:../x", "u1", "err is not a UUID" },
+        { "@apikey:AbC123", "u1", "key apikey:AbC123" },
+
+        /* syntax */
+        { "@nope:x", "u1", "unknown kind" },
+        { "@workspace", "u1", "malformed" },
+        { "@:x", "u1", "unknown kind" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(eval(cases[i].arg, cases[i].caller),
+                            cases[i].want);
+    }
 }
 
 
@@ -196,32 +228,45 @@ test_bounds(void **state)
 }
 
 
+/* Whether a kind of reference fits an argument of an object type. */
+typedef struct {
+    rbac_refkind_t  kind;
+    rbac_type_t     type;
+    rbac_arg_t      arg;
+    int             fits;
+} fits_case_t;
+
+
 static void
 test_fits(void **state)
 {
-    assert_true(rbac_refkind_fits(RBAC_RK_WORKSPACE, RBAC_T_WORKSPACE,
-                                  RBAC_ARG_ID));
-    assert_true(rbac_refkind_fits(RBAC_RK_BUILD, RBAC_T_WORKSPACE,
-                                  RBAC_ARG_ID));
-    assert_true(rbac_refkind_fits(RBAC_RK_AGENT, RBAC_T_WORKSPACE,
-                                  RBAC_ARG_ID));
-    assert_false(rbac_refkind_fits(RBAC_RK_VERSION, RBAC_T_WORKSPACE,
-                                   RBAC_ARG_ID));
-    assert_true(rbac_refkind_fits(RBAC_RK_VERSION, RBAC_T_TEMPLATE,
-                                  RBAC_ARG_ID));
-    assert_true(rbac_refkind_fits(RBAC_RK_UUID, RBAC_T_AUDIT_LOG,
-                                  RBAC_ARG_ID));
-    assert_false(rbac_refkind_fits(RBAC_RK_ORGNAME, RBAC_T_WORKSPACE,
-                                   RBAC_ARG_ID));
-    assert_true(rbac_refkind_fits(RBAC_RK_ORGNAME, RBAC_T_WORKSPACE,
-                                  RBAC_ARG_ORG));
-    assert_false(rbac_refkind_fits(RBAC_RK_USERNAME, RBAC_T_WORKSPACE,
-                                   RBAC_ARG_ORG));
-    assert_true(rbac_refkind_fits(RBAC_RK_USERNAME, RBAC_T_WORKSPACE,
-                                  RBAC_ARG_OWNER));
-    assert_true(rbac_refkind_fits(RBAC_RK_APIKEY, RBAC_T_USER, RBAC_ARG_ID));
-    assert_false(rbac_refkind_fits(RBAC_RK_WORKSPACE, RBAC_T_USER,
-                                   RBAC_ARG_OWNER));
+    size_t  i;
+
+    static const fits_case_t  cases[] = {
+        { RBAC_RK_WORKSPACE, RBAC_T_WORKSPACE, RBAC_ARG_ID, 1 },
+        { RBAC_RK_BUILD, RBAC_T_WORKSPACE, RBAC_ARG_ID, 1 },
+        { RBAC_RK_AGENT, RBAC_T_WORKSPACE, RBAC_ARG_ID, 1 },
+        { RBAC_RK_VERSION, RBAC_T_WORKSPACE, RBAC_ARG_ID, 0 },
+        { RBAC_RK_VERSION, RBAC_T_TEMPLATE, RBAC_ARG_ID, 1 },
+        { RBAC_RK_UUID, RBAC_T_AUDIT_LOG, RBAC_ARG_ID, 1 },
+        { RBAC_RK_ORGNAME, RBAC_T_WORKSPACE, RBAC_ARG_ID, 0 },
+        { RBAC_RK_ORGNAME, RBAC_T_WORKSPACE, RBAC_ARG_ORG, 1 },
+        { RBAC_RK_USERNAME, RBAC_T_WORKSPACE, RBAC_ARG_ORG, 0 },
+        { RBAC_RK_USERNAME, RBAC_T_WORKSPACE, RBAC_ARG_OWNER, 1 },
+        { RBAC_RK_APIKEY, RBAC_T_USER, RBAC_ARG_ID, 1 },
+        { RBAC_RK_WORKSPACE, RBAC_T_USER, RBAC_ARG_OWNER, 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].fits) {
+            assert_true(rbac_refkind_fits(cases[i].kind, cases[i].type,
+                                          cases[i].arg));
+
+        } else {
+            assert_false(rbac_refkind_fits(cases[i].kind, cases[i].type,
+                                           cases[i].arg));
+        }
+    }
 
     assert_int_equal(rbac_refkind_from_name(S("group")), RBAC_RK_GROUP);
     assert_int_equal(rbac_refkind_from_name(S("Group")), RBAC_RK_NONE);
@@ -233,11 +278,17 @@ test_fits(void **state)
 static void
 test_refkey(void **state)
 {
+    size_t           i;
     rbac_rc_t        rc;
     rbac_str_t       out;
     const char      *why;
     rbac_refkind_t   k;
     char             buf[RBAC_REF_KEY_MAX];
+
+    static const char  *refused[] = {
+        "username:me", "orgname:" U, "workspace:me/x", "uuid:" U, "nope",
+        "agent:x",
+    };
 
     rc = rbac_refkey_parse(S("workspace:Alice/Dev"), buf, &out, &k, &why);
     assert_int_equal(rc, RBAC_OK);
@@ -249,20 +300,12 @@ test_refkey(void **state)
     assert_int_equal(rc, RBAC_OK);
     assert_memory_equal(out.data, "build:" U, out.len);
 
-    assert_int_equal(rbac_refkey_parse(S("username:me"), buf, &out, &k,
-                                       &why),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_refkey_parse(S("orgname:" U), buf, &out, &k, &why),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_refkey_parse(S("workspace:me/x"), buf, &out, &k,
-                                       &why),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_refkey_parse(S("uuid:" U), buf, &out, &k, &why),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_refkey_parse(S("nope"), buf, &out, &k, &why),
-                     RBAC_EINVAL);
-    assert_int_equal(rbac_refkey_parse(S("agent:x"), buf, &out, &k, &why),
-                     RBAC_EINVAL);
+    /* refused: no key, or not a reference */
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_int_equal(rbac_refkey_parse(S(refused[i]), buf, &out, &k,
+                                           &why),
+                         RBAC_EINVAL);
+    }
 }
 
 

@@ -111,6 +111,50 @@ fails(const char *json, rbac_rc_t want, const char *msg)
 }
 
 
+/* A request, whether it is allowed, and the reason (NULL: not checked). */
+typedef struct {
+    const char  *json;
+    int          allow;
+    const char  *reason;
+} eval_case_t;
+
+#define assert_evals(cases)                                                   \
+    assert_evals_n(cases, sizeof(cases) / sizeof((cases)[0]))
+
+static void
+assert_evals_n(const eval_case_t *c, size_t n)
+{
+    int     allow;
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        allow = eval(c[i].json);
+        if ((allow != 0) != c[i].allow) {
+            fprintf(stderr, "case %zu: allow %d, want %d: %s\n", i, allow,
+                    c[i].allow, c[i].json);
+        }
+
+        if (c[i].allow) {
+            assert_true(allow);
+        } else {
+            assert_false(allow);
+        }
+
+        if (c[i].reason != NULL) {
+            assert_string_equal(reason, c[i].reason);
+        }
+    }
+}
+
+
+/* A request refused, with its code and message. */
+typedef struct {
+    const char  *json;
+    rbac_rc_t    rc;
+    const char  *msg;
+} fail_case_t;
+
+
 #define SUBJ(roles, orgs)                                                     \
     "\"subject\":{\"id\":\"u1\",\"site_roles\":" roles ",\"orgs\":" orgs      \
     ",\"groups\":[],\"scope\":\"all\"}"
@@ -198,29 +242,38 @@ test_fields(void **state)
 static void
 test_unknown_names_only_match_wildcards(void **state)
 {
-    /* an unknown action: only "*" matches */
-    assert_false(eval("{" SUBJ("[\"owner\"]", "{}") ","
-                      OBJ("workspace", "w", "orgA", "u2")
-                      ",\"action\":\"fly\"}"));
-    assert_true(eval("{" SUBJ("[\"all\"]", "{}") ","
-                     OBJ("workspace", "w", "orgA", "u2")
-                     ",\"action\":\"fly\",\"custom_roles\":{\"all\":"
-                     "{\"site\":[{\"resource_type\":\"*\",\"action\":\"*\"}]}"
-                     "}}"));
-    assert_string_equal(reason, "site role all grants workspace:other");
+    static const eval_case_t  cases[] = {
+        /* an unknown action: only "*" matches */
+        { "{" SUBJ("[\"owner\"]", "{}") ","
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"fly\"}",
+          0, NULL },
+        { "{" SUBJ("[\"all\"]", "{}") ","
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"fly\",\"custom_roles\":{\"all\":"
+          "{\"site\":[{\"resource_type\":\"*\",\"action\":\"*\"}]}"
+          "}}",
+          1, "site role all grants workspace:other" },
 
-    /* an unknown type: only "*" matches; a perm naming it matches nothing */
-    assert_true(eval("{" SUBJ("[\"all\"]", "{}") ","
-                     OBJ("random", "w", "", "")
-                     ",\"action\":\"read\",\"custom_roles\":{\"all\":"
-                     "{\"site\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                     "]}}}"));
-    assert_string_equal(reason, "site role all grants random:read");
-    assert_false(eval("{" SUBJ("[\"r\"]", "{}") ","
-                      OBJ("random", "w", "", "")
-                      ",\"action\":\"read\",\"custom_roles\":{\"r\":"
-                      "{\"site\":[{\"resource_type\":\"random\","
-                      "\"action\":\"read\"}]}}}"));
+        /*
+         * an unknown type: only "*" matches; a perm naming it matches
+         * nothing
+         */
+        { "{" SUBJ("[\"all\"]", "{}") ","
+          OBJ("random", "w", "", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"all\":"
+          "{\"site\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "]}}}",
+          1, "site role all grants random:read" },
+        { "{" SUBJ("[\"r\"]", "{}") ","
+          OBJ("random", "w", "", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"r\":"
+          "{\"site\":[{\"resource_type\":\"random\","
+          "\"action\":\"read\"}]}}}",
+          0, NULL },
+    };
+
+    assert_evals(cases);
 }
 
 
@@ -229,99 +282,97 @@ test_unknown_names_only_match_wildcards(void **state)
 static void
 test_custom_roles(void **state)
 {
-    /* request custom roles come first, even over built-in names */
-    assert_false(eval("{" SUBJ("[\"owner\"]", "{}") ","
-                      OBJ("template", "t", "orgA", "")
-                      ",\"action\":\"read\",\"custom_roles\":{\"owner\":"
-                      "{\"site\":[{\"resource_type\":\"file\","
-                      "\"action\":\"read\"}]}}}"));
+    static const eval_case_t  cases[] = {
+        /* request custom roles come first, even over built-in names */
+        { "{" SUBJ("[\"owner\"]", "{}") ","
+          OBJ("template", "t", "orgA", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"owner\":"
+          "{\"site\":[{\"resource_type\":\"file\","
+          "\"action\":\"read\"}]}}}",
+          0, NULL },
 
-    /* negation and wildcards are accepted; site negation wins */
-    assert_false(eval("{" SUBJ("[\"owner\",\"deny-all\"]", "{}") ","
-                      OBJ("template", "t", "orgA", "")
-                      ",\"action\":\"read\",\"custom_roles\":{\"deny-all\":"
-                      "{\"site\":[{\"negate\":true,\"resource_type\":\"*\","
-                      "\"action\":\"*\"}]}}}"));
-    assert_string_equal(reason, "site role deny-all denies template:read");
+        /* negation and wildcards are accepted; site negation wins */
+        { "{" SUBJ("[\"owner\",\"deny-all\"]", "{}") ","
+          OBJ("template", "t", "orgA", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"deny-all\":"
+          "{\"site\":[{\"negate\":true,\"resource_type\":\"*\","
+          "\"action\":\"*\"}]}}}",
+          0, "site role deny-all denies template:read" },
 
-    /* in site_roles only the site and user parts count */
-    assert_false(eval("{" SUBJ("[\"mixed\"]", "{\"orgA\":[]}") ","
-                      OBJ("template", "t", "orgA", "")
-                      ",\"action\":\"read\",\"custom_roles\":{\"mixed\":"
-                      "{\"org\":[{\"resource_type\":\"template\","
-                      "\"action\":\"read\"}]}}}"));
+        /* in site_roles only the site and user parts count */
+        { "{" SUBJ("[\"mixed\"]", "{\"orgA\":[]}") ","
+          OBJ("template", "t", "orgA", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"mixed\":"
+          "{\"org\":[{\"resource_type\":\"template\","
+          "\"action\":\"read\"}]}}}",
+          0, NULL },
 
-    /* under an org: org part there, user part everywhere */
-    assert_true(eval("{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
-                     OBJ("template", "t", "orgA", "")
-                     ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
-                     "{\"user\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                     "],\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                     "]}}}"));
-    assert_string_equal(reason, "org role ro in orgA grants template:read");
-    assert_true(eval("{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
-                     OBJ("file", "f", "", "u1")
-                     ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
-                     "{\"user\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                     "],\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                     "]}}}"));
-    assert_string_equal(reason,
-                        "user role ro grants file:read on own object");
-    assert_false(eval("{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
-                      OBJ("template", "t", "orgB", "")
-                      ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
-                      "{\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
-                      "]}}}"));
+        /* under an org: org part there, user part everywhere */
+        { "{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
+          OBJ("template", "t", "orgA", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
+          "{\"user\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "],\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "]}}}",
+          1, "org role ro in orgA grants template:read" },
+        { "{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
+          OBJ("file", "f", "", "u1")
+          ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
+          "{\"user\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "],\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "]}}}",
+          1, "user role ro grants file:read on own object" },
+        { "{" SUBJ("[]", "{\"orgA\":[\"ro\"]}") ","
+          OBJ("template", "t", "orgB", "")
+          ",\"action\":\"read\",\"custom_roles\":{\"ro\":"
+          "{\"org\":[{\"resource_type\":\"*\",\"action\":\"read\"}"
+          "]}}}",
+          0, NULL },
+    };
+
+    assert_evals(cases);
 }
 
+
+/* A member of orgA sharing u1's workspace, with org's sharing mode. */
+#define SHARE(org, mode)                                                      \
+    "{" SUBJ("[\"member\"]", "{\"orgA\":[\"organization-member\","            \
+             "\"organization-workspace-access\"]}")                           \
+    "," OBJ("workspace", "w", "orgA", "u1")                                   \
+    ",\"action\":\"share\",\"org_settings\":{\"" org "\":"                    \
+    "{\"shareable_workspace_owners\":\"" mode "\"}}}"
 
 static void
 test_sharing_and_options(void **state)
 {
-    const char  *share;
+    static const eval_case_t  cases[] = {
+        { SHARE("orgA", "everyone"), 1, NULL },
+        { SHARE("orgA", "service_accounts"), 0, NULL },
+        { SHARE("orgA", "none"),
+          0, "org role organization-member in orgA denies workspace:share" },
 
-    share = "{" SUBJ("[\"member\"]",
-                     "{\"orgA\":[\"organization-member\","
-                     "\"organization-workspace-access\"]}")
-            "," OBJ("workspace", "w", "orgA", "u1")
-            ",\"action\":\"share\",\"org_settings\":{\"orgA\":"
-            "{\"shareable_workspace_owners\":\"%s\"}}}";
+        /* the default mode is everyone; other orgs' settings do not apply */
+        { SHARE("orgB", "none"), 1, NULL },
 
-    {
-        char  buf[1024];
+        /* deployment options pick the catalog variant */
+        { "{" SUBJ("[\"member\",\"owner\"]", "{}") ","
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"ssh\",\"options\":"
+          "{\"no_owner_workspace_exec\":true}}",
+          0, NULL },
+        { "{" SUBJ("[\"member\",\"owner\"]", "{}") ","
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"ssh\",\"options\":"
+          "{\"no_owner_workspace_exec\":false}}",
+          1, NULL },
+        { "{" SUBJ("[\"member\",\"owner\"]", "{}") ","
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"share\",\"options\":"
+          "{\"no_workspace_sharing\":true}}",
+          0, "site role member denies workspace:share" },
+    };
 
-        snprintf(buf, sizeof(buf), share, "everyone");
-        assert_true(eval(buf));
-        snprintf(buf, sizeof(buf), share, "service_accounts");
-        assert_false(eval(buf));
-        snprintf(buf, sizeof(buf), share, "none");
-        assert_false(eval(buf));
-        assert_string_equal(reason, "org role organization-member in orgA "
-                                    "denies workspace:share");
-    }
-
-    /* the default mode is everyone; other orgs' settings do not apply */
-    assert_true(eval("{" SUBJ("[\"member\"]",
-                              "{\"orgA\":[\"organization-member\","
-                              "\"organization-workspace-access\"]}")
-                     "," OBJ("workspace", "w", "orgA", "u1")
-                     ",\"action\":\"share\",\"org_settings\":{\"orgB\":"
-                     "{\"shareable_workspace_owners\":\"none\"}}}"));
-
-    /* deployment options pick the catalog variant */
-    assert_false(eval("{" SUBJ("[\"member\",\"owner\"]", "{}") ","
-                      OBJ("workspace", "w", "orgA", "u2")
-                      ",\"action\":\"ssh\",\"options\":"
-                      "{\"no_owner_workspace_exec\":true}}"));
-    assert_true(eval("{" SUBJ("[\"member\",\"owner\"]", "{}") ","
-                     OBJ("workspace", "w", "orgA", "u2")
-                     ",\"action\":\"ssh\",\"options\":"
-                     "{\"no_owner_workspace_exec\":false}}"));
-    assert_false(eval("{" SUBJ("[\"member\",\"owner\"]", "{}") ","
-                      OBJ("workspace", "w", "orgA", "u2")
-                      ",\"action\":\"share\",\"options\":"
-                      "{\"no_workspace_sharing\":true}}"));
-    assert_string_equal(reason, "site role member denies workspace:share");
+    assert_evals(cases);
 }
 
 
@@ -332,19 +383,51 @@ test_scopes(void **state)
 {
     rbac_request_t  *req;
 
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"],\"scope\":\"application_connect\"},"
-                      OBJ("workspace", "w", "orgA", "u2")
-                      ",\"action\":\"read\"}"));
-    assert_string_equal(reason, "scope application_connect does not grant "
-                                "workspace:read");
+    static const eval_case_t  cases[] = {
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"scope\":\"application_connect\"},"
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"read\"}",
+          0, "scope application_connect does not grant "
+             "workspace:read" },
 
-    /* a list of scopes is their union */
-    assert_true(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                     "[\"owner\"],\"scope\":[\"application_connect\","
-                     "\"workspace:read\"]},"
-                     OBJ("workspace", "w", "orgA", "u2")
-                     ",\"action\":\"read\"}"));
+        /* a list of scopes is their union */
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"scope\":[\"application_connect\","
+          "\"workspace:read\"]},"
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"read\"}",
+          1, NULL },
+
+        /* an empty allow list allows nothing */
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
+          "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
+          "\"allow_list\":[]}},"
+          OBJ("workspace", "w", "orgA", "u2")
+          ",\"action\":\"read\"}",
+          0, "workspace w not in the scope allow list" },
+
+        /* allow-list entries: type and id, "*" for either, "" for none */
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
+          "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
+          "\"allow_list\":[{\"type\":\"template\",\"id\":\"*\"},"
+          "{\"type\":\"workspace\",\"id\":\"\"}]}},"
+          OBJ("workspace", "", "orgA", "*")
+          ",\"action\":\"create\"}",
+          1, NULL },
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
+          "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
+          "\"allow_list\":[{\"type\":\"template\",\"id\":\"*\"},"
+          "{\"type\":\"workspace\",\"id\":\"\"}]}},"
+          OBJ("workspace", "w2", "orgA", "u2")
+          ",\"action\":\"read\"}",
+          0, NULL },
+    };
+
+    assert_evals(cases);
 
     /* scope object: absent allow_list = everything */
     req = parse("{\"subject\":{\"id\":\"u1\",\"scope\":{\"name\":\"s\","
@@ -360,31 +443,6 @@ test_scopes(void **state)
     assert_int_equal(req->subject.scope->norgs, 1);
     assert_string_equal(req->subject.scope->orgs[0].org, "orgA");
     rbac_request_free(req, &rbac_malloc_allocator);
-
-    /* an empty allow list allows nothing */
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
-                      "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
-                      "\"allow_list\":[]}},"
-                      OBJ("workspace", "w", "orgA", "u2")
-                      ",\"action\":\"read\"}"));
-    assert_string_equal(reason, "workspace w not in the scope allow list");
-
-    /* allow-list entries: type and id, "*" for either, "" for none */
-    assert_true(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                     "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
-                     "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
-                     "\"allow_list\":[{\"type\":\"template\",\"id\":\"*\"},"
-                     "{\"type\":\"workspace\",\"id\":\"\"}]}},"
-                     OBJ("workspace", "", "orgA", "*")
-                     ",\"action\":\"create\"}"));
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"],\"scope\":{\"name\":\"s\",\"site\":"
-                      "[{\"resource_type\":\"*\",\"action\":\"*\"}],"
-                      "\"allow_list\":[{\"type\":\"template\",\"id\":\"*\"},"
-                      "{\"type\":\"workspace\",\"id\":\"\"}]}},"
-                      OBJ("workspace", "w2", "orgA", "u2")
-                      ",\"action\":\"read\"}"));
 
     /* "all" means everything even without a catalog */
     {
@@ -426,51 +484,54 @@ test_scopes(void **state)
 static void
 test_acl_and_deprecated(void **state)
 {
-    assert_true(eval("{" SUBJ("[]", "{\"orgA\":[]}") ","
-                     "\"object\":{\"type\":\"workspace\",\"id\":\"w\","
-                     "\"org\":\"orgA\",\"owner\":\"u2\",\"acl_users\":"
-                     "{\"u1\":\"admin\"}},\"action\":\"share\"}"));
-    assert_string_equal(reason, "acl user u1 grants workspace:share");
-    assert_false(eval("{" SUBJ("[]", "{\"orgA\":[]}") ","
-                      "\"object\":{\"type\":\"workspace\",\"id\":\"w\","
-                      "\"org\":\"orgA\",\"owner\":\"u2\",\"acl_users\":"
-                      "{\"u1\":\"admin\"}},\"action\":\"delete\"}"));
+    static const eval_case_t  cases[] = {
+        { "{" SUBJ("[]", "{\"orgA\":[]}") ","
+          "\"object\":{\"type\":\"workspace\",\"id\":\"w\","
+          "\"org\":\"orgA\",\"owner\":\"u2\",\"acl_users\":"
+          "{\"u1\":\"admin\"}},\"action\":\"share\"}",
+          1, "acl user u1 grants workspace:share" },
+        { "{" SUBJ("[]", "{\"orgA\":[]}") ","
+          "\"object\":{\"type\":\"workspace\",\"id\":\"w\","
+          "\"org\":\"orgA\",\"owner\":\"u2\",\"acl_users\":"
+          "{\"u1\":\"admin\"}},\"action\":\"delete\"}",
+          0, NULL },
+        { "{\"subject\":{\"id\":\"u1\",\"orgs\":{\"orgA\":[]},"
+          "\"groups\":[\"g7\"]},"
+          "\"object\":{\"type\":\"template\",\"id\":\"t\","
+          "\"org\":\"orgA\",\"acl_groups\":{\"g7\":\"use\"}},"
+          "\"action\":\"use\"}",
+          1, "acl group g7 grants template:use" },
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"]},\"object\":{\"type\":\"template\","
+          "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":true},"
+          "\"action\":\"use\"}",
+          0, "template deprecated" },
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"]},\"object\":{\"type\":\"template\","
+          "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":"
+          "{\"message\":\"moved to t2\",\"link\":\"/t2\"}},"
+          "\"action\":\"use\"}",
+          0, "template deprecated: moved to t2" },
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"]},\"object\":{\"type\":\"template\","
+          "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":false},"
+          "\"action\":\"use\"}",
+          1, NULL },
+        { "{\"subject\":{\"id\":\"u1\",\"site_roles\":"
+          "[\"owner\"],\"status\":\"suspended\"},"
+          OBJ("workspace", "w", "orgA", "u1")
+          ",\"action\":\"read\"}",
+          0, "account suspended" },
 
-    assert_true(eval("{\"subject\":{\"id\":\"u1\",\"orgs\":{\"orgA\":[]},"
-                     "\"groups\":[\"g7\"]},"
-                     "\"object\":{\"type\":\"template\",\"id\":\"t\","
-                     "\"org\":\"orgA\",\"acl_groups\":{\"g7\":\"use\"}},"
-                     "\"action\":\"use\"}"));
-    assert_string_equal(reason, "acl group g7 grants template:use");
+        /* any_org: the object's org is dropped, as AnyOrganization() does */
+        { "{" SUBJ("[]", "{\"orgB\":[\"organization-admin\"]}")
+          ",\"object\":{\"type\":\"template\",\"org\":\"orgA\","
+          "\"any_org\":true},\"action\":\"create\"}",
+          1, "org role organization-admin in orgB grants "
+             "template:create" },
+    };
 
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"]},\"object\":{\"type\":\"template\","
-                      "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":true},"
-                      "\"action\":\"use\"}"));
-    assert_string_equal(reason, "template deprecated");
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"]},\"object\":{\"type\":\"template\","
-                      "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":"
-                      "{\"message\":\"moved to t2\",\"link\":\"/t2\"}},"
-                      "\"action\":\"use\"}"));
-    assert_string_equal(reason, "template deprecated: moved to t2");
-    assert_true(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                     "[\"owner\"]},\"object\":{\"type\":\"template\","
-                     "\"id\":\"t\",\"org\":\"orgA\",\"deprecated\":false},"
-                     "\"action\":\"use\"}"));
-
-    assert_false(eval("{\"subject\":{\"id\":\"u1\",\"site_roles\":"
-                      "[\"owner\"],\"status\":\"suspended\"},"
-                      OBJ("workspace", "w", "orgA", "u1")
-                      ",\"action\":\"read\"}"));
-    assert_string_equal(reason, "account suspended");
-
-    /* any_org: the object's org is dropped, as AnyOrganization() does */
-    assert_true(eval("{" SUBJ("[]", "{\"orgB\":[\"organization-admin\"]}")
-                     ",\"object\":{\"type\":\"template\",\"org\":\"orgA\","
-                     "\"any_org\":true},\"action\":\"create\"}"));
-    assert_string_equal(reason, "org role organization-admin in orgB grants "
-                                "template:create");
+    assert_evals(cases);
 }
 
 
@@ -479,89 +540,107 @@ test_acl_and_deprecated(void **state)
 static void
 test_errors(void **state)
 {
-    fails("", RBAC_EPARSE, "request: not valid JSON");
-    fails("{\"subject\":", RBAC_EPARSE, "request: not valid JSON");
-    fails("[1]", RBAC_EPARSE, "request: not a JSON object");
-    fails("{" OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
-          RBAC_EINVAL, "subject: missing");
-    fails("{\"subject\":[]," OBJ("workspace", "", "", "")
-          ",\"action\":\"read\"}", RBAC_EINVAL, "subject: not an object");
-    fails("{\"subject\":{}" ",\"action\":\"read\"}", RBAC_EINVAL,
-          "object: missing");
-    fails("{\"subject\":{},\"object\":{},\"action\":\"read\"}", RBAC_EINVAL,
-          "object.type: missing");
-    fails("{\"subject\":{},\"object\":{\"type\":3},\"action\":\"read\"}",
-          RBAC_EINVAL, "object.type: not a string");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "") "}", RBAC_EINVAL,
-          "action: missing");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "")
-          ",\"action\":[]}", RBAC_EINVAL, "action: not a string");
-    fails("{\"subject\":{\"id\":1}," OBJ("workspace", "", "", "")
-          ",\"action\":\"read\"}", RBAC_EINVAL, "subject.id: not a string");
-    fails("{\"subject\":{\"kind\":\"robot\"}," OBJ("workspace", "", "", "")
-          ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.kind: unknown value \"robot\"");
-    fails("{\"subject\":{\"status\":\"gone\"},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.status: unknown value \"gone\"");
-    fails("{\"subject\":{\"orgs\":{\"orgA\":[\"a\",2]}},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.orgs.orgA[1]: not a string");
-    fails("{\"subject\":{\"orgs\":{\"orgA\":[],\"orgA\":[]}},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.orgs.orgA: duplicate org");
-    fails("{\"subject\":{\"site_roles\":\"owner\"},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.site_roles: not an array");
-    fails("{\"subject\":{\"groups\":[true]},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.groups[0]: not a string");
-    fails("{\"subject\":{\"scope\":\"everything\"},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EUNKNOWN,
-          "subject.scope: unknown scope \"everything\"");
-    fails("{\"subject\":{\"scope\":[\"all\",\"x:y\"]},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EUNKNOWN,
-          "subject.scope[1]: unknown scope \"x:y\"");
-    fails("{\"subject\":{\"scope\":5}," OBJ("workspace", "", "", "")
-          ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.scope: not a string, array or object");
-    fails("{\"subject\":{\"scope\":{\"allow_list\":[{\"type\":\"*\"}]}},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.scope.allow_list[0]: type and id must be strings");
-    fails("{\"subject\":{\"scope\":{\"site\":[{\"resource_type\":\"*\"}]}},"
-          OBJ("workspace", "", "", "") ",\"action\":\"read\"}", RBAC_EINVAL,
-          "subject.scope.site[0]: resource_type and action must be strings");
-    fails("{\"subject\":{},\"object\":{\"type\":\"workspace\","
+    size_t  i;
+
+    static const fail_case_t  cases[] = {
+        { "",
+          RBAC_EPARSE, "request: not valid JSON" },
+        { "{\"subject\":",
+          RBAC_EPARSE, "request: not valid JSON" },
+        { "[1]",
+          RBAC_EPARSE, "request: not a JSON object" },
+        { "{" OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject: missing" },
+        { "{\"subject\":[]," OBJ("workspace", "", "", "")
+          ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject: not an object" },
+        { "{\"subject\":{}" ",\"action\":\"read\"}",
+          RBAC_EINVAL, "object: missing" },
+        { "{\"subject\":{},\"object\":{},\"action\":\"read\"}",
+          RBAC_EINVAL, "object.type: missing" },
+        { "{\"subject\":{},\"object\":{\"type\":3},\"action\":\"read\"}",
+          RBAC_EINVAL, "object.type: not a string" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "") "}",
+          RBAC_EINVAL, "action: missing" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "")
+          ",\"action\":[]}",
+          RBAC_EINVAL, "action: not a string" },
+        { "{\"subject\":{\"id\":1}," OBJ("workspace", "", "", "")
+          ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.id: not a string" },
+        { "{\"subject\":{\"kind\":\"robot\"}," OBJ("workspace", "", "", "")
+          ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.kind: unknown value \"robot\"" },
+        { "{\"subject\":{\"status\":\"gone\"},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.status: unknown value \"gone\"" },
+        { "{\"subject\":{\"orgs\":{\"orgA\":[\"a\",2]}},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.orgs.orgA[1]: not a string" },
+        { "{\"subject\":{\"orgs\":{\"orgA\":[],\"orgA\":[]}},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.orgs.orgA: duplicate org" },
+        { "{\"subject\":{\"site_roles\":\"owner\"},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.site_roles: not an array" },
+        { "{\"subject\":{\"groups\":[true]},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.groups[0]: not a string" },
+        { "{\"subject\":{\"scope\":\"everything\"},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EUNKNOWN, "subject.scope: unknown scope \"everything\"" },
+        { "{\"subject\":{\"scope\":[\"all\",\"x:y\"]},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EUNKNOWN, "subject.scope[1]: unknown scope \"x:y\"" },
+        { "{\"subject\":{\"scope\":5}," OBJ("workspace", "", "", "")
+          ",\"action\":\"read\"}",
+          RBAC_EINVAL, "subject.scope: not a string, array or object" },
+        { "{\"subject\":{\"scope\":{\"allow_list\":[{\"type\":\"*\"}]}},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL,
+          "subject.scope.allow_list[0]: type and id must be strings" },
+        { "{\"subject\":{\"scope\":{\"site\":[{\"resource_type\":\"*\"}]}},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          RBAC_EINVAL,
+          "subject.scope.site[0]: resource_type and action must be strings" },
+        { "{\"subject\":{},\"object\":{\"type\":\"workspace\","
           "\"acl_users\":{\"u1\":\"owner\"}},\"action\":\"read\"}",
           RBAC_EUNKNOWN,
-          "object.acl_users.u1: \"owner\" is not a role of workspace ACLs");
-    fails("{\"subject\":{},\"object\":{\"type\":\"workspace\","
-          "\"acl_groups\":{\"g\":[1]}},\"action\":\"read\"}", RBAC_EINVAL,
-          "object.acl_groups.g: actions must be strings");
-    fails("{\"subject\":{},\"object\":{\"type\":\"workspace\","
-          "\"acl_groups\":{\"g\":5}},\"action\":\"read\"}", RBAC_EINVAL,
-          "object.acl_groups.g: not an action list or a role name");
-    fails("{\"subject\":{},\"object\":{\"type\":\"template\","
-          "\"deprecated\":\"yes\"},\"action\":\"use\"}", RBAC_EINVAL,
-          "object.deprecated: not an object or a boolean");
-    fails("{\"subject\":{},\"object\":{\"type\":\"template\","
-          "\"any_org\":1},\"action\":\"use\"}", RBAC_EINVAL,
-          "object.any_org: not a boolean");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "")
+          "object.acl_users.u1: \"owner\" is not a role of workspace ACLs" },
+        { "{\"subject\":{},\"object\":{\"type\":\"workspace\","
+          "\"acl_groups\":{\"g\":[1]}},\"action\":\"read\"}",
+          RBAC_EINVAL, "object.acl_groups.g: actions must be strings" },
+        { "{\"subject\":{},\"object\":{\"type\":\"workspace\","
+          "\"acl_groups\":{\"g\":5}},\"action\":\"read\"}",
+          RBAC_EINVAL,
+          "object.acl_groups.g: not an action list or a role name" },
+        { "{\"subject\":{},\"object\":{\"type\":\"template\","
+          "\"deprecated\":\"yes\"},\"action\":\"use\"}",
+          RBAC_EINVAL, "object.deprecated: not an object or a boolean" },
+        { "{\"subject\":{},\"object\":{\"type\":\"template\","
+          "\"any_org\":1},\"action\":\"use\"}",
+          RBAC_EINVAL, "object.any_org: not a boolean" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "")
           ",\"action\":\"read\",\"options\":{\"no_chat_sharing\":\"y\"}}",
-          RBAC_EINVAL, "options.no_chat_sharing: not a boolean");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "")
+          RBAC_EINVAL, "options.no_chat_sharing: not a boolean" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "")
           ",\"action\":\"read\",\"org_settings\":{\"o\":"
-          "{\"shareable_workspace_owners\":\"all\"}}}", RBAC_EINVAL,
+          "{\"shareable_workspace_owners\":\"all\"}}}",
+          RBAC_EINVAL,
           "org_settings.o.shareable_workspace_owners: \"all\" is not "
-          "everyone, service_accounts or none");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "")
+          "everyone, service_accounts or none" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "")
           ",\"action\":\"read\",\"custom_roles\":{\"r\":{\"org\":"
           "[{\"resource_type\":\"*\",\"action\":\"*\",\"negate\":1}]}}}",
-          RBAC_EINVAL, "custom_roles.r.org[0]: not a boolean");
-    fails("{\"subject\":{}," OBJ("workspace", "", "", "")
-          ",\"action\":\"read\",\"allow\":\"yes\"}", RBAC_EINVAL,
-          "allow: not a boolean");
+          RBAC_EINVAL, "custom_roles.r.org[0]: not a boolean" },
+        { "{\"subject\":{}," OBJ("workspace", "", "", "")
+          ",\"action\":\"read\",\"allow\":\"yes\"}",
+          RBAC_EINVAL, "allow: not a boolean" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fails(cases[i].json, cases[i].rc, cases[i].msg);
+    }
 }
 
 
@@ -596,10 +675,45 @@ repeat(const char *fmt, const char *item, size_t n)
 }
 
 
+/* A request with n copies of item in fmt's list, refused as too large. */
+typedef struct {
+    const char  *fmt;
+    const char  *item;
+    size_t       n;
+    const char  *msg;
+} bound_case_t;
+
+
 static void
 test_bounds(void **state)
 {
-    char  *json, name[200];
+    char    *json;
+    size_t   i;
+
+    static const bound_case_t  cases[] = {
+        { "{\"subject\":{\"site_roles\":[%s]},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          "\"member\"", RBAC_MAX_LIST + 1,
+          "subject.site_roles: more than 1024 entries" },
+        { "{\"subject\":{\"groups\":[%s]},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          "\"g\"", RBAC_MAX_LIST + 1,
+          "subject.groups: more than 1024 entries" },
+
+        /* ids over 128 bytes */
+        { "{\"subject\":{\"id\":%s},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxx\"", 1,
+          "subject.id: longer than 128 bytes" },
+
+        /* scope bounds */
+        { "{\"subject\":{\"scope\":{\"allow_list\":[%s]}},"
+          OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
+          "{\"type\":\"*\",\"id\":\"*\"}", RBAC_SCOPE_MAX_ALLOW + 1,
+          "subject.scope.allow_list: more than 16 entries" },
+    };
 
     /* 1024 roles are fine, 1025 are not */
     json = repeat("{\"subject\":{\"site_roles\":[%s]},"
@@ -608,36 +722,11 @@ test_bounds(void **state)
     rbac_request_free(parse(json), &rbac_malloc_allocator);
     free(json);
 
-    json = repeat("{\"subject\":{\"site_roles\":[%s]},"
-                  OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
-                  "\"member\"", RBAC_MAX_LIST + 1);
-    fails(json, RBAC_EBOUND, "subject.site_roles: more than 1024 entries");
-    free(json);
-
-    json = repeat("{\"subject\":{\"groups\":[%s]},"
-                  OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
-                  "\"g\"", RBAC_MAX_LIST + 1);
-    fails(json, RBAC_EBOUND, "subject.groups: more than 1024 entries");
-    free(json);
-
-    /* ids over 128 bytes */
-    memset(name, 'x', 129);
-    name[129] = '\0';
-    json = repeat("{\"subject\":{\"id\":%s},"
-                  OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
-                  "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                  "xxxxxxxxxxxxxxxxx\"", 1);
-    fails(json, RBAC_EBOUND, "subject.id: longer than 128 bytes");
-    free(json);
-
-    /* scope bounds */
-    json = repeat("{\"subject\":{\"scope\":{\"allow_list\":[%s]}},"
-                  OBJ("workspace", "", "", "") ",\"action\":\"read\"}",
-                  "{\"type\":\"*\",\"id\":\"*\"}", RBAC_SCOPE_MAX_ALLOW + 1);
-    fails(json, RBAC_EBOUND,
-          "subject.scope.allow_list: more than 16 entries");
-    free(json);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json = repeat(cases[i].fmt, cases[i].item, cases[i].n);
+        fails(json, RBAC_EBOUND, cases[i].msg);
+        free(json);
+    }
 
     fails("{\"subject\":{\"scope\":{\"orgs\":{\"a\":{},\"b\":{},\"c\":{},"
           "\"d\":{},\"e\":{}}}}," OBJ("workspace", "", "", "")
