@@ -123,12 +123,16 @@ ngx_http_rbac_link_open(ngx_http_rbac_peer_t *peer,
 
     lk->host.data = p;
     lk->host.len = peer->host.len;
-    p = ngx_cpymem(p, peer->host.data, peer->host.len);
+    if (peer->host.len) {
+        p = ngx_cpymem(p, peer->host.data, peer->host.len);
+    }
     *p++ = '\0';
 
     lk->unix_path.data = p;
     lk->unix_path.len = peer->unix_path.len;
-    p = ngx_cpymem(p, peer->unix_path.data, peer->unix_path.len);
+    if (peer->unix_path.len) {
+        p = ngx_cpymem(p, peer->unix_path.data, peer->unix_path.len);
+    }
     *p = '\0';
 
     lk->port = peer->port;
