@@ -52,8 +52,8 @@ enum {
 };
 
 typedef struct {
-    char       *kv;                 /* key, NUL, canonical JSON, NUL */
-    uint32_t    klen;
+    char       *key;                /* in the policy's pools */
+    char       *val;                /* canonical JSON */
     uint8_t     type;
     uint8_t     state;
 } rbacctl_item_t;
@@ -89,6 +89,9 @@ typedef struct {
 
     const char       *base;         /* the policy text */
     int               mapped;       /* mmap()ed: read pages are dropped */
+
+    rbacctl_pool_t    pool;         /* items' and needs' strings */
+    rbacctl_pool_t    derived;      /* the name references' strings */
 
     cJSON            *idp;          /* idp_sync as written, or NULL */
     long              idp_item;
@@ -129,7 +132,7 @@ static const char  *rbacctl_managed[] = {
 static const char *
 rbacctl_item_key(void *ud, size_t i)
 {
-    return ((rbacctl_policy_t *) ud)->items[i].kv;
+    return ((rbacctl_policy_t *) ud)->items[i].key;
 }
 
 
@@ -179,15 +182,8 @@ rbacctl_policy_free(rbacctl_policy_t *p)
 {
     size_t  i;
 
-    for (i = 0; i < p->n; i++) {
-        free(p->items[i].kv);
-    }
-
-    for (i = 0; i < p->nneeds; i++) {
-        free(p->needs[i].key);
-        free(p->needs[i].alt);
-        free(p->needs[i].msg);
-    }
+    rbacctl_pool_free(&p->pool);
+    rbacctl_pool_free(&p->derived);
 
     for (i = 0; i < p->ngrps; i++) {
         free(p->grps[i].org);
@@ -209,13 +205,15 @@ rbacctl_policy_free(rbacctl_policy_t *p)
 }
 
 
-/* Adds key and canonical text as an item; RBACCTL_USAGE on a second one. */
+/*
+ * Adds key and canonical text as an item (copied into the policy's pool,
+ * or with `copy` 0 kept as they are: they live as long as the policy);
+ * RBACCTL_USAGE on a second one.
+ */
 static int
 rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
-    const char *key, const char *canon, const char *what)
+    const char *key, const char *canon, const char *what, int copy)
 {
-    char            *kv;
-    size_t           kl, cl;
     rbacctl_item_t  *items;
 
     if (rbacctl_policy_find(p, key) != NULL) {
@@ -230,24 +228,23 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
     }
     p->items = items;
 
-    kl = strlen(key);
-    cl = strlen(canon);
-    kv = malloc(kl + cl + 2);
-    if (kv == NULL) {
-        fprintf(stderr, "rbacctl: out of memory\n");
-        return RBACCTL_FAIL;
+    items[p->n].key = (char *) key;
+    items[p->n].val = (char *) canon;
+
+    if (copy) {
+        items[p->n].key = rbacctl_pool_dup(&p->pool, key, strlen(key));
+        items[p->n].val = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
+        if (items[p->n].key == NULL || items[p->n].val == NULL) {
+            return RBACCTL_FAIL;
+        }
     }
 
-    memcpy(kv, key, kl + 1);
-    memcpy(kv + kl + 1, canon, cl + 1);
-
-    items[p->n].kv = kv;
-    items[p->n].klen = (uint32_t) kl;
     items[p->n].type = (uint8_t) type;
     items[p->n].state = RBACCTL_SAME;
     p->n++;
 
-    if (rbacctl_index(&p->ix, kv, rbacctl_item_key, p, p->n)
+    if (rbacctl_index(&p->ix, items[p->n - 1].key, rbacctl_item_key, p,
+                      p->n)
         == (size_t) -1)
     {
         fprintf(stderr, "rbacctl: out of memory\n");
@@ -261,7 +258,7 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
 static const char *
 rbacctl_item_canon(const rbacctl_item_t *it)
 {
-    return it->kv + it->klen + 1;
+    return it->val;
 }
 
 
@@ -295,21 +292,17 @@ rbacctl_policy_need(void *ud, const char *what, const char *field,
              (int) id.len, id.data, p->prune ? "" : " or in Redis");
 
     memset(nd, 0, sizeof(*nd));
-    nd->key = strdup(key);
-    nd->msg = strdup(msg);
+    nd->key = rbacctl_pool_dup(&p->pool, key, strlen(key));
+    nd->msg = rbacctl_pool_dup(&p->pool, msg, strlen(msg));
     if (strcmp(kind, "group") == 0) {
         /* the Everyone group has the org's id */
         snprintf(key, sizeof(key), "org:%.*s", (int) id.len, id.data);
-        nd->alt = strdup(key);
+        nd->alt = rbacctl_pool_dup(&p->pool, key, strlen(key));
     }
 
     if (nd->key == NULL || nd->msg == NULL
         || (strcmp(kind, "group") == 0 && nd->alt == NULL))
     {
-        free(nd->key);
-        free(nd->msg);
-        free(nd->alt);
-        fprintf(stderr, "rbacctl: out of memory\n");
         return RBACCTL_FAIL;
     }
 
@@ -409,7 +402,7 @@ rbacctl_policy_ref(rbacctl_policy_t *p, const char *json, size_t len,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, RBAC_REC_REF, key, canon, what);
+        rc = rbacctl_policy_item(p, RBAC_REC_REF, key, canon, what, 1);
     }
 
     free(key);
@@ -491,7 +484,7 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, type, key, canon, what);
+        rc = rbacctl_policy_item(p, type, key, canon, what, 1);
     }
 
 done:
@@ -883,7 +876,7 @@ static int
 rbacctl_apply_idpsync(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 {
     int              rc;
-    char            *canon, *stored, *kv;
+    char            *canon, *stored;
     void            *rec;
     double           ver;
     cJSON           *old, *v;
@@ -954,15 +947,8 @@ rbacctl_apply_idpsync(rbacctl_conn_t *conn, rbacctl_policy_t *p)
     free(rec);
 
     if (rc == RBACCTL_OK) {
-        kv = malloc(it->klen + strlen(canon) + 2);
-        if (kv == NULL) {
-            rc = RBACCTL_FAIL;
-        } else {
-            memcpy(kv, it->kv, it->klen + 1);
-            strcpy(kv + it->klen + 1, canon);
-            free(it->kv);
-            it->kv = kv;
-        }
+        it->val = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
+        rc = it->val ? RBACCTL_OK : RBACCTL_FAIL;
     }
 
     free(canon);
@@ -1127,7 +1113,7 @@ rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 
         if (rc == RBACCTL_OK) {
             rc = canon ? rbacctl_policy_item(p, RBAC_REC_ORGGROUPS, key, canon,
-                                             key)
+                                             key, 1)
                        : RBACCTL_FAIL;
         }
 
@@ -1260,7 +1246,7 @@ rbacctl_named_key(void *ud, size_t i)
     rbacctl_named_t  *nm = ud;
     size_t            k = nm->sel[i];
 
-    return k < nm->p->n ? nm->p->items[k].kv : nm->p->dels[k - nm->p->n];
+    return k < nm->p->n ? nm->p->items[k].key : nm->p->dels[k - nm->p->n];
 }
 
 
@@ -1307,7 +1293,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
     }
 
     for (i = 0; i < n + p->ndels; i++) {
-        key = i < n ? p->items[i].kv : p->dels[i - n];
+        key = i < n ? p->items[i].key : p->dels[i - n];
 
         if (i < n && p->items[i].state == RBACCTL_SAME) {
             continue;
@@ -1358,8 +1344,9 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             rc = rbacctl_policy_del(p, e->key);
 
         } else {
+            /* kept in tx's pool, which the policy takes over */
             rc = rbacctl_policy_item(p, RBAC_REC_REF, e->key, e->val,
-                                     e->key);
+                                     e->key, 0);
             if (rc == RBACCTL_OK) {
                 p->items[p->n - 1].state = e->old ? RBACCTL_CHANGED
                                                   : RBACCTL_ADDED;
@@ -1368,6 +1355,8 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
         }
     }
 
+    p->derived = tx.pool;
+    memset(&tx.pool, 0, sizeof(tx.pool));
     rbacctl_tx_clear(&tx);
 
     return rc;
@@ -1428,7 +1417,7 @@ rbacctl_diff_summary(rbacctl_policy_t *p, FILE *f)
 
     for (i = 0; i < p->n; i++) {
         if (p->items[i].state != RBACCTL_SAME) {
-            rbacctl_count(c, &nc, p->items[i].kv, p->items[i].state);
+            rbacctl_count(c, &nc, p->items[i].key, p->items[i].state);
         }
     }
 
@@ -1453,7 +1442,7 @@ rbacctl_diff_print(rbacctl_conn_t *conn, rbacctl_policy_t *p, FILE *f)
         if (p->items[i].state != RBACCTL_SAME) {
             fprintf(f, "%c %s%s\n",
                     p->items[i].state == RBACCTL_ADDED ? '+' : '~',
-                    conn->prefix, p->items[i].kv);
+                    conn->prefix, p->items[i].key);
         }
     }
 
@@ -1484,7 +1473,7 @@ rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             continue;
         }
 
-        if (rbacctl_writer_put(&w, p->items[i].kv,
+        if (rbacctl_writer_put(&w, p->items[i].key,
                                rbacctl_item_canon(&p->items[i]))
             != RBACCTL_OK)
         {

@@ -33,6 +33,7 @@ typedef struct {
     size_t           n;
     size_t           cap;
     rbacctl_index_t  ix;        /* once complete (rbacctl_drefs_index) */
+    rbacctl_pool_t  *pool;      /* where the strings are */
 } rbacctl_drefs_t;
 
 /* Keys read while prefetching (rbacctl_refs_stage): noted, not sent. */
@@ -44,25 +45,39 @@ typedef struct {
 } rbacctl_miss_t;
 
 
+/* An empty list whose strings go to pool (NULL: each its own malloc). */
+static void
+rbacctl_drefs_init(rbacctl_drefs_t *l, rbacctl_pool_t *pool)
+{
+    memset(l, 0, sizeof(*l));
+    l->pool = pool;
+}
+
+
+/* The list; strings in a pool live as long as the pool. */
 static void
 rbacctl_drefs_free(rbacctl_drefs_t *l)
 {
-    size_t  i;
+    size_t           i;
+    rbacctl_pool_t  *pool;
 
-    for (i = 0; i < l->n; i++) {
+    pool = l->pool;
+
+    for (i = 0; pool == NULL && i < l->n; i++) {
         free(l->v[i].key);
         free(l->v[i].json);
     }
 
     free(l->v);
     rbacctl_index_free(&l->ix);
-    memset(l, 0, sizeof(*l));
+    rbacctl_drefs_init(l, pool);
 }
 
 
-/* Adds a copy of (key, json) to l. */
+/* Adds (key, json) to l: copies unless they are in l's pool already. */
 static int
-rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json)
+rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
+    int copy)
 {
     rbacctl_dref_t  *nv;
 
@@ -75,13 +90,27 @@ rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json)
         l->v = nv;
     }
 
-    l->v[l->n].key = strdup(key);
-    l->v[l->n].json = strdup(json);
+    if (!copy) {
+        l->v[l->n].key = (char *) key;
+        l->v[l->n].json = (char *) json;
 
-    if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
-        free(l->v[l->n].key);
-        free(l->v[l->n].json);
-        return RBACCTL_FAIL;
+    } else if (l->pool == NULL) {
+        l->v[l->n].key = strdup(key);
+        l->v[l->n].json = strdup(json);
+
+        if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
+            free(l->v[l->n].key);
+            free(l->v[l->n].json);
+            return RBACCTL_FAIL;
+        }
+
+    } else {
+        l->v[l->n].key = rbacctl_pool_dup(l->pool, key, strlen(key));
+        l->v[l->n].json = rbacctl_pool_dup(l->pool, json, strlen(json));
+
+        if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
+            return RBACCTL_FAIL;
+        }
     }
 
     l->n++;
@@ -151,21 +180,22 @@ rbacctl_drefs_add(rbacctl_drefs_t *l, const char *kind, rbac_str_t parent,
 
     snprintf(raw, sizeof(raw), "ref:%.*s", (int) out.len, out.data);
 
-    rc = rbacctl_drefs_push(l, raw, json);
+    rc = rbacctl_drefs_push(l, raw, json, 1);
     free(json);
 
     return rc;
 }
 
 
-/* Adds copies of the entries of src to l. */
+/* Adds the entries of src to l (copies unless both share a pool). */
 static int
 rbacctl_drefs_append(rbacctl_drefs_t *l, const rbacctl_drefs_t *src)
 {
     size_t  i;
 
     for (i = 0; i < src->n; i++) {
-        if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json)
+        if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json,
+                               l->pool != src->pool)
             != RBACCTL_OK)
         {
             return RBACCTL_FAIL;
@@ -627,8 +657,8 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
                 continue;           /* derived on its own */
             }
 
-            memset(&co, 0, sizeof(co));
-            memset(&cn, 0, sizeof(cn));
+            rbacctl_drefs_init(&co, NULL);
+            rbacctl_drefs_init(&cn, NULL);
 
             rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
 
@@ -711,8 +741,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     const rbacctl_dref_t  *p;
     rbac_reference_rec_t  *ref;
 
-    memset(&old, 0, sizeof(old));
-    memset(&new, 0, sizeof(new));
+    rbacctl_drefs_init(&old, &tx->pool);
+    rbacctl_drefs_init(&new, &tx->pool);
     rc = RBACCTL_OK;
 
     n0 = tx->n;
@@ -731,8 +761,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             break;
         }
 
-        memset(&po, 0, sizeof(po));
-        memset(&pn, 0, sizeof(pn));
+        rbacctl_drefs_init(&po, &tx->pool);
+        rbacctl_drefs_init(&pn, &tx->pool);
 
         rc = rbacctl_derive_pair(tx, key, &po, &pn);
 
@@ -822,7 +852,7 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             }
         }
 
-        rc = rbacctl_tx_put(tx, new.v[i].key, new.v[i].json);
+        rc = rbacctl_tx_put_shared(tx, new.v[i].key, new.v[i].json);
     }
 
     /* names that went away, where they still name the same object */
@@ -870,8 +900,8 @@ rbacctl_prefetch_pass(rbacctl_tx_t *tx, rbacctl_miss_t *m)
             continue;
         }
 
-        memset(&po, 0, sizeof(po));
-        memset(&pn, 0, sizeof(pn));
+        rbacctl_drefs_init(&po, NULL);
+        rbacctl_drefs_init(&pn, NULL);
 
         /* nothing is in flight: the lock may be renewed */
         rc = rbacctl_refs_keep(tx, i);
@@ -911,8 +941,9 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     tx->lock = lock;
     rc = rbacctl_preload(tx, n, key, ud, lock);
 
+    /* their values outlive tx (the caller's) */
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
-        rc = rbacctl_tx_put(tx, key(ud, i), val(ud, i));
+        rc = rbacctl_tx_put_shared(tx, key(ud, i), val(ud, i));
     }
 
     /*

@@ -54,7 +54,7 @@ rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
 
     e = &tx->ents[tx->n];
     memset(e, 0, sizeof(*e));
-    e->key = strdup(key);
+    e->key = rbacctl_pool_dup(&tx->pool, key, strlen(key));
     if (e->key == NULL) {
         return NULL;
     }
@@ -86,7 +86,7 @@ rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
     }
 
     if (val != NULL) {
-        e->old = strndup(val, len);
+        e->old = rbacctl_pool_dup(&tx->pool, val, len);
         if (e->old == NULL) {
             return RBACCTL_FAIL;
         }
@@ -101,14 +101,7 @@ rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
 static void
 rbacctl_tx_reset(rbacctl_tx_t *tx)
 {
-    size_t  i;
-
-    for (i = 0; i < tx->n; i++) {
-        free(tx->ents[i].key);
-        free(tx->ents[i].old);
-        free(tx->ents[i].val);
-    }
-
+    rbacctl_pool_free(&tx->pool);
     free(tx->ents);
     tx->ents = NULL;
     tx->n = 0;
@@ -156,7 +149,7 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
     }
 
     if (r->type == REDIS_REPLY_STRING) {
-        e->old = strdup(r->str);
+        e->old = rbacctl_pool_dup(&tx->pool, r->str, r->len);
         if (e->old == NULL) {
             freeReplyObject(r);
             return RBACCTL_FAIL;
@@ -177,30 +170,59 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
 }
 
 
+/* The entry of key, read first if it is not yet. */
+static rbacctl_ent_t *
+rbacctl_tx_entry(rbacctl_tx_t *tx, const char *key)
+{
+    const char  *old;
+
+    if (rbacctl_tx_find(tx, key) == NULL
+        && rbacctl_tx_get(tx, key, &old) != RBACCTL_OK)
+    {
+        return NULL;
+    }
+
+    return rbacctl_tx_find(tx, key);
+}
+
+
 int
 rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val)
 {
-    const char      *old;
-    rbacctl_ent_t   *e;
+    rbacctl_ent_t  *e;
 
-    e = rbacctl_tx_find(tx, key);
+    e = rbacctl_tx_entry(tx, key);
     if (e == NULL) {
-        if (rbacctl_tx_get(tx, key, &old) != RBACCTL_OK) {
-            return RBACCTL_FAIL;
-        }
-        e = rbacctl_tx_find(tx, key);
+        return RBACCTL_FAIL;
     }
 
-    free(e->val);
+    /* a value staged before stays in the pool until the reset */
     e->val = NULL;
 
     if (val) {
-        e->val = strdup(val);
+        e->val = rbacctl_pool_dup(&tx->pool, val, strlen(val));
         if (e->val == NULL) {
             return RBACCTL_FAIL;
         }
     }
 
+    e->staged = 1;
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key, const char *val)
+{
+    rbacctl_ent_t  *e;
+
+    e = rbacctl_tx_entry(tx, key);
+    if (e == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    e->val = (char *) val;
     e->staged = 1;
 
     return RBACCTL_OK;
