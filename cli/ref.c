@@ -33,7 +33,7 @@ typedef struct {
     size_t           n;
     size_t           cap;
     rbacctl_index_t  ix;        /* once complete (rbacctl_drefs_index) */
-    rbacctl_pool_t  *pool;      /* where the strings are */
+    rbacctl_tx_t    *tx;        /* strings in its pool; NULL: malloc */
 } rbacctl_drefs_t;
 
 /* Keys read while prefetching (rbacctl_refs_stage): noted, not sent. */
@@ -42,15 +42,19 @@ typedef struct {
     size_t           n;
     size_t           cap;
     rbacctl_index_t  ix;
+    rbacctl_pool_t   pool;      /* the keys */
 } rbacctl_miss_t;
 
 
-/* An empty list whose strings go to pool (NULL: each its own malloc). */
+/*
+ * An empty list whose strings go to tx's pool, keys already in tx shared
+ * (NULL: each string its own malloc).
+ */
 static void
-rbacctl_drefs_init(rbacctl_drefs_t *l, rbacctl_pool_t *pool)
+rbacctl_drefs_init(rbacctl_drefs_t *l, rbacctl_tx_t *tx)
 {
     memset(l, 0, sizeof(*l));
-    l->pool = pool;
+    l->tx = tx;
 }
 
 
@@ -58,19 +62,19 @@ rbacctl_drefs_init(rbacctl_drefs_t *l, rbacctl_pool_t *pool)
 static void
 rbacctl_drefs_free(rbacctl_drefs_t *l)
 {
-    size_t           i;
-    rbacctl_pool_t  *pool;
+    size_t          i;
+    rbacctl_tx_t   *tx;
 
-    pool = l->pool;
+    tx = l->tx;
 
-    for (i = 0; pool == NULL && i < l->n; i++) {
+    for (i = 0; tx == NULL && i < l->n; i++) {
         free(l->v[i].key);
         free(l->v[i].json);
     }
 
     free(l->v);
     rbacctl_index_free(&l->ix);
-    rbacctl_drefs_init(l, pool);
+    rbacctl_drefs_init(l, tx);
 }
 
 
@@ -79,6 +83,7 @@ static int
 rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
     int copy)
 {
+    rbacctl_ent_t   *e;
     rbacctl_dref_t  *nv;
 
     if (l->n == l->cap) {
@@ -94,7 +99,7 @@ rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
         l->v[l->n].key = (char *) key;
         l->v[l->n].json = (char *) json;
 
-    } else if (l->pool == NULL) {
+    } else if (l->tx == NULL) {
         l->v[l->n].key = strdup(key);
         l->v[l->n].json = strdup(json);
 
@@ -105,8 +110,10 @@ rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
         }
 
     } else {
-        l->v[l->n].key = rbacctl_pool_dup(l->pool, key, strlen(key));
-        l->v[l->n].json = rbacctl_pool_dup(l->pool, json, strlen(json));
+        e = rbacctl_tx_find(l->tx, key);
+        l->v[l->n].key = e ? e->key
+                           : rbacctl_pool_dup(&l->tx->pool, key, strlen(key));
+        l->v[l->n].json = rbacctl_pool_dup(&l->tx->pool, json, strlen(json));
 
         if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
             return RBACCTL_FAIL;
@@ -195,7 +202,7 @@ rbacctl_drefs_append(rbacctl_drefs_t *l, const rbacctl_drefs_t *src)
 
     for (i = 0; i < src->n; i++) {
         if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json,
-                               l->pool != src->pool)
+                               l->tx != src->tx)
             != RBACCTL_OK)
         {
             return RBACCTL_FAIL;
@@ -279,7 +286,7 @@ rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
         m->keys = nk;
     }
 
-    m->keys[m->n] = strdup(key);
+    m->keys[m->n] = rbacctl_pool_dup(&m->pool, key, strlen(key));
     if (m->keys[m->n] == NULL) {
         return RBACCTL_FAIL;
     }
@@ -293,12 +300,7 @@ rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
 static void
 rbacctl_miss_free(rbacctl_miss_t *m)
 {
-    size_t  i;
-
-    for (i = 0; i < m->n; i++) {
-        free(m->keys[i]);
-    }
-
+    rbacctl_pool_free(&m->pool);
     free(m->keys);
     rbacctl_index_free(&m->ix);
     memset(m, 0, sizeof(*m));
@@ -741,8 +743,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     const rbacctl_dref_t  *p;
     rbac_reference_rec_t  *ref;
 
-    rbacctl_drefs_init(&old, &tx->pool);
-    rbacctl_drefs_init(&new, &tx->pool);
+    rbacctl_drefs_init(&old, tx);
+    rbacctl_drefs_init(&new, tx);
     rc = RBACCTL_OK;
 
     n0 = tx->n;
@@ -761,8 +763,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             break;
         }
 
-        rbacctl_drefs_init(&po, &tx->pool);
-        rbacctl_drefs_init(&pn, &tx->pool);
+        rbacctl_drefs_init(&po, tx);
+        rbacctl_drefs_init(&pn, tx);
 
         rc = rbacctl_derive_pair(tx, key, &po, &pn);
 
