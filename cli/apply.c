@@ -28,10 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "rbac_siphash.h"
 
 
 static const char  rbacctl_apply_usage[] =
@@ -51,9 +53,20 @@ enum {
     RBACCTL_REMOVED
 };
 
+/*
+ * A record of the file keeps its key, where its text is in the file, a
+ * digest of its canonical JSON (compared with what Redis holds) and, for
+ * a record with a name, what deriving its name references reads; its
+ * canonical JSON is made again when it is written.  The memory of a
+ * policy is then a fraction of its file.
+ */
 typedef struct {
     char       *key;                /* in the policy's pools */
-    char       *val;                /* canonical JSON */
+    char       *val;                /* canonical JSON; NULL: made again */
+    const char *src;                /* the record in the file */
+    char       *names;              /* rbacctl_item_names(), or NULL */
+    uint64_t    sum[2];             /* of the canonical JSON (val NULL) */
+    uint32_t    len;                /* of src */
     uint8_t     type;
     uint8_t     state;
 } rbacctl_item_t;
@@ -91,6 +104,7 @@ typedef struct {
     int               mapped;       /* mmap()ed: read pages are dropped */
 
     rbacctl_pool_t    pool;         /* items' and needs' strings */
+    rbac_siphash_key_t  sumkey[2];  /* random: no collision on purpose */
     rbacctl_pool_t    derived;      /* the name references' strings */
 
     cJSON            *idp;          /* idp_sync as written, or NULL */
@@ -231,10 +245,18 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
     items[p->n].key = (char *) key;
     items[p->n].val = (char *) canon;
 
+    items[p->n].src = NULL;
+    items[p->n].names = NULL;
+    items[p->n].len = 0;
+
     if (copy) {
         items[p->n].key = rbacctl_pool_dup(&p->pool, key, strlen(key));
-        items[p->n].val = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
-        if (items[p->n].key == NULL || items[p->n].val == NULL) {
+        items[p->n].val = canon ? rbacctl_pool_dup(&p->pool, canon,
+                                                   strlen(canon))
+                                : NULL;
+        if (items[p->n].key == NULL
+            || (canon != NULL && items[p->n].val == NULL))
+        {
             return RBACCTL_FAIL;
         }
     }
@@ -255,10 +277,191 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
 }
 
 
-static const char *
-rbacctl_item_canon(const rbacctl_item_t *it)
+static void
+rbacctl_item_sum(rbacctl_policy_t *p, const char *s, size_t len,
+    uint64_t *sum)
 {
-    return it->val;
+    sum[0] = rbac_siphash(&p->sumkey[0], s, len);
+    sum[1] = rbac_siphash(&p->sumkey[1], s, len);
+}
+
+
+/* The canonical JSON of an item, made again from the file (malloc). */
+static char *
+rbacctl_item_make(const rbacctl_item_t *it)
+{
+    char        *key, *canon;
+    void        *rec;
+    cJSON       *j;
+    rbac_err_t   err;
+
+    if (it->val != NULL) {
+        return strdup(it->val);
+    }
+
+    canon = NULL;
+
+    if (it->type == RBAC_REC_REF) {
+        j = cJSON_ParseWithLength(it->src, it->len);
+        if (j != NULL && rbacctl_ref_item(j, it->key, &key, &canon)
+                         == RBACCTL_OK)
+        {
+            free(key);
+        }
+        cJSON_Delete(j);
+        return canon;
+    }
+
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
+
+    if (rbac_record_parse(it->type, it->src, it->len, &rbac_malloc_allocator,
+                          &rec, &err) == RBAC_OK)
+    {
+        (void) rbac_record_json(rec, &rbac_malloc_allocator, &canon, NULL,
+                                &err);
+    }
+
+    free(rec);
+
+    return canon;
+}
+
+
+/* Adds s (when not empty) as the string member `name` of j. */
+static int
+rbacctl_names_add(cJSON *j, const char *name, rbac_str_t s)
+{
+    int    ok;
+    char  *z;
+
+    if (s.len == 0) {
+        return 1;
+    }
+
+    z = strndup(s.data, s.len);
+    ok = z != NULL && cJSON_AddStringToObject(j, name, z) != NULL;
+    free(z);
+
+    return ok;
+}
+
+
+/*
+ * What deriving name references (ref.c) reads of a record: its id, name
+ * and parents, as JSON that parses as the same kind of record; NULL for a
+ * kind without names, or when that JSON would not parse (deriving is then
+ * given the whole canonical JSON).
+ */
+static char *
+rbacctl_item_names(const void *rec, rbac_rec_type_t type)
+{
+    int                      ok;
+    char                    *s;
+    void                    *back;
+    cJSON                   *j;
+    rbac_err_t               err;
+    const rbac_org_rec_t    *o = rec;
+    const rbac_user_rec_t   *u = rec;
+    const rbac_group_rec_t  *g = rec;
+    const rbac_obj_rec_t    *b = rec;
+
+    j = cJSON_CreateObject();
+    if (j == NULL) {
+        return NULL;
+    }
+
+    switch (type) {
+
+    case RBAC_REC_ORG:
+        ok = rbacctl_names_add(j, "id", rbac_ref(o, o->id))
+             && rbacctl_names_add(j, "name", rbac_ref(o, o->name))
+             && (!o->is_default || cJSON_AddTrueToObject(j, "default"));
+        break;
+
+    case RBAC_REC_USER:
+        ok = rbacctl_names_add(j, "id", rbac_ref(u, u->id))
+             && rbacctl_names_add(j, "username", rbac_ref(u, u->username));
+        break;
+
+    case RBAC_REC_GROUP:
+        ok = rbacctl_names_add(j, "id", rbac_ref(g, g->id))
+             && rbacctl_names_add(j, "org", rbac_ref(g, g->org))
+             && rbacctl_names_add(j, "name", rbac_ref(g, g->name));
+        break;
+
+    case RBAC_REC_OBJ:
+        ok = rbacctl_names_add(j, "type", rbac_ref(b, b->type_name))
+             && rbacctl_names_add(j, "id", rbac_ref(b, b->id))
+             && rbacctl_names_add(j, "org", rbac_ref(b, b->org))
+             && rbacctl_names_add(j, "owner", rbac_ref(b, b->owner))
+             && rbacctl_names_add(j, "name", rbac_ref(b, b->name));
+        break;
+
+    default:
+        ok = 0;
+        break;
+    }
+
+    s = ok ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+
+    if (s == NULL) {
+        return NULL;
+    }
+
+    memset(&err, 0, sizeof(err));
+    back = NULL;
+
+    if (rbac_record_parse(type, s, strlen(s), &rbac_malloc_allocator, &back,
+                          &err) != RBAC_OK)
+    {
+        free(s);
+        s = NULL;
+    }
+
+    free(back);
+
+    return s;
+}
+
+
+/*
+ * Adds a record of the file: its key, its text at src, a digest of its
+ * canonical JSON, and what deriving its name references reads.
+ */
+static int
+rbacctl_policy_record(rbacctl_policy_t *p, rbac_rec_type_t type,
+    const char *key, const char *canon, const void *rec, const char *what,
+    const char *src, size_t len)
+{
+    int              rc;
+    char            *names;
+    rbacctl_item_t  *it;
+
+    rc = rbacctl_policy_item(p, type, key, NULL, what, 1);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    it = &p->items[p->n - 1];
+    it->src = src;
+    it->len = (uint32_t) len;
+    rbacctl_item_sum(p, canon, strlen(canon), it->sum);
+
+    if (rec == NULL || strstr(canon, "name\"") == NULL
+        || (type != RBAC_REC_ORG && type != RBAC_REC_USER
+            && type != RBAC_REC_GROUP && type != RBAC_REC_OBJ))
+    {
+        return RBACCTL_OK;
+    }
+
+    names = rbacctl_item_names(rec, type);
+    it->names = rbacctl_pool_dup(&p->pool, names ? names : canon,
+                                 strlen(names ? names : canon));
+    free(names);
+
+    return it->names ? RBACCTL_OK : RBACCTL_FAIL;
 }
 
 
@@ -402,7 +605,8 @@ rbacctl_policy_ref(rbacctl_policy_t *p, const char *json, size_t len,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, RBAC_REC_REF, key, canon, what, 1);
+        rc = rbacctl_policy_record(p, RBAC_REC_REF, key, canon, NULL, what,
+                                   json, len);
     }
 
     free(key);
@@ -484,7 +688,8 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, type, key, canon, what, 1);
+        rc = rbacctl_policy_record(p, type, key, canon, rec, what, json,
+                                   len);
     }
 
 done:
@@ -1209,16 +1414,21 @@ rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 static int
 rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
 {
+    uint64_t           sum[2];
     rbacctl_policy_t  *p = ud;
     rbacctl_item_t    *it = &p->items[i];
-    const char        *canon;
 
-    canon = rbacctl_item_canon(it);
+    if (val != NULL && it->val == NULL) {
+        rbacctl_item_sum(p, val, len, sum);
+    }
 
     if (val == NULL) {
         it->state = RBACCTL_ADDED;
 
-    } else if (len != strlen(canon) || memcmp(val, canon, len) != 0) {
+    } else if (it->val == NULL
+               ? sum[0] != it->sum[0] || sum[1] != it->sum[1]
+               : len != strlen(it->val) || memcmp(val, it->val, len) != 0)
+    {
         it->state = RBACCTL_CHANGED;
 
     } else {
@@ -1256,7 +1466,25 @@ rbacctl_named_val(void *ud, size_t i)
     rbacctl_named_t  *nm = ud;
     size_t            k = nm->sel[i];
 
-    return k < nm->p->n ? rbacctl_item_canon(&nm->p->items[k]) : NULL;
+    return k < nm->p->n ? nm->p->items[k].names : NULL;
+}
+
+
+/* Gives deriving (it->names) the whole canonical JSON of an item. */
+static int
+rbacctl_item_whole(rbacctl_policy_t *p, rbacctl_item_t *it)
+{
+    char  *canon;
+
+    canon = rbacctl_item_make(it);
+    if (canon == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    it->names = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
+    free(canon);
+
+    return it->names ? RBACCTL_OK : RBACCTL_FAIL;
 }
 
 
@@ -1301,7 +1529,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
 
         /* a new record without a name derives no reference */
         if (i < n && p->items[i].state == RBACCTL_ADDED
-            && strstr(rbacctl_item_canon(&p->items[i]), "name\"") == NULL)
+            && p->items[i].names == NULL)
         {
             continue;
         }
@@ -1310,11 +1538,21 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
         k.len = strlen(key);
         t = rbac_record_type_of_key(k);
 
-        if (t == RBAC_REC_ORG || t == RBAC_REC_USER || t == RBAC_REC_GROUP
-            || t == RBAC_REC_OBJ)
+        if (t != RBAC_REC_ORG && t != RBAC_REC_USER && t != RBAC_REC_GROUP
+            && t != RBAC_REC_OBJ)
         {
-            nm.sel[nm.n++] = i;
+            continue;
         }
+
+        /* a changed record that lost its name: deriving reads it whole */
+        if (i < n && p->items[i].names == NULL
+            && rbacctl_item_whole(p, &p->items[i]) != RBACCTL_OK)
+        {
+            free(nm.sel);
+            return RBACCTL_FAIL;
+        }
+
+        nm.sel[nm.n++] = i;
     }
 
     rc = nm.n ? rbacctl_refs_stage(&tx, nm.n, rbacctl_named_key,
@@ -1460,7 +1698,10 @@ static int
 rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
     rbacctl_policy_t *p, const char *cmd)
 {
+    int                  rc;
+    char                *canon;
     size_t               i, total;
+    rbacctl_item_t      *it;
     rbacctl_writer_t     w;
     rbacctl_progress_t   pr;
 
@@ -1473,14 +1714,28 @@ rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             continue;
         }
 
-        if (rbacctl_writer_put(&w, p->items[i].key,
-                               rbacctl_item_canon(&p->items[i]))
-            != RBACCTL_OK)
-        {
+        it = &p->items[i];
+        canon = it->val ? it->val : rbacctl_item_make(it);
+        if (canon == NULL) {
+            goto failed;
+        }
+
+        rc = rbacctl_writer_put(&w, it->key, canon);
+
+        if (canon != it->val) {
+            free(canon);
+        }
+
+        if (rc != RBACCTL_OK) {
             goto failed;
         }
 
         rbacctl_progress_step(&pr, w.written);
+
+        /* the file's pages are read again: dropped once written */
+        if ((i & 4095) == 0 && it->src) {
+            rbacctl_policy_forget(p, it->src);
+        }
     }
 
     for (i = 0; i < p->ndels; i++) {
@@ -1664,6 +1919,26 @@ rbacctl_apply_open(const char *path, size_t *len, int *mapped)
 
 
 /* Loads the policy text and writes what differs. */
+/* A random key for the digests of the records. */
+static void
+rbacctl_apply_sumkey(rbacctl_policy_t *p)
+{
+    uint64_t  r[4];
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+        r[0] = (uint64_t) getpid() * 0x9e3779b97f4a7c15ULL;
+        r[1] = (uint64_t) rbacctl_now() * 1e9;
+        r[2] = r[0] ^ 0x5851f42d4c957f2dULL;
+        r[3] = r[1] ^ 0x14057b7ef767814fULL;
+    }
+
+    p->sumkey[0].k0 = r[0];
+    p->sumkey[0].k1 = r[1];
+    p->sumkey[1].k0 = r[2];
+    p->sumkey[1].k1 = r[3];
+}
+
+
 static int
 rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
     size_t len, int prune, int mapped)
@@ -1676,22 +1951,24 @@ rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
     p.base = text;
     p.mapped = mapped;
 
+    rbacctl_apply_sumkey(&p);
+
     rc = rbacctl_policy_load(&p, text, len);
 
-    /* from here on only the canonical records are kept */
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
+
+    } else {
+        rc = rbacctl_apply_run(a, cmd, &p);
+    }
+
+    /* the records' text is read again when they are written */
     if (mapped) {
         munmap(text, len);
     } else {
         free(text);
     }
 
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
-        rbacctl_policy_free(&p);
-        return rc;
-    }
-
-    rc = rbacctl_apply_run(a, cmd, &p);
     rbacctl_policy_free(&p);
 
     return rc;
