@@ -233,9 +233,10 @@ rbacctl_ent_t *rbacctl_tx_find(rbacctl_tx_t *tx, const char *key);
 /*
  * Adds key with its value (val NULL: absent) read by the caller (an MGET
  * under the writer lock: no WATCH); nothing when key is there already.
+ * The key is copied, or with `copy` 0 kept (it must outlive tx).
  */
-int rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
-    size_t len);
+int rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, int copy,
+    const char *val, size_t len);
 
 /* Stages a write (val NULL = delete); the key must have been read. */
 int rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val);
@@ -490,9 +491,10 @@ int rbacctl_refs_derive(rbacctl_tx_t *tx);
 
 /*
  * For a bulk write under the writer lock: reads the n records key(ud, i)
- * with pipelined MGETs, stages their new values val(ud, i) (NULL: delete;
- * not copied: they must outlive tx) in tx, reads what deriving needs (parents, references) in a few batched
- * rounds, then runs rbacctl_refs_derive: no round trip per record.
+ * with pipelined MGETs, stages their new values val(ud, i) (NULL: delete)
+ * in tx, reads what deriving needs (parents, references) in a few batched
+ * rounds, then runs rbacctl_refs_derive: no round trip per record.  The
+ * keys and values are not copied: they must outlive tx.
  */
 int rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     rbacctl_key_pt val, void *ud, rbacctl_lock_t *lock);

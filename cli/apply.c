@@ -71,11 +71,19 @@ typedef struct {
     uint8_t     state;
 } rbacctl_item_t;
 
+/* A name reference that changes (apply_names), written after the items. */
+typedef struct {
+    char       *key;                /* in the pool `derived` */
+    char       *val;
+    uint8_t     state;
+} rbacctl_nref_t;
+
 /* A record another record names: one entry per key. */
 typedef struct {
     char       *key;                /* "org:x" */
     char       *alt;                /* a group may be an org's Everyone */
-    char       *msg;                /* the refusal, for the first user */
+    char       *where;              /* "what: field" of the first user */
+    uint32_t    klen;               /* of the kind in key */
     int         found;
 } rbacctl_need_t;
 
@@ -106,6 +114,8 @@ typedef struct {
     rbacctl_pool_t    pool;         /* items' and needs' strings */
     rbac_siphash_key_t  sumkey[2];  /* random: no collision on purpose */
     rbacctl_pool_t    derived;      /* the name references' strings */
+    rbacctl_nref_t   *nrefs;
+    size_t            nnrefs, capnrefs;
 
     cJSON            *idp;          /* idp_sync as written, or NULL */
     long              idp_item;
@@ -210,6 +220,7 @@ rbacctl_policy_free(rbacctl_policy_t *p)
     }
 
     free(p->items);
+    free(p->nrefs);
     free(p->ix.slot);
     free(p->needs);
     free(p->needix.slot);
@@ -220,15 +231,14 @@ rbacctl_policy_free(rbacctl_policy_t *p)
 
 
 /*
- * Adds key and canonical text as an item (copied into the policy's pool,
- * or with `copy` 0 kept as they are: they live as long as the policy);
- * RBACCTL_USAGE on a second one.
+ * Adds key and canonical text (NULL: made again when written) as an item,
+ * copied into the policy's pool; RBACCTL_USAGE on a second one.
  */
 static int
 rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
-    const char *key, const char *canon, const char *what, int copy)
+    const char *key, const char *canon, const char *what)
 {
-    rbacctl_item_t  *items;
+    rbacctl_item_t  *it;
 
     if (rbacctl_policy_find(p, key) != NULL) {
         fprintf(stderr, "rbacctl: %s: a second record for key %s\n", what,
@@ -236,37 +246,26 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
         return RBACCTL_USAGE;
     }
 
-    items = rbacctl_grow(p->items, &p->cap, p->n, sizeof(rbacctl_item_t));
-    if (items == NULL) {
+    it = rbacctl_grow(p->items, &p->cap, p->n, sizeof(rbacctl_item_t));
+    if (it == NULL) {
         return RBACCTL_FAIL;
     }
-    p->items = items;
+    p->items = it;
 
-    items[p->n].key = (char *) key;
-    items[p->n].val = (char *) canon;
+    it = &p->items[p->n];
+    memset(it, 0, sizeof(*it));
+    it->key = rbacctl_pool_dup(&p->pool, key, strlen(key));
+    it->val = canon ? rbacctl_pool_dup(&p->pool, canon, strlen(canon)) : NULL;
 
-    items[p->n].src = NULL;
-    items[p->n].names = NULL;
-    items[p->n].len = 0;
-
-    if (copy) {
-        items[p->n].key = rbacctl_pool_dup(&p->pool, key, strlen(key));
-        items[p->n].val = canon ? rbacctl_pool_dup(&p->pool, canon,
-                                                   strlen(canon))
-                                : NULL;
-        if (items[p->n].key == NULL
-            || (canon != NULL && items[p->n].val == NULL))
-        {
-            return RBACCTL_FAIL;
-        }
+    if (it->key == NULL || (canon != NULL && it->val == NULL)) {
+        return RBACCTL_FAIL;
     }
 
-    items[p->n].type = (uint8_t) type;
-    items[p->n].state = RBACCTL_SAME;
+    it->type = (uint8_t) type;
+    it->state = RBACCTL_SAME;
     p->n++;
 
-    if (rbacctl_index(&p->ix, items[p->n - 1].key, rbacctl_item_key, p,
-                      p->n)
+    if (rbacctl_index(&p->ix, it->key, rbacctl_item_key, p, p->n)
         == (size_t) -1)
     {
         fprintf(stderr, "rbacctl: out of memory\n");
@@ -439,7 +438,7 @@ rbacctl_policy_record(rbacctl_policy_t *p, rbac_rec_type_t type,
     char            *names;
     rbacctl_item_t  *it;
 
-    rc = rbacctl_policy_item(p, type, key, NULL, what, 1);
+    rc = rbacctl_policy_item(p, type, key, NULL, what);
     if (rc != RBACCTL_OK) {
         return rc;
     }
@@ -472,7 +471,7 @@ static int
 rbacctl_policy_need(void *ud, const char *what, const char *field,
     const char *kind, rbac_str_t id)
 {
-    char               key[400], msg[1200];
+    char               key[400], where[400];
     rbacctl_need_t    *nd;
     rbacctl_policy_t  *p = ud;
 
@@ -490,20 +489,19 @@ rbacctl_policy_need(void *ud, const char *what, const char *field,
     p->needs = nd;
     nd = &p->needs[p->nneeds];
 
-    snprintf(msg, sizeof(msg), "%s: %s: no %s \"%.*s\" in the policy%s",
-             what, field, strcmp(kind, "org") == 0 ? "organization" : kind,
-             (int) id.len, id.data, p->prune ? "" : " or in Redis");
+    snprintf(where, sizeof(where), "%s: %s", what, field);
 
     memset(nd, 0, sizeof(*nd));
     nd->key = rbacctl_pool_dup(&p->pool, key, strlen(key));
-    nd->msg = rbacctl_pool_dup(&p->pool, msg, strlen(msg));
+    nd->where = rbacctl_pool_dup(&p->pool, where, strlen(where));
+    nd->klen = (uint32_t) strlen(kind);
     if (strcmp(kind, "group") == 0) {
         /* the Everyone group has the org's id */
         snprintf(key, sizeof(key), "org:%.*s", (int) id.len, id.data);
         nd->alt = rbacctl_pool_dup(&p->pool, key, strlen(key));
     }
 
-    if (nd->key == NULL || nd->msg == NULL
+    if (nd->key == NULL || nd->where == NULL
         || (strcmp(kind, "group") == 0 && nd->alt == NULL))
     {
         return RBACCTL_FAIL;
@@ -1064,7 +1062,12 @@ rbacctl_apply_needs(rbacctl_conn_t *conn, rbacctl_policy_t *p)
         }
 
         if (!nd->found) {
-            fprintf(stderr, "rbacctl: %s\n", nd->msg);
+            fprintf(stderr, "rbacctl: %s: no %.*s \"%s\" in the policy%s\n",
+                    nd->where,
+                    (int) (strncmp(nd->key, "org:", 4) == 0 ? 12 : nd->klen),
+                    strncmp(nd->key, "org:", 4) == 0 ? "organization"
+                                                     : nd->key,
+                    nd->key + nd->klen + 1, p->prune ? "" : " or in Redis");
             rc = RBACCTL_USAGE;
         }
     }
@@ -1318,7 +1321,7 @@ rbacctl_apply_orggroups(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 
         if (rc == RBACCTL_OK) {
             rc = canon ? rbacctl_policy_item(p, RBAC_REC_ORGGROUPS, key, canon,
-                                             key, 1)
+                                             key)
                        : RBACCTL_FAIL;
         }
 
@@ -1488,6 +1491,29 @@ rbacctl_item_whole(rbacctl_policy_t *p, rbacctl_item_t *it)
 }
 
 
+/* A name reference to write: kept in tx's pool, which p takes over. */
+static int
+rbacctl_policy_nref(rbacctl_policy_t *p, const rbacctl_ent_t *e)
+{
+    rbacctl_nref_t  *nr;
+
+    nr = rbacctl_grow(p->nrefs, &p->capnrefs, p->nnrefs,
+                      sizeof(rbacctl_nref_t));
+    if (nr == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    p->nrefs = nr;
+    nr = &p->nrefs[p->nnrefs++];
+    nr->key = e->key;
+    nr->val = e->val;
+    nr->state = e->old ? RBACCTL_CHANGED : RBACCTL_ADDED;
+    p->changed++;
+
+    return RBACCTL_OK;
+}
+
+
 /*
  * The name references of what changes (ref.c, docs/references.md): the
  * changed organizations, users, groups and objects go through a
@@ -1582,14 +1608,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             rc = rbacctl_policy_del(p, e->key);
 
         } else {
-            /* kept in tx's pool, which the policy takes over */
-            rc = rbacctl_policy_item(p, RBAC_REC_REF, e->key, e->val,
-                                     e->key, 0);
-            if (rc == RBACCTL_OK) {
-                p->items[p->n - 1].state = e->old ? RBACCTL_CHANGED
-                                                  : RBACCTL_ADDED;
-                p->changed++;
-            }
+            rc = rbacctl_policy_nref(p, e);
         }
     }
 
@@ -1659,6 +1678,10 @@ rbacctl_diff_summary(rbacctl_policy_t *p, FILE *f)
         }
     }
 
+    for (i = 0; i < p->nnrefs; i++) {
+        rbacctl_count(c, &nc, p->nrefs[i].key, p->nrefs[i].state);
+    }
+
     for (i = 0; i < p->ndels; i++) {
         rbacctl_count(c, &nc, p->dels[i], RBACCTL_REMOVED);
     }
@@ -1682,6 +1705,11 @@ rbacctl_diff_print(rbacctl_conn_t *conn, rbacctl_policy_t *p, FILE *f)
                     p->items[i].state == RBACCTL_ADDED ? '+' : '~',
                     conn->prefix, p->items[i].key);
         }
+    }
+
+    for (i = 0; i < p->nnrefs; i++) {
+        fprintf(f, "%c %s%s\n", p->nrefs[i].state == RBACCTL_ADDED ? '+' : '~',
+                conn->prefix, p->nrefs[i].key);
     }
 
     for (i = 0; i < p->ndels; i++) {
@@ -1736,6 +1764,16 @@ rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
         if ((i & 4095) == 0 && it->src) {
             rbacctl_policy_forget(p, it->src);
         }
+    }
+
+    for (i = 0; i < p->nnrefs; i++) {
+        if (rbacctl_writer_put(&w, p->nrefs[i].key, p->nrefs[i].val)
+            != RBACCTL_OK)
+        {
+            goto failed;
+        }
+
+        rbacctl_progress_step(&pr, w.written);
     }
 
     for (i = 0; i < p->ndels; i++) {

@@ -159,7 +159,8 @@ rbacctl_index(rbacctl_index_t *ix, const char *key, rbacctl_ixkey_pt get,
     size_t     i, j, size;
     uint32_t  *ns, v;
 
-    if (add && (ix->n + 1) * 2 > ix->mask) {
+    /* at most two thirds full: short probes, 6 bytes or less a key */
+    if (add && (ix->n + 1) * 3 > ix->mask * 2) {
         size = ix->mask ? (ix->mask + 1) * 2 : 1024;
         ns = calloc(size, sizeof(uint32_t));
         if (ns == NULL) {

@@ -551,6 +551,7 @@ typedef struct {
     rbacctl_tx_t      *tx;
     rbacctl_key_pt     key;
     void              *ud;
+    int                copy;        /* the keys go away after the read */
 } rbacctl_preload_t;
 
 
@@ -568,20 +569,21 @@ rbacctl_preload_val(void *ud, size_t i, const char *val, size_t len)
 {
     rbacctl_preload_t  *pl = ud;
 
-    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), val, len);
+    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), pl->copy, val, len);
 }
 
 
 /* Reads n keys into tx with pipelined MGETs (no WATCH: under the lock). */
 static int
 rbacctl_preload(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud,
-    rbacctl_lock_t *lock)
+    int copy, rbacctl_lock_t *lock)
 {
     rbacctl_preload_t  pl;
 
     pl.tx = tx;
     pl.key = key;
     pl.ud = ud;
+    pl.copy = copy;
 
     return rbacctl_mget(tx->conn, n, rbacctl_preload_key,
                         rbacctl_preload_val, &pl, NULL, lock);
@@ -649,7 +651,7 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
         }
 
         if (tx->nowatch && n > 0) {
-            rc = rbacctl_preload(tx, (size_t) n, rbacctl_strv_key, keys,
+            rc = rbacctl_preload(tx, (size_t) n, rbacctl_strv_key, keys, 1,
                                  NULL);
         }
 
@@ -687,7 +689,7 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
     }
 
     if (rc == RBACCTL_OK && miss.n) {
-        rc = rbacctl_preload(tx, miss.n, rbacctl_miss_key, &miss, NULL);
+        rc = rbacctl_preload(tx, miss.n, rbacctl_miss_key, &miss, 1, NULL);
     }
 
     rbacctl_miss_free(&miss);
@@ -941,7 +943,8 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     /* the records' stored values, then their new ones staged */
     tx->nowatch = 1;
     tx->lock = lock;
-    rc = rbacctl_preload(tx, n, key, ud, lock);
+    /* the records' keys are the caller's: they outlive tx */
+    rc = rbacctl_preload(tx, n, key, ud, 0, lock);
 
     /* their values outlive tx (the caller's) */
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
@@ -960,7 +963,7 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
         rc = rbacctl_prefetch_pass(tx, &m);
 
         if (rc == RBACCTL_OK && m.n) {
-            rc = rbacctl_preload(tx, m.n, rbacctl_miss_key, &m, lock);
+            rc = rbacctl_preload(tx, m.n, rbacctl_miss_key, &m, 1, lock);
         }
 
         k = m.n;

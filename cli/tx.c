@@ -36,9 +36,12 @@ rbacctl_tx_find(rbacctl_tx_t *tx, const char *key)
 }
 
 
-/* A new entry for key (not read yet), indexed; NULL when out of memory. */
+/*
+ * A new entry for key (not read yet), indexed; the key copied, or with
+ * `copy` 0 kept (it outlives tx).  NULL when out of memory.
+ */
 static rbacctl_ent_t *
-rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
+rbacctl_tx_add(rbacctl_tx_t *tx, const char *key, int copy)
 {
     rbacctl_ent_t  *e, *ne;
 
@@ -54,7 +57,8 @@ rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
 
     e = &tx->ents[tx->n];
     memset(e, 0, sizeof(*e));
-    e->key = rbacctl_pool_dup(&tx->pool, key, strlen(key));
+    e->key = copy ? rbacctl_pool_dup(&tx->pool, key, strlen(key))
+                  : (char *) key;
     if (e->key == NULL) {
         return NULL;
     }
@@ -71,8 +75,8 @@ rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
 
 
 int
-rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
-    size_t len)
+rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, int copy,
+    const char *val, size_t len)
 {
     rbacctl_ent_t  *e;
 
@@ -80,7 +84,7 @@ rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
         return RBACCTL_OK;
     }
 
-    e = rbacctl_tx_add(tx, key);
+    e = rbacctl_tx_add(tx, key, copy);
     if (e == NULL) {
         return RBACCTL_FAIL;
     }
@@ -124,7 +128,7 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
         return RBACCTL_OK;
     }
 
-    e = rbacctl_tx_add(tx, key);
+    e = rbacctl_tx_add(tx, key, 1);
     if (e == NULL) {
         return RBACCTL_FAIL;
     }
