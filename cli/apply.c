@@ -1586,6 +1586,9 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
               : RBACCTL_OK;
     free(nm.sel);
 
+    /* no more lookups in tx: its index goes before the copy grows */
+    rbacctl_index_free(&tx.ix);
+
     for (i = 0; i < tx.n && rc == RBACCTL_OK; i++) {
         e = &tx.ents[i];
 

@@ -113,7 +113,15 @@ rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
         e = rbacctl_tx_find(l->tx, key);
         l->v[l->n].key = e ? e->key
                            : rbacctl_pool_dup(&l->tx->pool, key, strlen(key));
-        l->v[l->n].json = rbacctl_pool_dup(&l->tx->pool, json, strlen(json));
+
+        /* an object's references under each spelling of its parent */
+        if (l->n && strcmp(l->v[l->n - 1].json, json) == 0) {
+            l->v[l->n].json = l->v[l->n - 1].json;
+
+        } else {
+            l->v[l->n].json = rbacctl_pool_dup(&l->tx->pool, json,
+                                               strlen(json));
+        }
 
         if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
             return RBACCTL_FAIL;
