@@ -54,21 +54,22 @@ enum {
 };
 
 /*
- * A record of the file keeps its key, where its text is in the file, a
- * digest of its canonical JSON (compared with what Redis holds) and, for
- * a record with a name, what deriving its name references reads; its
- * canonical JSON is made again when it is written.  The memory of a
- * policy is then a fraction of its file.
+ * A record of the file keeps its key, where its text is in the file and a
+ * digest of its canonical JSON (compared with what Redis holds); what
+ * deriving its name references reads and its canonical JSON are made
+ * again from the file when it changes.  The memory of a policy is then a
+ * fraction of its file.
  */
 typedef struct {
     char       *key;                /* in the policy's pools */
     char       *val;                /* canonical JSON; NULL: made again */
     const char *src;                /* the record in the file */
-    char       *names;              /* rbacctl_item_names(), or NULL */
+    char       *names;              /* what deriving reads, once changed */
     uint64_t    sum[2];             /* of the canonical JSON (val NULL) */
     uint32_t    len;                /* of src */
     uint8_t     type;
     uint8_t     state;
+    uint8_t     named;              /* an org, user, group, object: a name */
 } rbacctl_item_t;
 
 /* A name reference that changes (apply_names), written after the items. */
@@ -425,17 +426,13 @@ rbacctl_item_names(const void *rec, rbac_rec_type_t type)
 }
 
 
-/*
- * Adds a record of the file: its key, its text at src, a digest of its
- * canonical JSON, and what deriving its name references reads.
- */
+/* Adds a record of the file: its key, its text at src, a digest. */
 static int
 rbacctl_policy_record(rbacctl_policy_t *p, rbac_rec_type_t type,
-    const char *key, const char *canon, const void *rec, const char *what,
-    const char *src, size_t len)
+    const char *key, const char *canon, const char *what, const char *src,
+    size_t len)
 {
     int              rc;
-    char            *names;
     rbacctl_item_t  *it;
 
     rc = rbacctl_policy_item(p, type, key, NULL, what);
@@ -448,19 +445,11 @@ rbacctl_policy_record(rbacctl_policy_t *p, rbac_rec_type_t type,
     it->len = (uint32_t) len;
     rbacctl_item_sum(p, canon, strlen(canon), it->sum);
 
-    if (rec == NULL || strstr(canon, "name\"") == NULL
-        || (type != RBAC_REC_ORG && type != RBAC_REC_USER
-            && type != RBAC_REC_GROUP && type != RBAC_REC_OBJ))
-    {
-        return RBACCTL_OK;
-    }
+    it->named = strstr(canon, "name\"") != NULL
+                && (type == RBAC_REC_ORG || type == RBAC_REC_USER
+                    || type == RBAC_REC_GROUP || type == RBAC_REC_OBJ);
 
-    names = rbacctl_item_names(rec, type);
-    it->names = rbacctl_pool_dup(&p->pool, names ? names : canon,
-                                 strlen(names ? names : canon));
-    free(names);
-
-    return it->names ? RBACCTL_OK : RBACCTL_FAIL;
+    return RBACCTL_OK;
 }
 
 
@@ -603,8 +592,8 @@ rbacctl_policy_ref(rbacctl_policy_t *p, const char *json, size_t len,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_record(p, RBAC_REC_REF, key, canon, NULL, what,
-                                   json, len);
+        rc = rbacctl_policy_record(p, RBAC_REC_REF, key, canon, what, json,
+                                   len);
     }
 
     free(key);
@@ -686,8 +675,7 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_record(p, type, key, canon, rec, what, json,
-                                   len);
+        rc = rbacctl_policy_record(p, type, key, canon, what, json, len);
     }
 
 done:
@@ -1473,19 +1461,39 @@ rbacctl_named_val(void *ud, size_t i)
 }
 
 
-/* Gives deriving (it->names) the whole canonical JSON of an item. */
+/*
+ * Gives deriving (it->names) what it reads of an item made again from the
+ * file: its names, or its whole canonical JSON.
+ */
 static int
-rbacctl_item_whole(rbacctl_policy_t *p, rbacctl_item_t *it)
+rbacctl_item_derivable(rbacctl_policy_t *p, rbacctl_item_t *it)
 {
-    char  *canon;
+    char        *s;
+    void        *rec;
+    rbac_err_t   err;
 
-    canon = rbacctl_item_make(it);
-    if (canon == NULL) {
-        return RBACCTL_FAIL;
+    s = NULL;
+    rec = NULL;
+    memset(&err, 0, sizeof(err));
+
+    if (it->named && it->val == NULL
+        && rbac_record_parse(it->type, it->src, it->len,
+                             &rbac_malloc_allocator, &rec, &err) == RBAC_OK)
+    {
+        s = rbacctl_item_names(rec, it->type);
     }
 
-    it->names = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
-    free(canon);
+    free(rec);
+
+    if (s == NULL) {
+        s = rbacctl_item_make(it);
+        if (s == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    it->names = rbacctl_pool_dup(&p->pool, s, strlen(s));
+    free(s);
 
     return it->names ? RBACCTL_OK : RBACCTL_FAIL;
 }
@@ -1555,7 +1563,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
 
         /* a new record without a name derives no reference */
         if (i < n && p->items[i].state == RBACCTL_ADDED
-            && p->items[i].names == NULL)
+            && !p->items[i].named)
         {
             continue;
         }
@@ -1570,12 +1578,14 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             continue;
         }
 
-        /* a changed record that lost its name: deriving reads it whole */
-        if (i < n && p->items[i].names == NULL
-            && rbacctl_item_whole(p, &p->items[i]) != RBACCTL_OK)
-        {
+        if (i < n && rbacctl_item_derivable(p, &p->items[i]) != RBACCTL_OK) {
             free(nm.sel);
             return RBACCTL_FAIL;
+        }
+
+        /* the file's pages are read again: dropped once done with */
+        if (i < n && (i & 4095) == 0 && p->items[i].src) {
+            rbacctl_policy_forget(p, p->items[i].src);
         }
 
         nm.sel[nm.n++] = i;
