@@ -231,6 +231,13 @@ int rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val);
 rbacctl_ent_t *rbacctl_tx_find(rbacctl_tx_t *tx, const char *key);
 
 /*
+ * Reads the n keys key(ud, i) as rbacctl_tx_get does (WATCHed, unless
+ * nowatch), batched: one round trip per 250 keys.
+ */
+int rbacctl_tx_get_many(rbacctl_tx_t *tx, size_t n,
+    const char *(*key)(void *ud, size_t i), void *ud);
+
+/*
  * Adds key with its value (val NULL: absent) read by the caller (an MGET
  * under the writer lock: no WATCH); nothing when key is there already.
  * The key is copied, or with `copy` 0 kept (it must outlive tx).

@@ -624,10 +624,75 @@ rbacctl_drefs_same(const rbacctl_drefs_t *a, const rbacctl_drefs_t *b)
 
 
 /*
+ * Reads keys into tx in batches: MGETs in a bulk write (no WATCH), else
+ * WATCH and MGET per 250 keys (rbacctl_tx_get_many).
+ */
+static int
+rbacctl_read_many(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud)
+{
+    if (n == 0) {
+        return RBACCTL_OK;
+    }
+
+    return tx->nowatch ? rbacctl_preload(tx, n, key, ud, 1, NULL)
+                       : rbacctl_tx_get_many(tx, n, key, ud);
+}
+
+
+/* 1 when key is staged with a new value: derived on its own. */
+static int
+rbacctl_changes(rbacctl_tx_t *tx, const char *key)
+{
+    rbacctl_ent_t  *e;
+
+    e = rbacctl_tx_find(tx, key);
+
+    return e != NULL && e->staged && rbacctl_differ(e->old, e->val);
+}
+
+
+/* The children's parents (owners, organizations) read in batches. */
+static int
+rbacctl_children_parents(rbacctl_tx_t *tx, char **keys, long n)
+{
+    int               rc;
+    long              k;
+    rbacctl_miss_t    m;
+    rbacctl_drefs_t   co, cn;
+
+    rc = RBACCTL_OK;
+    memset(&m, 0, sizeof(m));
+    tx->pre = &m;
+
+    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
+        if (rbacctl_changes(tx, keys[k])) {
+            continue;
+        }
+
+        rbacctl_drefs_init(&co, NULL);
+        rbacctl_drefs_init(&cn, NULL);
+        rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
+        rbacctl_drefs_free(&co);
+        rbacctl_drefs_free(&cn);
+    }
+
+    tx->pre = NULL;
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_read_many(tx, m.n, rbacctl_miss_key, &m);
+    }
+
+    rbacctl_miss_free(&m);
+
+    return rc;
+}
+
+
+/*
  * The children of renamed parents (`moved`: 1 organizations, 2 users):
  * templates and groups, workspaces, that the write does not touch itself,
- * read once for all the parents (by MGET in a bulk write); those whose
- * references change are added to old and new.
+ * read once for all the parents, with their own parents and references,
+ * in batches; those whose references change are added to old and new.
  */
 static int
 rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
@@ -638,7 +703,6 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
     char            **keys;
     size_t            j;
     const char       *key;
-    rbacctl_ent_t    *e;
     rbacctl_miss_t    miss;
     rbacctl_drefs_t   co, cn;
 
@@ -658,14 +722,14 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
             return RBACCTL_FAIL;
         }
 
-        if (tx->nowatch && n > 0) {
-            rc = rbacctl_preload(tx, (size_t) n, rbacctl_strv_key, keys, 1,
-                                 NULL);
+        rc = rbacctl_read_many(tx, (size_t) n, rbacctl_strv_key, keys);
+
+        if (rc == RBACCTL_OK) {
+            rc = rbacctl_children_parents(tx, keys, n);
         }
 
         for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            e = rbacctl_tx_find(tx, keys[k]);
-            if (e != NULL && e->staged && rbacctl_differ(e->old, e->val)) {
+            if (rbacctl_changes(tx, keys[k])) {
                 continue;           /* derived on its own */
             }
 
@@ -674,15 +738,17 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
 
             rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
 
-            if (rc == RBACCTL_OK && !rbacctl_drefs_same(&co, &cn)) {
-                rc = rbacctl_drefs_append(old, &co);
-                rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
+            if (rc == RBACCTL_OK && rbacctl_drefs_same(&co, &cn)) {
+                rbacctl_drefs_free(&co);
+                rbacctl_drefs_free(&cn);
+                continue;
             }
 
-            /* in a bulk write, their references are read in one batch */
-            for (j = 0; tx->nowatch && rc == RBACCTL_OK && j < co.n + cn.n;
-                 j++)
-            {
+            rc = rc == RBACCTL_OK ? rbacctl_drefs_append(old, &co) : rc;
+            rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
+
+            /* the references that move are read in batches */
+            for (j = 0; rc == RBACCTL_OK && j < co.n + cn.n; j++) {
                 key = j < co.n ? co.v[j].key : cn.v[j - co.n].key;
                 if (rbacctl_tx_find(tx, key) == NULL) {
                     rc = rbacctl_miss_note(&miss, key);
@@ -696,8 +762,8 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
         rbacctl_strv_free(keys, n);
     }
 
-    if (rc == RBACCTL_OK && miss.n) {
-        rc = rbacctl_preload(tx, miss.n, rbacctl_miss_key, &miss, 1, NULL);
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_read_many(tx, miss.n, rbacctl_miss_key, &miss);
     }
 
     rbacctl_miss_free(&miss);
