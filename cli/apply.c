@@ -286,6 +286,23 @@ rbacctl_item_sum(rbacctl_policy_t *p, const char *s, size_t len,
 }
 
 
+/* 1 when canon, made again from the file, is what was read and compared. */
+static int
+rbacctl_item_same(rbacctl_policy_t *p, const rbacctl_item_t *it,
+    const char *canon)
+{
+    uint64_t  sum[2];
+
+    if (it->val != NULL) {
+        return 1;
+    }
+
+    rbacctl_item_sum(p, canon, strlen(canon), sum);
+
+    return sum[0] == it->sum[0] && sum[1] == it->sum[1];
+}
+
+
 /* The canonical JSON of an item, made again from the file (malloc). */
 static char *
 rbacctl_item_make(const rbacctl_item_t *it)
@@ -1757,7 +1774,10 @@ rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
 
         it = &p->items[i];
         canon = it->val ? it->val : rbacctl_item_make(it);
-        if (canon == NULL) {
+        if (canon == NULL || !rbacctl_item_same(p, it, canon)) {
+            fprintf(stderr, "rbacctl %s: %s: the policy file changed while "
+                    "it was applied\n", cmd, it->key);
+            free(canon);
             goto failed;
         }
 
