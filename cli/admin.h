@@ -179,6 +179,22 @@ size_t rbacctl_index(rbacctl_index_t *ix, const char *key,
 void rbacctl_index_free(rbacctl_index_t *ix);
 
 
+/*
+ * A pool of strings (bulk.c): copies packed in large blocks, no header per
+ * string, all freed at once.  Zeroed: empty.
+ */
+typedef struct {
+    void    *blocks;
+    char    *next;
+    size_t   left;
+} rbacctl_pool_t;
+
+/* A NUL-terminated copy of s[0..len) in the pool; NULL: out of memory. */
+char *rbacctl_pool_dup(rbacctl_pool_t *pool, const char *s, size_t len);
+
+void rbacctl_pool_free(rbacctl_pool_t *pool);
+
+
 /* ---- transactions (tx.c) ---- */
 
 typedef struct {
@@ -201,6 +217,7 @@ typedef struct {
     void            *pre;       /* ref.c: reads noted, not sent */
     int              nowatch;   /* bulk, under the writer lock: no WATCH */
     struct rbacctl_lock_s *lock;  /* bulk: renewed while deriving */
+    rbacctl_pool_t   pool;      /* the strings of ents */
 } rbacctl_tx_t;
 
 /*
@@ -214,14 +231,26 @@ int rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val);
 rbacctl_ent_t *rbacctl_tx_find(rbacctl_tx_t *tx, const char *key);
 
 /*
+ * Reads the n keys key(ud, i) as rbacctl_tx_get does (WATCHed, unless
+ * nowatch), batched: one round trip per 250 keys.
+ */
+int rbacctl_tx_get_many(rbacctl_tx_t *tx, size_t n,
+    const char *(*key)(void *ud, size_t i), void *ud);
+
+/*
  * Adds key with its value (val NULL: absent) read by the caller (an MGET
  * under the writer lock: no WATCH); nothing when key is there already.
+ * The key is copied, or with `copy` 0 kept (it must outlive tx).
  */
-int rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
-    size_t len);
+int rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, int copy,
+    const char *val, size_t len);
 
 /* Stages a write (val NULL = delete); the key must have been read. */
 int rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val);
+
+/* The same without a copy: val must live until the transaction is cleared. */
+int rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key,
+    const char *val);
 
 /*
  * The builder of a transaction: reads with rbacctl_tx_get, stages with
@@ -471,7 +500,8 @@ int rbacctl_refs_derive(rbacctl_tx_t *tx);
  * For a bulk write under the writer lock: reads the n records key(ud, i)
  * with pipelined MGETs, stages their new values val(ud, i) (NULL: delete)
  * in tx, reads what deriving needs (parents, references) in a few batched
- * rounds, then runs rbacctl_refs_derive: no round trip per record.
+ * rounds, then runs rbacctl_refs_derive: no round trip per record.  The
+ * keys and values are not copied: they must outlive tx.
  */
 int rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     rbacctl_key_pt val, void *ud, rbacctl_lock_t *lock);

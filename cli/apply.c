@@ -28,10 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "rbac_siphash.h"
 
 
 static const char  rbacctl_apply_usage[] =
@@ -51,18 +53,38 @@ enum {
     RBACCTL_REMOVED
 };
 
+/*
+ * A record of the file keeps its key, where its text is in the file and a
+ * digest of its canonical JSON (compared with what Redis holds); what
+ * deriving its name references reads and its canonical JSON are made
+ * again from the file when it changes.  The memory of a policy is then a
+ * fraction of its file.
+ */
 typedef struct {
-    char       *kv;                 /* key, NUL, canonical JSON, NUL */
-    uint32_t    klen;
+    char       *key;                /* in the policy's pools */
+    char       *val;                /* canonical JSON; NULL: made again */
+    const char *src;                /* the record in the file */
+    char       *names;              /* what deriving reads, once changed */
+    uint64_t    sum[2];             /* of the canonical JSON (val NULL) */
+    uint32_t    len;                /* of src */
     uint8_t     type;
     uint8_t     state;
+    uint8_t     named;              /* an org, user, group, object: a name */
 } rbacctl_item_t;
+
+/* A name reference that changes (apply_names), written after the items. */
+typedef struct {
+    char       *key;                /* in the pool `derived` */
+    char       *val;
+    uint8_t     state;
+} rbacctl_nref_t;
 
 /* A record another record names: one entry per key. */
 typedef struct {
     char       *key;                /* "org:x" */
     char       *alt;                /* a group may be an org's Everyone */
-    char       *msg;                /* the refusal, for the first user */
+    char       *where;              /* "what: field" of the first user */
+    uint32_t    klen;               /* of the kind in key */
     int         found;
 } rbacctl_need_t;
 
@@ -89,6 +111,12 @@ typedef struct {
 
     const char       *base;         /* the policy text */
     int               mapped;       /* mmap()ed: read pages are dropped */
+
+    rbacctl_pool_t    pool;         /* items' and needs' strings */
+    rbac_siphash_key_t  sumkey[2];  /* random: no collision on purpose */
+    rbacctl_pool_t    derived;      /* the name references' strings */
+    rbacctl_nref_t   *nrefs;
+    size_t            nnrefs, capnrefs;
 
     cJSON            *idp;          /* idp_sync as written, or NULL */
     long              idp_item;
@@ -129,7 +157,7 @@ static const char  *rbacctl_managed[] = {
 static const char *
 rbacctl_item_key(void *ud, size_t i)
 {
-    return ((rbacctl_policy_t *) ud)->items[i].kv;
+    return ((rbacctl_policy_t *) ud)->items[i].key;
 }
 
 
@@ -179,15 +207,8 @@ rbacctl_policy_free(rbacctl_policy_t *p)
 {
     size_t  i;
 
-    for (i = 0; i < p->n; i++) {
-        free(p->items[i].kv);
-    }
-
-    for (i = 0; i < p->nneeds; i++) {
-        free(p->needs[i].key);
-        free(p->needs[i].alt);
-        free(p->needs[i].msg);
-    }
+    rbacctl_pool_free(&p->pool);
+    rbacctl_pool_free(&p->derived);
 
     for (i = 0; i < p->ngrps; i++) {
         free(p->grps[i].org);
@@ -200,6 +221,7 @@ rbacctl_policy_free(rbacctl_policy_t *p)
     }
 
     free(p->items);
+    free(p->nrefs);
     free(p->ix.slot);
     free(p->needs);
     free(p->needix.slot);
@@ -209,14 +231,15 @@ rbacctl_policy_free(rbacctl_policy_t *p)
 }
 
 
-/* Adds key and canonical text as an item; RBACCTL_USAGE on a second one. */
+/*
+ * Adds key and canonical text (NULL: made again when written) as an item,
+ * copied into the policy's pool; RBACCTL_USAGE on a second one.
+ */
 static int
 rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
     const char *key, const char *canon, const char *what)
 {
-    char            *kv;
-    size_t           kl, cl;
-    rbacctl_item_t  *items;
+    rbacctl_item_t  *it;
 
     if (rbacctl_policy_find(p, key) != NULL) {
         fprintf(stderr, "rbacctl: %s: a second record for key %s\n", what,
@@ -224,30 +247,26 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
         return RBACCTL_USAGE;
     }
 
-    items = rbacctl_grow(p->items, &p->cap, p->n, sizeof(rbacctl_item_t));
-    if (items == NULL) {
+    it = rbacctl_grow(p->items, &p->cap, p->n, sizeof(rbacctl_item_t));
+    if (it == NULL) {
         return RBACCTL_FAIL;
     }
-    p->items = items;
+    p->items = it;
 
-    kl = strlen(key);
-    cl = strlen(canon);
-    kv = malloc(kl + cl + 2);
-    if (kv == NULL) {
-        fprintf(stderr, "rbacctl: out of memory\n");
+    it = &p->items[p->n];
+    memset(it, 0, sizeof(*it));
+    it->key = rbacctl_pool_dup(&p->pool, key, strlen(key));
+    it->val = canon ? rbacctl_pool_dup(&p->pool, canon, strlen(canon)) : NULL;
+
+    if (it->key == NULL || (canon != NULL && it->val == NULL)) {
         return RBACCTL_FAIL;
     }
 
-    memcpy(kv, key, kl + 1);
-    memcpy(kv + kl + 1, canon, cl + 1);
-
-    items[p->n].kv = kv;
-    items[p->n].klen = (uint32_t) kl;
-    items[p->n].type = (uint8_t) type;
-    items[p->n].state = RBACCTL_SAME;
+    it->type = (uint8_t) type;
+    it->state = RBACCTL_SAME;
     p->n++;
 
-    if (rbacctl_index(&p->ix, kv, rbacctl_item_key, p, p->n)
+    if (rbacctl_index(&p->ix, it->key, rbacctl_item_key, p, p->n)
         == (size_t) -1)
     {
         fprintf(stderr, "rbacctl: out of memory\n");
@@ -258,10 +277,196 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
 }
 
 
-static const char *
-rbacctl_item_canon(const rbacctl_item_t *it)
+static void
+rbacctl_item_sum(rbacctl_policy_t *p, const char *s, size_t len,
+    uint64_t *sum)
 {
-    return it->kv + it->klen + 1;
+    sum[0] = rbac_siphash(&p->sumkey[0], s, len);
+    sum[1] = rbac_siphash(&p->sumkey[1], s, len);
+}
+
+
+/* 1 when canon, made again from the file, is what was read and compared. */
+static int
+rbacctl_item_same(rbacctl_policy_t *p, const rbacctl_item_t *it,
+    const char *canon)
+{
+    uint64_t  sum[2];
+
+    if (it->val != NULL) {
+        return 1;
+    }
+
+    rbacctl_item_sum(p, canon, strlen(canon), sum);
+
+    return sum[0] == it->sum[0] && sum[1] == it->sum[1];
+}
+
+
+/* The canonical JSON of an item, made again from the file (malloc). */
+static char *
+rbacctl_item_make(const rbacctl_item_t *it)
+{
+    char        *key, *canon;
+    void        *rec;
+    cJSON       *j;
+    rbac_err_t   err;
+
+    if (it->val != NULL) {
+        return strdup(it->val);
+    }
+
+    canon = NULL;
+
+    if (it->type == RBAC_REC_REF) {
+        j = cJSON_ParseWithLength(it->src, it->len);
+        if (j != NULL && rbacctl_ref_item(j, it->key, &key, &canon)
+                         == RBACCTL_OK)
+        {
+            free(key);
+        }
+        cJSON_Delete(j);
+        return canon;
+    }
+
+    memset(&err, 0, sizeof(err));
+    rec = NULL;
+
+    if (rbac_record_parse(it->type, it->src, it->len, &rbac_malloc_allocator,
+                          &rec, &err) == RBAC_OK)
+    {
+        (void) rbac_record_json(rec, &rbac_malloc_allocator, &canon, NULL,
+                                &err);
+    }
+
+    free(rec);
+
+    return canon;
+}
+
+
+/* Adds s (when not empty) as the string member `name` of j. */
+static int
+rbacctl_names_add(cJSON *j, const char *name, rbac_str_t s)
+{
+    int    ok;
+    char  *z;
+
+    if (s.len == 0) {
+        return 1;
+    }
+
+    z = strndup(s.data, s.len);
+    ok = z != NULL && cJSON_AddStringToObject(j, name, z) != NULL;
+    free(z);
+
+    return ok;
+}
+
+
+/*
+ * What deriving name references (ref.c) reads of a record: its id, name
+ * and parents, as JSON that parses as the same kind of record; NULL for a
+ * kind without names, or when that JSON would not parse (deriving is then
+ * given the whole canonical JSON).
+ */
+static char *
+rbacctl_item_names(const void *rec, rbac_rec_type_t type)
+{
+    int                      ok;
+    char                    *s;
+    void                    *back;
+    cJSON                   *j;
+    rbac_err_t               err;
+    const rbac_org_rec_t    *o = rec;
+    const rbac_user_rec_t   *u = rec;
+    const rbac_group_rec_t  *g = rec;
+    const rbac_obj_rec_t    *b = rec;
+
+    j = cJSON_CreateObject();
+    if (j == NULL) {
+        return NULL;
+    }
+
+    switch (type) {
+
+    case RBAC_REC_ORG:
+        ok = rbacctl_names_add(j, "id", rbac_ref(o, o->id))
+             && rbacctl_names_add(j, "name", rbac_ref(o, o->name))
+             && (!o->is_default || cJSON_AddTrueToObject(j, "default"));
+        break;
+
+    case RBAC_REC_USER:
+        ok = rbacctl_names_add(j, "id", rbac_ref(u, u->id))
+             && rbacctl_names_add(j, "username", rbac_ref(u, u->username));
+        break;
+
+    case RBAC_REC_GROUP:
+        ok = rbacctl_names_add(j, "id", rbac_ref(g, g->id))
+             && rbacctl_names_add(j, "org", rbac_ref(g, g->org))
+             && rbacctl_names_add(j, "name", rbac_ref(g, g->name));
+        break;
+
+    case RBAC_REC_OBJ:
+        ok = rbacctl_names_add(j, "type", rbac_ref(b, b->type_name))
+             && rbacctl_names_add(j, "id", rbac_ref(b, b->id))
+             && rbacctl_names_add(j, "org", rbac_ref(b, b->org))
+             && rbacctl_names_add(j, "owner", rbac_ref(b, b->owner))
+             && rbacctl_names_add(j, "name", rbac_ref(b, b->name));
+        break;
+
+    default:
+        ok = 0;
+        break;
+    }
+
+    s = ok ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+
+    if (s == NULL) {
+        return NULL;
+    }
+
+    memset(&err, 0, sizeof(err));
+    back = NULL;
+
+    if (rbac_record_parse(type, s, strlen(s), &rbac_malloc_allocator, &back,
+                          &err) != RBAC_OK)
+    {
+        free(s);
+        s = NULL;
+    }
+
+    free(back);
+
+    return s;
+}
+
+
+/* Adds a record of the file: its key, its text at src, a digest. */
+static int
+rbacctl_policy_record(rbacctl_policy_t *p, rbac_rec_type_t type,
+    const char *key, const char *canon, const char *what, const char *src,
+    size_t len)
+{
+    int              rc;
+    rbacctl_item_t  *it;
+
+    rc = rbacctl_policy_item(p, type, key, NULL, what);
+    if (rc != RBACCTL_OK) {
+        return rc;
+    }
+
+    it = &p->items[p->n - 1];
+    it->src = src;
+    it->len = (uint32_t) len;
+    rbacctl_item_sum(p, canon, strlen(canon), it->sum);
+
+    it->named = strstr(canon, "name\"") != NULL
+                && (type == RBAC_REC_ORG || type == RBAC_REC_USER
+                    || type == RBAC_REC_GROUP || type == RBAC_REC_OBJ);
+
+    return RBACCTL_OK;
 }
 
 
@@ -272,7 +477,7 @@ static int
 rbacctl_policy_need(void *ud, const char *what, const char *field,
     const char *kind, rbac_str_t id)
 {
-    char               key[400], msg[1200];
+    char               key[400], where[400];
     rbacctl_need_t    *nd;
     rbacctl_policy_t  *p = ud;
 
@@ -290,26 +495,21 @@ rbacctl_policy_need(void *ud, const char *what, const char *field,
     p->needs = nd;
     nd = &p->needs[p->nneeds];
 
-    snprintf(msg, sizeof(msg), "%s: %s: no %s \"%.*s\" in the policy%s",
-             what, field, strcmp(kind, "org") == 0 ? "organization" : kind,
-             (int) id.len, id.data, p->prune ? "" : " or in Redis");
+    snprintf(where, sizeof(where), "%s: %s", what, field);
 
     memset(nd, 0, sizeof(*nd));
-    nd->key = strdup(key);
-    nd->msg = strdup(msg);
+    nd->key = rbacctl_pool_dup(&p->pool, key, strlen(key));
+    nd->where = rbacctl_pool_dup(&p->pool, where, strlen(where));
+    nd->klen = (uint32_t) strlen(kind);
     if (strcmp(kind, "group") == 0) {
         /* the Everyone group has the org's id */
         snprintf(key, sizeof(key), "org:%.*s", (int) id.len, id.data);
-        nd->alt = strdup(key);
+        nd->alt = rbacctl_pool_dup(&p->pool, key, strlen(key));
     }
 
-    if (nd->key == NULL || nd->msg == NULL
+    if (nd->key == NULL || nd->where == NULL
         || (strcmp(kind, "group") == 0 && nd->alt == NULL))
     {
-        free(nd->key);
-        free(nd->msg);
-        free(nd->alt);
-        fprintf(stderr, "rbacctl: out of memory\n");
         return RBACCTL_FAIL;
     }
 
@@ -409,7 +609,8 @@ rbacctl_policy_ref(rbacctl_policy_t *p, const char *json, size_t len,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, RBAC_REC_REF, key, canon, what);
+        rc = rbacctl_policy_record(p, RBAC_REC_REF, key, canon, what, json,
+                                   len);
     }
 
     free(key);
@@ -491,7 +692,7 @@ rbacctl_policy_add(rbacctl_policy_t *p, rbac_rec_type_t type,
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_policy_item(p, type, key, canon, what);
+        rc = rbacctl_policy_record(p, type, key, canon, what, json, len);
     }
 
 done:
@@ -866,7 +1067,12 @@ rbacctl_apply_needs(rbacctl_conn_t *conn, rbacctl_policy_t *p)
         }
 
         if (!nd->found) {
-            fprintf(stderr, "rbacctl: %s\n", nd->msg);
+            fprintf(stderr, "rbacctl: %s: no %.*s \"%s\" in the policy%s\n",
+                    nd->where,
+                    (int) (strncmp(nd->key, "org:", 4) == 0 ? 12 : nd->klen),
+                    strncmp(nd->key, "org:", 4) == 0 ? "organization"
+                                                     : nd->key,
+                    nd->key + nd->klen + 1, p->prune ? "" : " or in Redis");
             rc = RBACCTL_USAGE;
         }
     }
@@ -883,7 +1089,7 @@ static int
 rbacctl_apply_idpsync(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 {
     int              rc;
-    char            *canon, *stored, *kv;
+    char            *canon, *stored;
     void            *rec;
     double           ver;
     cJSON           *old, *v;
@@ -954,15 +1160,8 @@ rbacctl_apply_idpsync(rbacctl_conn_t *conn, rbacctl_policy_t *p)
     free(rec);
 
     if (rc == RBACCTL_OK) {
-        kv = malloc(it->klen + strlen(canon) + 2);
-        if (kv == NULL) {
-            rc = RBACCTL_FAIL;
-        } else {
-            memcpy(kv, it->kv, it->klen + 1);
-            strcpy(kv + it->klen + 1, canon);
-            free(it->kv);
-            it->kv = kv;
-        }
+        it->val = rbacctl_pool_dup(&p->pool, canon, strlen(canon));
+        rc = it->val ? RBACCTL_OK : RBACCTL_FAIL;
     }
 
     free(canon);
@@ -1223,16 +1422,21 @@ rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
 static int
 rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
 {
+    uint64_t           sum[2];
     rbacctl_policy_t  *p = ud;
     rbacctl_item_t    *it = &p->items[i];
-    const char        *canon;
 
-    canon = rbacctl_item_canon(it);
+    if (val != NULL && it->val == NULL) {
+        rbacctl_item_sum(p, val, len, sum);
+    }
 
     if (val == NULL) {
         it->state = RBACCTL_ADDED;
 
-    } else if (len != strlen(canon) || memcmp(val, canon, len) != 0) {
+    } else if (it->val == NULL
+               ? sum[0] != it->sum[0] || sum[1] != it->sum[1]
+               : len != strlen(it->val) || memcmp(val, it->val, len) != 0)
+    {
         it->state = RBACCTL_CHANGED;
 
         /* a reference set by hand over one a name gives (ref.c) */
@@ -1269,7 +1473,7 @@ rbacctl_named_key(void *ud, size_t i)
     rbacctl_named_t  *nm = ud;
     size_t            k = nm->sel[i];
 
-    return k < nm->p->n ? nm->p->items[k].kv : nm->p->dels[k - nm->p->n];
+    return k < nm->p->n ? nm->p->items[k].key : nm->p->dels[k - nm->p->n];
 }
 
 
@@ -1279,7 +1483,68 @@ rbacctl_named_val(void *ud, size_t i)
     rbacctl_named_t  *nm = ud;
     size_t            k = nm->sel[i];
 
-    return k < nm->p->n ? rbacctl_item_canon(&nm->p->items[k]) : NULL;
+    return k < nm->p->n ? nm->p->items[k].names : NULL;
+}
+
+
+/*
+ * Gives deriving (it->names) what it reads of an item made again from the
+ * file: its names, or its whole canonical JSON.
+ */
+static int
+rbacctl_item_derivable(rbacctl_policy_t *p, rbacctl_item_t *it)
+{
+    char        *s;
+    void        *rec;
+    rbac_err_t   err;
+
+    s = NULL;
+    rec = NULL;
+    memset(&err, 0, sizeof(err));
+
+    if (it->named && it->val == NULL
+        && rbac_record_parse(it->type, it->src, it->len,
+                             &rbac_malloc_allocator, &rec, &err) == RBAC_OK)
+    {
+        s = rbacctl_item_names(rec, it->type);
+    }
+
+    free(rec);
+
+    if (s == NULL) {
+        s = rbacctl_item_make(it);
+        if (s == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    it->names = rbacctl_pool_dup(&p->pool, s, strlen(s));
+    free(s);
+
+    return it->names ? RBACCTL_OK : RBACCTL_FAIL;
+}
+
+
+/* A name reference to write: kept in tx's pool, which p takes over. */
+static int
+rbacctl_policy_nref(rbacctl_policy_t *p, const rbacctl_ent_t *e)
+{
+    rbacctl_nref_t  *nr;
+
+    nr = rbacctl_grow(p->nrefs, &p->capnrefs, p->nnrefs,
+                      sizeof(rbacctl_nref_t));
+    if (nr == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    p->nrefs = nr;
+    nr = &p->nrefs[p->nnrefs++];
+    nr->key = e->key;
+    nr->val = e->val;
+    nr->state = e->old ? RBACCTL_CHANGED : RBACCTL_ADDED;
+    p->changed++;
+
+    return RBACCTL_OK;
 }
 
 
@@ -1316,7 +1581,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
     }
 
     for (i = 0; i < n + p->ndels; i++) {
-        key = i < n ? p->items[i].kv : p->dels[i - n];
+        key = i < n ? p->items[i].key : p->dels[i - n];
 
         if (i < n && p->items[i].state == RBACCTL_SAME) {
             continue;
@@ -1324,7 +1589,7 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
 
         /* a new record without a name derives no reference */
         if (i < n && p->items[i].state == RBACCTL_ADDED
-            && strstr(rbacctl_item_canon(&p->items[i]), "name\"") == NULL)
+            && !p->items[i].named)
         {
             continue;
         }
@@ -1333,17 +1598,32 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
         k.len = strlen(key);
         t = rbac_record_type_of_key(k);
 
-        if (t == RBAC_REC_ORG || t == RBAC_REC_USER || t == RBAC_REC_GROUP
-            || t == RBAC_REC_OBJ)
+        if (t != RBAC_REC_ORG && t != RBAC_REC_USER && t != RBAC_REC_GROUP
+            && t != RBAC_REC_OBJ)
         {
-            nm.sel[nm.n++] = i;
+            continue;
         }
+
+        if (i < n && rbacctl_item_derivable(p, &p->items[i]) != RBACCTL_OK) {
+            free(nm.sel);
+            return RBACCTL_FAIL;
+        }
+
+        /* the file's pages are read again: dropped once done with */
+        if (i < n && (i & 4095) == 0 && p->items[i].src) {
+            rbacctl_policy_forget(p, p->items[i].src);
+        }
+
+        nm.sel[nm.n++] = i;
     }
 
     rc = nm.n ? rbacctl_refs_stage(&tx, nm.n, rbacctl_named_key,
                                    rbacctl_named_val, &nm, lock)
               : RBACCTL_OK;
     free(nm.sel);
+
+    /* no more lookups in tx: its index goes before the copy grows */
+    rbacctl_index_free(&tx.ix);
 
     for (i = 0; i < tx.n && rc == RBACCTL_OK; i++) {
         e = &tx.ents[i];
@@ -1367,16 +1647,12 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             rc = rbacctl_policy_del(p, e->key);
 
         } else {
-            rc = rbacctl_policy_item(p, RBAC_REC_REF, e->key, e->val,
-                                     e->key);
-            if (rc == RBACCTL_OK) {
-                p->items[p->n - 1].state = e->old ? RBACCTL_CHANGED
-                                                  : RBACCTL_ADDED;
-                p->changed++;
-            }
+            rc = rbacctl_policy_nref(p, e);
         }
     }
 
+    p->derived = tx.pool;
+    memset(&tx.pool, 0, sizeof(tx.pool));
     rbacctl_tx_clear(&tx);
 
     return rc;
@@ -1437,8 +1713,12 @@ rbacctl_diff_summary(rbacctl_policy_t *p, FILE *f)
 
     for (i = 0; i < p->n; i++) {
         if (p->items[i].state != RBACCTL_SAME) {
-            rbacctl_count(c, &nc, p->items[i].kv, p->items[i].state);
+            rbacctl_count(c, &nc, p->items[i].key, p->items[i].state);
         }
+    }
+
+    for (i = 0; i < p->nnrefs; i++) {
+        rbacctl_count(c, &nc, p->nrefs[i].key, p->nrefs[i].state);
     }
 
     for (i = 0; i < p->ndels; i++) {
@@ -1462,8 +1742,13 @@ rbacctl_diff_print(rbacctl_conn_t *conn, rbacctl_policy_t *p, FILE *f)
         if (p->items[i].state != RBACCTL_SAME) {
             fprintf(f, "%c %s%s\n",
                     p->items[i].state == RBACCTL_ADDED ? '+' : '~',
-                    conn->prefix, p->items[i].kv);
+                    conn->prefix, p->items[i].key);
         }
+    }
+
+    for (i = 0; i < p->nnrefs; i++) {
+        fprintf(f, "%c %s%s\n", p->nrefs[i].state == RBACCTL_ADDED ? '+' : '~',
+                conn->prefix, p->nrefs[i].key);
     }
 
     for (i = 0; i < p->ndels; i++) {
@@ -1480,7 +1765,10 @@ static int
 rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
     rbacctl_policy_t *p, const char *cmd)
 {
+    int                  rc;
+    char                *canon;
     size_t               i, total;
+    rbacctl_item_t      *it;
     rbacctl_writer_t     w;
     rbacctl_progress_t   pr;
 
@@ -1493,8 +1781,35 @@ rbacctl_apply_write(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             continue;
         }
 
-        if (rbacctl_writer_put(&w, p->items[i].kv,
-                               rbacctl_item_canon(&p->items[i]))
+        it = &p->items[i];
+        canon = it->val ? it->val : rbacctl_item_make(it);
+        if (canon == NULL || !rbacctl_item_same(p, it, canon)) {
+            fprintf(stderr, "rbacctl %s: %s: the policy file changed while "
+                    "it was applied\n", cmd, it->key);
+            free(canon);
+            goto failed;
+        }
+
+        rc = rbacctl_writer_put(&w, it->key, canon);
+
+        if (canon != it->val) {
+            free(canon);
+        }
+
+        if (rc != RBACCTL_OK) {
+            goto failed;
+        }
+
+        rbacctl_progress_step(&pr, w.written);
+
+        /* the file's pages are read again: dropped once written */
+        if ((i & 4095) == 0 && it->src) {
+            rbacctl_policy_forget(p, it->src);
+        }
+    }
+
+    for (i = 0; i < p->nnrefs; i++) {
+        if (rbacctl_writer_put(&w, p->nrefs[i].key, p->nrefs[i].val)
             != RBACCTL_OK)
         {
             goto failed;
@@ -1684,6 +1999,26 @@ rbacctl_apply_open(const char *path, size_t *len, int *mapped)
 
 
 /* Loads the policy text and writes what differs. */
+/* A random key for the digests of the records. */
+static void
+rbacctl_apply_sumkey(rbacctl_policy_t *p)
+{
+    uint64_t  r[4];
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+        r[0] = (uint64_t) getpid() * 0x9e3779b97f4a7c15ULL;
+        r[1] = (uint64_t) rbacctl_now() * 1e9;
+        r[2] = r[0] ^ 0x5851f42d4c957f2dULL;
+        r[3] = r[1] ^ 0x14057b7ef767814fULL;
+    }
+
+    p->sumkey[0].k0 = r[0];
+    p->sumkey[0].k1 = r[1];
+    p->sumkey[1].k0 = r[2];
+    p->sumkey[1].k1 = r[3];
+}
+
+
 static int
 rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
     size_t len, int prune, int mapped)
@@ -1696,22 +2031,24 @@ rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
     p.base = text;
     p.mapped = mapped;
 
+    rbacctl_apply_sumkey(&p);
+
     rc = rbacctl_policy_load(&p, text, len);
 
-    /* from here on only the canonical records are kept */
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
+
+    } else {
+        rc = rbacctl_apply_run(a, cmd, &p);
+    }
+
+    /* the records' text is read again when they are written */
     if (mapped) {
         munmap(text, len);
     } else {
         free(text);
     }
 
-    if (rc != RBACCTL_OK) {
-        fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
-        rbacctl_policy_free(&p);
-        return rc;
-    }
-
-    rc = rbacctl_apply_run(a, cmd, &p);
     rbacctl_policy_free(&p);
 
     return rc;

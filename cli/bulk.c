@@ -159,7 +159,8 @@ rbacctl_index(rbacctl_index_t *ix, const char *key, rbacctl_ixkey_pt get,
     size_t     i, j, size;
     uint32_t  *ns, v;
 
-    if (add && (ix->n + 1) * 2 > ix->mask) {
+    /* at most two thirds full: short probes, 6 bytes or less a key */
+    if (add && (ix->n + 1) * 3 > ix->mask * 2) {
         size = ix->mask ? (ix->mask + 1) * 2 : 1024;
         ns = calloc(size, sizeof(uint32_t));
         if (ns == NULL) {
@@ -208,6 +209,58 @@ rbacctl_index_free(rbacctl_index_t *ix)
 {
     free(ix->slot);
     memset(ix, 0, sizeof(*ix));
+}
+
+
+/* ---- a pool of strings ---- */
+
+/* A block: large enough to be mapped, and unmapped when freed. */
+#define RBACCTL_POOL_BLOCK  (1024 * 1024)
+
+
+char *
+rbacctl_pool_dup(rbacctl_pool_t *pool, const char *s, size_t len)
+{
+    char    *b, *d;
+    size_t   size;
+
+    if (len + 1 > pool->left) {
+        size = sizeof(void *) + len + 1;
+        size = size > RBACCTL_POOL_BLOCK ? size : RBACCTL_POOL_BLOCK;
+
+        b = malloc(size);
+        if (b == NULL) {
+            fprintf(stderr, "rbacctl: out of memory\n");
+            return NULL;
+        }
+
+        memcpy(b, &pool->blocks, sizeof(void *));
+        pool->blocks = b;
+        pool->next = b + sizeof(void *);
+        pool->left = size - sizeof(void *);
+    }
+
+    d = pool->next;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    pool->next += len + 1;
+    pool->left -= len + 1;
+
+    return d;
+}
+
+
+void
+rbacctl_pool_free(rbacctl_pool_t *pool)
+{
+    char  *b, *n;
+
+    for (b = pool->blocks; b; b = n) {
+        memcpy(&n, b, sizeof(void *));
+        free(b);
+    }
+
+    memset(pool, 0, sizeof(*pool));
 }
 
 

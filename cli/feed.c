@@ -90,6 +90,8 @@ typedef struct {
     size_t            nrefs, caprefs;
     rbacctl_oidx_t   *oidx;
     size_t            noidx;
+    rbacctl_index_t   chix;         /* keys of ch, to their first line */
+    size_t            chnext[RBACCTL_FEED_BATCH];  /* next, same key */
     size_t            applied;
     size_t            refused;
     size_t            lines;
@@ -519,6 +521,7 @@ rbacctl_feed_clear(rbacctl_feed_t *f)
     free(f->oidx);
     f->oidx = NULL;
     f->noidx = 0;
+    rbacctl_index_free(&f->chix);
     f->n = 0;
     f->nrefs = 0;
 }
@@ -532,6 +535,47 @@ rbacctl_feed_drop(rbacctl_feed_t *f, size_t i, const char *why)
 }
 
 
+static const char *
+rbacctl_feed_chkey(void *ud, size_t i)
+{
+    return ((rbacctl_feed_t *) ud)->ch[i].key;
+}
+
+
+/*
+ * The lines of the batch by key (each key to its first line, chnext to
+ * the next line with that key, f->n for none): one pass over the batch.
+ */
+static int
+rbacctl_feed_chindex(rbacctl_feed_t *f)
+{
+    size_t  i, h, last[RBACCTL_FEED_BATCH];
+
+    rbacctl_index_free(&f->chix);
+
+    for (i = 0; i < f->n; i++) {
+        f->chnext[i] = f->n;
+        h = rbacctl_index(&f->chix, f->ch[i].key, rbacctl_feed_chkey, f, 0);
+
+        if (h == 0) {
+            last[i] = i;
+            if (rbacctl_index(&f->chix, f->ch[i].key, rbacctl_feed_chkey, f,
+                              i + 1)
+                == (size_t) -1)
+            {
+                return RBACCTL_FAIL;
+            }
+            continue;
+        }
+
+        f->chnext[last[h - 1]] = i;
+        last[h - 1] = i;
+    }
+
+    return RBACCTL_OK;
+}
+
+
 /*
  * Whether `key` exists after the lines before `upto`: the last of them that
  * writes it decides, else Redis (`stored`).
@@ -542,9 +586,11 @@ rbacctl_feed_exists(rbacctl_feed_t *f, size_t upto, const char *key,
 {
     size_t  i;
 
-    for (i = upto; i-- > 0; ) {
-        if (!f->ch[i].refused && strcmp(f->ch[i].key, key) == 0) {
-            return f->ch[i].canon != NULL;
+    i = rbacctl_index(&f->chix, key, rbacctl_feed_chkey, f, 0);
+
+    for (i = i ? i - 1 : f->n; i < upto; i = f->chnext[i]) {
+        if (!f->ch[i].refused) {
+            stored = f->ch[i].canon != NULL;
         }
     }
 
@@ -620,6 +666,10 @@ rbacctl_feed_check_refs(rbacctl_feed_t *f)
     for (i = 0, n = 0; i < f->nrefs && rc == RBACCTL_OK; i++) {
         keys[n++] = f->refs[i].key;
         keys[n++] = f->refs[i].alt ? f->refs[i].alt : f->refs[i].key;
+    }
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_feed_chindex(f);
     }
 
     if (rc == RBACCTL_OK) {

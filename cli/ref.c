@@ -33,6 +33,7 @@ typedef struct {
     size_t           n;
     size_t           cap;
     rbacctl_index_t  ix;        /* once complete (rbacctl_drefs_index) */
+    rbacctl_tx_t    *tx;        /* strings in its pool; NULL: malloc */
 } rbacctl_drefs_t;
 
 /* Keys read while prefetching (rbacctl_refs_stage): noted, not sent. */
@@ -41,29 +42,48 @@ typedef struct {
     size_t           n;
     size_t           cap;
     rbacctl_index_t  ix;
+    rbacctl_pool_t   pool;      /* the keys */
 } rbacctl_miss_t;
 
 
+/*
+ * An empty list whose strings go to tx's pool, keys already in tx shared
+ * (NULL: each string its own malloc).
+ */
+static void
+rbacctl_drefs_init(rbacctl_drefs_t *l, rbacctl_tx_t *tx)
+{
+    memset(l, 0, sizeof(*l));
+    l->tx = tx;
+}
+
+
+/* The list; strings in a pool live as long as the pool. */
 static void
 rbacctl_drefs_free(rbacctl_drefs_t *l)
 {
-    size_t  i;
+    size_t          i;
+    rbacctl_tx_t   *tx;
 
-    for (i = 0; i < l->n; i++) {
+    tx = l->tx;
+
+    for (i = 0; tx == NULL && i < l->n; i++) {
         free(l->v[i].key);
         free(l->v[i].json);
     }
 
     free(l->v);
     rbacctl_index_free(&l->ix);
-    memset(l, 0, sizeof(*l));
+    rbacctl_drefs_init(l, tx);
 }
 
 
-/* Adds a copy of (key, json) to l. */
+/* Adds (key, json) to l: copies unless they are in l's pool already. */
 static int
-rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json)
+rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json,
+    int copy)
 {
+    rbacctl_ent_t   *e;
     rbacctl_dref_t  *nv;
 
     if (l->n == l->cap) {
@@ -75,13 +95,37 @@ rbacctl_drefs_push(rbacctl_drefs_t *l, const char *key, const char *json)
         l->v = nv;
     }
 
-    l->v[l->n].key = strdup(key);
-    l->v[l->n].json = strdup(json);
+    if (!copy) {
+        l->v[l->n].key = (char *) key;
+        l->v[l->n].json = (char *) json;
 
-    if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
-        free(l->v[l->n].key);
-        free(l->v[l->n].json);
-        return RBACCTL_FAIL;
+    } else if (l->tx == NULL) {
+        l->v[l->n].key = strdup(key);
+        l->v[l->n].json = strdup(json);
+
+        if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
+            free(l->v[l->n].key);
+            free(l->v[l->n].json);
+            return RBACCTL_FAIL;
+        }
+
+    } else {
+        e = rbacctl_tx_find(l->tx, key);
+        l->v[l->n].key = e ? e->key
+                           : rbacctl_pool_dup(&l->tx->pool, key, strlen(key));
+
+        /* an object's references under each spelling of its parent */
+        if (l->n && strcmp(l->v[l->n - 1].json, json) == 0) {
+            l->v[l->n].json = l->v[l->n - 1].json;
+
+        } else {
+            l->v[l->n].json = rbacctl_pool_dup(&l->tx->pool, json,
+                                               strlen(json));
+        }
+
+        if (l->v[l->n].key == NULL || l->v[l->n].json == NULL) {
+            return RBACCTL_FAIL;
+        }
     }
 
     l->n++;
@@ -151,21 +195,22 @@ rbacctl_drefs_add(rbacctl_drefs_t *l, const char *kind, rbac_str_t parent,
 
     snprintf(raw, sizeof(raw), "ref:%.*s", (int) out.len, out.data);
 
-    rc = rbacctl_drefs_push(l, raw, json);
+    rc = rbacctl_drefs_push(l, raw, json, 1);
     free(json);
 
     return rc;
 }
 
 
-/* Adds copies of the entries of src to l. */
+/* Adds the entries of src to l (copies unless both share a pool). */
 static int
 rbacctl_drefs_append(rbacctl_drefs_t *l, const rbacctl_drefs_t *src)
 {
     size_t  i;
 
     for (i = 0; i < src->n; i++) {
-        if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json)
+        if (rbacctl_drefs_push(l, src->v[i].key, src->v[i].json,
+                               l->tx != src->tx)
             != RBACCTL_OK)
         {
             return RBACCTL_FAIL;
@@ -249,7 +294,7 @@ rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
         m->keys = nk;
     }
 
-    m->keys[m->n] = strdup(key);
+    m->keys[m->n] = rbacctl_pool_dup(&m->pool, key, strlen(key));
     if (m->keys[m->n] == NULL) {
         return RBACCTL_FAIL;
     }
@@ -263,12 +308,7 @@ rbacctl_miss_note(rbacctl_miss_t *m, const char *key)
 static void
 rbacctl_miss_free(rbacctl_miss_t *m)
 {
-    size_t  i;
-
-    for (i = 0; i < m->n; i++) {
-        free(m->keys[i]);
-    }
-
+    rbacctl_pool_free(&m->pool);
     free(m->keys);
     rbacctl_index_free(&m->ix);
     memset(m, 0, sizeof(*m));
@@ -519,6 +559,7 @@ typedef struct {
     rbacctl_tx_t      *tx;
     rbacctl_key_pt     key;
     void              *ud;
+    int                copy;        /* the keys go away after the read */
 } rbacctl_preload_t;
 
 
@@ -536,20 +577,21 @@ rbacctl_preload_val(void *ud, size_t i, const char *val, size_t len)
 {
     rbacctl_preload_t  *pl = ud;
 
-    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), val, len);
+    return rbacctl_tx_known(pl->tx, pl->key(pl->ud, i), pl->copy, val, len);
 }
 
 
 /* Reads n keys into tx with pipelined MGETs (no WATCH: under the lock). */
 static int
 rbacctl_preload(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud,
-    rbacctl_lock_t *lock)
+    int copy, rbacctl_lock_t *lock)
 {
     rbacctl_preload_t  pl;
 
     pl.tx = tx;
     pl.key = key;
     pl.ud = ud;
+    pl.copy = copy;
 
     return rbacctl_mget(tx->conn, n, rbacctl_preload_key,
                         rbacctl_preload_val, &pl, NULL, lock);
@@ -582,10 +624,75 @@ rbacctl_drefs_same(const rbacctl_drefs_t *a, const rbacctl_drefs_t *b)
 
 
 /*
+ * Reads keys into tx in batches: MGETs in a bulk write (no WATCH), else
+ * WATCH and MGET per 250 keys (rbacctl_tx_get_many).
+ */
+static int
+rbacctl_read_many(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key, void *ud)
+{
+    if (n == 0) {
+        return RBACCTL_OK;
+    }
+
+    return tx->nowatch ? rbacctl_preload(tx, n, key, ud, 1, NULL)
+                       : rbacctl_tx_get_many(tx, n, key, ud);
+}
+
+
+/* 1 when key is staged with a new value: derived on its own. */
+static int
+rbacctl_changes(rbacctl_tx_t *tx, const char *key)
+{
+    rbacctl_ent_t  *e;
+
+    e = rbacctl_tx_find(tx, key);
+
+    return e != NULL && e->staged && rbacctl_differ(e->old, e->val);
+}
+
+
+/* The children's parents (owners, organizations) read in batches. */
+static int
+rbacctl_children_parents(rbacctl_tx_t *tx, char **keys, long n)
+{
+    int               rc;
+    long              k;
+    rbacctl_miss_t    m;
+    rbacctl_drefs_t   co, cn;
+
+    rc = RBACCTL_OK;
+    memset(&m, 0, sizeof(m));
+    tx->pre = &m;
+
+    for (k = 0; k < n && rc == RBACCTL_OK; k++) {
+        if (rbacctl_changes(tx, keys[k])) {
+            continue;
+        }
+
+        rbacctl_drefs_init(&co, NULL);
+        rbacctl_drefs_init(&cn, NULL);
+        rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
+        rbacctl_drefs_free(&co);
+        rbacctl_drefs_free(&cn);
+    }
+
+    tx->pre = NULL;
+
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_read_many(tx, m.n, rbacctl_miss_key, &m);
+    }
+
+    rbacctl_miss_free(&m);
+
+    return rc;
+}
+
+
+/*
  * The children of renamed parents (`moved`: 1 organizations, 2 users):
  * templates and groups, workspaces, that the write does not touch itself,
- * read once for all the parents (by MGET in a bulk write); those whose
- * references change are added to old and new.
+ * read once for all the parents, with their own parents and references,
+ * in batches; those whose references change are added to old and new.
  */
 static int
 rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
@@ -596,7 +703,6 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
     char            **keys;
     size_t            j;
     const char       *key;
-    rbacctl_ent_t    *e;
     rbacctl_miss_t    miss;
     rbacctl_drefs_t   co, cn;
 
@@ -616,31 +722,33 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
             return RBACCTL_FAIL;
         }
 
-        if (tx->nowatch && n > 0) {
-            rc = rbacctl_preload(tx, (size_t) n, rbacctl_strv_key, keys,
-                                 NULL);
+        rc = rbacctl_read_many(tx, (size_t) n, rbacctl_strv_key, keys);
+
+        if (rc == RBACCTL_OK) {
+            rc = rbacctl_children_parents(tx, keys, n);
         }
 
         for (k = 0; k < n && rc == RBACCTL_OK; k++) {
-            e = rbacctl_tx_find(tx, keys[k]);
-            if (e != NULL && e->staged && rbacctl_differ(e->old, e->val)) {
+            if (rbacctl_changes(tx, keys[k])) {
                 continue;           /* derived on its own */
             }
 
-            memset(&co, 0, sizeof(co));
-            memset(&cn, 0, sizeof(cn));
+            rbacctl_drefs_init(&co, NULL);
+            rbacctl_drefs_init(&cn, NULL);
 
             rc = rbacctl_derive_pair(tx, keys[k], &co, &cn);
 
-            if (rc == RBACCTL_OK && !rbacctl_drefs_same(&co, &cn)) {
-                rc = rbacctl_drefs_append(old, &co);
-                rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
+            if (rc == RBACCTL_OK && rbacctl_drefs_same(&co, &cn)) {
+                rbacctl_drefs_free(&co);
+                rbacctl_drefs_free(&cn);
+                continue;
             }
 
-            /* in a bulk write, their references are read in one batch */
-            for (j = 0; tx->nowatch && rc == RBACCTL_OK && j < co.n + cn.n;
-                 j++)
-            {
+            rc = rc == RBACCTL_OK ? rbacctl_drefs_append(old, &co) : rc;
+            rc = rc == RBACCTL_OK ? rbacctl_drefs_append(new, &cn) : rc;
+
+            /* the references that move are read in batches */
+            for (j = 0; rc == RBACCTL_OK && j < co.n + cn.n; j++) {
                 key = j < co.n ? co.v[j].key : cn.v[j - co.n].key;
                 if (rbacctl_tx_find(tx, key) == NULL) {
                     rc = rbacctl_miss_note(&miss, key);
@@ -654,8 +762,8 @@ rbacctl_derive_children(rbacctl_tx_t *tx, int moved, rbacctl_drefs_t *old,
         rbacctl_strv_free(keys, n);
     }
 
-    if (rc == RBACCTL_OK && miss.n) {
-        rc = rbacctl_preload(tx, miss.n, rbacctl_miss_key, &miss, NULL);
+    if (rc == RBACCTL_OK) {
+        rc = rbacctl_read_many(tx, miss.n, rbacctl_miss_key, &miss);
     }
 
     rbacctl_miss_free(&miss);
@@ -746,8 +854,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
     const rbacctl_dref_t  *p;
     rbac_reference_rec_t  *ref;
 
-    memset(&old, 0, sizeof(old));
-    memset(&new, 0, sizeof(new));
+    rbacctl_drefs_init(&old, tx);
+    rbacctl_drefs_init(&new, tx);
     rc = RBACCTL_OK;
 
     n0 = tx->n;
@@ -766,8 +874,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             break;
         }
 
-        memset(&po, 0, sizeof(po));
-        memset(&pn, 0, sizeof(pn));
+        rbacctl_drefs_init(&po, tx);
+        rbacctl_drefs_init(&pn, tx);
 
         rc = rbacctl_derive_pair(tx, key, &po, &pn);
 
@@ -861,7 +969,7 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
             }
         }
 
-        rc = rbacctl_tx_put(tx, new.v[i].key, new.v[i].json);
+        rc = rbacctl_tx_put_shared(tx, new.v[i].key, new.v[i].json);
     }
 
     /* names that went away, where they still name the same object */
@@ -909,8 +1017,8 @@ rbacctl_prefetch_pass(rbacctl_tx_t *tx, rbacctl_miss_t *m)
             continue;
         }
 
-        memset(&po, 0, sizeof(po));
-        memset(&pn, 0, sizeof(pn));
+        rbacctl_drefs_init(&po, NULL);
+        rbacctl_drefs_init(&pn, NULL);
 
         /* nothing is in flight: the lock may be renewed */
         rc = rbacctl_refs_keep(tx, i);
@@ -948,10 +1056,12 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
     /* the records' stored values, then their new ones staged */
     tx->nowatch = 1;
     tx->lock = lock;
-    rc = rbacctl_preload(tx, n, key, ud, lock);
+    /* the records' keys are the caller's: they outlive tx */
+    rc = rbacctl_preload(tx, n, key, ud, 0, lock);
 
+    /* their values outlive tx (the caller's) */
     for (i = 0; i < n && rc == RBACCTL_OK; i++) {
-        rc = rbacctl_tx_put(tx, key(ud, i), val(ud, i));
+        rc = rbacctl_tx_put_shared(tx, key(ud, i), val(ud, i));
     }
 
     /*
@@ -966,7 +1076,7 @@ rbacctl_refs_stage(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
         rc = rbacctl_prefetch_pass(tx, &m);
 
         if (rc == RBACCTL_OK && m.n) {
-            rc = rbacctl_preload(tx, m.n, rbacctl_miss_key, &m, lock);
+            rc = rbacctl_preload(tx, m.n, rbacctl_miss_key, &m, 1, lock);
         }
 
         k = m.n;

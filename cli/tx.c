@@ -17,6 +17,15 @@
 
 #define RBACCTL_TX_ATTEMPTS  8
 
+/* Keys read per round trip by rbacctl_tx_get_many. */
+#define RBACCTL_TX_BATCH     250
+
+/*
+ * Key comparisons one WATCH may cost Redis (it compares each new key with
+ * every key the client watches already): about a millisecond.
+ */
+#define RBACCTL_TX_WATCH_COST  (128 * 1024)
+
 
 static const char *
 rbacctl_tx_key(void *ud, size_t i)
@@ -36,9 +45,12 @@ rbacctl_tx_find(rbacctl_tx_t *tx, const char *key)
 }
 
 
-/* A new entry for key (not read yet), indexed; NULL when out of memory. */
+/*
+ * A new entry for key (not read yet), indexed; the key copied, or with
+ * `copy` 0 kept (it outlives tx).  NULL when out of memory.
+ */
 static rbacctl_ent_t *
-rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
+rbacctl_tx_add(rbacctl_tx_t *tx, const char *key, int copy)
 {
     rbacctl_ent_t  *e, *ne;
 
@@ -54,7 +66,8 @@ rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
 
     e = &tx->ents[tx->n];
     memset(e, 0, sizeof(*e));
-    e->key = strdup(key);
+    e->key = copy ? rbacctl_pool_dup(&tx->pool, key, strlen(key))
+                  : (char *) key;
     if (e->key == NULL) {
         return NULL;
     }
@@ -71,8 +84,8 @@ rbacctl_tx_add(rbacctl_tx_t *tx, const char *key)
 
 
 int
-rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
-    size_t len)
+rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, int copy,
+    const char *val, size_t len)
 {
     rbacctl_ent_t  *e;
 
@@ -80,13 +93,13 @@ rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
         return RBACCTL_OK;
     }
 
-    e = rbacctl_tx_add(tx, key);
+    e = rbacctl_tx_add(tx, key, copy);
     if (e == NULL) {
         return RBACCTL_FAIL;
     }
 
     if (val != NULL) {
-        e->old = strndup(val, len);
+        e->old = rbacctl_pool_dup(&tx->pool, val, len);
         if (e->old == NULL) {
             return RBACCTL_FAIL;
         }
@@ -101,14 +114,7 @@ rbacctl_tx_known(rbacctl_tx_t *tx, const char *key, const char *val,
 static void
 rbacctl_tx_reset(rbacctl_tx_t *tx)
 {
-    size_t  i;
-
-    for (i = 0; i < tx->n; i++) {
-        free(tx->ents[i].key);
-        free(tx->ents[i].old);
-        free(tx->ents[i].val);
-    }
-
+    rbacctl_pool_free(&tx->pool);
     free(tx->ents);
     tx->ents = NULL;
     tx->n = 0;
@@ -131,7 +137,7 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
         return RBACCTL_OK;
     }
 
-    e = rbacctl_tx_add(tx, key);
+    e = rbacctl_tx_add(tx, key, 1);
     if (e == NULL) {
         return RBACCTL_FAIL;
     }
@@ -156,7 +162,7 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
     }
 
     if (r->type == REDIS_REPLY_STRING) {
-        e->old = strdup(r->str);
+        e->old = rbacctl_pool_dup(&tx->pool, r->str, r->len);
         if (e->old == NULL) {
             freeReplyObject(r);
             return RBACCTL_FAIL;
@@ -177,30 +183,185 @@ rbacctl_tx_get(rbacctl_tx_t *tx, const char *key, const char **val)
 }
 
 
+/*
+ * One round trip for the entries idx[0..m) (added, not read): WATCH
+ * commands (each of a bounded cost), then one MGET.
+ */
+static int
+rbacctl_tx_batch(rbacctl_tx_t *tx, const size_t *idx, size_t m)
+{
+    int             rc;
+    char           *full[RBACCTL_TX_BATCH];
+    size_t          i, k, per, nw, plen;
+    const char     *argv[RBACCTL_TX_BATCH + 1];
+    redisReply     *r, *v;
+    rbacctl_ent_t  *e;
+
+    plen = strlen(tx->conn->prefix);
+    rc = RBACCTL_OK;
+
+    for (i = 0; i < m; i++) {
+        k = strlen(tx->ents[idx[i]].key);
+        full[i] = malloc(plen + k + 1);
+        if (full[i] == NULL) {
+            while (i-- > 0) {
+                free(full[i]);
+            }
+            return RBACCTL_FAIL;
+        }
+        memcpy(full[i], tx->conn->prefix, plen);
+        memcpy(full[i] + plen, tx->ents[idx[i]].key, k + 1);
+    }
+
+    per = RBACCTL_TX_WATCH_COST / (tx->n + 1);
+    per = per < 1 ? 1 : per > m ? m : per;
+    nw = 0;
+
+    for (i = 0; !tx->nowatch && i < m; i += k) {
+        k = m - i < per ? m - i : per;
+        argv[0] = "WATCH";
+        memcpy(&argv[1], &full[i], k * sizeof(char *));
+        rbacctl_send(tx->conn, (int) k + 1, argv);
+        nw++;
+    }
+
+    argv[0] = "MGET";
+    memcpy(&argv[1], full, m * sizeof(char *));
+    rbacctl_send(tx->conn, (int) m + 1, argv);
+
+    for (i = 0; i <= nw; i++) {
+        if (rbacctl_recv(tx->conn, &r) != 0 || r == NULL) {
+            fprintf(stderr, "rbacctl: Redis at %s: %s\n", tx->conn->where,
+                    tx->conn->errstr[0] ? tx->conn->errstr : "no reply");
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
+        if (i < nw || rc != RBACCTL_OK) {
+            rc = r->type == REDIS_REPLY_ERROR ? RBACCTL_FAIL : rc;
+            freeReplyObject(r);
+            continue;
+        }
+
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
+            rc = RBACCTL_FAIL;
+        }
+
+        for (k = 0; rc == RBACCTL_OK && k < m; k++) {
+            e = &tx->ents[idx[k]];
+            v = r->element[k];
+            e->read = 1;
+
+            if (v->type == REDIS_REPLY_STRING) {
+                e->old = rbacctl_pool_dup(&tx->pool, v->str, v->len);
+                rc = e->old ? RBACCTL_OK : RBACCTL_FAIL;
+            }
+        }
+
+        freeReplyObject(r);
+    }
+
+    for (i = 0; i < m; i++) {
+        free(full[i]);
+    }
+
+    if (rc != RBACCTL_OK) {
+        fprintf(stderr, "rbacctl: Redis at %s: a batched read failed\n",
+                tx->conn->where);
+    }
+
+    return rc;
+}
+
+
+int
+rbacctl_tx_get_many(rbacctl_tx_t *tx, size_t n, rbacctl_key_pt key,
+    void *ud)
+{
+    size_t          i, m, idx[RBACCTL_TX_BATCH];
+    const char     *k;
+    rbacctl_ent_t  *e;
+
+    m = 0;
+
+    for (i = 0; i < n; i++) {
+        k = key(ud, i);
+        if (rbacctl_tx_find(tx, k) != NULL) {
+            continue;
+        }
+
+        e = rbacctl_tx_add(tx, k, 1);
+        if (e == NULL) {
+            return RBACCTL_FAIL;
+        }
+
+        idx[m++] = tx->n - 1;
+
+        if (m == RBACCTL_TX_BATCH || i == n - 1) {
+            if (rbacctl_tx_batch(tx, idx, m) != RBACCTL_OK) {
+                return RBACCTL_FAIL;
+            }
+            m = 0;
+        }
+    }
+
+    return m ? rbacctl_tx_batch(tx, idx, m) : RBACCTL_OK;
+}
+
+
+/* The entry of key, read first if it is not yet. */
+static rbacctl_ent_t *
+rbacctl_tx_entry(rbacctl_tx_t *tx, const char *key)
+{
+    const char  *old;
+
+    if (rbacctl_tx_find(tx, key) == NULL
+        && rbacctl_tx_get(tx, key, &old) != RBACCTL_OK)
+    {
+        return NULL;
+    }
+
+    return rbacctl_tx_find(tx, key);
+}
+
+
 int
 rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val)
 {
-    const char      *old;
-    rbacctl_ent_t   *e;
+    rbacctl_ent_t  *e;
 
-    e = rbacctl_tx_find(tx, key);
+    e = rbacctl_tx_entry(tx, key);
     if (e == NULL) {
-        if (rbacctl_tx_get(tx, key, &old) != RBACCTL_OK) {
-            return RBACCTL_FAIL;
-        }
-        e = rbacctl_tx_find(tx, key);
+        return RBACCTL_FAIL;
     }
 
-    free(e->val);
+    /* a value staged before stays in the pool until the reset */
     e->val = NULL;
 
     if (val) {
-        e->val = strdup(val);
+        e->val = rbacctl_pool_dup(&tx->pool, val, strlen(val));
         if (e->val == NULL) {
             return RBACCTL_FAIL;
         }
     }
 
+    e->staged = 1;
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key, const char *val)
+{
+    rbacctl_ent_t  *e;
+
+    e = rbacctl_tx_entry(tx, key);
+    if (e == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    e->val = (char *) val;
     e->staged = 1;
 
     return RBACCTL_OK;
