@@ -1440,11 +1440,11 @@ rbacctl_diff_val(void *ud, size_t i, const char *val, size_t len)
         it->state = RBACCTL_CHANGED;
 
         /* a reference set by hand over one a name gives (ref.c) */
-        if (strncmp(it->kv, "ref:", 4) == 0 && rbacctl_ref_derived(val, len)) {
+        if (strncmp(it->key, "ref:", 4) == 0 && rbacctl_ref_derived(val, len)) {
             fprintf(stderr, "rbacctl: %s: a name gives this reference "
                     "(%.*s); the file would replace it by hand: rename or "
                     "delete the object instead; nothing was written\n",
-                    it->kv, (int) len, val);
+                    it->key, (int) len, val);
             return RBACCTL_USAGE;
         }
 
