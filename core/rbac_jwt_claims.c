@@ -100,6 +100,38 @@ rbac_jwt_clamp(double v)
 
 
 /* 1 if sub is a usable subject: 1..RBAC_MAX_NAME bytes, no control char. */
+/*
+ * An optional time claim (nbf, iat) that must not be after `latest` (now
+ * plus the leeway); its value, clamped, in *out when out is not NULL.
+ * NULL when it holds (or is absent), else the reason for the refusal.
+ */
+static const char *
+rbac_jwt_not_after(const cJSON *root, const char *name, double latest,
+    int64_t *out)
+{
+    const cJSON  *item;
+
+    item = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (item == NULL) {
+        return NULL;
+    }
+
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
+        return RBAC_JWT_R_MALFORMED;
+    }
+
+    if (latest < item->valuedouble) {
+        return RBAC_JWT_R_NOT_YET_VALID;
+    }
+
+    if (out != NULL) {
+        *out = rbac_jwt_clamp(item->valuedouble);
+    }
+
+    return NULL;
+}
+
+
 static int
 rbac_jwt_sub_ok(const cJSON *sub, size_t *len)
 {
@@ -140,6 +172,7 @@ rbac_jwt_check_claims(const rbac_jwt_checks_t *chk, rbac_str_t claims,
     size_t         sub_len;
     int64_t        exp, iat;
     rbac_rc_t      rc;
+    const char    *reason;
     const cJSON   *item, *sub;
 
     if (chk->leeway < 0 || chk->leeway > RBAC_JWT_LEEWAY_MAX
@@ -190,32 +223,14 @@ rbac_jwt_check_claims(const rbac_jwt_checks_t *chk, rbac_str_t claims,
 
     exp = rbac_jwt_clamp(t);
 
-    item = cJSON_GetObjectItemCaseSensitive(root, "nbf");
-    if (item != NULL) {
-        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
-            rc = rbac_jwt_reject(err, RBAC_JWT_R_MALFORMED);
-            goto done;
-        }
-
-        if (dnow + leeway < item->valuedouble) {
-            rc = rbac_jwt_reject(err, RBAC_JWT_R_NOT_YET_VALID);
-            goto done;
-        }
+    reason = rbac_jwt_not_after(root, "nbf", dnow + leeway, NULL);
+    if (reason == NULL) {
+        reason = rbac_jwt_not_after(root, "iat", dnow + leeway, &iat);
     }
 
-    item = cJSON_GetObjectItemCaseSensitive(root, "iat");
-    if (item != NULL) {
-        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
-            rc = rbac_jwt_reject(err, RBAC_JWT_R_MALFORMED);
-            goto done;
-        }
-
-        if (dnow + leeway < item->valuedouble) {
-            rc = rbac_jwt_reject(err, RBAC_JWT_R_NOT_YET_VALID);
-            goto done;
-        }
-
-        iat = rbac_jwt_clamp(item->valuedouble);
+    if (reason != NULL) {
+        rc = rbac_jwt_reject(err, reason);
+        goto done;
     }
 
     if (chk->nissuers > 0) {
