@@ -6,6 +6,7 @@ the upstream receives the body byte for byte."""
 
 import hashlib
 import json
+import re
 import socket
 import subprocess
 import time
@@ -482,3 +483,41 @@ def test_http2_body(nginx, redis, upstream):
                           b'"}', *unsized)
     assert status == ["413", "2"], answer
     assert json.loads(answer)["message"] == "Payload Too Large"
+
+
+def test_pipelined_bodies_each_decided_on_its_own(env):
+    """Requests sent at once on one keep-alive connection, each body in the
+    same read as its header and the next request: each is decided on its
+    own body (length or chunked, with or without Expect), and a chunked
+    body that nginx wrote to a file is still a 413."""
+    n, tokens = env
+    tok = tokens["friend"].encode()
+
+    def req(body, chunked=False, step=16, last=False, expect=False):
+        head = (b"POST /api/v2/workspaces/ws1/builds HTTP/1.1\r\nHost: x\r\n"
+                b"Coder-Session-Token: " + tok + b"\r\n")
+        if last:
+            head += b"Connection: close\r\n"
+        if expect:
+            head += b"Expect: 100-continue\r\n"
+        if chunked:
+            body = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + step]),
+                                                body[i:i + step])
+                            for i in range(0, len(body), step)) + b"0\r\n\r\n"
+            return head + b"Transfer-Encoding: chunked\r\n\r\n" + body
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    pad = b'{"transition":"stop","pad":"' + b"x" * 600 + b'"}'
+    # (request, the status lines it gets: "100 Continue" then the answer)
+    reqs = [(req(b'{"transition":"start"}'), [200]),
+            (req(b'{"transition":"delete"}'), [403]),
+            (req(b'{"transition":"stop"}', chunked=True, step=5), [200]),
+            (req(b'{"transition":"delete"}', chunked=True), [403]),
+            (req(pad, chunked=True, step=1), [413]),
+            (req(b'{"transition":"delete"}', expect=True), [100, 403]),
+            (req(b'{"transition":"start"}', last=True), [200])]
+    s = socket.create_connection(("127.0.0.1", n.port), 10 * SLOW)
+    s.sendall(b"".join(r for r, _ in reqs))
+    got = read_to_close(s)
+    codes = [int(c) for c in re.findall(rb"HTTP/1\.1 (\d{3}) ", got)]
+    assert codes == [c for _, cs in reqs for c in cs], got[:2000].decode()
