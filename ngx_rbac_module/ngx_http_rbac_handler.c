@@ -229,8 +229,13 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
             return NGX_OK;
         }
 
-        /* every pass of the access phase (ctx is reset on redirects) */
-        if (lcf->identity_headers
+        /*
+         * every pass of the access phase (ctx is reset on redirects); a
+         * location that decides again after a redirect with identity
+         * headers off must not pass on those of the first decision
+         */
+        if ((lcf->identity_headers
+             || (r->internal && lcf->mode != NGX_HTTP_RBAC_OFF))
             && ngx_http_rbac_strip_headers(r) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

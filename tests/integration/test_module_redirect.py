@@ -30,6 +30,14 @@ def env(nginx, redis, upstream):
         location /up/ { rbac on; rbac_object workspace id=w1; %s }
         location /upc/ { rbac on; rbac_object workspace id=wc; %s }
         location /upx/ { rbac on; rbac_object workspace id=$arg_ws; %s }
+        location /upoff/ {
+            rbac on; rbac_object workspace id=w1; rbac_identity_headers off;
+            %s
+        }
+        location = /hdroff {
+            rbac on; rbac_object workspace id=w1;
+            try_files /nope /upoff/hdroff;
+        }
         location = /same {
             rbac on; rbac_object workspace id=w1;
             try_files /nope /up/same;
@@ -51,7 +59,7 @@ def env(nginx, redis, upstream):
             error_page 404 = /up/ep;
             try_files /nope =404;
         }
-""" % (up, up, up)
+""" % (up, up, up, up)
     n = nginx(http, server)
     assert wait_for(lambda: all(w["subscribed"]
                                 for w in status(n)["redis"]), 5)
@@ -97,3 +105,14 @@ def test_credential_read_again(env):
     for i in range(3):
         resp = n.get("/args", token=token)
         assert resp.status_code == 401, (i, resp.text)
+
+
+def test_headers_off_after_redirect_drop_earlier_identity(env):
+    """A location reached by a redirect that decides again with
+    rbac_identity_headers off sends its upstream no identity: the headers
+    the first location set are not carried over."""
+    n, token = env
+    resp = n.get("/hdroff", token=token)
+    assert resp.status_code == 200, resp.text
+    assert upstream_headers(resp, "X-Rbac-User") == []
+    assert upstream_headers(resp, "X-Rbac-Kind") == []
