@@ -216,13 +216,7 @@ def test_client_that_stops_sending_times_out(env):
               tokens["friend"].encode() +
               b"\r\nContent-Length: 100\r\n\r\n{\"transi")
     started = time.monotonic()
-    got = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
+    got = read_to_close(s)
     assert time.monotonic() - started >= 0.9 * SLOW
     assert not got.startswith(b"HTTP/1.1 200"), got
     assert " 408 " in n.access_line("POST /slow/x", timeout=5)

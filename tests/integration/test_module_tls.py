@@ -68,6 +68,21 @@ def tls_redis(tmp_path, pki, stem="server", dns=("localhost",),
 
 # --------------------------------------------------------------------------
 
+
+def decides_and_hears(n, r):
+    """Once subscribed: alice owns w1 (200), bob does not (403); then bob
+    is made its owner and the subscriber, over TLS too, hears of it."""
+    assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
+    alice, bob = tok("alice"), tok("bob")
+    assert n.get("/ws/w1", token=alice).status_code == 200
+    assert n.get("/ws/w1", token=bob).status_code == 403
+    put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
+                                "org": "orgA", "owner": "bob"})
+    assert r.publish("rbac:inv", "rbac:obj:workspace:w1") == 1
+    r.ping()
+    assert n.get("/ws/w1", token=bob).status_code == 200
+
+
 def test_tls_serves_and_subscriber_invalidates(nginx, upstream, tmp_path,
                                                pki):
     with tls_redis(tmp_path, pki) as rs:
@@ -76,17 +91,8 @@ def test_tls_serves_and_subscriber_invalidates(nginx, upstream, tmp_path,
         n = nginx(*conf(tmp_path, upstream,
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s"
                         % (rs.port, pki.ca)))
-        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
-        alice, bob = tok("alice"), tok("bob")
-        assert n.get("/ws/w1", token=alice).status_code == 200
-        assert n.get("/ws/w1", token=bob).status_code == 403
-        # the subscriber, over TLS too, hears of the change
-        put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
-                                    "org": "orgA", "owner": "bob"})
-        assert r.publish("rbac:inv", "rbac:obj:workspace:w1") == 1
-        r.ping()
-        assert n.get("/ws/w1", token=bob).status_code == 200
-        assert n.get("/ws/w1", token=alice).status_code == 403
+        decides_and_hears(n, r)
+        assert n.get("/ws/w1", token=tok("alice")).status_code == 403
         # both connections of the worker are TLS ones on this server
         assert len(r.client_list()) >= 3
 
@@ -189,15 +195,7 @@ def test_acl_user_with_least_privileges(nginx, upstream, tmp_path, pki):
                         "127.0.0.1:%d ssl ssl_trusted_certificate=%s "
                         "user=rbac-proxy password=%s"
                         % (rs.port, pki.ca, pw)))
-        assert wait_for(lambda: subscribed(n), 5 * SLOW), n.log()
-        alice, bob = tok("alice"), tok("bob")
-        assert n.get("/ws/w1", token=alice).status_code == 200
-        assert n.get("/ws/w1", token=bob).status_code == 403
-        put(r, "obj:workspace:w1", {"type": "workspace", "id": "w1",
-                                    "org": "orgA", "owner": "bob"})
-        assert r.publish("rbac:inv", "rbac:obj:workspace:w1") == 1
-        r.ping()
-        assert n.get("/ws/w1", token=bob).status_code == 200
+        decides_and_hears(n, r)
         # every connection of nginx is the ACL user's
         users = {c["user"] for c in r.client_list() if c.get("cmd") in
                  ("mget", "subscribe")}

@@ -434,6 +434,16 @@ def test_feed_refuses_a_name_claimed_twice(redis, tmp_path):
     assert refs(redis)["workspace:alice/dev"]["id"] == W1
 
 
+def applied_in_batches(redis, tmp_path, pol, c):
+    """Applies pol; the named records cost batched reads, not a WATCH and
+    a GET each (c's command counts were reset before)."""
+    r = apply(redis, tmp_path, pol)
+    assert r.returncode == 0, r.stderr
+    st = c.info("commandstats")
+    calls = {k[len("cmdstat_"):]: v["calls"] for k, v in st.items()}
+    assert calls.get("watch", 0) < 20 and calls.get("get", 0) < 20, calls
+
+
 def test_apply_of_named_records_reads_in_batches(redis, tmp_path):
     """No round trip per named record: the stored values, parents and
     references are read with a few MGETs, not a WATCH and GET each."""
@@ -446,11 +456,7 @@ def test_apply_of_named_records_reads_in_batches(redis, tmp_path):
            "objects": objs}
     c = redis.client()
     c.config_resetstat()
-    r = apply(redis, tmp_path, pol)
-    assert r.returncode == 0, r.stderr
-    st = c.info("commandstats")
-    calls = {k[len("cmdstat_"):]: v["calls"] for k, v in st.items()}
-    assert calls.get("watch", 0) < 20 and calls.get("get", 0) < 20, calls
+    applied_in_batches(redis, tmp_path, pol, c)
     got = refs(redis)
     assert got["workspace:user7/ws"] == {"type": "workspace", "id": "w7",
                                          "auto": True}
@@ -459,11 +465,7 @@ def test_apply_of_named_records_reads_in_batches(redis, tmp_path):
     for u in users:
         u["username"] = "x" + u["username"]
     c.config_resetstat()
-    r = apply(redis, tmp_path, pol)
-    assert r.returncode == 0, r.stderr
-    st = c.info("commandstats")
-    calls = {k[len("cmdstat_"):]: v["calls"] for k, v in st.items()}
-    assert calls.get("watch", 0) < 20 and calls.get("get", 0) < 20, calls
+    applied_in_batches(redis, tmp_path, pol, c)
     got = refs(redis)
     assert got["workspace:xuser7/ws"]["id"] == "w7"
     assert "workspace:user7/ws" not in got
