@@ -351,6 +351,13 @@ int rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog,
     rbacctl_lock_t *lock);
 
+/*
+ * rbacctl_mget of n keys: present[i], and with vals non-NULL a copy of
+ * each value (NULL when absent; the caller frees them, also on failure).
+ */
+int rbacctl_mget_copy(rbacctl_conn_t *conn, const char **keys, size_t n,
+    int *present, char **vals);
+
 typedef struct {
     rbacctl_conn_t  *conn;
     rbacctl_lock_t  *lock;          /* NULL: no lock check */

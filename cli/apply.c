@@ -969,59 +969,6 @@ nojson:
 
 /* ---- checks against Redis ---- */
 
-typedef struct {
-    rbacctl_policy_t   *p;
-    const char        **keys;
-    char              **vals;       /* copies, or NULL */
-    int                *present;
-} rbacctl_fetch_t;
-
-
-static const char *
-rbacctl_fetch_key(void *ud, size_t i)
-{
-    return ((rbacctl_fetch_t *) ud)->keys[i];
-}
-
-
-static int
-rbacctl_fetch_val(void *ud, size_t i, const char *val, size_t len)
-{
-    rbacctl_fetch_t  *f = ud;
-
-    f->present[i] = val != NULL;
-
-    if (f->vals && val) {
-        f->vals[i] = strndup(val, len);
-        if (f->vals[i] == NULL) {
-            return RBACCTL_FAIL;
-        }
-    }
-
-    return RBACCTL_OK;
-}
-
-
-/* Reads n keys: which exist, and their values with `vals` non-NULL. */
-static int
-rbacctl_fetch(rbacctl_conn_t *conn, const char **keys, size_t n,
-    int *present, char **vals)
-{
-    rbacctl_fetch_t  f;
-
-    f.keys = keys;
-    f.vals = vals;
-    f.present = present;
-
-    if (vals) {
-        memset(vals, 0, n * sizeof(char *));
-    }
-
-    return rbacctl_mget(conn, n, rbacctl_fetch_key, rbacctl_fetch_val, &f,
-                        NULL, NULL);
-}
-
-
 /* Every record named must be in the policy or (without --prune) Redis. */
 static int
 rbacctl_apply_needs(rbacctl_conn_t *conn, rbacctl_policy_t *p)
@@ -1054,7 +1001,7 @@ rbacctl_apply_needs(rbacctl_conn_t *conn, rbacctl_policy_t *p)
         }
     }
 
-    rc = n ? rbacctl_fetch(conn, keys, n, present, NULL) : RBACCTL_OK;
+    rc = n ? rbacctl_mget_copy(conn, keys, n, present, NULL) : RBACCTL_OK;
 
     for (i = 0, n = 0; i < p->nneeds && rc == RBACCTL_OK; i++) {
         nd = &p->needs[i];
@@ -1228,7 +1175,7 @@ rbacctl_apply_stored_groups(rbacctl_conn_t *conn, rbacctl_policy_t *p,
     }
 
     if (rc == RBACCTL_OK && n) {
-        rc = rbacctl_fetch(conn, keys, n, present, vals);
+        rc = rbacctl_mget_copy(conn, keys, n, present, vals);
     }
 
     for (k = 0; k < (long) n && rc == RBACCTL_OK; k++) {

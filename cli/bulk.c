@@ -511,3 +511,54 @@ publish:
         }
     }
 }
+
+
+typedef struct {
+    const char  **keys;
+    int          *present;
+    char        **vals;
+} rbacctl_copy_t;
+
+
+static const char *
+rbacctl_copy_key(void *ud, size_t i)
+{
+    return ((rbacctl_copy_t *) ud)->keys[i];
+}
+
+
+static int
+rbacctl_copy_val(void *ud, size_t i, const char *val, size_t len)
+{
+    rbacctl_copy_t  *c = ud;
+
+    c->present[i] = val != NULL;
+
+    if (c->vals != NULL && val != NULL) {
+        c->vals[i] = strndup(val, len);
+        if (c->vals[i] == NULL) {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
+int
+rbacctl_mget_copy(rbacctl_conn_t *conn, const char **keys, size_t n,
+    int *present, char **vals)
+{
+    rbacctl_copy_t  c;
+
+    c.keys = keys;
+    c.present = present;
+    c.vals = vals;
+
+    if (vals != NULL) {
+        memset(vals, 0, n * sizeof(char *));
+    }
+
+    return rbacctl_mget(conn, n, rbacctl_copy_key, rbacctl_copy_val, &c,
+                        NULL, NULL);
+}

@@ -598,54 +598,6 @@ rbacctl_feed_exists(rbacctl_feed_t *f, size_t upto, const char *key,
 }
 
 
-typedef struct {
-    const char  **keys;
-    int          *present;
-    char        **vals;
-} rbacctl_fkeys_t;
-
-
-static const char *
-rbacctl_fkeys_key(void *ud, size_t i)
-{
-    return ((rbacctl_fkeys_t *) ud)->keys[i];
-}
-
-
-static int
-rbacctl_fkeys_val(void *ud, size_t i, const char *val, size_t len)
-{
-    rbacctl_fkeys_t  *k = ud;
-
-    k->present[i] = val != NULL;
-
-    if (k->vals) {
-        k->vals[i] = val ? strndup(val, len) : NULL;
-        if (val && k->vals[i] == NULL) {
-            return RBACCTL_FAIL;
-        }
-    }
-
-    return RBACCTL_OK;
-}
-
-
-/* Reads n keys: present[i], and vals[i] (copies) with vals non-NULL. */
-static int
-rbacctl_feed_read(rbacctl_feed_t *f, const char **keys, size_t n,
-    int *present, char **vals)
-{
-    rbacctl_fkeys_t  k;
-
-    k.keys = keys;
-    k.present = present;
-    k.vals = vals;
-
-    return rbacctl_mget(f->conn, n, rbacctl_fkeys_key, rbacctl_fkeys_val, &k,
-                        NULL, NULL);
-}
-
-
 /* Every record a line names exists in Redis or earlier in the batch. */
 static int
 rbacctl_feed_check_refs(rbacctl_feed_t *f)
@@ -673,7 +625,7 @@ rbacctl_feed_check_refs(rbacctl_feed_t *f)
     }
 
     if (rc == RBACCTL_OK) {
-        rc = rbacctl_feed_read(f, keys, n, present, NULL);
+        rc = rbacctl_mget_copy(f->conn, keys, n, present, NULL);
     }
 
     for (i = 0; i < f->nrefs && rc == RBACCTL_OK; i++) {
@@ -780,7 +732,7 @@ rbacctl_feed_fetch(rbacctl_feed_t *f, const char **keys, size_t n,
     present = calloc(n + 1, sizeof(int));
     *vals = calloc(n + 1, sizeof(char *));
 
-    rc = present && *vals ? rbacctl_feed_read(f, keys, n, present, *vals)
+    rc = present && *vals ? rbacctl_mget_copy(f->conn, keys, n, present, *vals)
                           : RBACCTL_FAIL;
     free(present);
 
