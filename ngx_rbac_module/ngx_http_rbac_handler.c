@@ -388,33 +388,33 @@ ngx_http_rbac_decide(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
  * variables they hold: captures, query arguments, $rbac_body_* fields) may
  * not hold a control byte: such a value names no object, and would carry
  * whatever follows a CR/LF to the upstream.  Refused with 400 before
- * anything is decided, in shadow mode too.  The values read are kept in
- * ctx->memo_args for the memo's key, read in the same pass.  NEXT: clean;
+ * anything is decided, in shadow mode too.  Read once, on the first pass:
+ * the values are kept in ctx->memo_args (id, org, owner of rbac_object,
+ * then of each rbac_also) for the memo's key and the UUID check.  NEXT: clean;
  * DECIDED: refused (ctx says why); ERROR.
  */
 static ngx_http_rbac_step_e
 ngx_http_rbac_object_ctl(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx)
 {
-    ngx_str_t                     v;
+    ngx_str_t                     v, *args;
     ngx_uint_t                    i, j, n;
     rbac_str_t                    sv;
     ngx_http_complex_value_t     *cv[3];
     ngx_http_rbac_also_conf_t    *ac;
     ngx_http_rbac_object_conf_t  *oc;
 
-    if (lcf->object == NULL) {
+    if (lcf->object == NULL || ctx->memo_args != NULL) {
+        /* no object, or read and found clean on an earlier pass */
         return NGX_HTTP_RBAC_STEP_NEXT;
     }
 
     ac = lcf->also != NULL ? lcf->also->elts : NULL;
     n = lcf->also != NULL ? lcf->also->nelts : 0;
 
-    if (ctx->memo_args == NULL) {
-        ctx->memo_args = ngx_palloc(r->pool, 3 * (n + 1) * sizeof(ngx_str_t));
-        if (ctx->memo_args == NULL) {
-            return NGX_HTTP_RBAC_STEP_ERROR;
-        }
+    args = ngx_palloc(r->pool, 3 * (n + 1) * sizeof(ngx_str_t));
+    if (args == NULL) {
+        return NGX_HTTP_RBAC_STEP_ERROR;
     }
 
     for (i = 0; i <= n; i++) {
@@ -426,7 +426,7 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
 
         for (j = 0; j < 3; j++) {
             if (cv[j] == NULL) {
-                ngx_str_null(&ctx->memo_args[3 * i + j]);
+                ngx_str_null(&args[3 * i + j]);
                 continue;
             }
 
@@ -434,7 +434,7 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
                 return NGX_HTTP_RBAC_STEP_ERROR;
             }
 
-            ctx->memo_args[3 * i + j] = v;
+            args[3 * i + j] = v;
 
             sv = ngx_http_rbac_vstr(v);
 
@@ -447,6 +447,8 @@ ngx_http_rbac_object_ctl(ngx_http_request_t *r,
             }
         }
     }
+
+    ctx->memo_args = args;
 
     return NGX_HTTP_RBAC_STEP_NEXT;
 }

@@ -64,9 +64,8 @@ ngx_http_rbac_ids_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                 continue;
             }
 
-            if (ngx_http_complex_value(r, cv[i], &v) != NGX_OK) {
-                return NGX_ERROR;
-            }
+            /* as ngx_http_rbac_object_ctl read it */
+            v = ctx->memo_args[3 * j + i];
 
             val.data = (const char *) v.data;
             val.len = v.len;
