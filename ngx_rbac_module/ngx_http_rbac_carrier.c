@@ -51,6 +51,7 @@ typedef struct {
     ngx_http_request_t            *request;
     ngx_http_rbac_carrier_plan_t  *plan;
     ngx_str_t                     *cred;
+    ngx_http_rbac_seen_t          *seen;
     ngx_uint_t                     first;    /* source of *cred */
     unsigned                       ambiguous:1;
 } ngx_http_rbac_carrier_t;
@@ -60,6 +61,7 @@ static void ngx_http_rbac_carrier_add(ngx_http_rbac_carrier_t *st,
     ngx_uint_t i, rbac_str_t v);
 static ngx_uint_t ngx_http_rbac_carrier_wanted(
     ngx_http_rbac_carrier_plan_t *plan, size_t len);
+static uint64_t ngx_http_rbac_carrier_fold(uint64_t h, ngx_table_elt_t *e);
 static void ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st);
 static void ngx_http_rbac_carrier_cookies(ngx_http_rbac_carrier_t *st,
     rbac_str_t rest);
@@ -173,11 +175,12 @@ ngx_http_rbac_carrier_init(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf,
 
 /*
  * NGX_OK: *cred is the credential (empty: none) and *type its source's
- * type=; NGX_DECLINED: two different credentials; NGX_ERROR.
+ * type=, *seen what they were read from; NGX_DECLINED: two different
+ * credentials; NGX_ERROR.
  */
 ngx_int_t
 ngx_http_rbac_carrier(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
-    ngx_str_t *cred, ngx_uint_t *type)
+    ngx_str_t *cred, ngx_uint_t *type, ngx_http_rbac_seen_t *seen)
 {
     ngx_str_t                      v;
     ngx_uint_t                     i, k;
@@ -193,8 +196,13 @@ ngx_http_rbac_carrier(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
     st.request = r;
     st.plan = plan;
     st.cred = cred;
+    st.seen = seen;
     st.first = lcf->tokens->nelts;
     st.ambiguous = 0;
+
+    seen->headers = 0;
+    seen->n = 0;
+    seen->args = r->args;
 
     for (i = 0; i < plan->nvalues; i++) {
         k = plan->values[i];
@@ -220,6 +228,67 @@ ngx_http_rbac_carrier(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
                                             : NGX_HTTP_RBAC_CRED_AUTO;
 
     return st.ambiguous ? NGX_DECLINED : NGX_OK;
+}
+
+
+/*
+ * 1 if the sources of lcf, which read *seen before (the same rbac_token
+ * list), would find the same credential in the request as it is now: none
+ * is a variable of another kind, and the query string (if they read it)
+ * and the header lines they may read are where they were.
+ */
+ngx_uint_t
+ngx_http_rbac_carrier_same(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_seen_t *seen)
+{
+    uint64_t                       fold;
+    ngx_uint_t                     i, n;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *h;
+    ngx_http_rbac_carrier_plan_t  *plan;
+
+    plan = lcf->carrier;
+
+    /* an empty query string may point anywhere (try_files leaves it so) */
+    if (plan->nvalues != 0
+        || (plan->args != 0
+            && (r->args.len != seen->args.len
+                || (r->args.len != 0 && r->args.data != seen->args.data))))
+    {
+        return 0;
+    }
+
+    if (plan->headers == 0 && plan->cookies == 0) {
+        return 1;
+    }
+
+    fold = 0;
+    n = 0;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (ngx_http_rbac_carrier_wanted(plan, h[i].key.len)) {
+                fold = ngx_http_rbac_carrier_fold(fold, &h[i]);
+                n++;
+            }
+        }
+    }
+
+    return n == seen->n && fold == seen->headers;
+}
+
+
+/* A line added to the request after *seen was read, folded in. */
+void
+ngx_http_rbac_carrier_seen(ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_seen_t *seen, ngx_table_elt_t *h)
+{
+    if (ngx_http_rbac_carrier_wanted(lcf->carrier, h->key.len)) {
+        seen->headers = ngx_http_rbac_carrier_fold(seen->headers, h);
+        seen->n++;
+    }
 }
 
 
@@ -265,6 +334,28 @@ ngx_http_rbac_carrier_wanted(ngx_http_rbac_carrier_plan_t *plan, size_t len)
 
 
 /*
+ * One header line folded into the fold of the lines before it: where its
+ * name and value lie, and their lengths.  Not their bytes: a module that
+ * changes a line (headers_more, lua's set_header) gives it new ones, and
+ * nginx never rewrites a line where it lies.  Each step is a bijection of
+ * h: a line whose name or value moved changes the fold; lines added,
+ * removed, replaced or reordered change it too, unless addresses that no
+ * client chooses meet a 64-bit coincidence.
+ */
+static ngx_inline uint64_t
+ngx_http_rbac_carrier_fold(uint64_t h, ngx_table_elt_t *e)
+{
+    h = (h ^ (uintptr_t) e->key.data) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (uintptr_t) e->value.data) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ e->key.len ^ ((uint64_t) e->value.len << 32))
+        * 0x9e3779b97f4a7c15ULL;
+
+    return h ^ (h >> 29);
+}
+
+
+
+/*
  * One walk of the header lines: each line of a $http_X source's name, and
  * each Cookie line for the $cookie_X sources.
  */
@@ -297,6 +388,10 @@ ngx_http_rbac_carrier_headers(ngx_http_rbac_carrier_t *st)
         if (!ngx_http_rbac_carrier_wanted(plan, h[i].key.len)) {
             continue;
         }
+
+        st->seen->headers = ngx_http_rbac_carrier_fold(st->seen->headers,
+                                                       &h[i]);
+        st->seen->n++;
 
         name = ngx_http_rbac_rstr(h[i].key);
 

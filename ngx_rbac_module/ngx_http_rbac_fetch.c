@@ -167,6 +167,15 @@ ngx_http_rbac_want(ngx_http_rbac_ctx_t *ctx, ngx_str_t *key)
         return NGX_ERROR;
     }
 
+    /* made on the first record: a decision from the memo wants none */
+    if (ctx->records.nalloc == 0
+        && ngx_array_init(&ctx->records, ctx->request->pool, 8,
+                          sizeof(ngx_http_rbac_record_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     rec = ngx_array_push(&ctx->records);
     if (rec == NULL) {
         return NGX_ERROR;

@@ -307,13 +307,6 @@ ngx_http_rbac_ctx_create(ngx_http_request_t *r)
     ctx->wake.data = ctx;
     ctx->wake.log = r->connection->log;
 
-    if (ngx_array_init(&ctx->records, r->pool, 8,
-                       sizeof(ngx_http_rbac_record_t))
-        != NGX_OK)
-    {
-        return NULL;
-    }
-
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NULL;
@@ -467,7 +460,8 @@ ngx_http_rbac_begin(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     ctx->state = NGX_HTTP_RBAC_ST_CREDENTIAL;
 
-    rc = ngx_http_rbac_carrier(r, lcf, &ctx->cred, &ctx->cred_src_type);
+    rc = ngx_http_rbac_carrier(r, lcf, &ctx->cred, &ctx->cred_src_type,
+                              &ctx->seen);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_RBAC_STEP_ERROR;

@@ -531,18 +531,22 @@ ngx_http_rbac_memo_copy(u_char *p, ngx_str_t *s)
  * none).  Its allow answers the new location too when everything it was
  * decided from is the same there: a location that decides alike (same mode,
  * credential sources, keys, issuers, principals, object and rbac_also
- * declarations, identity headers, body size), the same credential read again
- * from its sources, the same key (method, credential and its source's type=,
+ * declarations, identity headers, body size: ngx_http_rbac_memo_classify
+ * found that at configuration), the same credential (the
+ * sources read it from the same header lines and query string, or read again
+ * give the same one), the same key (method, credential and its source's type=,
  * object arguments and actions as they evaluate now), in the same tick and
  * with no change to the zone since.  Its identity headers are in place
  * already.  NGX_OK: it answers (the context is the request's again);
  * NGX_DECLINED: decide.
  *
  * When the arguments and actions of both locations are the same constants
- * (the same location, or one declared alike with the same words), the tail
- * of the key, which holds them, is the same bytes as the one kept: only the
- * head is built again and compared (the credential among it, against the
- * copy kept in the key, not against the request's header).
+ * (twins: the same location, or one declared alike with the same words),
+ * the tail of the key, which holds them, is the same bytes as the one kept:
+ * only the head is built again and compared (the credential among it,
+ * against the copy kept in the key, not against the request's header).
+ * With the same credential too, only the method and the key set's
+ * generation are.
  */
 ngx_int_t
 ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
@@ -551,8 +555,11 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
     u_char                      buf[NGX_HTTP_RBAC_MEMO_KEY];
     size_t                      head;
     ngx_str_t                   key, cred;
-    ngx_uint_t                  type, args;
+    ngx_uint_t                  type, args, same;
+    ngx_atomic_uint_t           keys;
+    ngx_http_rbac_seen_t        seen;
     ngx_http_rbac_loc_conf_t   *prev;
+    ngx_http_rbac_memo_fixed_t  fixed;
     ngx_http_rbac_main_conf_t  *rmcf;
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rbac_module);
@@ -567,19 +574,40 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
     }
 
     /* the key starts with the location it was decided in */
-    ngx_memcpy(&prev, ctx->memo_key.data, sizeof(prev));
+    ngx_memcpy(&fixed, ctx->memo_key.data, sizeof(fixed));
+    prev = fixed.lcf;
 
-    if (prev != lcf && !ngx_http_rbac_memo_same(prev, lcf)) {
+    if (lcf->alike == NULL || lcf->alike != prev->alike) {
         return NGX_DECLINED;
     }
 
-    /* the credential as this location's sources give it now */
-    if (ngx_http_rbac_carrier(r, lcf, &cred, &type) != NGX_OK) {
-        return NGX_DECLINED;
-    }
+    same = ngx_http_rbac_carrier_same(r, lcf, &ctx->seen);
 
     /* only the head when the tail is the same constants */
-    args = !ngx_http_rbac_memo_same_args(prev, lcf);
+    args = (lcf->twin == NULL || lcf->twin != prev->twin);
+
+    if (same && !args) {
+        /* the same credential, arguments and actions: the rest of the head */
+        if (r->method != fixed.method
+            || ngx_http_rbac_jwks_memo_tag(lcf, &keys) != NGX_OK
+            || keys != fixed.keys)
+        {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_rbac_module);
+        return NGX_OK;
+    }
+
+    if (same) {
+        /* the lines and query string it was read from: the same one */
+        cred = ctx->cred;
+        type = ctx->cred_src_type;
+
+    } else if (ngx_http_rbac_carrier(r, lcf, &cred, &type, &seen) != NGX_OK) {
+        /* the credential as this location's sources give it now */
+        return NGX_DECLINED;
+    }
 
     /* $rbac_body_* as this request's body gives them */
     ngx_http_set_ctx(r, ctx, ngx_http_rbac_module);
@@ -597,6 +625,72 @@ ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
         ngx_http_set_ctx(r, NULL, ngx_http_rbac_module);
         return NGX_DECLINED;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Once conf is merged (a location that decides, or a level above one):
+ * conf->alike is the first location merged that decides alike
+ * (ngx_http_rbac_memo_same), conf->twin the first that also has the same
+ * constant arguments and actions (NULL: some are variables).  NULL alike:
+ * none carries a decision after a redirect (rbac_app's, whose object is
+ * built per request).
+ */
+ngx_int_t
+ngx_http_rbac_memo_classify(ngx_conf_t *cf, ngx_http_rbac_loc_conf_t *conf)
+{
+    ngx_uint_t                  i;
+    ngx_http_rbac_loc_conf_t  **seen, **p;
+    ngx_http_rbac_main_conf_t  *rmcf;
+
+    if (conf->app != NULL) {
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rbac_module);
+
+    if (rmcf->deciding == NULL) {
+        rmcf->deciding = ngx_array_create(cf->pool, 16,
+                                          sizeof(ngx_http_rbac_loc_conf_t *));
+        if (rmcf->deciding == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    seen = rmcf->deciding->elts;
+    conf->alike = conf;
+
+    for (i = 0; i < rmcf->deciding->nelts; i++) {
+        if (seen[i]->alike == seen[i]
+            && ngx_http_rbac_memo_same(seen[i], conf))
+        {
+            conf->alike = seen[i];
+            break;
+        }
+    }
+
+    /* same_args(conf, conf): every argument and action a constant */
+    if (ngx_http_rbac_memo_same_args(conf, conf)) {
+        conf->twin = conf;
+
+        for (i = 0; i < rmcf->deciding->nelts; i++) {
+            if (seen[i]->twin == seen[i] && seen[i]->alike == conf->alike
+                && ngx_http_rbac_memo_same_args(seen[i], conf))
+            {
+                conf->twin = seen[i];
+                break;
+            }
+        }
+    }
+
+    p = ngx_array_push(rmcf->deciding);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *p = conf;
 
     return NGX_OK;
 }

@@ -382,6 +382,8 @@ ngx_http_rbac_create_loc_conf(ngx_conf_t *cf)
      *     conf->action = NULL;
      *     conf->app = NULL;
      *     conf->principals = 0;
+     *     conf->alike = NULL;
+     *     conf->twin = NULL;
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
@@ -543,7 +545,9 @@ ngx_http_rbac_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         clcf->client_body_buffer_size = 2 * conf->json_body;
     }
 
-    return NGX_CONF_OK;
+    /* which locations a decision carries over to after a redirect */
+    return ngx_http_rbac_memo_classify(cf, conf) == NGX_OK ? NGX_CONF_OK
+                                                         : NGX_CONF_ERROR;
 }
 
 

@@ -89,11 +89,14 @@ typedef struct {
     ngx_uint_t                  down_refused;
     ngx_uint_t                  down_stale;
     ngx_array_t                *jwks;        /* ngx_http_rbac_jwks.c */
+    ngx_array_t                *deciding;    /* configuration: locations */
 } ngx_http_rbac_main_conf_t;
 
 typedef struct ngx_http_rbac_carrier_plan_s  ngx_http_rbac_carrier_plan_t;
 
-typedef struct {
+typedef struct ngx_http_rbac_loc_conf_s  ngx_http_rbac_loc_conf_t;
+
+struct ngx_http_rbac_loc_conf_s {
     ngx_uint_t                  mode;
     ngx_array_t                *tokens;      /* ngx_http_rbac_token_src_t */
     ngx_http_rbac_carrier_plan_t *carrier;   /* tokens, read in one pass */
@@ -110,7 +113,11 @@ typedef struct {
     size_t                      json_body;   /* 0 = the body is not read */
     ngx_array_t                *also;        /* ngx_http_rbac_also_conf_t */
     ngx_http_complex_value_t   *app;         /* rbac_app: the app's slug */
-} ngx_http_rbac_loc_conf_t;
+
+    /* locations that decide alike (ngx_http_rbac_memo_classify) */
+    ngx_http_rbac_loc_conf_t   *alike;
+    ngx_http_rbac_loc_conf_t   *twin;        /* and with the same constants */
+};
 
 
 /* One record fetched for a request: key (no prefix) and parsed record. */
@@ -122,6 +129,20 @@ typedef struct {
 } ngx_http_rbac_record_t;
 
 typedef struct ngx_http_rbac_ctx_s  ngx_http_rbac_ctx_t;
+
+/*
+ * What a credential was read from (ngx_http_rbac_carrier.c): the query
+ * string, and the header lines its sources may read (those of a length
+ * one of their names has), folded by where each one's name and value lie,
+ * with their number; a line this module adds for the upstream is folded in
+ * as it is added.  Found the same after an internal redirect, the same
+ * sources give the same credential.
+ */
+typedef struct {
+    uint64_t                    headers;
+    ngx_uint_t                  n;
+    ngx_str_t                   args;
+} ngx_http_rbac_seen_t;
 
 /* Where a request's decision stands (ngx_http_rbac_handler.c). */
 typedef enum {
@@ -145,7 +166,8 @@ struct ngx_http_rbac_waiter_s {
 struct ngx_http_rbac_ctx_s {
     ngx_http_request_t         *request;
     ngx_event_t                 wake;
-    ngx_array_t                 records;     /* ngx_http_rbac_record_t */
+    ngx_array_t                 records;     /* ngx_http_rbac_record_t, from the */
+                                             /* first (ngx_http_rbac_want) */
     ngx_http_rbac_waiter_t     *waiters;
     ngx_uint_t                  nwaiting;    /* keys still in flight */
     ngx_uint_t                  rounds;
@@ -154,6 +176,7 @@ struct ngx_http_rbac_ctx_s {
     ngx_uint_t                  cred_type;
     ngx_str_t                   cred;
     ngx_uint_t                  cred_src_type;   /* its source's type= */
+    ngx_http_rbac_seen_t        seen;        /* what it was read from */
     ngx_str_t                   cred_id;     /* token or key id */
     ngx_str_t                   cred_secret;
     ngx_str_t                   uid;         /* JWT sub or token's user */
@@ -255,7 +278,12 @@ ngx_int_t ngx_http_rbac_body_variable(ngx_http_request_t *r,
 ngx_int_t ngx_http_rbac_carrier_init(ngx_conf_t *cf,
     ngx_http_rbac_loc_conf_t *conf, ngx_http_rbac_loc_conf_t *prev);
 ngx_int_t ngx_http_rbac_carrier(ngx_http_request_t *r,
-    ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t *type);
+    ngx_http_rbac_loc_conf_t *lcf, ngx_str_t *cred, ngx_uint_t *type,
+    ngx_http_rbac_seen_t *seen);
+ngx_uint_t ngx_http_rbac_carrier_same(ngx_http_request_t *r,
+    ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_seen_t *seen);
+void ngx_http_rbac_carrier_seen(ngx_http_rbac_loc_conf_t *lcf,
+    ngx_http_rbac_seen_t *seen, ngx_table_elt_t *h);
 
 /* ngx_http_rbac_response.c */
 ngx_int_t ngx_http_rbac_strip_headers(ngx_http_request_t *r);
@@ -306,6 +334,8 @@ ngx_int_t ngx_http_rbac_memo_lookup(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 void ngx_http_rbac_memo_store(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx);
+ngx_int_t ngx_http_rbac_memo_classify(ngx_conf_t *cf,
+    ngx_http_rbac_loc_conf_t *conf);
 ngx_int_t ngx_http_rbac_memo_redirect(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 

@@ -160,8 +160,8 @@ ngx_http_rbac_hdr_names_init(void)
  * without, it must be a list already encoded element by element.
  */
 static ngx_int_t
-ngx_http_rbac_add_header(ngx_http_request_t *r, ngx_uint_t which,
-    ngx_str_t *value, ngx_uint_t encode)
+ngx_http_rbac_add_header(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
+    ngx_uint_t which, ngx_str_t *value, ngx_uint_t encode)
 {
     rbac_str_t                 v;
     ngx_table_elt_t           *h;
@@ -202,6 +202,10 @@ ngx_http_rbac_add_header(ngx_http_request_t *r, ngx_uint_t which,
         }
     }
 
+    /* the lines the credential was read from, and this one */
+    ngx_http_rbac_carrier_seen(
+        ngx_http_get_module_loc_conf(r, ngx_http_rbac_module), &ctx->seen, h);
+
     return NGX_OK;
 }
 
@@ -214,11 +218,11 @@ ngx_int_t
 ngx_http_rbac_identity_headers(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx)
 {
-    if (ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_USER, &ctx->var_user,
-                                 1)
+    if (ngx_http_rbac_add_header(r, ctx, NGX_HTTP_RBAC_HDR_USER,
+                                 &ctx->var_user, 1)
         != NGX_OK
         /* a kind is one of the module's own plain words */
-        || ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_KIND,
+        || ngx_http_rbac_add_header(r, ctx, NGX_HTTP_RBAC_HDR_KIND,
                                     &ctx->var_kind, 0)
            != NGX_OK)
     {
@@ -226,15 +230,15 @@ ngx_http_rbac_identity_headers(ngx_http_request_t *r,
     }
 
     if (ctx->var_org.len
-        && ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_ORG, &ctx->var_org,
-                                    1)
+        && ngx_http_rbac_add_header(r, ctx, NGX_HTTP_RBAC_HDR_ORG,
+                                    &ctx->var_org, 1)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (ctx->var_roles.len
-        && ngx_http_rbac_add_header(r, NGX_HTTP_RBAC_HDR_ROLES,
+        && ngx_http_rbac_add_header(r, ctx, NGX_HTTP_RBAC_HDR_ROLES,
                                     &ctx->var_roles, 0)
            != NGX_OK)
     {
