@@ -361,19 +361,24 @@ def main():
         if "redirect" in name and unit[0]:
             note = [" (%.2f decisions)" % (x / unit[0]),
                     " (%.2f decisions)" % (y / unit[1])]
-        out.append("| %s | %.0f | %.0f | %+.0f%s | %+.0f%% | %+.0f%s |"
+        # a cold row's own allocations (Redis replies) are malloc's too
+        cold = len(rows[i][0]) > 6 and rows[i][0][6].get("cold")
+        out.append("| %s | %.0f | %.0f | %+.0f%s | %+.0f%% | %s |"
                    % (name, per[i], per[i + len(rows)], x, note[0],
-                      100 * x / bare, y, note[1]))
+                      100 * x / bare,
+                      "" if cold else "%+.0f%s" % (y, note[1])))
     out.append("")
     out.append("valgrind --tool=cachegrind --cache-sim=no, user-space "
                "instructions of one nginx process, (Ir(%d) - Ir(%d)) / %d "
                "keep-alive requests." % (args.n2, args.n1,
                                          args.n2 - args.n1))
-    out.append("Outside malloc: without the instructions inside glibc's "
-               "malloc.c.  A row and its twin make the same malloc and free "
-               "calls; what each call costs depends on where earlier blocks "
-               "lie in the heap, which differs between two configurations "
-               "by a few hundred instructions a request, either way.")
+    out.append("Outside malloc (warm rows): without the instructions "
+               "inside glibc's malloc.c.  A warm row and its twin make the "
+               "same malloc and free calls (nginx's pool blocks and header "
+               "buffer; callgrind counts them); what a call costs depends "
+               "on where earlier blocks lie in the heap, which differs "
+               "between two configurations by a few hundred instructions "
+               "a request, either way.")
     for clear, tls in (("warm API token", "warm API token, Redis over TLS"),
                        (CLEAR_TLS[0][0], CLEAR_TLS[1][0])):
         if clear in names and tls in names:
