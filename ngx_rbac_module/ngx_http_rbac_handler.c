@@ -209,7 +209,7 @@ ngx_int_t
 ngx_http_rbac_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
-    ngx_http_rbac_ctx_t       *ctx;
+    ngx_http_rbac_ctx_t       *ctx, *prev;
     ngx_http_rbac_loc_conf_t  *lcf;
 
     if (r != r->main) {
@@ -222,9 +222,10 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
     if (ctx == NULL) {
 
         /* an internal redirect: the decision made before may hold here */
-        if (r->internal
-            && ngx_http_rbac_memo_redirect(r, lcf, ngx_http_rbac_ctx_find(r))
-               == NGX_OK)
+        prev = r->internal ? ngx_http_rbac_ctx_find(r) : NULL;
+
+        if (prev != NULL
+            && ngx_http_rbac_memo_redirect(r, lcf, prev) == NGX_OK)
         {
             return NGX_OK;
         }
@@ -234,11 +235,20 @@ ngx_http_rbac_handler(ngx_http_request_t *r)
          * location that decides again after a redirect with identity
          * headers off must not pass on those of the first decision
          */
-        if ((lcf->identity_headers
-             || (r->internal && lcf->mode != NGX_HTTP_RBAC_OFF))
-            && ngx_http_rbac_strip_headers(r) != NGX_OK)
+        if (lcf->identity_headers
+            || (r->internal && lcf->mode != NGX_HTTP_RBAC_OFF))
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            if (ngx_http_rbac_strip_headers(r) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            /*
+             * the identity headers of the decision before are gone: it
+             * answers no later location (one with rbac off stays between)
+             */
+            if (prev != NULL) {
+                ngx_str_null(&prev->memo_key);
+            }
         }
 
         if (lcf->mode == NGX_HTTP_RBAC_OFF) {
