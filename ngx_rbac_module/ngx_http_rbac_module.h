@@ -89,7 +89,7 @@ typedef struct {
     ngx_uint_t                  down_refused;
     ngx_uint_t                  down_stale;
     ngx_array_t                *jwks;        /* ngx_http_rbac_jwks.c */
-    ngx_array_t                *deciding;    /* configuration: locations */
+    ngx_rbtree_t               *classes;     /* configuration: locations */
 } ngx_http_rbac_main_conf_t;
 
 typedef struct ngx_http_rbac_carrier_plan_s  ngx_http_rbac_carrier_plan_t;
