@@ -127,7 +127,7 @@ static ngx_http_rbac_step_e ngx_http_rbac_also_decide(ngx_http_request_t *r,
     rbac_subject_t *subj);
 static ngx_http_rbac_step_e ngx_http_rbac_object_build(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc,
-    ngx_str_t *me, rbac_object_t *obj);
+    ngx_uint_t which, ngx_str_t *me, rbac_object_t *obj);
 static ngx_http_rbac_step_e ngx_http_rbac_object_resolve(
     ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx, rbac_object_args_t *oa,
     void *rec, rbac_object_t *obj);
@@ -666,8 +666,8 @@ ngx_http_rbac_evaluate(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     /* the object: DECIDED when denied (not found, mismatch) */
 
-    step = ngx_http_rbac_object_build(r, ctx, lcf->object, &ctx->var_user,
-                                      &obj);
+    step = ngx_http_rbac_object_build(r, ctx, lcf->object, 0,
+                                      &ctx->var_user, &obj);
     if (step != NGX_HTTP_RBAC_STEP_NEXT) {
         return step;
     }
@@ -863,7 +863,7 @@ ngx_http_rbac_first_level(ngx_http_request_t *r,
                                         NULL);
 
         /* the object's record, in the same round trip as the principal */
-        if (ngx_http_rbac_object_build(r, ctx, oc, &ctx->uid, NULL)
+        if (ngx_http_rbac_object_build(r, ctx, oc, 0, &ctx->uid, NULL)
             == NGX_HTTP_RBAC_STEP_ERROR)
         {
             return NGX_HTTP_RBAC_STEP_ERROR;
@@ -875,8 +875,8 @@ ngx_http_rbac_first_level(ngx_http_request_t *r,
         ac = lcf->also->elts;
 
         for (i = 0; i < lcf->also->nelts; i++) {
-            if (ngx_http_rbac_object_build(r, ctx, &ac[i].object, &ctx->uid,
-                                           NULL)
+            if (ngx_http_rbac_object_build(r, ctx, &ac[i].object, i + 1,
+                                           &ctx->uid, NULL)
                 == NGX_HTTP_RBAC_STEP_ERROR)
             {
                 return NGX_HTTP_RBAC_STEP_ERROR;
@@ -1402,7 +1402,7 @@ ngx_http_rbac_public_app(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     ngx_str_null(&none);
 
-    if (ngx_http_rbac_object_build(r, ctx, lcf->object, &none, NULL)
+    if (ngx_http_rbac_object_build(r, ctx, lcf->object, 0, &none, NULL)
         == NGX_HTTP_RBAC_STEP_ERROR)
     {
         return NGX_HTTP_RBAC_STEP_ERROR;
@@ -1414,7 +1414,7 @@ ngx_http_rbac_public_app(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
     ctx->obj_rec = NULL;
 
-    step = ngx_http_rbac_object_build(r, ctx, lcf->object, &none, &obj);
+    step = ngx_http_rbac_object_build(r, ctx, lcf->object, 0, &none, &obj);
     if (step == NGX_HTTP_RBAC_STEP_RECORDS
         || step == NGX_HTTP_RBAC_STEP_ERROR)
     {
@@ -1552,7 +1552,7 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
 
     /* want every record first, so that one round trip fetches them all */
     for (i = 0; i < lcf->also->nelts; i++) {
-        step = ngx_http_rbac_object_build(r, ctx, &ac[i].object,
+        step = ngx_http_rbac_object_build(r, ctx, &ac[i].object, i + 1,
                                           &ctx->var_user, NULL);
         if (step == NGX_HTTP_RBAC_STEP_ERROR) {
             return NGX_HTTP_RBAC_STEP_ERROR;
@@ -1566,7 +1566,7 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
     }
 
     for (i = 0; i < lcf->also->nelts; i++) {
-        step = ngx_http_rbac_object_build(r, ctx, &ac[i].object,
+        step = ngx_http_rbac_object_build(r, ctx, &ac[i].object, i + 1,
                                           &ctx->var_user, &obj);
         if (step != NGX_HTTP_RBAC_STEP_NEXT) {
             return step;
@@ -1589,16 +1589,19 @@ ngx_http_rbac_also_decide(ngx_http_request_t *r,
 
 
 /*
- * The object of rbac_object or of one rbac_also, by the core resolver
- * (rbac_object_resolve): its arguments ("me" is the caller) and, for a type
- * kept in Redis, its record.  With obj NULL it only wants the record.
+ * The object of rbac_object (which 0) or of one rbac_also (which i + 1 for
+ * the i-th), by the core resolver (rbac_object_resolve): its arguments
+ * ("me" is the caller; their values as ngx_http_rbac_object_ctl read them)
+ * and, for a type kept in Redis, its record.  With obj NULL it only wants
+ * the record.
  * NEXT: obj is ready (or, with obj NULL, the record known); RECORDS: the
  * record is still wanted; DECIDED: denied, or the record is not the one
  * asked for (ctx says why); ERROR.
  */
 static ngx_http_rbac_step_e
 ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
-    ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, rbac_object_t *obj)
+    ngx_http_rbac_object_conf_t *oc, ngx_uint_t which, ngx_str_t *me,
+    rbac_object_t *obj)
 {
     void                      *rec;
     ngx_int_t                  rc;
@@ -1610,7 +1613,9 @@ ngx_http_rbac_object_build(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
     ngx_http_complex_value_t  *cv[3];
 
     /* the arguments, references resolved (ngx_http_rbac_ref.c) */
-    rc = ngx_http_rbac_object_args(r, ctx, oc, me, args, obj != NULL);
+    rc = ngx_http_rbac_object_args(r, ctx, oc, me,
+                                   ctx->memo_args + 3 * which, args,
+                                   obj != NULL);
 
     switch (rc) {
 

@@ -322,7 +322,7 @@ ngx_int_t ngx_http_rbac_ids_check(ngx_http_request_t *r,
     ngx_http_rbac_loc_conf_t *lcf, ngx_http_rbac_ctx_t *ctx);
 ngx_int_t ngx_http_rbac_object_args(ngx_http_request_t *r,
     ngx_http_rbac_ctx_t *ctx, ngx_http_rbac_object_conf_t *oc, ngx_str_t *me,
-    ngx_str_t *args, ngx_uint_t final);
+    ngx_str_t *given, ngx_str_t *args, ngx_uint_t final);
 
 /* ngx_http_rbac_idpsync.c: IdP sync settings applied to JWT claims */
 ngx_int_t ngx_http_rbac_idpsync(ngx_http_request_t *r,

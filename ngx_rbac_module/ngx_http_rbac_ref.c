@@ -90,7 +90,8 @@ ngx_http_rbac_ids_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
 
 
 /*
- * The three arguments (id, org, owner) of one object as they name it: args[i]
+ * The three arguments (id, org, owner) of one object as they name it, from
+ * their values given[] (read once per request by the handler): args[i]
  * has data NULL for an argument not given.  An argument "@kind:" is replaced
  * by the id it names ("me" of @username and a parent is the caller), reading
  * its reference; plain ones are left for the resolver.  With `final` unset,
@@ -100,8 +101,8 @@ ngx_http_rbac_ids_check(ngx_http_request_t *r, ngx_http_rbac_loc_conf_t *lcf,
  */
 ngx_int_t
 ngx_http_rbac_object_args(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
-    ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, ngx_str_t *args,
-    ngx_uint_t final)
+    ngx_http_rbac_object_conf_t *oc, ngx_str_t *me, ngx_str_t *given,
+    ngx_str_t *args, ngx_uint_t final)
 {
     int                        is_key;
     u_char                    *buf;
@@ -130,9 +131,7 @@ ngx_http_rbac_object_args(ngx_http_request_t *r, ngx_http_rbac_ctx_t *ctx,
             continue;
         }
 
-        if (ngx_http_complex_value(r, cv[i], &args[i]) != NGX_OK) {
-            return NGX_ERROR;
-        }
+        args[i] = given[i];
 
         if (oc->kind[i] == RBAC_RK_NONE) {
             continue;               /* as written ("me": the resolver's) */
