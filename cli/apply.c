@@ -24,6 +24,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +280,110 @@ rbacctl_policy_item(rbacctl_policy_t *p, rbac_rec_type_t type,
 }
 
 
+/*
+ * A mapped file truncated while apply runs raises SIGBUS on a read past its
+ * new end.  Every read of the mapping is armed: the load, and each record
+ * copied out before it is parsed again; a SIGBUS inside the mapping jumps
+ * back to the reader, which fails as for a changed file.  Any other SIGBUS
+ * keeps its default action.  Process-wide by nature (one signal handler).
+ */
+static sigjmp_buf              rbacctl_map_jmp;
+static volatile sig_atomic_t   rbacctl_map_armed;
+static const char             *rbacctl_map_lo, *rbacctl_map_hi;
+static struct sigaction        rbacctl_map_prev;
+
+
+static void
+rbacctl_map_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    const char  *a = si->si_addr;
+
+    (void) uc;
+
+    if (rbacctl_map_armed && a >= rbacctl_map_lo && a < rbacctl_map_hi) {
+        rbacctl_map_armed = 0;
+        siglongjmp(rbacctl_map_jmp, 1);
+    }
+
+    /* not ours: delivered again with the default action once we return */
+    (void) signal(sig, SIG_DFL);
+    (void) raise(sig);
+}
+
+
+static void
+rbacctl_map_watch(const char *base, size_t len)
+{
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = rbacctl_map_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+
+    rbacctl_map_lo = base;
+    rbacctl_map_hi = base + len;
+    (void) sigaction(SIGBUS, &sa, &rbacctl_map_prev);
+}
+
+
+static void
+rbacctl_map_unwatch(void)
+{
+    (void) sigaction(SIGBUS, &rbacctl_map_prev, NULL);
+    rbacctl_map_lo = NULL;
+    rbacctl_map_hi = NULL;
+}
+
+
+/* The reads of the mapping stay between arm(1) and arm(0). */
+static void
+rbacctl_map_arm(int on)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    rbacctl_map_armed = on;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+
+/* Copies len bytes of the mapping at src: -1 when the file was truncated. */
+static int
+rbacctl_map_copy(char *dst, const char *src, size_t len)
+{
+    if (sigsetjmp(rbacctl_map_jmp, 1)) {
+        return -1;
+    }
+
+    rbacctl_map_arm(1);
+    memcpy(dst, src, len);
+    rbacctl_map_arm(0);
+
+    return 0;
+}
+
+
+/* A copy of an item's text in the file (malloc), NULL: truncated or ENOMEM */
+static char *
+rbacctl_item_text(const rbacctl_item_t *it)
+{
+    char  *s;
+
+    s = malloc((size_t) it->len + 1);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    if (rbacctl_map_copy(s, it->src, it->len) != 0) {
+        free(s);
+        return NULL;
+    }
+
+    s[it->len] = '\0';
+
+    return s;
+}
+
+
 static void
 rbacctl_item_sum(rbacctl_policy_t *p, const char *s, size_t len,
     uint64_t *sum)
@@ -303,11 +410,14 @@ rbacctl_item_same(rbacctl_policy_t *p, const rbacctl_item_t *it,
 }
 
 
-/* The canonical JSON of an item, made again from the file (malloc). */
+/*
+ * The canonical JSON of an item, made again from the file (malloc); NULL
+ * when the file no longer holds a record there.
+ */
 static char *
 rbacctl_item_make(const rbacctl_item_t *it)
 {
-    char        *key, *canon;
+    char        *src, *key, *canon;
     void        *rec;
     cJSON       *j;
     rbac_err_t   err;
@@ -316,23 +426,29 @@ rbacctl_item_make(const rbacctl_item_t *it)
         return strdup(it->val);
     }
 
+    src = rbacctl_item_text(it);
+    if (src == NULL) {
+        return NULL;
+    }
+
     canon = NULL;
 
     if (it->type == RBAC_REC_REF) {
-        j = cJSON_ParseWithLength(it->src, it->len);
+        j = cJSON_ParseWithLength(src, it->len);
         if (j != NULL && rbacctl_ref_item(j, it->key, &key, &canon)
                          == RBACCTL_OK)
         {
             free(key);
         }
         cJSON_Delete(j);
+        free(src);
         return canon;
     }
 
     memset(&err, 0, sizeof(err));
     rec = NULL;
 
-    if (rbac_record_parse(it->type, it->src, it->len, &rbac_malloc_allocator,
+    if (rbac_record_parse(it->type, src, it->len, &rbac_malloc_allocator,
                           &rec, &err) == RBAC_OK)
     {
         (void) rbac_record_json(rec, &rbac_malloc_allocator, &canon, NULL,
@@ -340,6 +456,7 @@ rbacctl_item_make(const rbacctl_item_t *it)
     }
 
     free(rec);
+    free(src);
 
     return canon;
 }
@@ -1441,7 +1558,7 @@ rbacctl_named_val(void *ud, size_t i)
 static int
 rbacctl_item_derivable(rbacctl_policy_t *p, rbacctl_item_t *it)
 {
-    char        *s;
+    char        *s, *src;
     void        *rec;
     rbac_err_t   err;
 
@@ -1449,11 +1566,17 @@ rbacctl_item_derivable(rbacctl_policy_t *p, rbacctl_item_t *it)
     rec = NULL;
     memset(&err, 0, sizeof(err));
 
-    if (it->named && it->val == NULL
-        && rbac_record_parse(it->type, it->src, it->len,
-                             &rbac_malloc_allocator, &rec, &err) == RBAC_OK)
-    {
-        s = rbacctl_item_names(rec, it->type);
+    if (it->named && it->val == NULL) {
+        src = rbacctl_item_text(it);
+        if (src != NULL
+            && rbac_record_parse(it->type, src, it->len,
+                                 &rbac_malloc_allocator, &rec, &err)
+               == RBAC_OK)
+        {
+            s = rbacctl_item_names(rec, it->type);
+        }
+
+        free(src);
     }
 
     free(rec);
@@ -1461,6 +1584,8 @@ rbacctl_item_derivable(rbacctl_policy_t *p, rbacctl_item_t *it)
     if (s == NULL) {
         s = rbacctl_item_make(it);
         if (s == NULL) {
+            fprintf(stderr, "rbacctl: %s: the policy file changed while it "
+                    "was applied\n", it->key);
             return RBACCTL_FAIL;
         }
     }
@@ -1966,6 +2091,26 @@ rbacctl_apply_sumkey(rbacctl_policy_t *p)
 }
 
 
+/* The load of a mapped file, armed against its truncation (above). */
+static int
+rbacctl_policy_load_mapped(rbacctl_policy_t *p, const char *text, size_t len)
+{
+    int  rc;
+
+    if (sigsetjmp(rbacctl_map_jmp, 1)) {
+        fprintf(stderr, "%srbacctl apply: the policy file changed while it "
+                "was read\n", isatty(STDERR_FILENO) ? "\r\033[K" : "");
+        return RBACCTL_FAIL;
+    }
+
+    rbacctl_map_arm(1);
+    rc = rbacctl_policy_load(p, text, len);
+    rbacctl_map_arm(0);
+
+    return rc;
+}
+
+
 static int
 rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
     size_t len, int prune, int mapped)
@@ -1980,7 +2125,13 @@ rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
 
     rbacctl_apply_sumkey(&p);
 
-    rc = rbacctl_policy_load(&p, text, len);
+    if (mapped) {
+        rbacctl_map_watch(text, len);
+        rc = rbacctl_policy_load_mapped(&p, text, len);
+
+    } else {
+        rc = rbacctl_policy_load(&p, text, len);
+    }
 
     if (rc != RBACCTL_OK) {
         fprintf(stderr, "rbacctl %s: nothing was written\n", cmd);
@@ -1991,6 +2142,7 @@ rbacctl_apply_text(rbacctl_args_t *a, const char *cmd, char *text,
 
     /* the records' text is read again when they are written */
     if (mapped) {
+        rbacctl_map_unwatch();
         munmap(text, len);
     } else {
         free(text);

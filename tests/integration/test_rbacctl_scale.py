@@ -9,6 +9,7 @@ import os
 import subprocess
 import threading
 
+import pytest
 import requests
 
 from conftest import BUILD, SLOW, proxy, sha256_hex
@@ -124,6 +125,41 @@ def test_edit_and_apply_both_survive(tmp_path):
                 for i, v in enumerate(rs.client().mget(
                     ["rbac:user:u%d" % i for i in range(n)]))} == {
                         "organization-admin"}
+
+
+@pytest.mark.parametrize("orgs_stored", [False, True])
+def test_a_policy_file_truncated_during_apply_is_refused(tmp_path,
+                                                         orgs_stored):
+    """apply reads the records of a (mapped) policy file again when it
+    writes them: a file truncated meanwhile is refused like a changed one
+    (exit 3, one line naming it), not a SIGBUS.  The writer lock held by
+    "another writer" stops apply between its load and its write."""
+    n = 200
+    a = write(tmp_path, "a.json", policy(n))
+    with RedisServer(tmp_path / "redis") as rs:
+        c = rs.client()
+        if orgs_stored:
+            # only the users change: the write reads the file again
+            assert run(rs, "apply", "-f",
+                       write(tmp_path, "o.json", policy(0))).returncode == 0
+        # otherwise the new orgs' names are read again first (references)
+        c.set("rbac:lock", "0123456789abcdef rbacctl apply, pid 1 on other")
+        p = run(rs, "apply", "-f", a, "--wait", "60", wait=False)
+        lines = []
+        for _ in range(20):
+            line = p.stderr.readline()
+            lines.append(line)
+            if not line or "waiting for rbac:lock" in line:
+                break
+        assert "waiting for rbac:lock" in lines[-1], lines
+        os.truncate(a, 0)
+        c.delete("rbac:lock")
+        out, err = p.communicate(timeout=120 * SLOW)
+        assert p.returncode == 3, (p.returncode, err)
+        assert "the policy file changed while it was applied" in err
+        assert "nothing more was written" in err
+        assert c.get("rbac:user:u1") is None
+        assert c.get("rbac:lock") is None
 
 
 # ---- the change feed ----
