@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 
@@ -602,6 +603,31 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
 }
 
 
+/*
+ * Test-only (tests/integration/test_rbacctl_rename.py): with the
+ * environment variable RBACCTL_TEST_PAUSE set, the first attempt of a write
+ * stops just before its commit, says so on stderr and reads one byte of
+ * stdin, so that a test can run another write in between.  Not for
+ * production use.
+ */
+static void
+rbacctl_tx_test_pause(void)
+{
+    char  c;
+
+    if (getenv("RBACCTL_TEST_PAUSE") == NULL) {
+        return;
+    }
+
+    fprintf(stderr, "rbacctl: test pause before the commit\n");
+    fflush(stderr);
+
+    if (read(STDIN_FILENO, &c, 1) < 0) {
+        return;
+    }
+}
+
+
 void
 rbacctl_tx_clear(rbacctl_tx_t *tx)
 {
@@ -641,6 +667,10 @@ rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
             rbacctl_unwatch(conn);
             rbacctl_tx_reset(&tx);
             return rc;
+        }
+
+        if (attempt == 0) {
+            rbacctl_tx_test_pause();
         }
 
         /* the diff is printed only once the commit is final */
