@@ -4,7 +4,8 @@
  * the commit compares staged values with what was read, prints the diff and
  * writes the changed keys with MULTI/EXEC, INCR <prefix>version and one
  * PUBLISH <prefix>inv per changed key.  A conflicting writer makes EXEC
- * fail; the builder then runs again from scratch.  The writer lock of the
+ * fail; the builder then runs again from scratch.  The commit also INCRs
+ * the counters ref.c asks for (rbacctl_tx_bump).  The writer lock of the
  * bulk writers (lock.c) is watched too: while it is held, a transaction
  * waits for it.
  */
@@ -120,6 +121,9 @@ rbacctl_tx_reset(rbacctl_tx_t *tx)
     tx->ents = NULL;
     tx->n = 0;
     tx->cap = 0;
+    free(tx->bump);
+    tx->bump = NULL;
+    tx->nbump = 0;
     rbacctl_index_free(&tx->ix);
 }
 
@@ -369,6 +373,30 @@ rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key, const char *val)
 }
 
 
+int
+rbacctl_tx_bump(rbacctl_tx_t *tx, const char *key)
+{
+    char   **b;
+    size_t   i;
+
+    for (i = 0; i < tx->nbump; i++) {
+        if (strcmp(tx->bump[i], key) == 0) {
+            return RBACCTL_OK;
+        }
+    }
+
+    b = realloc(tx->bump, (tx->nbump + 1) * sizeof(char *));
+    if (b == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    tx->bump = b;
+    b[tx->nbump] = rbacctl_pool_dup(&tx->pool, key, strlen(key));
+
+    return b[tx->nbump++] != NULL ? RBACCTL_OK : RBACCTL_FAIL;
+}
+
+
 static int
 rbacctl_ent_changed(const rbacctl_ent_t *e)
 {
@@ -550,7 +578,7 @@ static int
 rbacctl_tx_commit(rbacctl_tx_t *tx)
 {
     int          rc;
-    char         chan[128], ver[128];
+    char         chan[128], ver[128], full[1024];
     size_t       i, queued;
     long long    heard;
     const char  *argv[2];
@@ -573,7 +601,8 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     snprintf(ver, sizeof(ver), "%sversion", tx->conn->prefix);
 
     /*
-     * Pipelined: MULTI, the writes, INCR, the PUBLISHes, EXEC; the replies
+     * Pipelined: MULTI, the writes, INCR (the version, then the counters
+     * of rbacctl_tx_bump), the PUBLISHes, EXEC; the replies
      * are read afterwards.  Only EXEC's reply says whether it happened.
      */
     argv[0] = "MULTI";
@@ -586,6 +615,13 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     argv[1] = ver;
     (void) rbacctl_send(tx->conn, 2, argv);
     queued++;
+
+    for (i = 0; i < tx->nbump; i++) {
+        snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, tx->bump[i]);
+        argv[1] = full;
+        (void) rbacctl_send(tx->conn, 2, argv);
+        queued++;
+    }
 
     queued += rbacctl_tx_send_keys(tx, chan);
 
