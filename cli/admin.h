@@ -217,7 +217,9 @@ typedef struct {
     void            *pre;       /* ref.c: reads noted, not sent */
     int              nowatch;   /* bulk, under the writer lock: no WATCH */
     struct rbacctl_lock_s *lock;  /* bulk: renewed while deriving */
-    rbacctl_pool_t   pool;      /* the strings of ents */
+    char           **bump;      /* counters the commit INCRs (ref.c) */
+    size_t           nbump;
+    rbacctl_pool_t   pool;      /* the strings of ents and bump */
 } rbacctl_tx_t;
 
 /*
@@ -251,6 +253,12 @@ int rbacctl_tx_put(rbacctl_tx_t *tx, const char *key, const char *val);
 /* The same without a copy: val must live until the transaction is cleared. */
 int rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key,
     const char *val);
+
+/*
+ * Has the commit INCR `key` (without the prefix), once however often it is
+ * asked: a counter that others WATCH, never read by this transaction.
+ */
+int rbacctl_tx_bump(rbacctl_tx_t *tx, const char *key);
 
 /*
  * The builder of a transaction: reads with rbacctl_tx_get, stages with

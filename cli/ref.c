@@ -528,6 +528,99 @@ rbacctl_derive(rbacctl_tx_t *tx, const char *key, int after,
 }
 
 
+/*
+ * The counter of the children of the parent that the record at key names
+ * in that view, into buf: "children:org:<id>" for a template or group,
+ * "children:user:<id>" for a workspace; "" for any other record or none.
+ */
+static int
+rbacctl_children_key(rbacctl_tx_t *tx, const char *key, int after,
+    char *buf, size_t size)
+{
+    void                    *rec;
+    rbac_str_t               parent = rbac_null_str;
+    const char              *kind;
+    const rbac_obj_rec_t    *o;
+    const rbac_group_rec_t  *g;
+
+    buf[0] = '\0';
+
+    if (rbacctl_view_rec(tx, key, after, &rec) != RBACCTL_OK) {
+        return RBACCTL_FAIL;
+    }
+
+    if (rec == NULL) {
+        return RBACCTL_OK;
+    }
+
+    kind = "org";
+
+    if (((rbac_rec_hdr_t *) rec)->type == RBAC_REC_GROUP) {
+        g = rec;
+        parent = rbac_ref(g, g->org);
+
+    } else if (((rbac_rec_hdr_t *) rec)->type == RBAC_REC_OBJ) {
+        o = rec;
+
+        if (o->type == RBAC_T_WORKSPACE) {
+            kind = "user";
+            parent = rbac_ref(o, o->owner);
+
+        } else if (o->type == RBAC_T_TEMPLATE) {
+            parent = rbac_ref(o, o->org);
+        }
+    }
+
+    if (parent.len && parent.len <= RBAC_MAX_NAME) {
+        snprintf(buf, size, "children:%s:%.*s", kind, (int) parent.len,
+                 parent.data);
+    }
+
+    free(rec);
+
+    return RBACCTL_OK;
+}
+
+
+/*
+ * The key of a record whose name references moved (their keys changed):
+ * a child (created, renamed, moved, deleted) INCRs its parents' counters,
+ * before and after; a renamed parent WATCHes its own, before the SCAN for
+ * its children (rbacctl_derive_children).  A child written by another
+ * rbacctl after that SCAN thus makes the rename run again, and find it.
+ * Not in a bulk write (nowatch): every transaction WATCHes the writer lock
+ * that it holds already.
+ */
+static int
+rbacctl_children_guard(rbacctl_tx_t *tx, const char *key,
+    rbac_rec_type_t type)
+{
+    int          after;
+    char         ck[RBAC_MAX_NAME + 32];
+    const char  *val;
+
+    if (tx->nowatch) {
+        return RBACCTL_OK;
+    }
+
+    if (type == RBAC_REC_ORG || type == RBAC_REC_USER) {
+        snprintf(ck, sizeof(ck), "children:%s", key);
+        return rbacctl_tx_get(tx, ck, &val);
+    }
+
+    for (after = 0; after < 2; after++) {
+        if (rbacctl_children_key(tx, key, after, ck, sizeof(ck))
+            != RBACCTL_OK
+            || (ck[0] && rbacctl_tx_bump(tx, ck) != RBACCTL_OK))
+        {
+            return RBACCTL_FAIL;
+        }
+    }
+
+    return RBACCTL_OK;
+}
+
+
 /* 1 when the values differ (NULL = absent). */
 static int
 rbacctl_differ(const char *a, const char *b)
@@ -893,6 +986,10 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
 
         if (d) {
             moved |= type == RBAC_REC_ORG ? 1 : type == RBAC_REC_USER ? 2 : 0;
+        }
+
+        if (rc == RBACCTL_OK && d) {
+            rc = rbacctl_children_guard(tx, key, type);
         }
 
         free(key);

@@ -4,13 +4,15 @@
  * the commit compares staged values with what was read, prints the diff and
  * writes the changed keys with MULTI/EXEC, INCR <prefix>version and one
  * PUBLISH <prefix>inv per changed key.  A conflicting writer makes EXEC
- * fail; the builder then runs again from scratch.  The writer lock of the
+ * fail; the builder then runs again from scratch.  The commit also INCRs
+ * the counters ref.c asks for (rbacctl_tx_bump).  The writer lock of the
  * bulk writers (lock.c) is watched too: while it is held, a transaction
  * waits for it.
  */
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 
@@ -119,6 +121,9 @@ rbacctl_tx_reset(rbacctl_tx_t *tx)
     tx->ents = NULL;
     tx->n = 0;
     tx->cap = 0;
+    free(tx->bump);
+    tx->bump = NULL;
+    tx->nbump = 0;
     rbacctl_index_free(&tx->ix);
 }
 
@@ -368,6 +373,30 @@ rbacctl_tx_put_shared(rbacctl_tx_t *tx, const char *key, const char *val)
 }
 
 
+int
+rbacctl_tx_bump(rbacctl_tx_t *tx, const char *key)
+{
+    char   **b;
+    size_t   i;
+
+    for (i = 0; i < tx->nbump; i++) {
+        if (strcmp(tx->bump[i], key) == 0) {
+            return RBACCTL_OK;
+        }
+    }
+
+    b = realloc(tx->bump, (tx->nbump + 1) * sizeof(char *));
+    if (b == NULL) {
+        return RBACCTL_FAIL;
+    }
+
+    tx->bump = b;
+    b[tx->nbump] = rbacctl_pool_dup(&tx->pool, key, strlen(key));
+
+    return b[tx->nbump++] != NULL ? RBACCTL_OK : RBACCTL_FAIL;
+}
+
+
 static int
 rbacctl_ent_changed(const rbacctl_ent_t *e)
 {
@@ -549,7 +578,7 @@ static int
 rbacctl_tx_commit(rbacctl_tx_t *tx)
 {
     int          rc;
-    char         chan[128], ver[128];
+    char         chan[128], ver[128], full[1024];
     size_t       i, queued;
     long long    heard;
     const char  *argv[2];
@@ -572,7 +601,8 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     snprintf(ver, sizeof(ver), "%sversion", tx->conn->prefix);
 
     /*
-     * Pipelined: MULTI, the writes, INCR, the PUBLISHes, EXEC; the replies
+     * Pipelined: MULTI, the writes, INCR (the version, then the counters
+     * of rbacctl_tx_bump), the PUBLISHes, EXEC; the replies
      * are read afterwards.  Only EXEC's reply says whether it happened.
      */
     argv[0] = "MULTI";
@@ -585,6 +615,13 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     argv[1] = ver;
     (void) rbacctl_send(tx->conn, 2, argv);
     queued++;
+
+    for (i = 0; i < tx->nbump; i++) {
+        snprintf(full, sizeof(full), "%s%s", tx->conn->prefix, tx->bump[i]);
+        argv[1] = full;
+        (void) rbacctl_send(tx->conn, 2, argv);
+        queued++;
+    }
 
     queued += rbacctl_tx_send_keys(tx, chan);
 
@@ -599,6 +636,31 @@ rbacctl_tx_commit(rbacctl_tx_t *tx)
     rbacctl_settle(tx->conn, heard);
 
     return RBACCTL_OK;
+}
+
+
+/*
+ * Test-only (tests/integration/test_rbacctl_rename.py): with the
+ * environment variable RBACCTL_TEST_PAUSE set, the first attempt of a write
+ * stops just before its commit, says so on stderr and reads one byte of
+ * stdin, so that a test can run another write in between.  Not for
+ * production use.
+ */
+static void
+rbacctl_tx_test_pause(void)
+{
+    char  c;
+
+    if (getenv("RBACCTL_TEST_PAUSE") == NULL) {
+        return;
+    }
+
+    fprintf(stderr, "rbacctl: test pause before the commit\n");
+    fflush(stderr);
+
+    if (read(STDIN_FILENO, &c, 1) < 0) {
+        return;
+    }
 }
 
 
@@ -641,6 +703,10 @@ rbacctl_tx_run(rbacctl_conn_t *conn, rbacctl_build_pt build, void *ud,
             rbacctl_unwatch(conn);
             rbacctl_tx_reset(&tx);
             return rc;
+        }
+
+        if (attempt == 0) {
+            rbacctl_tx_test_pause();
         }
 
         /* the diff is printed only once the commit is final */
