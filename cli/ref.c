@@ -984,11 +984,8 @@ rbacctl_refs_derive(rbacctl_tx_t *tx)
         rbacctl_drefs_free(&po);
         rbacctl_drefs_free(&pn);
 
-        if (d) {
-            moved |= type == RBAC_REC_ORG ? 1 : type == RBAC_REC_USER ? 2 : 0;
-        }
-
         if (rc == RBACCTL_OK && d) {
+            moved |= type == RBAC_REC_ORG ? 1 : type == RBAC_REC_USER ? 2 : 0;
             rc = rbacctl_children_guard(tx, key, type);
         }
 
