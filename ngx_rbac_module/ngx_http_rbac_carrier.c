@@ -354,7 +354,6 @@ ngx_http_rbac_carrier_fold(uint64_t h, ngx_table_elt_t *e)
 }
 
 
-
 /*
  * One walk of the header lines: each line of a $http_X source's name, and
  * each Cookie line for the $cookie_X sources.
