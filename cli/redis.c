@@ -506,6 +506,25 @@ rbacctl_open(rbacctl_conn_t *conn, const char *host, int port,
 }
 
 
+/*
+ * 1 when a TLS read or write of the blocking socket returned `n` because a
+ * signal interrupted it: after a stop and SIGCONT (^Z, fg), Linux ends a
+ * read or write under SO_RCVTIMEO/SO_SNDTIMEO with EINTR even with no
+ * handler.  Such a call is made again; a timeout (EAGAIN) is not.
+ */
+static int
+rbacctl_io_interrupted(rbacctl_conn_t *conn, int n)
+{
+    int  e;
+
+    e = SSL_get_error(conn->ssl, n);
+
+    return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
+            || e == SSL_ERROR_SYSCALL)
+           && errno == EINTR;
+}
+
+
 /* Writes what rbacctl_send buffered; -1 (connection closed) on failure. */
 static int
 rbacctl_flush(rbacctl_conn_t *conn)
@@ -517,6 +536,11 @@ rbacctl_flush(rbacctl_conn_t *conn)
         if (conn->ssl) {
             n = SSL_write(conn->ssl, conn->obuf + sent,
                           (int) (conn->olen - sent));
+            if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
+                n = 0;
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_ssl_error(conn, "SSL_write() failed");
                 break;
@@ -524,6 +548,11 @@ rbacctl_flush(rbacctl_conn_t *conn)
 
         } else {
             n = write(conn->fd, conn->obuf + sent, conn->olen - sent);
+            if (n < 0 && errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_io_error(conn, "%s", n == 0 ? "connection closed"
                                                     : strerror(errno));
@@ -616,12 +645,20 @@ rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply)
 
         if (conn->ssl) {
             n = SSL_read(conn->ssl, buf, sizeof(buf));
+            if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_ssl_error(conn, "connection lost");
             }
 
         } else {
             n = read(conn->fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_io_error(conn, "%s",
                                  n == 0 ? "connection closed by the server"
