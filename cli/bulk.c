@@ -79,6 +79,10 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     got = 0;
     rc = RBACCTL_OK;
 
+    if (lock == NULL) {
+        lock = conn->lock;
+    }
+
     while (got < n) {
         /* a long read renews the lock between MGETs, the pipe drained */
         if (lock && got == sent && rbacctl_lock_due(lock)

@@ -163,6 +163,7 @@ rbacctl_lock_take(rbacctl_lock_t *l, rbacctl_conn_t *conn, const char *what,
             freeReplyObject(r);
             l->held = 1;
             l->renewed = rbacctl_now();
+            conn->lock = l;
             return RBACCTL_OK;
         }
 
@@ -309,6 +310,7 @@ rbacctl_lock_release(rbacctl_lock_t *l)
     if (l->held) {
         (void) rbacctl_lock_guarded(l, 1);
         l->held = 0;
+        l->conn->lock = NULL;
     }
 }
 
