@@ -151,9 +151,9 @@ void rbacctl_settle(rbacctl_conn_t *conn, long long heard);
 
 /*
  * Every key (prefix removed) that matches prefix + `pattern` (a glob on
- * what follows the prefix, the prefix itself escaped), through SCAN.
- * Returns the count, or -1 after printing an error.  Free with
- * rbacctl_strv_free.
+ * what follows the prefix, the prefix itself escaped), through SCAN
+ * (bulk.c; the lock held over conn renewed between calls).  Returns the
+ * count, or -1 after printing an error.  Free with rbacctl_strv_free.
  */
 long rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out);
 void rbacctl_strv_free(char **v, long n);
