@@ -97,6 +97,8 @@ typedef struct {
     char                prefix[64];
     char                where[300]; /* "127.0.0.1:6379", for messages */
     char                errstr[256];
+    struct rbacctl_lock_s *lock;    /* the writer lock held over it: bulk
+                                       reads renew it between round trips */
 } rbacctl_conn_t;
 
 /* TLS options (--tls, rediss://, --tls-*). */
@@ -149,9 +151,9 @@ void rbacctl_settle(rbacctl_conn_t *conn, long long heard);
 
 /*
  * Every key (prefix removed) that matches prefix + `pattern` (a glob on
- * what follows the prefix, the prefix itself escaped), through SCAN.
- * Returns the count, or -1 after printing an error.  Free with
- * rbacctl_strv_free.
+ * what follows the prefix, the prefix itself escaped), through SCAN
+ * (bulk.c; the lock held over conn renewed between calls).  Returns the
+ * count, or -1 after printing an error.  Free with rbacctl_strv_free.
  */
 long rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out);
 void rbacctl_strv_free(char **v, long n);
@@ -352,8 +354,8 @@ typedef int (*rbacctl_val_pt)(void *ud, size_t i, const char *val,
     size_t len);
 
 /*
- * Reads n keys with pipelined MGETs of bounded size; with `lock` (held),
- * renews it as the read goes on.
+ * Reads n keys with pipelined MGETs of bounded size; with `lock` (or the
+ * lock held over conn) renews it as the read goes on.
  */
 int rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     rbacctl_val_pt val, void *ud, rbacctl_progress_t *prog,

@@ -1686,6 +1686,12 @@ rbacctl_apply_names(rbacctl_conn_t *conn, rbacctl_lock_t *lock,
             rbacctl_policy_forget(p, p->items[i].src);
         }
 
+        /* a long selection renews the lock (nothing is in flight) */
+        if ((nm.n & 1023) == 0 && rbacctl_lock_keep(lock) != RBACCTL_OK) {
+            free(nm.sel);
+            return RBACCTL_FAIL;
+        }
+
         nm.sel[nm.n++] = i;
     }
 

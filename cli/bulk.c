@@ -1,6 +1,7 @@
 /*
  * bulk.c: reads and writes of many keys without stalling Redis: pipelined
- * MGETs of bounded size, and a writer that sends SETs and DELs in chunks,
+ * MGETs of bounded size, SCAN (both renew the writer lock held over the
+ * connection as they go), and a writer that sends SETs and DELs in chunks,
  * each one MULTI/EXEC under the writer lock (lock.c), with the invalidation
  * in proportion: one PUBLISH per key while the change is small, one "*"
  * after the last chunk past RBACCTL_INV_KEYS.  rbac:version moves once, in
@@ -79,6 +80,10 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     got = 0;
     rc = RBACCTL_OK;
 
+    if (lock == NULL) {
+        lock = conn->lock;
+    }
+
     while (got < n) {
         /* a long read renews the lock between MGETs, the pipe drained */
         if (lock && got == sent && rbacctl_lock_due(lock)
@@ -134,6 +139,126 @@ rbacctl_mget(rbacctl_conn_t *conn, size_t n, rbacctl_key_pt key,
     }
 
     return rc;
+}
+
+
+/* ---- SCAN ---- */
+
+static int
+rbacctl_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+long
+rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out)
+{
+    char         cursor[32], match[512], *m, **v, **nv;
+    size_t       i, plen;
+    long         n, cap;
+    const char  *argv[6], *p;
+    redisReply  *r, *keys;
+
+    /* escape the prefix's glob characters */
+    m = match;
+    for (p = conn->prefix; *p && m < match + sizeof(match) / 2; p++) {
+        if (strchr("*?[]\\", *p)) {
+            *m++ = '\\';
+        }
+        *m++ = *p;
+    }
+    snprintf(m, (size_t) (match + sizeof(match) - m), "%s", pattern);
+
+    plen = strlen(conn->prefix);
+    strcpy(cursor, "0");
+    v = NULL;
+    n = 0;
+    cap = 0;
+
+    do {
+        /* a long listing renews the lock held over conn between calls */
+        if (conn->lock != NULL && rbacctl_lock_keep(conn->lock) != RBACCTL_OK)
+        {
+            goto failed;
+        }
+
+        argv[0] = "SCAN";
+        argv[1] = cursor;
+        argv[2] = "MATCH";
+        argv[3] = match;
+        argv[4] = "COUNT";
+        argv[5] = "1000";
+
+        r = rbacctl_cmd(conn, 6, argv);
+        if (r == NULL) {
+            goto failed;
+        }
+
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+            || r->element[0]->type != REDIS_REPLY_STRING
+            || r->element[1]->type != REDIS_REPLY_ARRAY
+            || r->element[0]->len >= sizeof(cursor))
+        {
+            fprintf(stderr, "rbacctl: Redis at %s: unexpected SCAN reply\n",
+                    conn->where);
+            freeReplyObject(r);
+            goto failed;
+        }
+
+        strcpy(cursor, r->element[0]->str);
+        keys = r->element[1];
+
+        for (i = 0; i < keys->elements; i++) {
+            if (keys->element[i]->type != REDIS_REPLY_STRING
+                || keys->element[i]->len < plen)
+            {
+                continue;
+            }
+
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                nv = realloc(v, (size_t) cap * sizeof(char *));
+                if (nv == NULL) {
+                    freeReplyObject(r);
+                    goto failed;
+                }
+                v = nv;
+            }
+
+            v[n] = strdup(keys->element[i]->str + plen);
+            if (v[n] == NULL) {
+                freeReplyObject(r);
+                goto failed;
+            }
+            n++;
+        }
+
+        freeReplyObject(r);
+
+    } while (strcmp(cursor, "0") != 0);
+
+    /* SCAN may return a key twice */
+    if (n > 1) {
+        qsort(v, (size_t) n, sizeof(char *), rbacctl_strcmp);
+        for (i = 1, cap = 1; i < (size_t) n; i++) {
+            if (strcmp(v[i], v[cap - 1]) == 0) {
+                free(v[i]);
+            } else {
+                v[cap++] = v[i];
+            }
+        }
+        n = cap;
+    }
+
+    *out = v;
+    return n;
+
+failed:
+
+    rbacctl_strv_free(v, n);
+    *out = NULL;
+    return -1;
 }
 
 

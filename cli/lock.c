@@ -163,6 +163,7 @@ rbacctl_lock_take(rbacctl_lock_t *l, rbacctl_conn_t *conn, const char *what,
             freeReplyObject(r);
             l->held = 1;
             l->renewed = rbacctl_now();
+            conn->lock = l;
             return RBACCTL_OK;
         }
 
@@ -191,8 +192,9 @@ rbacctl_lock_take(rbacctl_lock_t *l, rbacctl_conn_t *conn, const char *what,
 }
 
 
-int
-rbacctl_lock_watch(rbacctl_lock_t *l)
+/* WATCH and check; `say`: a lock that is no longer ours is reported. */
+static int
+rbacctl_lock_check(rbacctl_lock_t *l, int say)
 {
     int          rc;
     const char  *argv[2];
@@ -209,15 +211,24 @@ rbacctl_lock_watch(rbacctl_lock_t *l)
     }
 
     if (rc == 0) {
-        fprintf(stderr, "rbacctl: the writer lock %s expired or was taken "
-                "over (a stall of more than %d ms)\n", l->key,
-                RBACCTL_LOCK_TTL_MS);
+        if (say) {
+            fprintf(stderr, "rbacctl: the writer lock %s expired or was "
+                    "taken over (a stall of more than %d ms)\n", l->key,
+                    RBACCTL_LOCK_TTL_MS);
+        }
         argv[0] = "UNWATCH";
         rbacctl_lock_simple(l->conn, 1, argv);
         return RBACCTL_FAIL;
     }
 
     return RBACCTL_OK;
+}
+
+
+int
+rbacctl_lock_watch(rbacctl_lock_t *l)
+{
+    return rbacctl_lock_check(l, 1);
 }
 
 
@@ -245,7 +256,8 @@ rbacctl_lock_guarded(rbacctl_lock_t *l, int del)
     const char  *argv[2];
     redisReply  *r;
 
-    if (rbacctl_lock_watch(l) != RBACCTL_OK) {
+    /* on release a lock no longer ours is left alone without a word */
+    if (rbacctl_lock_check(l, !del) != RBACCTL_OK) {
         return RBACCTL_FAIL;
     }
 
@@ -309,6 +321,7 @@ rbacctl_lock_release(rbacctl_lock_t *l)
     if (l->held) {
         (void) rbacctl_lock_guarded(l, 1);
         l->held = 0;
+        l->conn->lock = NULL;
     }
 }
 

@@ -2,7 +2,7 @@
  * redis.c: rbacctl's connection to the decision table: URL parsing
  * (redis[s]://[[user]:password@]host:port[/db],
  * unix:///path?db=N&password=P), TLS (OpenSSL), Sentinel discovery,
- * authentication (ACL users), and the SCAN and command helpers.
+ * authentication (ACL users), and the command helpers.
  */
 
 #include <arpa/inet.h>
@@ -506,6 +506,25 @@ rbacctl_open(rbacctl_conn_t *conn, const char *host, int port,
 }
 
 
+/*
+ * 1 when a TLS read or write of the blocking socket returned `n` because a
+ * signal interrupted it: after a stop and SIGCONT (^Z, fg), Linux ends a
+ * read or write under SO_RCVTIMEO/SO_SNDTIMEO with EINTR even with no
+ * handler.  Such a call is made again; a timeout (EAGAIN) is not.
+ */
+static int
+rbacctl_io_interrupted(rbacctl_conn_t *conn, int n)
+{
+    int  e;
+
+    e = SSL_get_error(conn->ssl, n);
+
+    return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
+            || e == SSL_ERROR_SYSCALL)
+           && errno == EINTR;
+}
+
+
 /* Writes what rbacctl_send buffered; -1 (connection closed) on failure. */
 static int
 rbacctl_flush(rbacctl_conn_t *conn)
@@ -517,6 +536,11 @@ rbacctl_flush(rbacctl_conn_t *conn)
         if (conn->ssl) {
             n = SSL_write(conn->ssl, conn->obuf + sent,
                           (int) (conn->olen - sent));
+            if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
+                n = 0;
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_ssl_error(conn, "SSL_write() failed");
                 break;
@@ -524,6 +548,11 @@ rbacctl_flush(rbacctl_conn_t *conn)
 
         } else {
             n = write(conn->fd, conn->obuf + sent, conn->olen - sent);
+            if (n < 0 && errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_io_error(conn, "%s", n == 0 ? "connection closed"
                                                     : strerror(errno));
@@ -616,12 +645,20 @@ rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply)
 
         if (conn->ssl) {
             n = SSL_read(conn->ssl, buf, sizeof(buf));
+            if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_ssl_error(conn, "connection lost");
             }
 
         } else {
             n = read(conn->fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+
             if (n <= 0) {
                 rbacctl_io_error(conn, "%s",
                                  n == 0 ? "connection closed by the server"
@@ -1140,118 +1177,6 @@ rbacctl_get(rbacctl_conn_t *conn, const char *key, char **val)
 
     freeReplyObject(r);
     return RBACCTL_OK;
-}
-
-
-static int
-rbacctl_strcmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-
-long
-rbacctl_scan(rbacctl_conn_t *conn, const char *pattern, char ***out)
-{
-    char         cursor[32], match[512], *m, **v, **nv;
-    size_t       i, plen;
-    long         n, cap;
-    const char  *argv[6], *p;
-    redisReply  *r, *keys;
-
-    /* escape the prefix's glob characters */
-    m = match;
-    for (p = conn->prefix; *p && m < match + sizeof(match) / 2; p++) {
-        if (strchr("*?[]\\", *p)) {
-            *m++ = '\\';
-        }
-        *m++ = *p;
-    }
-    snprintf(m, (size_t) (match + sizeof(match) - m), "%s", pattern);
-
-    plen = strlen(conn->prefix);
-    strcpy(cursor, "0");
-    v = NULL;
-    n = 0;
-    cap = 0;
-
-    do {
-        argv[0] = "SCAN";
-        argv[1] = cursor;
-        argv[2] = "MATCH";
-        argv[3] = match;
-        argv[4] = "COUNT";
-        argv[5] = "1000";
-
-        r = rbacctl_cmd(conn, 6, argv);
-        if (r == NULL) {
-            goto failed;
-        }
-
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
-            || r->element[0]->type != REDIS_REPLY_STRING
-            || r->element[1]->type != REDIS_REPLY_ARRAY
-            || r->element[0]->len >= sizeof(cursor))
-        {
-            fprintf(stderr, "rbacctl: Redis at %s: unexpected SCAN reply\n",
-                    conn->where);
-            freeReplyObject(r);
-            goto failed;
-        }
-
-        strcpy(cursor, r->element[0]->str);
-        keys = r->element[1];
-
-        for (i = 0; i < keys->elements; i++) {
-            if (keys->element[i]->type != REDIS_REPLY_STRING
-                || keys->element[i]->len < plen)
-            {
-                continue;
-            }
-
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                nv = realloc(v, (size_t) cap * sizeof(char *));
-                if (nv == NULL) {
-                    freeReplyObject(r);
-                    goto failed;
-                }
-                v = nv;
-            }
-
-            v[n] = strdup(keys->element[i]->str + plen);
-            if (v[n] == NULL) {
-                freeReplyObject(r);
-                goto failed;
-            }
-            n++;
-        }
-
-        freeReplyObject(r);
-
-    } while (strcmp(cursor, "0") != 0);
-
-    /* SCAN may return a key twice */
-    if (n > 1) {
-        qsort(v, (size_t) n, sizeof(char *), rbacctl_strcmp);
-        for (i = 1, cap = 1; i < (size_t) n; i++) {
-            if (strcmp(v[i], v[cap - 1]) == 0) {
-                free(v[i]);
-            } else {
-                v[cap++] = v[i];
-            }
-        }
-        n = cap;
-    }
-
-    *out = v;
-    return n;
-
-failed:
-
-    rbacctl_strv_free(v, n);
-    *out = NULL;
-    return -1;
 }
 
 

@@ -6,8 +6,10 @@ returns."""
 
 import json
 import os
+import signal
 import subprocess
 import threading
+import time
 
 import pytest
 import requests
@@ -159,6 +161,49 @@ def test_a_policy_file_truncated_during_apply_is_refused(tmp_path,
         assert "the policy file changed while it was applied" in err
         assert "nothing more was written" in err
         assert c.get("rbac:user:u1") is None
+
+
+def proc_state(pid):
+    """R, S (sleeping in a system call), T (stopped), ... from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(") ", 1)[1][0]
+
+
+def blocked_in_redis(rs, pid):
+    """True once rbacctl (pid) sleeps on a command Redis holds back (a
+    client flagged b) -- that is, in a read of the reply."""
+    return proc_state(pid) == "S" and any(
+        "b" in cl["flags"] for cl in rs.client().client_list())
+
+
+def test_a_stopped_and_resumed_writer_goes_on(tmp_path):
+    """^Z and fg (SIGSTOP, SIGCONT) while rbacctl waits for Redis's reply:
+    Linux ends that read with EINTR (the socket has a timeout); the write
+    goes on, it does not stop half-way as if the connection were lost."""
+    a = write(tmp_path, "a.json", policy(50))
+    with RedisServer(tmp_path / "redis") as rs:
+        c = rs.client()
+        for cmd in (["apply", "-f", a], ["user", "suspend", "u7"]):
+            c.execute_command("CLIENT", "PAUSE", str(30000 * SLOW), "WRITE")
+            p = run(rs, *cmd, wait=False)
+            try:
+                for _ in range(1000):
+                    if p.poll() is not None or blocked_in_redis(rs, p.pid):
+                        break
+                    time.sleep(0.01)
+                assert p.poll() is None and blocked_in_redis(rs, p.pid)
+                os.kill(p.pid, signal.SIGSTOP)
+                for _ in range(1000):
+                    if proc_state(p.pid) == "T":
+                        break
+                    time.sleep(0.01)
+                os.kill(p.pid, signal.SIGCONT)
+            finally:
+                c.execute_command("CLIENT", "UNPAUSE")
+            out, err = p.communicate(timeout=120 * SLOW)
+            assert p.returncode == 0, err
+        assert json.loads(c.get("rbac:user:u7"))["status"] == "suspended"
+        assert json.loads(c.get("rbac:user:u49"))["status"] == "active"
         assert c.get("rbac:lock") is None
 
 
