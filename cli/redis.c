@@ -534,6 +534,7 @@ rbacctl_flush(rbacctl_conn_t *conn)
 
     for (sent = 0; sent < conn->olen; sent += (size_t) n) {
         if (conn->ssl) {
+            errno = 0;      /* a stale EINTR must not read as this one's */
             n = SSL_write(conn->ssl, conn->obuf + sent,
                           (int) (conn->olen - sent));
             if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
@@ -644,6 +645,7 @@ rbacctl_recv(rbacctl_conn_t *conn, redisReply **reply)
         }
 
         if (conn->ssl) {
+            errno = 0;      /* a stale EINTR must not read as this one's */
             n = SSL_read(conn->ssl, buf, sizeof(buf));
             if (n <= 0 && rbacctl_io_interrupted(conn, (int) n)) {
                 continue;
