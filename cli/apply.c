@@ -1468,6 +1468,13 @@ rbacctl_apply_prune(rbacctl_conn_t *conn, rbacctl_policy_t *p)
             continue;
         }
 
+        /* a GET per stored reference: the lock held over conn renewed */
+        if (conn->lock != NULL && rbacctl_lock_keep(conn->lock) != RBACCTL_OK)
+        {
+            rc = RBACCTL_FAIL;
+            break;
+        }
+
         if (rbacctl_policy_find(p, keys[k]) == NULL
             && !rbacctl_apply_derived(conn, keys[k]))
         {
